@@ -1,0 +1,1 @@
+"""yvy.catalog."""

@@ -1,0 +1,62 @@
+"""The catalog's storage port: what the domain needs from a store.
+
+Items and collections travel as plain STAC dicts. Adapters live in :mod:`yvy.storage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+__all__ = ["CatalogStore", "ItemQuery"]
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """Filters for :meth:`CatalogStore.search_items` (all optional, combined with AND)."""
+
+    collections: Sequence[str] | None = None
+    ids: Sequence[str] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    """WGS84 (minx, miny, maxx, maxy); items whose bbox intersects it."""
+    intersects: dict | None = None
+    """GeoJSON geometry (WGS84); items whose footprint intersects it."""
+    start: str | None = None
+    """ISO datetime; items ending at or after it."""
+    end: str | None = None
+    """ISO datetime; items starting at or before it."""
+    max_cloud: float | None = None
+    """Items with eo:cloud_cover <= this (items without cloud cover pass)."""
+    limit: int | None = None
+    offset: int = 0
+
+
+class CatalogStore(Protocol):
+    """Persistence of STAC collections and items."""
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A write transaction: everything inside commits together or not at all."""
+        ...
+
+    def upsert_collection(self, collection: dict) -> None: ...
+
+    def get_collection(self, collection_id: str) -> dict: ...
+
+    def list_collections(self) -> list[dict]: ...
+
+    def upsert_item(self, item: dict) -> bool:
+        """Insert or replace an item; True when it was new."""
+        ...
+
+    def get_item(self, collection_id: str, item_id: str) -> dict: ...
+
+    def delete_item(self, collection_id: str, item_id: str) -> None: ...
+
+    def search_items(self, query: ItemQuery) -> list[dict]: ...
+
+    def count_items(self, query: ItemQuery) -> int: ...
+
+    def iter_items(self, query: ItemQuery) -> Iterator[dict]: ...

@@ -1,0 +1,24 @@
+"""``yvy init``: create a workspace."""
+
+from __future__ import annotations
+
+import click
+
+from .options import console
+
+
+@click.command(epilog="Example: yvy init ./yvy-data")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+def command(ctx: click.Context, directory: str | None) -> None:
+    """Create a workspace in DIRECTORY (default: --home, $YVY_HOME or ./yvy-data).
+
+    The workspace holds the SQLite catalog (WAL mode, versioned schema) and an assets/ folder.
+    Running it on an existing workspace applies pending schema migrations.
+    """
+    from ..config import Workspace
+    from ..storage import open_store
+
+    ws = Workspace.create(directory or ctx.find_root().obj.get("home"))
+    store = open_store(ws.database_url, create=True)
+    console(ctx).print(f"workspace ready at {ws.home} (schema version {store.schema_version()})")

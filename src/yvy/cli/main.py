@@ -1,0 +1,96 @@
+"""The ``yvy`` command group: global options, lazy command loading, and the one place where
+errors become exit codes (0 ok, 1 domain error with one clear line, 2 usage error).
+
+Each command lives in its own module of :mod:`yvy.cli`; :data:`COMMANDS` maps names to them so
+``yvy --help`` stays fast (heavy libraries load only when a command runs).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import YvyError
+
+__all__ = ["cli", "COMMANDS"]
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("yvy.cli.init", "Create a workspace."),
+    "ingest": ("yvy.cli.ingest", "Register scenes from files, folders, archives or a STAC API."),
+    "scenes": ("yvy.cli.scenes", "List catalogued scenes."),
+    "detect": ("yvy.cli.detect", "Run change detection (BFAST Monitor) over an area."),
+    "monitor": ("yvy.cli.monitor", "Incremental monitoring of new scenes."),
+    "alerts": ("yvy.cli.alerts", "List, review, export deforestation alerts."),
+    "context": ("yvy.cli.context", "Manage context layers (departments, protected areas, permits)."),
+    "stats": ("yvy.cli.stats", "Forest-loss statistics."),
+    "evaluate": ("yvy.cli.evaluate", "Evaluate alerts against reference data."),
+    "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx):
+        return [name for name, (mod, _) in COMMANDS.items() if _available(mod)]
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS or not _available(COMMANDS[name][0]):
+            return None
+        module = importlib.import_module(COMMANDS[name][0])
+        return getattr(module, "command")
+
+    def format_commands(self, ctx, formatter):
+        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except YvyError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            raise click.ClickException(str(exc)) from None
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: yvy init ./yvy-data && yvy ingest ~/Downloads/S2B_MSIL2A_*.zip",
+)
+@click.version_option(__version__, "--version", prog_name="yvy")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="YVY_HOME",
+    default=None,
+    help="Workspace folder (default: $YVY_HOME or ./yvy-data).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logs and full tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors and results.")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, verbose: bool, quiet: bool) -> None:
+    """yvy: receive, catalogue, process and disseminate Earth-observation imagery.
+
+    Deforestation alerts, change detection and open dissemination for a national
+    space agency, on its own machines.
+    """
+    level = logging.DEBUG if verbose else (logging.ERROR if quiet else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj.update(home=home, verbose=verbose, quiet=quiet)
+
+
+def main() -> None:  # pragma: no cover - console entry convenience
+    sys.exit(cli())

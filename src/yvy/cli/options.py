@@ -1,0 +1,74 @@
+"""Shared click options, parsers and context helpers for the command modules."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InputError
+
+__all__ = ["json_opt", "bbox_opt", "parse_bbox", "workspace", "store", "console"]
+
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """Parse ``minx,miny,maxx,maxy`` (WGS84) or raise BadParameter."""
+    if value is None:
+        return None
+    try:
+        parts = [float(v) for v in value.replace(" ", ",").split(",") if v]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise click.BadParameter(
+            f"{value!r} is not a valid bounding box; use minx,miny,maxx,maxy (lon/lat)"
+        )
+    return tuple(parts)  # type: ignore[return-value]
+
+
+bbox_opt = click.option(
+    "--bbox",
+    callback=lambda ctx, param, v: parse_bbox(v),
+    help="Bounding box minx,miny,maxx,maxy in lon/lat (WGS84).",
+)
+
+
+def workspace(ctx: click.Context):
+    """The open :class:`yvy.config.Workspace` for this invocation."""
+    from ..config import Workspace
+
+    return Workspace.open(ctx.find_root().obj.get("home"))
+
+
+def store(ctx: click.Context):
+    """The catalog store of the workspace (cached on the context)."""
+    root = ctx.find_root()
+    if "store" not in root.obj:
+        from ..storage import open_store
+
+        root.obj["store"] = open_store(workspace(ctx).database_url)
+    return root.obj["store"]
+
+
+def console(ctx: click.Context | None = None, *, stderr: bool = False):
+    """A rich console (quiet-aware)."""
+    from rich.console import Console
+
+    quiet = bool(ctx and ctx.find_root().obj.get("quiet"))
+    return Console(stderr=stderr, quiet=quiet and not stderr, highlight=False)
+
+
+def check_date(name: str, value: str | None) -> str | None:
+    """Validate an ISO date argument; one-line InputError naming the option."""
+    if value is None:
+        return None
+    from datetime import date, datetime
+
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(name, f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+    return value

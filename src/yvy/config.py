@@ -1,0 +1,83 @@
+"""Workspace location and layout.
+
+A workspace is a folder (``YVY_HOME``, default ``./yvy-data``) holding ``yvy.db`` (catalog,
+jobs and later alerts), ``assets/`` (files yvy wrote: demo scenes, detection products, copies),
+``exports/`` and ``reports/``. ``YVY_DATABASE_URL`` may point the database elsewhere.
+
+Imports nothing from yvy but ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import WorkspaceError
+
+__all__ = ["DEFAULT_HOME", "Workspace", "resolve_home"]
+
+DEFAULT_HOME = "yvy-data"
+MARKER = "yvy.toml"
+
+
+def resolve_home(home: str | os.PathLike | None = None) -> Path:
+    """The workspace folder: ``home`` if given, else ``$YVY_HOME``, else ``./yvy-data``."""
+    return Path(home or os.environ.get("YVY_HOME") or DEFAULT_HOME).expanduser().absolute()
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one workspace."""
+
+    home: Path
+    """The workspace folder."""
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite catalog file."""
+        return self.home / "yvy.db"
+
+    @property
+    def database_url(self) -> str:
+        """``YVY_DATABASE_URL`` if set, else the workspace's SQLite file."""
+        return os.environ.get("YVY_DATABASE_URL") or f"sqlite:///{self.db_path}"
+
+    @property
+    def assets(self) -> Path:
+        """Files written by yvy."""
+        return self.home / "assets"
+
+    @property
+    def exports(self) -> Path:
+        """User exports."""
+        return self.home / "exports"
+
+    @property
+    def reports(self) -> Path:
+        """Reports and evidence packages."""
+        return self.home / "reports"
+
+    @classmethod
+    def create(cls, home: str | os.PathLike | None = None) -> Workspace:
+        """Create (or re-open) a workspace folder with its sub-folders and marker file."""
+        ws = cls(resolve_home(home))
+        if ws.home.exists() and not ws.home.is_dir():
+            raise WorkspaceError(ws.home, "exists and is not a folder")
+        for p in (ws.home, ws.assets, ws.exports, ws.reports):
+            p.mkdir(parents=True, exist_ok=True)
+        marker = ws.home / MARKER
+        if not marker.exists():
+            marker.write_text('# yvy workspace\nversion = 1\n')
+        return ws
+
+    @classmethod
+    def open(cls, home: str | os.PathLike | None = None) -> Workspace:
+        """Open an existing workspace or raise :class:`~yvy.errors.WorkspaceError`."""
+        ws = cls(resolve_home(home))
+        if not (ws.home / MARKER).exists():
+            raise WorkspaceError(
+                ws.home,
+                "no yvy workspace here; run `yvy init` (or pass --home / set YVY_HOME)",
+            )
+        return ws
