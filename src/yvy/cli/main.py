@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "context": ("yvy.cli.context", "Manage context layers (departments, protected areas, permits)."),
     "stats": ("yvy.cli.stats", "Forest-loss statistics."),
     "evaluate": ("yvy.cli.evaluate", "Evaluate alerts against reference data."),
+    "serve": ("yvy.cli.serve", "Serve STAC API, OGC API Features, tiles and the web map."),
+    "users": ("yvy.cli.users", "Manage users, roles and API keys."),
+    "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
 }
 

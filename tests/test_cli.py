@@ -1,0 +1,73 @@
+"""The command line: version, help with an example on every command, workspace discovery."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from yvy import __version__
+from yvy.cli.main import COMMANDS, cli
+
+
+def _commands():
+    return [name for name, (mod, _) in COMMANDS.items() if importlib.util.find_spec(mod)]
+
+
+def _walk(cmd: click.Command, path: tuple[str, ...]):
+    yield path, cmd
+    if isinstance(cmd, click.Group):
+        ctx = click.Context(cmd)
+        for sub in cmd.list_commands(ctx):
+            yield from _walk(cmd.get_command(ctx, sub), (*path, sub))
+
+
+def test_version():
+    r = CliRunner().invoke(cli, ["--version"])
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_help_lists_commands():
+    r = CliRunner().invoke(cli, ["--help"])
+    assert r.exit_code == 0
+    for name in ("init", "ingest", "scenes"):
+        assert name in r.output
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_has_help_with_example(name):
+    root = cli.get_command(click.Context(cli), name)
+    for path, cmd in _walk(root, (name,)):
+        r = CliRunner().invoke(cli, [*path, "--help"])
+        assert r.exit_code == 0, (path, r.output)
+        assert "Example" in r.output, f"yvy {' '.join(path)} --help has no example"
+
+
+def test_missing_workspace_is_one_clear_line(tmp_path):
+    r = CliRunner().invoke(cli, ["--home", str(tmp_path / "nowhere"), "scenes"])
+    assert r.exit_code == 1
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "no yvy workspace" in lines[0] and "yvy init" in lines[0]
+
+
+def test_home_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("YVY_HOME", str(tmp_path / "ws"))
+    r = CliRunner().invoke(cli, ["init"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "ws" / "yvy.db").exists() and (tmp_path / "ws" / "assets").is_dir()
+    r = CliRunner().invoke(cli, ["scenes"])
+    assert r.exit_code == 0 and "0 scene(s)" in r.output
+
+
+def test_init_directory_argument(tmp_path):
+    r = CliRunner().invoke(cli, ["init", str(tmp_path / "w2")])
+    assert r.exit_code == 0
+    assert (tmp_path / "w2" / "yvy.db").exists()
+
+
+def test_bad_bbox_is_usage_error(tmp_path):
+    CliRunner().invoke(cli, ["--home", str(tmp_path), "init"])
+    r = CliRunner().invoke(cli, ["--home", str(tmp_path), "scenes", "--bbox", "1,2,3"])
+    assert r.exit_code == 2 and "not a valid bounding box" in r.output
