@@ -126,9 +126,17 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
             explicit.update(members[:1])
         else:
             fp = str(p.resolve())
+            if _is_product_metadata(p.name):  # an MTL / MTD file stands for its whole folder
+                candidates += [str(q.resolve()) for q in sorted(p.parent.iterdir()) if q.is_file()]
             candidates.append(fp)
             explicit.add(fp)
     return sorted(dict.fromkeys(candidates)), explicit, errors
+
+
+def _is_product_metadata(name: str) -> bool:
+    """Metadata files that describe a product made of the files beside them."""
+    low = name.lower()
+    return low.endswith(("_mtl.txt", "_mtl.xml", "_mtl.json")) or low in ("mtd_msil2a.xml",)
 
 
 def _claim(candidates: list[str]) -> tuple[list[SceneGroup], list[str]]:
@@ -259,7 +267,7 @@ def _validate_item_dict(d: dict) -> None:
 def _collection_template(coll: str) -> dict:
     from .formats import collections
 
-    return collections.collection_dict(coll)
+    return collections.collection_template(coll).to_dict(include_self_link=False)
 
 
 def _copy_assets(item: dict, root: Path) -> dict:

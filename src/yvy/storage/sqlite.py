@@ -341,6 +341,15 @@ def _norm_dt(value: str | None) -> str | None:
 
 
 def _split_sql(sql: str) -> list[str]:
-    """Split a migration into statements (our migrations keep ``;`` and ``--`` out of literals)."""
-    lines = [ln.split("--", 1)[0] for ln in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a migration into complete statements (``CREATE TRIGGER ... BEGIN ...; END`` kept whole)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return [s for s in out if s.rstrip(";").strip()]

@@ -1,0 +1,127 @@
+"""The readers in claim order, and helpers to run them over a set of paths.
+
+:data:`FORMATS` lists the readers from the most specific layout to the generic GeoTIFF:
+Sentinel-2 (SAFE / cloud COGs, before STAC JSON so a provider's Item JSON beside its COGs is part
+of the product), Landsat MTL, CBERS, IRS, STAC JSON, GeoTIFF.
+
+:func:`expand_paths` turns files, folders and zip/tar archives into the candidate paths that
+``claim`` expects (archive members as ``/vsizip/`` / ``/vsitar/`` paths); :func:`claim_all` runs
+the claim loop. The ingest orchestrator may use them or do the same itself.
+
+Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ...errors import InputError
+from . import Format, SceneGroup
+from . import cbers, geotiff, irs, landsat, sentinel2, stac_json
+
+__all__ = ["FORMATS", "get_format", "expand_paths", "claim_all", "unrecognised", "read_items"]
+
+FORMATS: list[Format] = [
+    sentinel2.FORMAT,
+    landsat.FORMAT,
+    cbers.FORMAT,
+    irs.FORMAT,
+    stac_json.FORMAT,
+    geotiff.FORMAT,
+]
+
+_ARCHIVES = {".zip": "/vsizip/", ".tar": "/vsitar/", ".tgz": "/vsitar/", ".gz": "/vsitar/"}
+
+
+def get_format(name: str) -> Format:
+    """The reader called ``name``; InputError listing the known names otherwise."""
+    for fmt in FORMATS:
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in FORMATS)
+    raise InputError("format", f"unknown format {name!r}; known: {known}")
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
+    """Absolute candidate paths: folders walked (sorted, hidden entries skipped), zip and tar
+    archives listed as ``/vsizip//abs/a.zip/member`` / ``/vsitar//abs/a.tar/member``."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p).absolute()
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        out.extend(_expand_file(Path(root) / name))
+        elif path.exists():
+            out.extend(_expand_file(path))
+        else:
+            raise InputError(str(p), "no such file or folder")
+    return list(dict.fromkeys(out))
+
+
+def _expand_file(path: Path) -> list[str]:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [m for m in zf.namelist() if not m.endswith("/")]
+        except zipfile.BadZipFile as exc:
+            raise InputError(str(path), "not a readable zip archive") from exc
+        return [f"/vsizip/{path}/{m}" for m in members]
+    if name.endswith((".tar", ".tar.gz", ".tgz")):
+        import tarfile
+
+        try:
+            with tarfile.open(path) as tf:
+                members = [m.name for m in tf.getmembers() if m.isfile()]
+        except tarfile.TarError as exc:
+            raise InputError(str(path), "not a readable tar archive") from exc
+        return [f"/vsitar/{path}/{m}" for m in members]
+    return [str(path)]
+
+
+def claim_all(
+    paths: Iterable[str], formats: list[Format] | None = None
+) -> tuple[list[SceneGroup], list[str]]:
+    """Let each reader claim in turn; return (groups, paths nobody claimed)."""
+    left = list(dict.fromkeys(paths))
+    groups: list[SceneGroup] = []
+    for fmt in formats or FORMATS:
+        claimed = fmt.claim(left)
+        taken = {f for g in claimed for f in g.files}
+        groups.extend(claimed)
+        left = [p for p in left if p not in taken]
+    return groups, left
+
+
+def unrecognised(path: str) -> InputError:
+    """The error for a file no reader claimed."""
+    return InputError(
+        path,
+        "unknown file type; expected a Sentinel-2 L2A SAFE or COG folder, a Landsat C2 L2 MTL, "
+        "an IRS or CBERS product, a STAC Item/ItemCollection JSON or a GeoTIFF",
+    )
+
+
+def read_items(paths: Iterable[str | os.PathLike], options=None) -> list:
+    """Expand, claim and describe ``paths``; raise for the first unclaimed or bad file.
+
+    A convenience for tests and scripts; the ingest orchestrator runs the same steps with its own
+    error policy and progress reporting.
+    """
+    from . import IngestOptions
+
+    options = options or IngestOptions()
+    groups, left = claim_all(expand_paths(paths))
+    if left:
+        raise unrecognised(left[0])
+    items = []
+    for group in groups:
+        items.extend(get_format(group.format).to_items(group, options))
+    return items
