@@ -1,0 +1,225 @@
+"""Detections -> stored alerts with stable identity.
+
+:func:`update_alerts` is what ``yvy detect`` and ``yvy monitor update`` call at the end: it
+extracts candidate polygons from the detection layers and matches each with the stored alerts
+it overlaps. No overlap: a new alert with a new id. One: that alert is updated (its geometry
+grows to the union, dates widen, confirmations and confidence only go up). Several: they are
+merged into the oldest one (earliest first detection, then lowest id), the others keep their
+record with ``merged_into`` set and the merge is recorded. Re-running on the same detection
+changes nothing. Every creation, change and merge is an audit entry (actor ``system``); the
+whole update is one transaction.
+
+Imports the domain only; receives the store as an :class:`~yvy.alerts.ports.AlertStore`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict
+
+import shapely
+
+from . import _geo
+from .context import annotate, border_geometry
+from .model import Alert, Confidence
+from .ports import AlertQuery, AlertStore
+from .review import now_iso
+from .rules import Profile, evaluate_rules, load_profile
+from .vectorize import AlertParams, Candidate, DetectionLayers, days_to_iso, extract_candidates
+
+__all__ = ["AlertParams", "DetectionLayers", "refresh_context", "update_alerts"]
+
+SYSTEM = "system"
+
+
+def _confidence(n: int, params: AlertParams) -> Confidence:
+    return Confidence.HIGH if n >= params.high_confidence_obs else Confidence.LOW
+
+
+class _Context:
+    """Context features and border loaded once per run, and the legal profile."""
+
+    def __init__(self, store: AlertStore, profile: Profile):
+        self.features = store.context_features()
+        self.border = border_geometry(self.features)
+        self.profile = profile
+
+    def apply(self, alert: Alert) -> Alert:
+        ctx = annotate(alert.geometry, self.features, border=self.border, region_field=self.profile.region_field)
+        legal = evaluate_rules(self.profile, ctx, alert.first_detected)
+        return alert.with_(context=ctx, legal=legal)
+
+
+def _overlapping(store: AlertStore, cand: Candidate, params: AlertParams) -> list[Alert]:
+    out = []
+    for a in store.find_alerts(AlertQuery(intersects=cand.geometry)):
+        inter = a.geometry.intersection(cand.geometry)
+        if inter.is_empty:
+            continue
+        shared = _geo.area_ha(inter)
+        if shared > 0 and shared >= params.match_overlap * min(a.area_ha, cand.area_ha):
+            out.append(a)
+    return out
+
+
+def _new_alert(store: AlertStore, cand: Candidate, layers: DetectionLayers, params: AlertParams, at: str) -> Alert:
+    first = days_to_iso(cand.first_days)
+    alert_id = store.next_alert_id(params.id_prefix, int(first[:4]))
+    return Alert(
+        id=alert_id, geometry=cand.geometry, area_ha=cand.area_ha, first_detected=first,
+        last_clear=days_to_iso(cand.last_clear_days), confirm_count=cand.confirm_count,
+        confidence=_confidence(cand.confirm_count, params), magnitude=cand.magnitude,
+        pixel_count=cand.pixel_count, last_detected=days_to_iso(cand.last_days),
+        observed_until=days_to_iso(layers.observed_until_days), products=(layers.product_id,),
+        created=at, updated=at,
+    )
+
+
+def _grow(base: Alert, others: list[Alert], cand: Candidate, layers: DetectionLayers,
+          params: AlertParams) -> Alert:
+    """``base`` after absorbing ``others`` and the candidate (monotonic: nothing shrinks)."""
+    geom = shapely.normalize(shapely.union_all([base.geometry, cand.geometry, *(o.geometry for o in others)]))
+    area = _geo.area_ha(geom)
+    if area <= base.area_ha * (1 + 1e-9) and not others:
+        geom, area = base.geometry, base.area_ha  # candidate inside the alert: keep it bit-identical
+    firsts = [(base.first_detected, base.last_clear)] + [(o.first_detected, o.last_clear) for o in others]
+    firsts.append((days_to_iso(cand.first_days), days_to_iso(cand.last_clear_days)))
+    first, last_clear = min(firsts, key=lambda t: t[0])
+    lasts = [d for d in [base.last_detected, days_to_iso(cand.last_days), *(o.last_detected for o in others)] if d]
+    confirm = max([base.confirm_count, cand.confirm_count, *(o.confirm_count for o in others)])
+    products = tuple(dict.fromkeys([*base.products, *(p for o in others for p in o.products), layers.product_id]))
+    obs = [d for d in [base.observed_until, days_to_iso(layers.observed_until_days)] if d]
+    return base.with_(
+        geometry=geom, area_ha=area, first_detected=first, last_clear=last_clear,
+        last_detected=max(lasts) if lasts else None, confirm_count=confirm,
+        confidence=_confidence(confirm, params), magnitude=cand.magnitude if area > base.area_ha else base.magnitude,
+        pixel_count=max(base.pixel_count, cand.pixel_count) if not others
+        else base.pixel_count + sum(o.pixel_count for o in others),
+        observed_until=max(obs) if obs else None, products=products,
+        merged_from=tuple(dict.fromkeys([*base.merged_from, *(o.id for o in others)])),
+    )
+
+
+_TRACKED = ("area_ha", "first_detected", "last_clear", "last_detected", "confirm_count", "confidence",
+            "observed_until", "products", "merged_from")
+
+
+def _changes(old: Alert, new: Alert) -> dict:
+    out = {}
+    for name in _TRACKED:
+        a, b = getattr(old, name), getattr(new, name)
+        if name == "area_ha":
+            if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+                out[name] = [round(a, 6), round(b, 6)]
+        elif a != b:
+            out[name] = [getattr(a, "value", a) if not isinstance(a, tuple) else list(a),
+                         getattr(b, "value", b) if not isinstance(b, tuple) else list(b)]
+    if old.legal.get("flag") != new.legal.get("flag") or old.legal.get("rule") != new.legal.get("rule"):
+        out["legal"] = [[old.legal.get("flag"), old.legal.get("rule")], [new.legal.get("flag"), new.legal.get("rule")]]
+    return out
+
+
+def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParams | None = None, *,
+                  profile: Profile | str = "paraguay",
+                  progress: Callable[[int, int], None] | None = None) -> dict:
+    """Create, grow and merge alerts from one detection; return a summary.
+
+    Parameters
+    ----------
+    store
+        An :class:`~yvy.alerts.ports.AlertStore`, e.g.
+        ``yvy.storage.alerts_sqlite.SQLiteAlertStore(open_store(url))``.
+    layers
+        The detection rasters of one run (:class:`DetectionLayers`).
+    params
+        :class:`AlertParams` (window, loss threshold, minimum mapping unit, ...).
+    profile
+        Legal-rule profile (name of a packaged profile or a TOML path, or a loaded Profile).
+    progress
+        Optional ``callback(done, total)`` over candidates.
+
+    Returns
+    -------
+    dict
+        ``candidates``, ``created``, ``updated``, ``unchanged``, ``merged`` (counts), ``ids``
+        (created and updated ids), ``product_id``.
+    """
+    if not isinstance(store, AlertStore):
+        raise TypeError("update_alerts needs an AlertStore; wrap the catalog store with "
+                        "yvy.storage.alerts_sqlite.SQLiteAlertStore(store)")
+    params = params or AlertParams()
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    cands = extract_candidates(layers, params)
+    summary = {"product_id": layers.product_id, "candidates": len(cands), "created": 0, "updated": 0,
+               "unchanged": 0, "merged": 0, "ids": []}
+    at = now_iso()
+    with store.transaction():
+        ctx = _Context(store, prof)
+        for i, cand in enumerate(cands):
+            _apply_candidate(store, cand, layers, params, ctx, at, summary)
+            if progress:
+                progress(i + 1, len(cands))
+        run_params = {k: v for k, v in asdict(params).items() if k != "extra"}
+        store.record_run(at=at, product_id=layers.product_id, params=run_params,
+                         summary={k: v for k, v in summary.items() if k != "ids"})
+    return summary
+
+
+def _apply_candidate(store, cand, layers, params, ctx: _Context, at: str, summary: dict) -> None:
+    matches = _overlapping(store, cand, params)
+    if not matches:
+        alert = ctx.apply(_new_alert(store, cand, layers, params, at))
+        store.insert_alert(alert)
+        store.append_audit(at=at, actor=SYSTEM, alert_id=alert.id, action="created",
+                           payload={"product_id": layers.product_id, "area_ha": round(alert.area_ha, 6),
+                                    "first_detected": alert.first_detected, "confidence": alert.confidence.value,
+                                    "legal": [alert.legal.get("flag"), alert.legal.get("rule")]})
+        summary["created"] += 1
+        summary["ids"].append(alert.id)
+        return
+    matches.sort(key=lambda a: (a.first_detected, a.id))
+    base, others = matches[0], matches[1:]
+    grown = _grow(base, others, cand, layers, params)
+    if grown.geometry is not base.geometry or grown.first_detected != base.first_detected:
+        grown = ctx.apply(grown)
+    changes = _changes(base, grown)
+    if not changes:
+        summary["unchanged"] += 1
+        return
+    grown = grown.with_(updated=at)
+    store.update_alert(grown)
+    for o in others:
+        store.update_alert(o.with_(merged_into=base.id, updated=at))
+        store.record_merge(base.id, o.id, at=at, product_id=layers.product_id)
+        store.append_audit(at=at, actor=SYSTEM, alert_id=o.id, action="merged",
+                           payload={"into": base.id, "product_id": layers.product_id})
+        summary["merged"] += 1
+    store.append_audit(at=at, actor=SYSTEM, alert_id=base.id, action="updated",
+                       payload={"product_id": layers.product_id, "changes": changes})
+    summary["updated"] += 1
+    summary["ids"].append(base.id)
+
+
+def refresh_context(store: AlertStore, profile: Profile | str = "paraguay", *, actor: str = SYSTEM) -> dict:
+    """Recompute context and legal flags of every alert (after context layers change).
+
+    A change of legal flag or rule is an audit entry. Returns ``{"alerts": n, "changed": m}``.
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    at = now_iso()
+    n = changed = 0
+    with store.transaction():
+        ctx = _Context(store, prof)
+        for a in store.find_alerts(AlertQuery()):
+            n += 1
+            new = ctx.apply(a)
+            if new.context == a.context and new.legal == a.legal:
+                continue
+            changed += 1
+            store.update_alert(new.with_(updated=at))
+            if (a.legal.get("flag"), a.legal.get("rule")) != (new.legal.get("flag"), new.legal.get("rule")):
+                store.append_audit(at=at, actor=actor, alert_id=a.id, action="context",
+                                   payload={"legal": [[a.legal.get("flag"), a.legal.get("rule")],
+                                                      [new.legal.get("flag"), new.legal.get("rule")]]})
+    return {"alerts": n, "changed": changed}

@@ -1,0 +1,293 @@
+"""``yvy alerts``: list, show, review, export, audit and evidence packages of deforestation alerts."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .options import bbox_opt, check_date, console, json_opt, store
+
+__all__ = ["alert_store", "command", "query_from"]
+
+STATUSES = ("new", "under_review", "confirmed", "dismissed", "referred")
+
+
+def alert_store(ctx: click.Context):
+    """The workspace's :class:`~yvy.storage.alerts_sqlite.SQLiteAlertStore`."""
+    from ..storage.alerts_sqlite import SQLiteAlertStore
+
+    root = ctx.find_root()
+    if "alert_store" not in root.obj:
+        root.obj["alert_store"] = SQLiteAlertStore(store(ctx))
+    return root.obj["alert_store"]
+
+
+def _statuses(ctx, param, value):
+    if not value:
+        return None
+    out = [s.strip() for v in value for s in v.split(",") if s.strip()]
+    bad = [s for s in out if s not in STATUSES]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a status; use {', '.join(STATUSES)}")
+    return tuple(out)
+
+
+def filter_options(f):
+    """The alert filters shared by ``list``, ``export`` and ``stats``."""
+    opts = [
+        click.option("--status", multiple=True, callback=_statuses,
+                     help=f"Only these statuses (repeat or comma-separate): {', '.join(STATUSES)}."),
+        click.option("--since", help="First detected on or after this ISO date."),
+        click.option("--until", help="First detected on or before this ISO date."),
+        click.option("--min-area", type=click.FloatRange(min=0), help="Minimum area in hectares."),
+        click.option("--confidence", type=click.Choice(["low", "high"]), help="Only this confidence."),
+        click.option("--in-protected-area/--outside-protected-area", "in_protected", default=None,
+                     help="Only alerts touching (or not touching) a protected area."),
+        click.option("--legal-flag", type=click.Choice(["likely_illegal", "not_flagged", "unknown_region"]),
+                     help="Only alerts with this legal flag."),
+        bbox_opt,
+        click.option("--include-merged", is_flag=True, help="Also alerts merged into another one."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def query_from(kw: dict):
+    """An :class:`~yvy.alerts.ports.AlertQuery` from the filter options."""
+    from ..alerts.ports import AlertQuery
+
+    return AlertQuery(
+        status=kw.get("status"), since=check_date("--since", kw.get("since")),
+        until=check_date("--until", kw.get("until")), min_area_ha=kw.get("min_area"),
+        confidence=kw.get("confidence"), in_protected_area=kw.get("in_protected"),
+        legal_flag=kw.get("legal_flag"), bbox=kw.get("bbox"), include_merged=bool(kw.get("include_merged")),
+    )
+
+
+@click.group(epilog="Example: yvy alerts list --status new --since 2024-01-01 --min-area 1")
+def command() -> None:
+    """List, review, export and document deforestation alerts."""
+
+
+@command.command("list", epilog="Example: yvy alerts list --confidence high --in-protected-area --json")
+@filter_options
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many alerts.")
+@json_opt
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool, limit: int | None, **kw) -> None:
+    """List alerts (oldest first detection first)."""
+    from dataclasses import replace
+
+    from ..alerts.model import summary
+
+    alerts = alert_store(ctx).find_alerts(replace(query_from(kw), limit=limit))
+    rows = [summary(a) for a in alerts]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} alert(s)")
+    t.add_column("id", no_wrap=True, min_width=14)
+    for col in ("status", "confidence", "first_detected", "area_ha", "admin", "legal_flag"):
+        t.add_column(col, justify="right" if col == "area_ha" else "left", overflow="fold")
+    for r in rows:
+        t.add_row(r["id"], r["status"], r["confidence"], r["first_detected"], f"{r['area_ha']:.2f}",
+                  r["admin"] or "-", r["legal_flag"] or "-")
+    console(ctx).print(t)
+
+
+@command.command(epilog="Example: yvy alerts show PY-2024-000123 --json")
+@click.argument("alert_id")
+@json_opt
+@click.pass_context
+def show(ctx: click.Context, alert_id: str, as_json: bool) -> None:
+    """Show one alert with its context, legal flag, reviews, merges and audit trail."""
+    from ..alerts.model import to_feature
+
+    s = alert_store(ctx)
+    a = s.get_alert(alert_id)
+    doc = to_feature(a)
+    doc["reviews"] = s.reviews(alert_id)
+    doc["merges"] = s.merges(alert_id)
+    doc["audit"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload}
+                    for e in s.iter_audit(alert_id)]
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    _print_alert(console(ctx), a, doc)
+
+
+def _print_alert(con, a, doc) -> None:
+    ctx = a.context or {}
+    con.print(f"[bold]{a.id}[/bold]  {a.status.value}  confidence {a.confidence.value}")
+    con.print(f"  area {a.area_ha:.2f} ha, {a.pixel_count} px, magnitude {a.magnitude}")
+    con.print(f"  first detected {a.first_detected} (last clear {a.last_clear}), last detected {a.last_detected}, "
+              f"{a.confirm_count} confirming obs, observed until {a.observed_until}")
+    c = a.geometry.representative_point()
+    con.print(f"  location {c.y:.5f}, {c.x:.5f} (lat, lon)")
+    con.print(f"  admin: {', '.join(x['name'] for x in ctx.get('admin', [])) or '-'}; region: {ctx.get('region') or '-'}")
+    for key, label in (("protected_areas", "protected areas"), ("indigenous_lands", "indigenous lands"),
+                       ("permits", "permits")):
+        items = ctx.get(key) or []
+        if items:
+            con.print(f"  {label}: " + ", ".join(f"{x['name']} ({x['ha']:.2f} ha)" for x in items))
+    if ctx.get("permits") is not None:
+        con.print(f"  inside an approved permit: {'yes' if ctx.get('inside_permit') else 'no'}")
+    if ctx.get("border_km") is not None:
+        con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
+    lg = a.legal or {}
+    con.print(f"  legal: {lg.get('flag')} {('(' + lg['rule'] + ': ' + (lg.get('law') or '') + ')') if lg.get('rule') else ''}")
+    if a.merged_into:
+        con.print(f"  merged into {a.merged_into}")
+    if a.merged_from:
+        con.print(f"  merged from {', '.join(a.merged_from)}")
+    for r in doc["reviews"]:
+        extra = f" {r['authority']} case {r['case']}" if r.get("authority") else ""
+        con.print(f"  review {r['at']} {r['by']}: {r['from']} -> {r['to']} "
+                  f"{r.get('reason') or ''} {r.get('note') or ''}{extra}".rstrip())
+    con.print(f"  audit entries: {len(doc['audit'])}")
+
+
+@command.command(epilog="Example: yvy alerts review PY-2024-000123 --status dismissed --reason agriculture "
+                        "--by 'A. Benítez' --note 'soy field, 2023 imagery'")
+@click.argument("alert_id")
+@click.option("--status", "status", required=True, type=click.Choice(STATUSES[1:]), help="New status.")
+@click.option("--reason", help="Why. Dismissal needs one of: agriculture, silviculture, seasonality, "
+                               "cloud_shadow, fire, water, other.")
+@click.option("--by", "by", required=True, help="Reviewer's name (stored in the audit log).")
+@click.option("--note", help="Free-text note.")
+@click.option("--authority", help="Authority the case is referred to (status referred).")
+@click.option("--case", "case", help="Case number at that authority (status referred).")
+@json_opt
+@click.pass_context
+def review(ctx, alert_id, status, reason, by, note, authority, case, as_json) -> None:
+    """Move an alert through new -> under_review -> confirmed | dismissed; confirmed -> referred."""
+    from ..alerts.review import review_alert
+
+    a = review_alert(alert_store(ctx), alert_id, status, by=by, reason=reason, note=note,
+                     authority=authority, case=case)
+    if as_json:
+        click.echo(json.dumps({"id": a.id, "status": a.status.value, "review": a.review}, ensure_ascii=False))
+    else:
+        console(ctx).print(f"{a.id}: {a.status.value} (by {by})")
+
+
+@command.command(epilog="Example: yvy alerts export --format kml --status confirmed -o confirmed.kml")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "kml", "csv", "parquet"]),
+              help="Output format (default: from the file suffix).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@filter_options
+@click.pass_context
+def export(ctx: click.Context, fmt: str | None, output: str, **kw) -> None:
+    """Export alerts (GeoJSON, GeoPackage, KML, CSV or GeoParquet) with their attributes."""
+    from ..alerts.export import export_alerts
+
+    alerts = alert_store(ctx).find_alerts(query_from(kw))
+    path = export_alerts(alerts, output, fmt)
+    console(ctx).print(f"{len(alerts)} alert(s) written to {path}")
+
+
+@command.command(epilog="Example: yvy alerts audit --verify")
+@click.option("--verify", is_flag=True, help="Check the hash chain and that alert statuses match it.")
+@click.option("--alert", "alert_id", help="Only show this alert's entries.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Entries to show.")
+@json_opt
+@click.pass_context
+def audit(ctx: click.Context, verify: bool, alert_id: str | None, limit: int, as_json: bool) -> None:
+    """Show the audit log, or verify it (exit 1 if it was tampered with)."""
+    from ..alerts.audit import verify_chain
+    from ..errors import ConflictError
+
+    s = alert_store(ctx)
+    if verify:
+        res = verify_chain(s.iter_audit())
+        problems = [res.problem] if not res.ok else _status_mismatches(s)
+        out = {"ok": not problems, "entries": res.entries, "head": res.head, "problems": problems}
+        if as_json:
+            click.echo(json.dumps(out))
+        if problems:
+            raise ConflictError("audit log", f"TAMPERED: {problems[0]}")
+        if not as_json:
+            console(ctx).print(f"audit log OK: {res.entries} entries, head {res.head}")
+        return
+    entries = list(s.iter_audit(alert_id))[-limit:]
+    if as_json:
+        click.echo(json.dumps([e.__dict__ for e in entries], ensure_ascii=False, indent=1))
+        return
+    con = console(ctx)
+    for e in entries:
+        con.print(f"{e.seq:>6} {e.at} {e.actor:<12} {e.action:<8} {e.alert_id or '-'} "
+                  f"{json.dumps(e.payload, ensure_ascii=False)[:100]} {e.hash[:12]}")
+
+
+def _status_mismatches(s) -> list[str]:
+    """Alerts whose stored status differs from the one the audit log leads to."""
+    from ..alerts.ports import AlertQuery
+
+    expected: dict[str, str] = {}
+    for e in s.iter_audit():
+        if e.action == "created":
+            expected[e.alert_id] = "new"
+        elif e.action == "status":
+            expected[e.alert_id] = e.payload.get("to")
+    out = []
+    for a in s.find_alerts(AlertQuery(include_merged=True)):
+        want = expected.get(a.id)
+        if want is None:
+            out.append(f"{a.id}: alert has no 'created' entry in the audit log")
+        elif want != a.status.value:
+            out.append(f"{a.id}: status {a.status.value} but the audit log says {want}")
+    return out
+
+
+@command.command(epilog="Example: yvy alerts evidence PY-2024-000123 -o reports/PY-2024-000123")
+@click.argument("alert_id")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--index", type=click.Choice(["ndvi", "nbr", "ndmi"]), default="ndvi", show_default=True,
+              help="Index for the time-series plot.")
+@click.option("--max-cloud", type=float, default=30.0, show_default=True,
+              help="Largest scene cloud cover (%) for the before/after chips.")
+@click.pass_context
+def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_cloud: float) -> None:
+    """Build an evidence package: chips, time-series plot, locator map, PDF and SHA-256 manifest."""
+    from ..alerts.evidence import build_evidence
+
+    s = alert_store(ctx)
+    manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud)
+    con = console(ctx)
+    for f in manifest["files"]:
+        con.print(f"  {f['sha256'][:16]}  {f['path']}")
+    for w in manifest.get("warnings", []):
+        con.print(f"[yellow]warning:[/yellow] {w}")
+    con.print(f"evidence for {alert_id} in {output} ({len(manifest['files'])} files)")
+
+
+@command.command(epilog="Example: yvy alerts update --product det-chaco-2024 --mmu 1 --min-loss 0.05")
+@click.option("--product", "product_id", required=True, help="Id of a detection product (yvy-detections).")
+@click.option("--window-days", type=click.FloatRange(min=0), default=30, show_default=True,
+              help="Touching pixels join one alert when their break dates differ by at most this.")
+@click.option("--min-loss", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Pixels need magnitude <= -MIN_LOSS (index units) to count as loss.")
+@click.option("--mmu", "mmu_ha", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              help="Minimum mapping unit in hectares.")
+@click.option("--id-prefix", default="PY", show_default=True, help="Prefix of new alert ids.")
+@click.option("--profile", default="paraguay", show_default=True, help="Legal-rule profile (name or TOML).")
+@json_opt
+@click.pass_context
+def update(ctx, product_id, window_days, min_loss, mmu_ha, id_prefix, profile, as_json) -> None:
+    """Create or update alerts from a stored detection product (what `yvy detect` does at its end)."""
+    from ..alerts.build import update_alerts
+    from ..alerts.layers import layers_from_item
+    from ..alerts.vectorize import AlertParams
+
+    item = store(ctx).get_item("yvy-detections", product_id)
+    params = AlertParams(window_days=window_days, min_loss=min_loss, mmu_ha=mmu_ha, id_prefix=id_prefix)
+    res = update_alerts(alert_store(ctx), layers_from_item(item), params, profile=profile)
+    if as_json:
+        click.echo(json.dumps(res))
+        return
+    console(ctx).print(f"{product_id}: {res['candidates']} candidate(s): {res['created']} new, "
+                       f"{res['updated']} updated, {res['merged']} merged, {res['unchanged']} unchanged")

@@ -1,0 +1,80 @@
+"""``yvy context``: add, list and remove context layers (admin units, protected areas, permits...)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .alerts import alert_store
+from .options import console, json_opt
+
+__all__ = ["command"]
+
+KINDS = ("admin", "protected_area", "permit", "indigenous_land", "border_zone", "custom")
+
+
+@click.group(epilog="Example: yvy context add departments.geojson --kind admin --name-field name")
+def command() -> None:
+    """Manage context layers used to annotate alerts and apply the legal rules."""
+
+
+@command.command(epilog="Example: yvy context add areas_protegidas.gpkg --kind protected_area --name-field nombre")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="What the layer holds.")
+@click.option("--name-field", help="Attribute holding each feature's name.")
+@click.option("--name", "layer_name", help="Layer name (default: the file name without suffix).")
+@click.option("--layer", help="Layer inside a multi-layer file (GeoPackage).")
+@click.option("--replace", is_flag=True, help="Replace an existing layer of the same name.")
+@click.option("--profile", default="paraguay", show_default=True,
+              help="Legal-rule profile used to re-evaluate the alerts (name or TOML file).")
+@click.pass_context
+def add(ctx, file, kind, name_field, layer_name, layer, replace, profile) -> None:
+    """Add a layer (GeoJSON, GeoPackage, Shapefile, GeoParquet; any CRS, reprojected to WGS84).
+
+    Existing alerts are re-annotated and their legal flags re-evaluated.
+    """
+    from ..alerts.build import refresh_context
+    from ..alerts.context import read_layer
+
+    lyr = read_layer(file, kind=kind, name=layer_name, name_field=name_field, layer=layer)
+    s = alert_store(ctx)
+    with s.transaction():
+        s.add_context_layer(lyr, replace=replace)
+        res = refresh_context(s, profile)
+    console(ctx).print(f"context layer {lyr.name!r} ({kind}, {len(lyr.features)} features, from {lyr.source_crs}) "
+                       f"added; {res['changed']} of {res['alerts']} alert(s) re-annotated")
+
+
+@command.command("list", epilog="Example: yvy context list --json")
+@json_opt
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List the context layers of the workspace."""
+    rows = alert_store(ctx).list_context_layers()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} context layer(s)")
+    for col in ("name", "kind", "features", "name_field", "source_crs", "source"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["name"], r["kind"], str(r["features"]), r["name_field"] or "-", r["source_crs"], r["source"])
+    console(ctx).print(t)
+
+
+@command.command(epilog="Example: yvy context remove old_permits")
+@click.argument("name")
+@click.option("--profile", default="paraguay", show_default=True, help="Legal-rule profile (name or TOML).")
+@click.pass_context
+def remove(ctx: click.Context, name: str, profile: str) -> None:
+    """Remove a context layer and re-annotate the alerts."""
+    from ..alerts.build import refresh_context
+
+    s = alert_store(ctx)
+    with s.transaction():
+        s.remove_context_layer(name)
+        res = refresh_context(s, profile)
+    console(ctx).print(f"context layer {name!r} removed; {res['changed']} alert(s) re-annotated")

@@ -1,0 +1,61 @@
+"""``yvy stats``: forest-loss area by month, by admin unit and by protected area."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .alerts import alert_store, filter_options, query_from
+from .options import console, json_opt
+
+__all__ = ["command"]
+
+
+@click.command(epilog="Example: yvy stats --since 2024-01-01 --csv loss.csv --png loss.png")
+@filter_options
+@click.option("--by", "groups", multiple=True, type=click.Choice(["month", "admin", "protected_area"]),
+              help="Only these groupings (default: all three).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table as CSV.")
+@click.option("--json-out", "json_path", type=click.Path(dir_okay=False), help="Write the table as JSON.")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write bar charts as PNG.")
+@json_opt
+@click.pass_context
+def command(ctx, groups, csv_path, json_path, png_path, as_json, **kw) -> None:
+    """Forest-loss hectares and alert counts by month, admin unit and protected area.
+
+    Dismissed alerts are left out unless --status names them.
+    """
+    from dataclasses import replace
+
+    from ..alerts.stats import loss_stats, plot_stats, write_stats_csv, write_stats_json
+
+    q = query_from(kw)
+    if not q.status:
+        q = replace(q, status=("new", "under_review", "confirmed", "referred"))
+    stats = loss_stats(alert_store(ctx).find_alerts(q))
+    if groups:
+        stats = {g: stats[g] for g in groups}
+    con = console(ctx, stderr=as_json)
+    if csv_path:
+        write_stats_csv(stats, csv_path)
+        con.print(f"CSV written to {csv_path}")
+    if json_path:
+        write_stats_json(stats, json_path)
+        con.print(f"JSON written to {json_path}")
+    if png_path:
+        plot_stats(stats, png_path)
+        con.print(f"chart written to {png_path}")
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    for g, rows in stats.items():
+        t = Table(title=f"forest loss by {g.replace('_', ' ')}")
+        t.add_column(g)
+        t.add_column("alerts", justify="right")
+        t.add_column("ha", justify="right")
+        for r in rows:
+            t.add_row(str(r["key"]), str(r["alerts"]), f"{r['area_ha']:.2f}")
+        con.print(t)

@@ -1,0 +1,82 @@
+import hashlib
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from yvy.alerts import DetectionLayers, update_alerts
+from yvy.alerts.evidence import build_evidence, find_band
+from yvy.testing.scenes import s2_collection, write_s2_scene
+
+BREAK = date(2021, 3, 1)
+
+
+@pytest.fixture
+def scenes(astore, tmp_path):
+    """Twelve monthly S2 scenes over a 40x40 px (10 m) grid; the west half is cleared from March 2021."""
+    cat = astore.store
+    cat.upsert_collection(s2_collection())
+    shape = (40, 40)
+    for k in range(12):
+        d = date(2020, 9, 5) + timedelta(days=30 * k)
+        cleared = d >= BREAK
+        nir = np.full(shape, 0.35)
+        red = np.full(shape, 0.04)
+        swir = np.full(shape, 0.12)
+        if cleared:
+            nir[:, :20], red[:, :20], swir[:, :20] = 0.22, 0.12, 0.28
+        scl = np.full(shape, 4, np.uint8)
+        if k == 7:
+            scl[:] = 9  # a cloudy scene after the break must not be chosen
+        item = write_s2_scene(tmp_path / "s2", d.isoformat(), {"red": red, "green": red * 1.2, "blue": red * 0.8,
+                                                               "nir": nir, "swir16": swir}, scl=scl, shape=shape)
+        cat.upsert_item(item)
+    bd = np.full(shape, np.nan)
+    bd[5:35, 2:18] = (BREAK - date(1970, 1, 1)).days
+    layers = DetectionLayers("EPSG:32721", Affine(10, 0, 500000, 0, -10, 7300000), bd, np.full(shape, -0.3),
+                             np.full(shape, 3), np.full(shape, float((BREAK - date(1970, 1, 1)).days - 30)), "det")
+    update_alerts(astore, layers)
+    return astore
+
+
+def test_evidence_package(scenes, tmp_path):
+    (alert,) = scenes.find_alerts()
+    out = tmp_path / "ev"
+    man = build_evidence(scenes, scenes.store, alert.id, out)
+    names = {f["path"] for f in man["files"]}
+    assert {"chip_before_true_colour.png", "chip_before_false_colour.png", "chip_after_true_colour.png",
+            "chip_after_false_colour.png", "timeseries.png", "locator.png", "attributes.json", "alert.geojson",
+            "report.pdf"} <= names
+    for f in man["files"]:
+        assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    attrs = json.loads((out / "attributes.json").read_text())
+    before, after = attrs["scenes"]["before"], attrs["scenes"]["after"]
+    assert before["date"] < alert.first_detected <= after["date"]
+    assert after["date"] == "2021-03-04"  # first clear scene after the break
+    assert before["value"] > 0.7 and after["value"] < 0.4  # NDVI dropped
+    assert attrs["audit"]["ok"] and attrs["audit"]["entries"][0]["action"] == "created"
+    assert json.loads((out / "manifest.json").read_text())["audit_head"] == attrs["audit"]["head"]
+    assert man["warnings"] == []
+
+
+def test_evidence_without_imagery_still_documents(astore, tmp_path):
+    from .conftest import Patch, make_layers
+
+    update_alerts(astore, make_layers([Patch(slice(10, 20), slice(10, 20))]))
+    (alert,) = astore.find_alerts()
+    man = build_evidence(astore, astore.store, alert.id, tmp_path / "ev")
+    assert {f["path"] for f in man["files"]} >= {"report.pdf", "locator.png", "timeseries.png", "attributes.json"}
+    assert any("no clear scene before" in w for w in man["warnings"])
+
+
+def test_find_band_by_common_name_and_key():
+    item = {"assets": {"B04": {"href": "r.tif", "eo:bands": [{"common_name": "red"}],
+                               "raster:bands": [{"scale": 1e-4, "offset": -0.1, "nodata": 0}]},
+                       "nir": {"href": "n.tif"}}}
+    r = find_band(item, "red")
+    assert (r.href, r.scale, r.offset, r.nodata) == ("r.tif", 1e-4, -0.1, 0)
+    assert find_band(item, "nir").href == "n.tif"
+    assert find_band(item, "swir16") is None

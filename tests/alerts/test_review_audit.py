@@ -1,0 +1,102 @@
+import sqlite3
+
+import pytest
+
+from yvy.alerts import AlertStatus, review_alert, update_alerts
+from yvy.alerts.audit import GENESIS, verify_chain
+from yvy.errors import ConflictError, InputError, NotFoundError
+
+from .conftest import Patch, make_layers
+
+
+@pytest.fixture
+def one(astore):
+    update_alerts(astore, make_layers([Patch(slice(10, 20), slice(10, 20))]))
+    return astore, astore.find_alerts()[0].id
+
+
+def _snapshot(s, alert_id):
+    a = s.get_alert(alert_id)
+    return a.status, a.review, len(list(s.iter_audit())), s.reviews(alert_id)
+
+
+def test_full_workflow_records_who_when_why(one):
+    s, aid = one
+    review_alert(s, aid, "under_review", by="Ana")
+    review_alert(s, aid, "confirmed", by="Ana", reason="visual_inspection", note="S2 2022-02-03")
+    a = review_alert(s, aid, "referred", by="Luis", authority="Ministerio Público", case="UE-123/2022")
+    assert a.status is AlertStatus.REFERRED
+    assert a.review["authority"] == "Ministerio Público" and a.review["case"] == "UE-123/2022"
+    hist = s.reviews(aid)
+    assert [(h["from"], h["to"], h["by"]) for h in hist] == [
+        ("new", "under_review", "Ana"), ("under_review", "confirmed", "Ana"), ("confirmed", "referred", "Luis")]
+    assert all(h["at"] for h in hist)
+    entries = list(s.iter_audit(aid))
+    assert [e.action for e in entries] == ["created", "status", "status", "status"]
+    assert verify_chain(s.iter_audit()).ok
+
+
+@pytest.mark.parametrize("steps, bad, err", [
+    ([], ("confirmed", {"reason": "x"}), ConflictError),  # new -> confirmed skips review
+    ([], ("referred", {"authority": "a", "case": "1"}), ConflictError),
+    (["under_review"], ("dismissed", {"reason": "bulldozer"}), InputError),
+    (["under_review"], ("dismissed", {}), InputError),
+    (["under_review"], ("confirmed", {}), InputError),  # no why
+    (["under_review", "confirmed"], ("referred", {"authority": "Fiscalía"}), InputError),
+    (["under_review"], ("new", {}), ConflictError),  # no way back
+])
+def test_bad_requests_change_nothing(one, steps, bad, err):
+    s, aid = one
+    for st in steps:
+        review_alert(s, aid, st, by="Ana", reason="visual_inspection" if st == "confirmed" else None)
+    before = _snapshot(s, aid)
+    status, kw = bad
+    with pytest.raises(err):
+        review_alert(s, aid, status, by="Ana", **kw)
+    assert _snapshot(s, aid) == before
+
+
+def test_dismissed_is_final_and_unknown_id(one):
+    s, aid = one
+    review_alert(s, aid, "under_review", by="Ana")
+    review_alert(s, aid, "dismissed", by="Ana", reason="agriculture")
+    with pytest.raises(ConflictError, match="final state"):
+        review_alert(s, aid, "under_review", by="Ana")
+    with pytest.raises(NotFoundError):
+        review_alert(s, "PY-1999-000001", "under_review", by="Ana")
+    with pytest.raises(InputError):
+        review_alert(s, aid, "under_review", by="  ")
+
+
+def test_audit_is_append_only_and_tampering_is_detected(one):
+    s, aid = one
+    review_alert(s, aid, "under_review", by="Ana")
+    review_alert(s, aid, "dismissed", by="Ana", reason="agriculture")
+    res = verify_chain(s.iter_audit())
+    assert res.ok and res.entries == 3 and res.head != GENESIS
+    db = s.store.path
+    con = sqlite3.connect(db)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=3")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM audit_log WHERE seq=2")
+    # a determined editor drops the trigger and rewrites the reason
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute("UPDATE audit_log SET payload=replace(payload, 'agriculture', 'fire') WHERE seq=3")
+    con.commit()
+    con.close()
+    res = verify_chain(s.iter_audit())
+    assert not res.ok and res.first_bad_seq == 3 and "altered" in res.problem
+
+
+def test_audit_detects_deleted_entry(one):
+    s, aid = one
+    review_alert(s, aid, "under_review", by="Ana")
+    review_alert(s, aid, "confirmed", by="Ana", reason="field_visit")
+    con = sqlite3.connect(s.store.path)
+    con.execute("DROP TRIGGER audit_log_no_delete")
+    con.execute("DELETE FROM audit_log WHERE seq=2")
+    con.commit()
+    con.close()
+    res = verify_chain(s.iter_audit())
+    assert not res.ok and res.first_bad_seq == 3
