@@ -106,3 +106,19 @@ def test_not_a_database(tmp_path):
     bad.write_bytes(b"garbage" * 100)
     with pytest.raises(WorkspaceError, match="not a usable SQLite database"):
         open_store(f"sqlite:///{bad}")
+
+
+def test_migration_added_below_newest_is_still_applied(tmp_path, monkeypatch):
+    import yvy.storage.sqlite as mod
+
+    url = f"sqlite:///{tmp_path / 'yvy.db'}"
+    open_store(url, create=True)
+    known = mod.migrations()
+    versions = {v for v, _, _ in known}
+    free = next(v for v in range(1, max(versions) + 2) if v not in versions)
+    # a migration numbered below one already applied, as when branches are merged
+    extra = sorted([*known, (free, "late", "CREATE TABLE late_table (x INTEGER);")])
+    monkeypatch.setattr(mod, "migrations", lambda: extra)
+    s = open_store(url)
+    assert free in s.applied_migrations()
+    s.conn.execute("SELECT COUNT(*) FROM late_table").fetchone()

@@ -121,18 +121,27 @@ class SQLiteStore:
         row = c.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
+    def applied_migrations(self) -> set[int]:
+        """Versions of the migrations already applied."""
+        self.schema_version()  # creates the bookkeeping table if needed
+        return {int(r[0]) for r in self.conn.execute("SELECT version FROM schema_migrations")}
+
     def migrate(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction; return those applied."""
+        """Apply every packaged migration not yet applied (in version order), each in its own
+        transaction; return the versions applied. A database with a migration this yvy does
+        not know is refused."""
         known = migrations()
-        current = self.schema_version()
-        newest = known[-1][0] if known else 0
-        if current > newest:
+        done = self.applied_migrations()
+        unknown = done - {v for v, _, _ in known}
+        if unknown:
             raise WorkspaceError(
-                self.path, f"schema version {current} is newer than this yvy ({newest}); upgrade yvy"
+                self.path,
+                f"schema version {max(unknown)} is newer than this yvy "
+                f"({known[-1][0] if known else 0}); upgrade yvy",
             )
         applied = []
         for version, name, sql in known:
-            if version <= current:
+            if version in done:
                 continue
             with self.transaction() as c:
                 for stmt in _split_sql(sql):

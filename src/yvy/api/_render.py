@@ -1,0 +1,218 @@
+"""Rendering of catalog items to images with rio-tiler: the layers an item offers (true colour,
+false colour, NDVI for scenes; one coloured layer per band asset of a detection product) and the
+functions that read a web-mercator tile or a WGS84 box of a layer into an RGBA PNG.
+
+Reflectance assets follow Earth Search keys (``blue green red nir swir16 swir22 scl``) with
+``raster:bands`` scale/offset; assets are local COG paths.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["EMPTY_PNG", "LayerSpec", "layers_for_item", "read_values", "render_bbox", "render_tile"]
+
+DETECTIONS = "yvy-detections"
+TILE = 256
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How to draw one layer: the assets it reads and how values become colours."""
+
+    name: str
+    assets: tuple[str, ...]
+    kind: str
+    """``rgb`` (three reflectance assets), ``index`` (normalized difference of two) or ``band``."""
+    vmin: float = 0.0
+    vmax: float = 0.3
+    colormap: str | None = None
+    title: str = ""
+
+
+_SCENE_LAYERS = (
+    LayerSpec("truecolor", ("red", "green", "blue"), "rgb", 0.0, 0.3, None, "True colour (B4 B3 B2)"),
+    LayerSpec("falsecolor", ("nir", "red", "green"), "rgb", 0.0, 0.5, None, "False colour (B8 B4 B3)"),
+    LayerSpec("ndvi", ("nir", "red"), "index", -0.2, 0.9, "rdylgn", "NDVI"),
+    LayerSpec("nbr", ("nir", "swir22"), "index", -0.5, 0.9, "rdylgn", "NBR"),
+)
+_DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis"}
+
+
+def _is_band_asset(asset: dict) -> bool:
+    roles = asset.get("roles") or []
+    typ = asset.get("type") or ""
+    return ("data" in roles or not roles) and ("tiff" in typ or asset.get("href", "").endswith(".tif"))
+
+
+def layers_for_item(item: dict) -> dict[str, LayerSpec]:
+    """The layers an item can be drawn as, by name."""
+    assets = item.get("assets") or {}
+    out: dict[str, LayerSpec] = {}
+    if item.get("collection") == DETECTIONS or str(item.get("collection", "")).startswith(DETECTIONS):
+        for key, asset in assets.items():
+            if _is_band_asset(asset):
+                rb = (asset.get("raster:bands") or [{}])[0]
+                stats = rb.get("statistics") or {}
+                vmin, vmax = stats.get("minimum"), stats.get("maximum")
+                out[key] = LayerSpec(key, (key,), "band", vmin if vmin is not None else float("nan"),
+                                     vmax if vmax is not None else float("nan"),
+                                     _DETECTION_COLORMAPS.get(key, "viridis"), asset.get("title") or key)
+        return out
+    for spec in _SCENE_LAYERS:
+        if all(k in assets for k in spec.assets):
+            out[spec.name] = spec
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_png() -> bytes:
+    from rio_tiler.utils import render
+
+    return render(np.zeros((3, TILE, TILE), np.uint8), mask=np.zeros((TILE, TILE), np.uint8))
+
+
+class _Empty:
+    def __bytes__(self) -> bytes:
+        return _empty_png()
+
+
+EMPTY_PNG = _Empty()
+"""``bytes(EMPTY_PNG)``: a fully transparent 256x256 PNG (what a tile outside the data is)."""
+
+
+def _scale_offset(asset: dict) -> tuple[float, float]:
+    rb = (asset.get("raster:bands") or [{}])[0]
+    return float(rb.get("scale", 1.0) or 1.0), float(rb.get("offset", 0.0) or 0.0)
+
+
+def _read(asset: dict, reader_call) -> np.ma.MaskedArray | None:
+    """One band of an asset via ``reader_call(Reader)``, scaled to physical values; None if outside."""
+    from rio_tiler.errors import TileOutsideBounds
+    from rio_tiler.io import Reader
+
+    try:
+        with Reader(asset["href"]) as src:
+            img = reader_call(src)
+    except TileOutsideBounds:
+        return None
+    arr = img.array[0].astype("float32", copy=False)
+    scale, offset = _scale_offset(asset)
+    return arr * scale + offset
+
+
+_GAMMA = (np.linspace(0, 1, 256) ** (1 / 1.4) * 255).astype(np.uint8)
+"""Display gamma applied to stretched reflectance (as a lookup table: cheaper than a power)."""
+
+
+def _stretch(arr: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """Linear stretch of a float array to 0..255 (uint8)."""
+    out = (arr - vmin) * (255.0 / ((vmax - vmin) or 1.0))
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def _to_rgba(spec: LayerSpec, bands: list[np.ma.MaskedArray], stats) -> tuple[np.ndarray, np.ndarray]:
+    masks = [np.ma.getmaskarray(b) for b in bands]
+    data = [np.ma.getdata(b) for b in bands]
+    invalid = np.logical_or.reduce(masks)
+    if spec.kind == "rgb":
+        rgb = np.stack([_GAMMA[_stretch(d, spec.vmin, spec.vmax)] for d in data])
+        return rgb, ~invalid
+    if spec.kind == "index":
+        a, b = data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = (a - b) / (a + b)
+        vmin, vmax = spec.vmin, spec.vmax
+    else:
+        val = data[0]
+        vmin, vmax = spec.vmin, spec.vmax
+        if not (np.isfinite(vmin) and np.isfinite(vmax)):
+            vmin, vmax = stats
+    valid = ~invalid & np.isfinite(val)
+    idx = _stretch(np.where(valid, val, vmin).astype("float32"), vmin, vmax)
+    return _lut(spec.colormap or "viridis")[idx].transpose(2, 0, 1), valid
+
+
+@functools.lru_cache(maxsize=32)
+def _lut(name: str) -> np.ndarray:
+    from rio_tiler.colormap import cmap
+
+    cm = cmap.get(name)
+    return np.array([cm[i][:3] for i in range(256)], dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=256)
+def _band_range(href: str, mtime: float) -> tuple[float, float]:
+    """2nd and 98th percentile of a band (from a small overview read), for layers without stats."""
+    import rasterio
+
+    with rasterio.open(href) as ds:
+        f = max(1, max(ds.width, ds.height) // 512)
+        arr = ds.read(1, out_shape=(max(1, ds.height // f), max(1, ds.width // f)), masked=True)
+    vals = np.ma.compressed(arr).astype("float64")
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(vals, [2, 98])
+    return float(lo), float(hi if hi > lo else lo + 1)
+
+
+def _stats(spec: LayerSpec, item: dict) -> tuple[float, float]:
+    if spec.kind != "band" or (np.isfinite(spec.vmin) and np.isfinite(spec.vmax)):
+        return spec.vmin, spec.vmax
+    asset = item["assets"][spec.assets[0]]
+    href = asset["href"]
+    scale, offset = _scale_offset(asset)
+    lo, hi = _band_range(href, os.path.getmtime(href))
+    return lo * scale + offset, hi * scale + offset
+
+
+def _render(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
+    from rio_tiler.utils import render
+
+    bands = []
+    for key in spec.assets:
+        arr = _read(item["assets"][key], reader_call)
+        if arr is None:
+            return None
+        bands.append(arr)
+    rgb, mask = _to_rgba(spec, bands, _stats(spec, item))
+    if not mask.any():
+        return None
+    return render(rgb, mask=(mask * 255).astype(np.uint8), img_format="PNG", ZLEVEL=3)
+
+
+def render_tile(item: dict, layer: str, x: int, y: int, z: int) -> bytes | None:
+    """PNG of one WebMercatorQuad tile of ``layer``, or None when the tile holds no data."""
+    spec = layers_for_item(item)[layer]
+    return _render(spec, item, lambda src: src.tile(x, y, z, tilesize=TILE, indexes=1))
+
+
+def render_bbox(item: dict, layer: str, bbox: tuple[float, float, float, float], size: int = 256) -> bytes | None:
+    """PNG of a WGS84 box of ``layer`` in web mercator (longest side ``size`` pixels), or None."""
+    import math
+
+    from rasterio.crs import CRS
+
+    spec = layers_for_item(item)[layer]
+    minx, miny, maxx, maxy = bbox
+    ratio = (maxy - miny) / max((maxx - minx) * math.cos(math.radians((miny + maxy) / 2)), 1e-12)
+    width, height = (size, max(1, round(size * ratio))) if ratio <= 1 else (max(1, round(size / ratio)), size)
+    return _render(spec, item, lambda src: src.part(bbox, dst_crs=CRS.from_epsg(3857),
+                                                    bounds_crs=CRS.from_epsg(4326), width=width,
+                                                    height=height, indexes=1))
+
+
+def read_values(asset: dict, geometry: dict) -> np.ma.MaskedArray | None:
+    """Physical values of one asset's pixels inside a WGS84 GeoJSON geometry (None: outside)."""
+    from rio_tiler.errors import RioTilerError
+
+    try:
+        return _read(asset, lambda src: src.feature(geometry, dst_crs=src.crs, indexes=1, max_size=None))
+    except RioTilerError:
+        return None

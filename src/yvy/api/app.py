@@ -1,0 +1,81 @@
+"""The dissemination server: :func:`create_app` builds one FastAPI app over a workspace and
+:func:`serve` runs it with uvicorn.
+
+Routes (one module each): ``/stac`` STAC API (:mod:`.stac`), ``/features`` OGC API Features
+(:mod:`.features`), ``/tiles`` XYZ tiles (:mod:`.tiles`), ``/api/alerts`` review, chips and time
+series (:mod:`.alerts`), ``/api`` login, users and keys (:mod:`.users`), ``/feeds`` and
+``/api/webhooks`` (:mod:`.feeds`), ``/`` the web map (:mod:`.web`). The OpenAPI document is
+``/api`` and its HTML view ``/api.html``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from .. import __version__
+from ..config import Workspace
+from .errors import add_exception_handlers
+from .settings import AppContext, ServeSettings
+
+__all__ = ["create_app", "serve"]
+
+log = logging.getLogger("yvy.api")
+
+
+def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> FastAPI:
+    """The ASGI app serving ``workspace``.
+
+    Parameters
+    ----------
+    workspace
+        An open :class:`~yvy.config.Workspace` (its database is migrated on open).
+    settings
+        Server settings; default :meth:`ServeSettings.from_env`.
+    """
+    from . import alerts, features, feeds, stac, tiles, users, web
+
+    settings = settings or ServeSettings.from_env()
+    ctx = AppContext.open(workspace, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        notifier = feeds.start_notifier(ctx) if settings.notify_interval > 0 else None
+        try:
+            yield
+        finally:
+            if notifier is not None:
+                notifier.stop()
+
+    app = FastAPI(title=f"{settings.title} API", version=__version__, openapi_url="/api",
+                  docs_url="/api.html", redoc_url=None, lifespan=lifespan,
+                  description="STAC API, OGC API Features, tiles, feeds and review of yvy alerts.")
+    app.state.yvy = ctx
+    stac.add_stac_api(app, settings.title)
+    app.include_router(stac.asset_router)
+    app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(alerts.router)
+    app.include_router(users.router)
+    app.include_router(feeds.router)
+    app.include_router(web.router)
+    web.mount_static(app)
+    add_exception_handlers(app)
+    # Browser clients elsewhere (STAC Browser, QGIS web) may read; cookies are never sent
+    # cross-site (SameSite=Strict) and X-Requested-With is not allowed, so no CSRF opening.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["Content-Type", "Authorization", "X-API-Key"], max_age=600)
+    return app
+
+
+def serve(workspace: Workspace, host: str = "127.0.0.1", port: int = 8000, *,
+          settings: ServeSettings | None = None, log_level: str = "info") -> None:
+    """Run the server in the foreground until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    app = create_app(workspace, settings)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1")

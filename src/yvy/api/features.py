@@ -1,0 +1,295 @@
+"""OGC API - Features Part 1 (core, geojson, oas30, html) under ``/features``: the alerts and the
+context layers (admin units, protected areas, permits...) as collections.
+
+Items take ``bbox``, ``datetime`` (first detection of alerts), ``limit``/``offset`` paging and,
+for alerts, the property filters ``status`` (comma list), ``confidence`` and ``min_area`` (ha).
+``f=json|html`` (or the Accept header) picks the encoding.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ..errors import InputError, NotFoundError
+from .auth import read_access
+from .params import MAX_LIMIT, BBox, Datetime, parse_bbox, parse_datetime
+
+__all__ = ["CONFORMANCE", "alert_feature", "router"]
+
+PREFIX = "/features"
+ALERTS = "alerts"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOJSON = "application/geo+json"
+
+router = APIRouter(prefix=PREFIX, tags=["OGC API Features"], dependencies=[Depends(read_access)])
+Format = Query(None, pattern="^(json|html)$", description="Response encoding (default: by Accept header)")
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def _wants_html(request: Request, f: str | None) -> bool:
+    if f is not None:
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _ctx(request: Request):
+    return request.app.state.yvy
+
+
+def _respond(request: Request, f: str | None, doc: dict, title: str, media: str = "application/json"):
+    if _wants_html(request, f):
+        return HTMLResponse(_html_page(title, doc))
+    return JSONResponse(doc, media_type=media)
+
+
+def _html_page(title: str, doc: dict) -> str:
+    """A plain HTML rendering: the links, features as a table, and the JSON."""
+    rows = []
+    for ln in doc.get("links", []):
+        href = html.escape(ln["href"])
+        rows.append(f"<li><a href='{href}'>{html.escape(ln.get('title') or ln['rel'])}</a> "
+                    f"<small>({html.escape(ln['rel'])}, {html.escape(ln.get('type', ''))})</small></li>")
+    body = f"<ul>{''.join(rows)}</ul>"
+    feats = doc.get("features")
+    if feats:
+        keys = ["id", *[k for k in ("status", "confidence", "area_ha", "first_detected", "name", "kind")
+                        if any(k in (x.get("properties") or {}) for x in feats)]]
+        head = "".join(f"<th>{k}</th>" for k in keys)
+        trs = []
+        for ft in feats:
+            p = {"id": ft.get("id"), **(ft.get("properties") or {})}
+            trs.append("<tr>" + "".join(f"<td>{html.escape(str(p.get(k, '')))}</td>" for k in keys) + "</tr>")
+        body += f"<table border='1'><tr>{head}</tr>{''.join(trs)}</table>"
+    for c in doc.get("collections", []):
+        body += f"<h2>{html.escape(c.get('title') or c['id'])}</h2><p>{html.escape(c.get('description', ''))}</p>"
+    pretty = html.escape(json.dumps({k: v for k, v in doc.items() if k != "features"}, indent=2)[:20000])
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1>{body}<pre>{pretty}</pre></body></html>")
+
+
+def _links(self_href: str, kind: str = "application/json") -> list[dict]:
+    sep = "&" if "?" in self_href else "?"
+    return [
+        {"rel": "self", "type": kind, "title": "this document", "href": self_href},
+        {"rel": "alternate", "type": "text/html", "title": "this document as HTML",
+         "href": f"{self_href}{sep}f=html"},
+    ]
+
+
+@router.get("", summary="Landing page")
+@router.get("/", summary="Landing page", include_in_schema=False)
+def landing(request: Request, f: str | None = Format):
+    """Links to the API definition, conformance and collections."""
+    base, root = _base(request), str(request.base_url).rstrip("/")
+    doc = {
+        "title": f"{_ctx(request).settings.title} OGC API Features",
+        "description": "Deforestation alerts and context layers",
+        "links": _links(base) + [
+            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
+             "title": "API definition", "href": f"{root}/api"},
+            {"rel": "service-doc", "type": "text/html", "title": "API documentation",
+             "href": f"{root}/api.html"},
+            {"rel": "conformance", "type": "application/json", "title": "conformance",
+             "href": f"{base}/conformance"},
+            {"rel": "data", "type": "application/json", "title": "collections",
+             "href": f"{base}/collections"},
+        ],
+    }
+    return _respond(request, f, doc, doc["title"])
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, f: str | None = Format):
+    """The conformance classes implemented."""
+    return _respond(request, f, {"conformsTo": CONFORMANCE, "links": _links(f"{_base(request)}/conformance")},
+                    "Conformance")
+
+
+def _collection_doc(request: Request, cid: str, title: str, description: str, bbox, interval) -> dict:
+    base = f"{_base(request)}/collections/{quote(cid, safe='')}"
+    return {
+        "id": cid, "title": title, "description": description, "itemType": "feature",
+        "crs": [CRS84], "storageCrs": CRS84,
+        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84},
+                   "temporal": {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}},
+        "links": _links(base) + [
+            {"rel": "items", "type": GEOJSON, "title": "features", "href": f"{base}/items"},
+            {"rel": "items", "type": "text/html", "title": "features as HTML", "href": f"{base}/items?f=html"},
+        ],
+    }
+
+
+def _collections(request: Request) -> dict[str, dict]:
+    ctx = _ctx(request)
+    out: dict[str, dict] = {}
+    alerts = ctx.alerts
+    if alerts is not None:
+        row = alerts.conn.execute(
+            "SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy), MIN(first_detected), MAX(first_detected) "
+            "FROM alerts WHERE merged_into IS NULL").fetchone()
+        bbox = list(row[:4]) if row[0] is not None else [-180, -90, 180, 90]
+        out[ALERTS] = _collection_doc(
+            request, ALERTS, "Deforestation alerts",
+            "Polygons of forest loss with dates, confidence, context and review status", bbox,
+            [_day_start(row[4]), _day_start(row[5])])
+        for layer in alerts.list_context_layers():
+            name = layer["name"]
+            out[name] = _collection_doc(request, name, name, f"Context layer ({layer['kind']}), "
+                                        f"{layer['features']} features from {layer['source']}",
+                                        _layer_bbox(alerts, name), [None, None])
+    return out
+
+
+def _day_start(day):
+    return f"{day}T00:00:00Z" if day and len(day) == 10 else day
+
+
+def _layer_bbox(alerts, name: str) -> list:
+    row = alerts.conn.execute(
+        "SELECT MIN(f.minx), MIN(f.miny), MAX(f.maxx), MAX(f.maxy) FROM context_features f "
+        "JOIN context_layers l ON l.pk=f.layer_pk WHERE l.name=?", (name,)).fetchone()
+    return list(row) if row[0] is not None else [-180, -90, 180, 90]
+
+
+@router.get("/collections", summary="Feature collections")
+def collections(request: Request, f: str | None = Format):
+    """Alerts and every context layer."""
+    base = f"{_base(request)}/collections"
+    doc = {"collections": list(_collections(request).values()), "links": _links(base), "crs": [CRS84]}
+    return _respond(request, f, doc, "Collections")
+
+
+@router.get("/collections/{collection_id}", summary="One feature collection")
+def collection(collection_id: str, request: Request, f: str | None = Format):
+    """Description and extent of one collection."""
+    colls = _collections(request)
+    if collection_id not in colls:
+        raise NotFoundError(collection_id, "no such collection")
+    return _respond(request, f, colls[collection_id], colls[collection_id]["title"])
+
+
+def alert_feature(alert, request: Request) -> dict:
+    """An alert as a GeoJSON Feature with links (and its bbox)."""
+    from ..alerts.model import to_feature
+
+    feat = to_feature(alert)
+    feat["bbox"] = list(alert.bbox)
+    href = f"{_base(request)}/collections/{ALERTS}/items/{quote(alert.id, safe='')}"
+    feat["links"] = [{"rel": "self", "type": GEOJSON, "href": href},
+                     {"rel": "collection", "type": "application/json",
+                      "href": f"{_base(request)}/collections/{ALERTS}"}]
+    return feat
+
+
+def _page_links(request: Request, n_returned: int, matched: int, offset: int, limit: int) -> list[dict]:
+    url = str(request.url).split("?")[0]
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
+    links = _links(str(request.url), GEOJSON)
+    if offset + n_returned < matched:
+        q = urlencode([*params, ("offset", offset + limit)])
+        links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": f"{url}?{q}"})
+    if offset > 0:
+        q = urlencode([*params, ("offset", max(0, offset - limit))])
+        links.append({"rel": "prev", "type": GEOJSON, "title": "previous page", "href": f"{url}?{q}"})
+    return links
+
+
+def _alert_query(bbox, datetime, status, confidence, min_area):
+    from ..alerts.model import AlertStatus
+    from ..alerts.ports import AlertQuery
+
+    start, end = parse_datetime(datetime)
+    statuses = None
+    if status:
+        statuses = [AlertStatus.parse(s.strip()).value for s in status.split(",") if s.strip()]
+    if confidence is not None and confidence not in ("low", "high"):
+        raise InputError("confidence", f"{confidence!r} is not a confidence; use low or high")
+    return AlertQuery(status=statuses, confidence=confidence, since=start and start[:10],
+                      until=end and end[:10], min_area_ha=min_area, bbox=parse_bbox(bbox))
+
+
+@router.get("/collections/{collection_id}/items", summary="Features of a collection",
+            responses={200: {"content": {GEOJSON: {}, "text/html": {}}}})
+def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Datetime = None,
+          limit: int = Query(10, ge=1, le=10_000, description=f"page size (cropped to {MAX_LIMIT})"),
+          offset: int = Query(0, ge=0, le=10**9),
+          status: str | None = Query(None, description="alerts: status list, e.g. new,under_review"),
+          confidence: str | None = Query(None, description="alerts: low or high"),
+          min_area: float | None = Query(None, ge=0, le=1e12, description="alerts: minimum area (ha)"),
+          f: str | None = Format):
+    """GeoJSON FeatureCollection with ``numberMatched``/``numberReturned`` and next/prev links."""
+    ctx = _ctx(request)
+    limit = min(limit, MAX_LIMIT)
+    if collection_id == ALERTS:
+        from dataclasses import replace
+
+        store = ctx.require_alerts()
+        q = _alert_query(bbox, datetime, status, confidence, min_area)
+        matched = store.count_alerts(q)
+        feats = [alert_feature(a, request) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
+    else:
+        feats_all = _context_features(request, collection_id, parse_bbox(bbox))
+        matched = len(feats_all)
+        feats = feats_all[offset:offset + limit]
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    doc = {"type": "FeatureCollection", "features": feats, "numberMatched": matched,
+           "numberReturned": len(feats), "timeStamp": dt.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "links": _page_links(request, len(feats), matched, offset, limit)}
+    return _respond(request, f, doc, f"{collection_id} features", GEOJSON)
+
+
+def _context_features(request: Request, name: str, bbox, fid: str | None = None) -> list[dict]:
+    """Features of one context layer, id = stable row key (read-only SQL on the alert tables)."""
+    store = _ctx(request).alerts
+    if store is None or name not in {lyr["name"] for lyr in store.list_context_layers()}:
+        raise NotFoundError(name, "no such collection")
+    sql = ("SELECT f.pk, f.name, f.props, f.geometry, l.kind FROM context_features f "
+           "JOIN context_layers l ON l.pk=f.layer_pk WHERE l.name=?")
+    args: list = [name]
+    if bbox is not None:
+        sql += " AND f.maxx>=? AND f.minx<=? AND f.maxy>=? AND f.miny<=?"
+        args += [bbox[0], bbox[2], bbox[1], bbox[3]]
+    if fid is not None:
+        if not fid.isdigit():
+            return []
+        sql += " AND f.pk=?"
+        args.append(int(fid))
+    base = f"{_base(request)}/collections/{quote(name, safe='')}/items"
+    out = []
+    for pk, fname, props, geom, kind in store.conn.execute(sql + " ORDER BY f.pk", args):
+        out.append({"type": "Feature", "id": str(pk), "geometry": json.loads(geom),
+                    "properties": {"name": fname, "kind": kind, **json.loads(props or "{}")},
+                    "links": [{"rel": "self", "type": GEOJSON, "href": f"{base}/{pk}"}]})
+    return out
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
+            responses={200: {"content": {GEOJSON: {}, "text/html": {}}}})
+def item(collection_id: str, feature_id: str, request: Request, f: str | None = Format):
+    """One alert (by id) or context feature."""
+    if collection_id == ALERTS:
+        feat = alert_feature(_ctx(request).require_alerts().get_alert(feature_id), request)
+    else:
+        found = _context_features(request, collection_id, None, feature_id)
+        if not found:
+            raise NotFoundError(f"{collection_id}/{feature_id}", "no such feature")
+        feat = found[0]
+    feat["links"] = feat.get("links", []) + _links(str(request.url), GEOJSON)[1:]
+    return _respond(request, f, feat, f"{collection_id} {feature_id}", GEOJSON)

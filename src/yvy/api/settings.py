@@ -1,0 +1,114 @@
+"""Settings of the dissemination server (``YVY_*`` environment variables) and the per-app
+context every route reaches through ``request.app.state.yvy``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, fields
+
+from ..config import Workspace
+from ..errors import InputError
+
+__all__ = ["AppContext", "ServeSettings"]
+
+log = logging.getLogger("yvy.api")
+
+
+def _env_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise InputError("setting", f"{value!r} is not a boolean (true/false)")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``yvy serve`` can be told; each field is also read from ``YVY_<FIELD>``."""
+
+    public_read: bool = True
+    """Anonymous clients may read catalog, alerts, tiles and feeds (``YVY_PUBLIC_READ``)."""
+    title: str = "yvy"
+    """Title of the landing pages and feed."""
+    session_hours: float = 12.0
+    """Lifetime of a web-map login."""
+    secure_cookies: bool = False
+    """Mark the session cookie Secure (set behind HTTPS)."""
+    tile_max_age: int = 3600
+    """``Cache-Control: max-age`` of tiles, chips and TileJSON, in seconds."""
+    notify_interval: float = 30.0
+    """Seconds between webhook scans in the background thread (0: no thread)."""
+    webhook_timeout: float = 10.0
+    """Seconds to wait for a subscriber's answer."""
+    webhook_max_attempts: int = 6
+    """Attempts before a delivery is marked failed."""
+    webhook_backoff: float = 30.0
+    """Delay before the first retry, doubled after each failed attempt."""
+    feed_size: int = 50
+    """Entries in the Atom feed."""
+    public_url: str = ""
+    """Base URL clients use to reach this server (links in webhook payloads)."""
+
+    @classmethod
+    def from_env(cls, **overrides) -> ServeSettings:
+        """Defaults, then ``YVY_*`` variables, then ``overrides``."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"YVY_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(f.default)
+            try:
+                values[f.name] = _env_bool(raw) if kind is bool else kind(raw)
+            except ValueError:
+                raise InputError(f"YVY_{f.name.upper()}", f"{raw!r} is not a {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class AppContext:
+    """Stores and settings shared by the routes of one app."""
+
+    workspace: Workspace
+    settings: ServeSettings
+    store: object
+    """:class:`yvy.storage.sqlite.SQLiteStore` (catalog)."""
+    users: object
+    """:class:`yvy.storage.users_sqlite.SQLiteUserStore`."""
+    feeds: object
+    """:class:`yvy.storage.feeds_sqlite.SQLiteFeedStore`."""
+    alerts: object | None = None
+    """The alert store (``yvy.storage.alerts_sqlite``), None when this yvy has none."""
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, workspace: Workspace, settings: ServeSettings) -> AppContext:
+        """Open the workspace's stores (applying pending migrations)."""
+        from ..storage import open_store
+        from ..storage.feeds_sqlite import SQLiteFeedStore
+        from ..storage.users_sqlite import SQLiteUserStore
+
+        store = open_store(workspace.database_url)
+        return cls(workspace, settings, store, SQLiteUserStore(store), SQLiteFeedStore(store),
+                   _open_alert_store(store))
+
+    def require_alerts(self):
+        """The alert store or a 404-mapped NotFoundError when alerts are not available."""
+        from ..errors import NotFoundError
+
+        if self.alerts is None:
+            raise NotFoundError("alerts", "this workspace has no alert store")
+        return self.alerts
+
+
+def _open_alert_store(store):
+    try:
+        from ..storage.alerts_sqlite import SQLiteAlertStore
+    except ImportError:
+        log.warning("alerts store not available; serving the catalog only")
+        return None
+    return SQLiteAlertStore(store)

@@ -1,0 +1,37 @@
+"""``yvy serve``: the STAC API, OGC API Features, tiles, feeds and the web map over a workspace."""
+
+from __future__ import annotations
+
+import click
+
+from .options import console, workspace
+
+__all__ = ["command"]
+
+
+@click.command(
+    "serve",
+    epilog="Example: yvy serve --host 127.0.0.1 --port 8000   (then open http://127.0.0.1:8000/)",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--public-read/--private", "public_read", default=None,
+              help="Allow anonymous read (default: $YVY_PUBLIC_READ or allowed).")
+@click.option("--public-url", default=None, help="Base URL clients use (links in webhook payloads).")
+@click.option("--notify-interval", type=click.FloatRange(0), default=None,
+              help="Seconds between webhook scans (0: off; default 30).")
+@click.pass_context
+def command(ctx: click.Context, host: str, port: int, public_read: bool | None, public_url: str | None,
+            notify_interval: float | None) -> None:
+    """Serve the workspace over HTTP until interrupted (Ctrl-C)."""
+    from ..api.app import serve
+    from ..api.settings import ServeSettings
+
+    ws = workspace(ctx)
+    settings = ServeSettings.from_env(public_read=public_read, notify_interval=notify_interval,
+                                      public_url=public_url or f"http://{host}:{port}")
+    console(ctx, stderr=True).print(
+        f"yvy serving {ws.home} on http://{host}:{port}/  (STAC API /stac, features /features, "
+        f"API docs /api.html; anonymous read {'on' if settings.public_read else 'off'})")
+    verbose = ctx.find_root().obj.get("verbose")
+    serve(ws, host, port, settings=settings, log_level="debug" if verbose else "info")

@@ -1,0 +1,230 @@
+/* yvy web map: imagery tiles, alerts coloured by status and confidence, review for analysts.
+   Plain browser JavaScript, no build step; everything it loads is served by yvy itself. */
+(function () {
+  "use strict";
+
+  const STATUS_COLORS = {
+    new: "#e03131", under_review: "#f08c00", confirmed: "#7048e8",
+    dismissed: "#868e96", referred: "#1c7ed6",
+  };
+  const $ = (id) => document.getElementById(id);
+  const state = { user: null, alerts: null, imagery: null, detection: null, selected: null, scenes: [], layerById: {} };
+
+  const map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([-22.6, -58.5], 7);
+  L.control.scale({ imperial: false }).addTo(map);
+
+  async function api(path, opts) {
+    const o = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
+    if (o.body && typeof o.body !== "string") {
+      o.body = JSON.stringify(o.body);
+      o.headers["Content-Type"] = "application/json";
+    }
+    if (o.method && o.method !== "GET") o.headers["X-Requested-With"] = "yvy";
+    const r = await fetch(path, o);
+    const text = await r.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+    if (!r.ok) {
+      const msg = data && data.description ? data.description : r.status + " " + r.statusText;
+      const err = new Error(msg); err.status = r.status; throw err;
+    }
+    return data;
+  }
+
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  // -- who am I -------------------------------------------------------------------------
+  async function refreshUser() {
+    const me = await api("/api/me");
+    state.user = me.user;
+    $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : "anonymous";
+    $("login").hidden = !!me.user;
+    $("logout-btn").hidden = !me.user;
+    updateReviewBox();
+  }
+
+  $("login").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("login-msg").className = "msg";
+    try {
+      await api("/api/login", { method: "POST", body: { username: $("login-user").value, password: $("login-pass").value } });
+      $("login-pass").value = "";
+      $("login-msg").textContent = "";
+      await refreshUser();
+      await loadAlerts();
+    } catch (e) {
+      $("login-msg").className = "msg err";
+      $("login-msg").textContent = e.message;
+    }
+  });
+  $("logout-btn").addEventListener("click", async () => {
+    await api("/api/logout", { method: "POST" });
+    await refreshUser();
+  });
+
+  // -- alerts ---------------------------------------------------------------------------
+  function alertStyle(f) {
+    const p = f.properties;
+    const high = p.confidence === "high";
+    return {
+      color: STATUS_COLORS[p.status] || "#000", weight: high ? 3 : 2, dashArray: high ? null : "4 4",
+      fillOpacity: high ? 0.35 : 0.15, className: "yvy-alert yvy-" + p.status,
+    };
+  }
+
+  function datetimeParam() {
+    const a = $("date-from").value, b = $("date-to").value;
+    if (!a && !b) return "";
+    return (a ? a + "T00:00:00Z" : "..") + "/" + (b ? b + "T23:59:59Z" : "..");
+  }
+
+  async function loadAlerts(fit) {
+    const q = new URLSearchParams({ limit: "1000" });
+    const dt = datetimeParam();
+    if (dt) q.set("datetime", dt);
+    if ($("conf").value) q.set("confidence", $("conf").value);
+    let fc;
+    try {
+      fc = await api("/features/collections/alerts/items?" + q.toString());
+    } catch (e) {
+      $("alert-count").textContent = e.message;
+      return;
+    }
+    if (state.alerts) map.removeLayer(state.alerts);
+    state.layerById = {};
+    state.alerts = L.geoJSON(fc, {
+      style: alertStyle,
+      onEachFeature: (f, layer) => {
+        state.layerById[f.id] = layer;
+        layer.bindTooltip(f.id + " · " + f.properties.status + " · " + f.properties.confidence);
+        layer.on("click", () => openAlert(f.id));
+      },
+    }).addTo(map);
+    $("alert-count").textContent = fc.numberReturned + " of " + fc.numberMatched + " alerts shown";
+    document.body.dataset.alerts = String(fc.numberReturned);
+    if (fit && fc.features.length) map.fitBounds(state.alerts.getBounds(), { maxZoom: 15, padding: [20, 20] });
+  }
+
+  async function openAlert(id) {
+    const d = await api("/api/alerts/" + encodeURIComponent(id));
+    state.selected = d;
+    const p = d.feature.properties;
+    $("panel").hidden = false;
+    $("panel").dataset.alert = id;
+    $("a-title").textContent = id;
+    const admin = ((p.context || {}).admin || []).map((a) => a.name).join(", ");
+    const rows = [
+      ["status", p.status], ["confidence", p.confidence], ["area", (p.area_ha || 0).toFixed(2) + " ha"],
+      ["first detected", p.first_detected], ["last clear", p.last_clear], ["confirmations", p.confirm_count],
+      ["magnitude", p.magnitude == null ? "" : p.magnitude.toFixed(3)], ["admin", admin],
+      ["legal", (p.legal || {}).flag || ""], ["reviewed by", (p.review || {}).by || ""],
+      ["reason", (p.review || {}).reason || ""],
+    ];
+    $("a-attrs").innerHTML = rows.map((r) => "<tr><td>" + esc(r[0]) + "</td><td class='v-" + esc(r[0].replace(/ /g, "-")) + "'>" + esc(r[1]) + "</td></tr>").join("");
+    $("history").innerHTML = d.reviews.map((r) => "<div>" + esc(r.at || "") + " " + esc(r.by || r.by_name || "") + ": " +
+      esc((r.from_status || r.from || "") + " → " + (r.to_status || r.to || "")) + " " + esc(r.reason || "") + "</div>").join("");
+    $("ts").src = "/api/alerts/" + encodeURIComponent(id) + "/timeseries.png";
+    updateReviewBox();
+    try {
+      const chips = await api("/api/alerts/" + encodeURIComponent(id) + "/chips");
+      for (const which of ["before", "after"]) {
+        const c = chips[which];
+        $("chip-" + which).src = c ? c.url.replace(/^https?:\/\/[^/]+/, "") : "";
+        $("cap-" + which).textContent = which + (c ? " · " + c.date : " · no scene");
+      }
+    } catch (e) { /* chips are optional */ }
+    updateReviewBox();
+  }
+
+  function updateReviewBox() {
+    const d = state.selected;
+    const canReview = state.user && (state.user.role === "analyst" || state.user.role === "admin");
+    const open = d && ["new", "under_review"].includes(d.feature.properties.status);
+    $("review").hidden = !(canReview && open);
+    if (d) {
+      $("r-reason").innerHTML = ["", "deforestation", "illegal clearing", "permit exceeded"].concat(d.dismiss_reasons)
+        .map((r) => "<option value='" + esc(r) + "'>" + esc(r || "(choose)") + "</option>").join("");
+    }
+  }
+
+  async function review(status) {
+    const id = state.selected.feature.id;
+    $("r-msg").className = "msg";
+    try {
+      await api("/api/alerts/" + encodeURIComponent(id) + "/review", {
+        method: "POST", body: { status: status, reason: $("r-reason").value || null, note: $("r-note").value || null },
+      });
+      $("r-msg").textContent = "saved: " + status;
+      $("r-note").value = "";
+      await loadAlerts();
+      await openAlert(id);
+    } catch (e) {
+      $("r-msg").className = "msg err";
+      $("r-msg").textContent = e.message;
+    }
+  }
+  $("btn-confirm").addEventListener("click", () => review("confirmed"));
+  $("btn-dismiss").addEventListener("click", () => review("dismissed"));
+
+  // -- imagery --------------------------------------------------------------------------
+  async function loadScenes() {
+    const dt = datetimeParam();
+    const body = { limit: 200, sortby: [{ field: "properties.datetime", direction: "desc" }] };
+    if (dt) body.datetime = dt;
+    let res;
+    try { res = await api("/stac/search", { method: "POST", body: body }); } catch (e) { return; }
+    state.scenes = res.features;
+    const scenes = res.features.filter((f) => f.collection !== "yvy-detections");
+    const dets = res.features.filter((f) => f.collection === "yvy-detections");
+    $("scene").innerHTML = "<option value=''>(none)</option>" + scenes.map((f) =>
+      "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id) + "</option>").join("");
+    state.detections = dets;
+    $("det-layer").innerHTML = dets.flatMap((f) => Object.keys(f.assets).map((k) =>
+      "<option value='" + esc(f.collection + "/" + f.id + "/" + k) + "'>" + esc(f.id + " · " + k) + "</option>")).join("");
+  }
+
+  async function showScene() {
+    if (state.imagery) { map.removeLayer(state.imagery); state.imagery = null; }
+    const v = $("scene").value;
+    if (!v) { $("layer").innerHTML = ""; return; }
+    const info = await api("/tiles/" + v.split("/").map(encodeURIComponent).join("/"));
+    const current = $("layer").value;
+    $("layer").innerHTML = info.layers.map((l) => "<option value='" + esc(l.name) + "'>" + esc(l.title) + "</option>").join("");
+    if (info.layers.some((l) => l.name === current)) $("layer").value = current;
+    const tj = await api("/tiles/" + v.split("/").map(encodeURIComponent).join("/") + "/" + $("layer").value + "/tilejson.json");
+    state.imagery = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^/]+/, ""), { maxZoom: 22, maxNativeZoom: 18, opacity: 1 }).addTo(map);
+    state.imagery.bringToBack();
+  }
+
+  async function showDetection() {
+    if (state.detection) { map.removeLayer(state.detection); state.detection = null; }
+    $("det-layer").hidden = !$("show-det").checked;
+    if (!$("show-det").checked || !$("det-layer").value) return;
+    const parts = $("det-layer").value.split("/");
+    const tj = await api("/tiles/" + parts.map(encodeURIComponent).join("/") + "/tilejson.json");
+    state.detection = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^/]+/, ""), { maxZoom: 22, opacity: 0.7 }).addTo(map);
+  }
+
+  $("scene").addEventListener("change", showScene);
+  $("layer").addEventListener("change", showScene);
+  $("show-det").addEventListener("change", showDetection);
+  $("det-layer").addEventListener("change", showDetection);
+  for (const id of ["date-from", "date-to", "conf"]) {
+    $(id).addEventListener("change", async () => { await loadAlerts(); await loadScenes(); });
+  }
+
+  async function start() {
+    await refreshUser().catch(() => {});
+    await Promise.all([loadAlerts(true), loadScenes()]);
+    if ($("scene").options.length > 1) {
+      $("scene").selectedIndex = 1;  // the latest scene, in true colour
+      await showScene().catch(() => {});
+    }
+    const m = /alert=([^&]+)/.exec(location.hash);
+    if (m) openAlert(decodeURIComponent(m[1])).catch(() => {});
+    document.body.dataset.ready = "1";
+  }
+  start();
+})();

@@ -1,0 +1,83 @@
+"""OGC API Features: collections, filters, paging, HTML; read by GDAL's OAPIF driver."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from ..conftest import missing
+
+
+def test_landing_conformance_collections(client):
+    land = client.get("/features").json()
+    rels = {ln["rel"] for ln in land["links"]}
+    assert {"self", "service-desc", "service-doc", "conformance", "data"} <= rels
+    conf = client.get("/features/conformance").json()["conformsTo"]
+    assert any(c.endswith("/conf/oas30") for c in conf) and any(c.endswith("/conf/html") for c in conf)
+    colls = client.get("/features/collections").json()["collections"]
+    assert [c["id"] for c in colls][:1] == ["alerts"]
+    assert client.get("/features/collections/alerts").json()["extent"]["spatial"]["bbox"][0][0] < -56
+
+
+def test_alert_filters_and_paging(client, built):
+    base = "/features/collections/alerts/items"
+    fc = client.get(base).json()
+    assert fc["numberMatched"] == 2 and fc["features"][0]["id"] == built.alerts[0]
+    assert client.get(base, params={"confidence": "high"}).json()["numberMatched"] == 1
+    assert client.get(base, params={"status": "confirmed"}).json()["numberMatched"] == 0
+    assert client.get(base, params={"min_area": 1e9}).json()["numberMatched"] == 0
+    assert client.get(base, params={"bbox": "10,10,11,11"}).json()["numberMatched"] == 0
+    assert client.get(base, params={"datetime": "2024-07-01/2024-07-31"}).json()["numberMatched"] == 1
+    page = client.get(base, params={"limit": 1}).json()
+    nxt = next(ln for ln in page["links"] if ln["rel"] == "next")
+    assert client.get(nxt["href"]).json()["features"][0]["id"] == built.alerts[1]
+    assert client.get(base, params={"status": "bogus"}).status_code == 400
+
+
+def test_single_alert_json_and_html(client, built):
+    aid = built.alerts[0]
+    r = client.get(f"/features/collections/alerts/items/{aid}")
+    assert r.headers["content-type"].startswith("application/geo+json")
+    feat = r.json()
+    assert feat["id"] == aid and feat["properties"]["confidence"] == "high"
+    html = client.get(f"/features/collections/alerts/items/{aid}", headers={"Accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html") and aid in html.text
+    assert client.get("/features/collections/alerts/items/PY-1999-999999").status_code == 404
+    assert client.get("/features/collections/nope/items").status_code == 404
+
+
+def test_context_layer_collection(wclient, fresh):
+    from shapely.geometry import box
+
+    from yvy.alerts.context import ContextFeature, ContextLayer
+    from yvy.storage import open_store
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    store = SQLiteAlertStore(open_store(fresh.workspace.database_url))
+    feats = (ContextFeature("parks", "protected_area", "Parque A", box(-57.0, -22.62, -56.99, -22.61), {"iucn": "II"}),
+             ContextFeature("parks", "protected_area", "Parque B", box(-50, -20, -49, -19), {}))
+    store.add_context_layer(ContextLayer("parks", "protected_area", "parks.gpkg", "EPSG:4326", "name", feats))
+    colls = [c["id"] for c in wclient.get("/features/collections").json()["collections"]]
+    assert "parks" in colls
+    fc = wclient.get("/features/collections/parks/items", params={"bbox": "-57.1,-22.7,-56.9,-22.5"}).json()
+    assert [f["properties"]["name"] for f in fc["features"]] == ["Parque A"]
+    fid = fc["features"][0]["id"]
+    assert wclient.get(f"/features/collections/parks/items/{fid}").json()["properties"]["iucn"] == "II"
+
+
+def test_gdal_oapif_reads_alerts(live, built):
+    """GDAL's OGC API Features driver lists the collections and reads every alert."""
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        missing("ogrinfo (Debian package gdal-bin) is not installed")
+    url = f"OAPIF:{live}/features"
+    r = subprocess.run([ogrinfo, "-ro", "-so", url], check=False, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "alerts" in r.stdout
+    r = subprocess.run([ogrinfo, "-ro", "-al", "-oo", "PAGE_SIZE=1", url, "alerts"], check=False, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Feature Count: 2" in r.stdout or r.stdout.count("OGRFeature(alerts)") == 2, r.stdout[-2000:]
+    for aid in built.alerts:
+        assert aid in r.stdout
+    assert "POLYGON" in r.stdout

@@ -1,0 +1,80 @@
+"""The web map in headless Chromium: loads offline, shows the alerts, an analyst confirms one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from ..conftest import missing
+from ._build import PASSWORDS
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _chromium() -> str:
+    path = os.environ.get("YVY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        missing("chromium is not installed (Debian package chromium)")
+    return path
+
+
+@pytest.fixture
+def page():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright (python package) is not installed")
+    exe = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
+    url, built = live_fresh
+    outside = []
+    page.on("request", lambda r: None if r.url.startswith((url, "data:")) else outside.append(r.url))
+    page.goto(url + "/", wait_until="load", timeout=30_000)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.locator("path.yvy-alert").count() == 2
+    assert page.locator("#alert-count").inner_text().startswith("2 of 2")
+
+    # anonymous: attributes but no review controls
+    page.locator("path.yvy-alert").first.click()
+    page.wait_for_selector("#panel:not([hidden])", timeout=10_000)
+    assert page.locator("#review").is_hidden()
+
+    # sign in as analyst and confirm the high-confidence alert
+    page.fill("#login-user", "ana")
+    page.fill("#login-pass", PASSWORDS["ana"])
+    page.click("#login-btn")
+    page.wait_for_function("document.getElementById('who-name').textContent.startsWith('ana')", timeout=10_000)
+    aid = built.alerts[0]
+    page.evaluate(f"window.location.hash = 'alert={aid}'")
+    page.reload(wait_until="load")
+    page.wait_for_selector(f"#panel[data-alert='{aid}']", timeout=15_000)
+    page.wait_for_selector("#review:not([hidden])", timeout=10_000)
+    assert "before" in page.locator("#cap-before").inner_text()
+    page.select_option("#r-reason", "deforestation")
+    page.fill("#r-note", "clear cut visible in the after chip")
+    page.click("#btn-confirm")
+    page.wait_for_function("document.querySelector('#a-attrs .v-status').textContent === 'confirmed'",
+                           timeout=15_000)
+    assert page.locator("path.yvy-confirmed").count() == 1
+    if os.environ.get("YVY_SCREENSHOT"):
+        page.screenshot(path=os.environ["YVY_SCREENSHOT"])
+    assert outside == [], f"the map fetched from elsewhere: {outside[:5]}"
+
+    from yvy.storage import open_store
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    store = SQLiteAlertStore(open_store(built.workspace.database_url))
+    assert store.get_alert(aid).status.value == "confirmed"
+    audit = [e for e in store.iter_audit(aid) if e.action == "status"]
+    assert audit[-1].actor == "ana" and audit[-1].payload["reason"] == "deforestation"
