@@ -1,0 +1,108 @@
+"""Slow, obvious reference implementations of yvy's kernels (one Python loop per pixel).
+
+``bfast_monitor_naive`` follows R's ``bfastmonitor`` line by line with numpy least
+squares: R's own regressors (``trend`` = day index of the daily series), the recursive
+residuals of the ROC test from a fresh least-squares fit at every step, and each MOSUM
+window summed on its own. Only the critical values come from yvy (they are data).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from yvy.kernels._bfast_critvals import mosum_critval, roc_boundary, roc_critval
+
+
+def _design(t, t_first, order, trend):
+    cols = [np.ones_like(t)]
+    if trend:
+        cols.append(np.round((t - t_first) * 365.0) + 1.0)  # R: position in the daily ts
+    w = 2 * np.pi * t
+    cols += [np.cos(w * j) for j in range(1, order + 1)]
+    cols += [np.sin(w * j) for j in range(1, order + 1)]
+    return np.stack(cols, axis=1)
+
+
+def _recursive_residuals(X, y):
+    p = X.shape[1]
+    out = []
+    for r in range(p, len(y)):
+        b = np.linalg.lstsq(X[:r], y[:r], rcond=None)[0]
+        _, rmat = np.linalg.qr(X[:r])
+        a = np.linalg.solve(rmat.T, X[r])
+        out.append((y[r] - X[r] @ b) / math.sqrt(1.0 + a @ a))
+    return np.array(out)
+
+
+def _roc_start(X, y, level):
+    """Index (time order) of the first observation of the ROC-stable history, or None."""
+    n, p = X.shape
+    if n < p + 2:
+        return None
+    w = _recursive_residuals(X[::-1], y[::-1])
+    m = len(w)
+    process = np.cumsum(w) / (np.std(w, ddof=1) * math.sqrt(m))
+    i = np.arange(1, m + 1)
+    if np.max(np.abs(process) / (1 + 2 * i / m)) <= roc_critval(level):
+        return 0
+    bound = roc_boundary(level)
+    first = int(np.nonzero(np.abs(process) > bound + 2 * bound * i / m)[0][0]) + 1
+    return m - first + 1
+
+
+def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=0.05,
+                        history="all", nodata=None):
+    """Per-pixel BFAST Monitor; returns the same dict as ``yvy.kernels.bfast_monitor``."""
+    y = np.asarray(y)
+    T = y.shape[0]
+    pix = y.shape[1:]
+    y2 = y.reshape(T, -1).astype(np.float64)
+    N = y2.shape[1]
+    out = {"break_time": np.full(N, np.nan), "break_index": np.full(N, -1, np.int32),
+           "magnitude": np.full(N, np.nan), "statistic": np.full(N, np.nan),
+           "history_start": np.full(N, np.nan), "n_history": np.zeros(N, np.int32),
+           "status": np.full(N, -2, np.int8)}
+    crit = mosum_critval(h, level)
+    X_all = _design(np.asarray(t, float), t[0], order, trend)
+    p = X_all.shape[1]
+    for i in range(N):
+        v = y2[:, i]
+        valid = np.isfinite(v)
+        if nodata is not None:
+            valid &= v != nodata
+        idx = np.nonzero(valid)[0]
+        X, yy, tt = X_all[idx], v[idx], np.asarray(t)[idx]
+        hist = np.nonzero(tt < monitor_start)[0]
+        if history == "roc":
+            first = _roc_start(X[hist], yy[hist], level)
+            if first is None:
+                out["n_history"][i] = len(hist)
+                continue
+            hist = hist[first:]
+        n = len(hist)
+        out["n_history"][i] = n
+        if n:
+            out["history_start"][i] = tt[hist[0]]
+        if math.floor(h * n) <= 1 or n <= p:
+            continue
+        beta = np.linalg.lstsq(X[hist], yy[hist], rcond=None)[0]
+        rows = np.arange(hist[0], len(yy))  # history start .. end of series
+        e = yy[rows] - X[rows] @ beta
+        sigma = math.sqrt(np.sum(e[:n] ** 2) / (n - p))
+        k = math.floor(h * n)
+        process = np.array([e[s - k + 1:s + 1].sum() for s in range(n, len(rows))])
+        process = process / (sigma * math.sqrt(n))
+        count = np.arange(n + 1, len(rows) + 1) / n
+        boundary = crit * np.sqrt(2 * np.where(count <= math.e, 1.0, np.log(count)))
+        out["status"][i] = 0
+        if len(process):
+            out["statistic"][i] = np.max(np.abs(process))
+            out["magnitude"][i] = np.median(e[n:])
+            over = np.nonzero(np.abs(process) > boundary)[0]
+            if len(over):
+                out["status"][i] = 1
+                out["break_index"][i] = idx[rows[n + over[0]]]
+                out["break_time"][i] = t[out["break_index"][i]]
+    return {k: v.reshape(pix) for k, v in out.items()}

@@ -1,0 +1,211 @@
+"""BFAST Monitor kernel: against the naive reference, dtypes, shapes, edge cases, state."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+import yvy.kernels.bfast as bfast_module
+from tests.kernels.naive import bfast_monitor_naive
+from yvy.errors import DateRangeError, InputError
+from yvy.kernels.bfast import (
+    OUTPUT_KEYS,
+    BfastParams,
+    bfast_monitor,
+    fit_history,
+    monitor_update,
+)
+
+START = 2014.0
+
+
+def make_cube(n=120, T=150, seed=1, missing=0.3):
+    """Season + trend + noise; 40 % of pixels drop by 0.15 after 2014.6; awkward pixels."""
+    rng = np.random.default_rng(seed)
+    t = 2010 + np.sort(rng.choice(np.arange(6 * 365), T, replace=False)) / 365
+    y = (0.5 + 0.2 * np.sin(2 * np.pi * t)[:, None] + 0.01 * (t - 2010)[:, None]
+         + rng.normal(0, 0.03, (T, n)))
+    y[(t >= 2014.6)[:, None] & (rng.random(n) < 0.4)[None, :]] -= 0.15
+    y[(t < 2011.5)[:, None] & (np.arange(n) % 7 == 0)[None, :]] += 0.2  # unstable history
+    y[rng.random((T, n)) < missing] = np.nan
+    y[rng.random((T, n)) < 0.01] = np.inf
+    y[rng.random((T, n)) < 0.01] = -np.inf
+    y[:, 0] = np.nan  # all missing
+    y[:100, 1:4] = np.nan  # too little history
+    y[t >= START, 4] = np.nan  # nothing to monitor
+    return y, t
+
+
+def assert_same(a, b, rtol=1e-9, atol=1e-12):
+    for key in OUTPUT_KEYS:
+        x, z = np.asarray(a[key]), np.asarray(b[key])
+        assert x.shape == z.shape, key
+        if x.dtype.kind == "f":
+            np.testing.assert_allclose(x, z, rtol=rtol, atol=atol, equal_nan=True, err_msg=key)
+        else:
+            np.testing.assert_array_equal(x, z, err_msg=key)
+
+
+@pytest.mark.parametrize("history", ["all", "roc"])
+@pytest.mark.parametrize("trend", [True, False])
+def test_matches_naive(history, trend):
+    y, t = make_cube(n=80 if history == "roc" else 160)
+    ours = bfast_monitor(y, t, START, BfastParams(trend=trend, history=history))
+    ref = bfast_monitor_naive(y, t, START, trend=trend, history=history)
+    assert_same(ours, ref, atol=1e-10)
+    assert set(np.unique(ours["status"])) == {-2, 0, 1}
+
+
+@pytest.mark.parametrize("order,h,level", [(1, 0.5, 0.05), (2, 1.0, 0.01), (3, 0.25, 0.0125)])
+def test_matches_naive_other_params(order, h, level):
+    y, t = make_cube(n=60, seed=2)
+    ours = bfast_monitor(y, t, START, BfastParams(order=order, h=h, level=level))
+    ref = bfast_monitor_naive(y, t, START, order=order, h=h, level=level)
+    assert_same(ours, ref, atol=1e-10)
+
+
+def test_special_pixels():
+    y, t = make_cube(n=10)
+    out = bfast_monitor(y, t, START)
+    assert out["status"][0] == -2 and out["n_history"][0] == 0
+    assert np.isnan(out["history_start"][0]) and np.isnan(out["magnitude"][0])
+    assert np.all(out["status"][1:4] == -2)
+    assert np.all(out["break_index"][:4] == -1) and np.all(np.isnan(out["break_time"][:4]))
+    # nothing to monitor: a result (status 0), but no statistic and no magnitude, as R
+    assert out["status"][4] == 0 and np.isnan(out["statistic"][4])
+    assert np.isnan(out["magnitude"][4])
+
+
+def test_all_missing_and_no_history():
+    t = 2010 + np.arange(50) / 23
+    out = bfast_monitor(np.full((50, 2, 2), np.nan, np.float32), t, 2011.0)
+    assert out["status"].shape == (2, 2) and np.all(out["status"] == -2)
+    y = np.random.default_rng(0).normal(size=(50, 3))
+    out = bfast_monitor(y, t, 1999.0)  # no date before the start
+    assert np.all(out["status"] == -2) and np.all(out["n_history"] == 0)
+
+
+def test_rank_deficient_history_never_breaks():
+    """Dates a few days apart in a short window: R's lm drops a column (NA coefficient),
+    its MOSUM process is NA and R never reports a break; yvy does the same."""
+    t = np.concatenate([2012.0 + np.arange(12) / 365, 2012.2 + np.arange(20) / 23])
+    y = 0.5 + 0.01 * np.random.default_rng(0).normal(size=(t.size, 2))
+    y[12:, 1] -= 0.5  # an obvious drop
+    out = bfast_monitor(y, t, 2012.1)
+    assert np.all(out["status"] == 0) and np.all(np.isnan(out["statistic"]))
+    assert np.all(np.isfinite(out["magnitude"]))  # from the reduced model, like R's predict
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.float32])
+def test_dtypes_and_nodata(dtype):
+    y, t = make_cube(n=70, missing=0.2)
+    y = np.where(np.isfinite(y), y, np.nan)
+    scaled = np.round(y * 10000)
+    nodata = -9999 if dtype == np.int16 else (65535 if dtype == np.uint16 else None)
+    if nodata is not None:
+        raw = np.where(np.isnan(scaled), nodata, scaled).astype(dtype)
+    else:
+        raw = scaled.astype(dtype)
+    ours = bfast_monitor(raw, t, START, nodata=nodata)
+    ref = bfast_monitor(scaled, t, START)
+    assert_same(ours, ref)
+
+
+def test_float_nodata_value_is_missing():
+    y, t = make_cube(n=30)
+    y2 = np.where(np.isnan(y), -1.0, y)
+    assert_same(bfast_monitor(y2, t, START, nodata=-1.0), bfast_monitor(y, t, START))
+
+
+def test_shapes_views_threads():
+    y, t = make_cube(n=300)
+    flat = bfast_monitor(y, t, START)
+    cube = bfast_monitor(y.reshape(len(t), 15, 20), t, START, threads=2)
+    assert cube["status"].shape == (15, 20)
+    assert_same({k: v.ravel() for k, v in cube.items()}, flat, rtol=0, atol=0)
+    serial = bfast_monitor(y, t, START, threads=1)
+    assert_same(serial, flat, rtol=0, atol=0)
+    wide = np.full((len(t), 600), np.nan)
+    wide[:, ::2] = y
+    view = bfast_monitor(wide[:, ::2], t, START)  # strided (T, N) view, no copy
+    assert_same(view, flat, rtol=0, atol=0)
+
+
+def test_input_errors():
+    y, t = make_cube(n=5)
+    with pytest.raises(InputError):
+        bfast_monitor(y[:, 0], t, START)
+    with pytest.raises(InputError):
+        bfast_monitor(y, t[:-1], START)
+    with pytest.raises(DateRangeError):
+        bfast_monitor(y, t[::-1], START)
+    with pytest.raises(InputError):
+        bfast_monitor(y.astype(np.complex128), t, START)
+    with pytest.raises(InputError):
+        bfast_monitor(y, t, START, threads=0)
+    for bad in ({"h": 0.3}, {"level": 0.1}, {"history": "bp"}, {"order": 0}):
+        with pytest.raises(InputError):
+            BfastParams(**bad)
+    assert BfastParams(history="ROC").history == "roc"
+    assert BfastParams(trend=False).n_coef == 7
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+@pytest.mark.parametrize("history", ["all", "roc"])
+@pytest.mark.parametrize("steps", [1, 2, "many"])
+def test_incremental_equals_one_shot(history, steps):
+    y, t = make_cube(n=130, T=160, seed=3)
+    params = BfastParams(history=history)
+    ref = bfast_monitor(y, t, START, params)
+    cut = int(np.searchsorted(t, START)) + 5  # some monitoring dates in the first call
+    model = fit_history(y[:cut], t[:cut], START, params)
+    rest = np.arange(cut, len(t))
+    pieces = {1: [rest], 2: np.array_split(rest, 2), "many": np.array_split(rest, len(rest))}
+    out = None
+    for piece in pieces[steps]:
+        out, model = monitor_update(model, y[piece], t[piece])
+    np.testing.assert_array_equal(out["break_index"], ref["break_index"])
+    np.testing.assert_array_equal(out["status"], ref["status"])
+    for key in ("magnitude", "statistic", "break_time", "history_start"):
+        np.testing.assert_allclose(out[key], ref[key], rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert model["meta"]["n_dates"] == len(t)
+
+
+def test_fit_history_before_monitoring_and_state_layout():
+    y, t = make_cube(n=48, T=150, seed=4)
+    cube = y.reshape(len(t), 6, 8)
+    th = int(np.searchsorted(t, START))
+    model = fit_history(cube[:th], t[:th], START)
+    p = model["meta"]["n_coef"]
+    assert model["coef"].shape == (p, 6, 8) and model["residuals"].shape == (0, 6, 8)
+    for key, value in model.items():
+        if key != "meta":
+            assert isinstance(value, np.ndarray) and value.shape[-2:] == (6, 8), key
+    assert all(np.isscalar(v) or isinstance(v, dict) for v in model["meta"].values())
+    out, model2 = monitor_update(model, cube[th:], t[th:])
+    ref = bfast_monitor(cube, t, START)
+    assert_same(out, ref, rtol=1e-12, atol=1e-12)
+    assert model2["residuals"].shape == (len(t) - th, 6, 8)
+    # the input model is not modified, and old dates are skipped
+    assert model["residuals"].shape[0] == 0
+    out2, model3 = monitor_update(model2, cube[-3:], t[-3:])
+    assert_same(out2, out, rtol=0, atol=0)
+    assert model3["meta"]["n_dates"] == len(t)
+
+
+def test_update_errors():
+    y, t = make_cube(n=6)
+    th = int(np.searchsorted(t, START))
+    model = fit_history(y[: th - 10], t[: th - 10], START)
+    with pytest.raises(DateRangeError):
+        monitor_update(model, y[th - 10:], t[th - 10:])  # history dates after the fit
+    with pytest.raises(InputError):
+        monitor_update(model, y[th:, :3], t[th:])
+
+
+def test_doctests():
+    assert doctest.testmod(bfast_module).failed == 0
