@@ -1,0 +1,127 @@
+"""The pipeline's side of the BFAST Monitor kernel: one chunk in, product arrays out.
+
+Wraps :mod:`yvy.kernels.bfast` (``fit_history`` / ``monitor_update``) and adds the per-pixel
+alert helpers the kernel does not compute, updated the same way in a one-shot run and in an
+incremental update so both give identical rasters:
+
+* ``confirm_count``: valid observations on or after the break date whose residual (observed -
+  predicted by the history model) is below ``-2 sigma`` (``sigma`` = residual standard error
+  of the history fit), i.e. observations that confirm a loss;
+* ``prev_obs_days``: day (since 1970-01-01) of the last valid observation before the break;
+* ``break_days``: day of the break observation.
+
+State carried between updates (``state__*`` rasters of the model product): ``last_valid_days``,
+``prev_obs_days``, ``confirm_count``, ``break_days``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..errors import InputError
+from ..kernels import bfast
+from ..kernels.confirm import advance_confirmation
+from .timebase import decimal_year as _decimal_year
+
+__all__ = ["decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
+
+_FLAGS = {"order": "--k", "h": "--h", "level": "--level", "history": "--history", "trend": "--no-trend"}
+STATE_KEYS = ("last_valid_days", "prev_obs_days", "confirm_count", "break_days")
+FIXED_KEYS = ("coef", "sigma", "n_history", "history_start")
+"""Model arrays set by the history fit and never changed by an update (not rewritten)."""
+
+
+def make_params(order: int, trend: bool, h: float, level: float, history: str):
+    """:class:`yvy.kernels.bfast.BfastParams`; errors name the CLI option."""
+    try:
+        return bfast.BfastParams(order=order, trend=trend, h=h, level=level, history=history)
+    except InputError as exc:
+        raise InputError(_FLAGS.get(exc.subject, exc.subject), exc.problem) from None
+
+
+def decimal_year(day) -> float:
+    """Decimal year (R time base) of a date."""
+    return float(_decimal_year([day.isoformat() if hasattr(day, "isoformat") else str(day)])[0])
+
+
+def min_history(params) -> int:
+    """Fewest history dates for which any pixel can be tested (``n > p`` and ``floor(h n) > 1``)."""
+    return max(params.n_coef + 1, math.ceil(2.0 / params.h))
+
+
+def _empty_state(n: int) -> dict:
+    return {"last_valid_days": np.full(n, np.nan), "prev_obs_days": np.full(n, np.nan),
+            "confirm_count": np.zeros(n, np.int32), "break_days": np.full(n, np.nan)}
+
+
+def detect(y: np.ndarray, t: np.ndarray, days: np.ndarray, monitor_start: float, params,
+           store_model: bool = True) -> dict:
+    """Fit and monitor one chunk ``y`` (T, N); return outputs, model and alert state."""
+    model = bfast.fit_history(y, t, monitor_start, params)
+    n = y.shape[1]
+    th = int(np.searchsorted(t, monitor_start, side="left"))
+    out = {k: model[k] for k in bfast.OUTPUT_KEYS}
+    state = _empty_state(n)
+    advance_confirmation(y, t, days, model["residuals"], th, model["sigma"], out["break_time"],
+                         np.full(n, np.nan), state)
+    if not store_model:
+        model = None
+    return {"out": out, "model": model, "state": state, "new_rows": None}
+
+
+def update(model: dict, state: dict, y_new: np.ndarray, t_new: np.ndarray, days_new: np.ndarray) -> dict:
+    """Advance one chunk's model and alert state over new dates (all after the model's last date)."""
+    before = np.array(model["break_time"], dtype=np.float64, copy=True)
+    out, new_model = bfast.monitor_update(model, y_new, t_new)
+    resid = new_model["residuals"][new_model["residuals"].shape[0] - t_new.size:]
+    state = {k: np.array(state[k], copy=True).reshape(-1) for k in STATE_KEYS}
+    state["confirm_count"] = state["confirm_count"].astype(np.int32)
+    for k in ("last_valid_days", "prev_obs_days", "break_days"):
+        state[k] = state[k].astype(np.float64)
+    advance_confirmation(y_new, t_new, days_new, resid, 0, new_model["sigma"], out["break_time"], before,
+                         state)
+    return {"out": out, "model": new_model, "state": state, "new_rows": int(t_new.size)}
+
+
+def to_chunk(res: dict, h: int, w: int, inside: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays to save for one chunk: product outputs (h, w), ``model__*`` and ``state__*``.
+
+    After an update only what changed is kept: no :data:`FIXED_KEYS`, and only the new rows of
+    ``residuals``.
+    """
+    out, state = res["out"], res["state"]
+    outside = ~inside.reshape(-1)
+
+    def grid(a, dtype, nodata):
+        a = np.asarray(a).reshape(-1).astype(dtype)
+        a[outside] = nodata
+        return a.reshape(h, w)
+
+    arrays = {
+        "break_decimal_year": grid(out["break_time"], "float64", np.nan),
+        "break_days": grid(state["break_days"], "float32", np.nan),
+        "magnitude": grid(out["magnitude"], "float32", np.nan),
+        "statistic": grid(out["statistic"], "float32", np.nan),
+        "history_start": grid(out["history_start"], "float64", np.nan),
+        "history_valid_count": grid(out["n_history"], "float32", np.nan),
+        "status": grid(out["status"], "int8", -128),
+        "confirm_count": grid(np.where(np.isnan(out["break_time"]), 0, state["confirm_count"]), "int16", -1),
+        "prev_obs_days": grid(state["prev_obs_days"], "float32", np.nan),
+    }
+    model = res.get("model")
+    if model is not None:
+        update = res.get("new_rows") is not None
+        for key, value in model.items():
+            if key == "meta" or (update and key in FIXED_KEYS):
+                continue
+            v = np.asarray(value)
+            if key == "residuals" and update:  # stored in append-only batches: only the new rows
+                v = v[v.shape[0] - res["new_rows"]:]
+            arrays[f"model__{key}"] = v.reshape(v.shape[:-1] + (h, w))
+        for key in STATE_KEYS:
+            arrays[f"state__{key}"] = np.asarray(state[key]).reshape(h, w)
+        arrays["meta_json"] = np.array(json.dumps(model["meta"], default=float))
+    return arrays

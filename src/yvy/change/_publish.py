@@ -1,0 +1,231 @@
+"""Turn finished chunk files into the detection and model products and register them.
+
+Shared by :func:`yvy.change.detect.run_detection` and :func:`yvy.change.monitor.update_monitoring`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NotFoundError
+from .product import (
+    BREAKS_BANDS,
+    CONFIRM_RULE,
+    DETECTIONS,
+    GTIFF,
+    MODELS,
+    OUTPUTS,
+    RasterSpec,
+    assemble,
+    collection_dict,
+    grid_properties,
+    json_ready,
+    load_chunk,
+    now_iso,
+    output_specs,
+    raster_asset,
+    write_breaks,
+)
+
+__all__ = ["existing_version", "model_specs", "publish", "publish_detection"]
+
+MODEL_PREFIX = "model__"
+STATE_PREFIX = "state__"
+RESIDUALS = "model__residuals"
+
+
+def _chunk_file(scratch: Path):
+    return lambda i: scratch / f"chunk_{i:06d}.npz"
+
+
+def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:
+    """Rasters of the model product (one per model/state array), the model's meta dict and
+    the layout (leading shape and dtype of each array, to read them back)."""
+    specs, meta, layout = [], {}, {}
+    with load_chunk(first_chunk) as z:
+        for key in z.files:
+            if key == "meta_json":
+                meta = json.loads(str(z[key]))
+                continue
+            if not key.startswith((MODEL_PREFIX, STATE_PREFIX)):
+                continue
+            arr = z[key]
+            dtype = "uint8" if arr.dtype == bool else arr.dtype.name
+            nodata = np.nan if arr.dtype.kind == "f" else None
+            bands = int(np.prod(arr.shape[:-2])) if arr.ndim > 2 else 1
+            layout[key] = {"lead": list(arr.shape[:-2]), "dtype": arr.dtype.name}
+            if bands == 0:  # e.g. no monitoring residuals yet: nothing to write
+                continue
+            specs.append(RasterSpec(key, (key,), dtype, nodata,
+                                    tuple(f"{key}[{b}]" if bands > 1 else key for b in range(bands))))
+    return specs, meta, layout
+
+
+def _summary(scratch: Path, n_chunks: int) -> dict:
+    pixels = breaks = nobreak = little = 0
+    for i in range(n_chunks):
+        with load_chunk(_chunk_file(scratch)(i)) as z:
+            s = z["status"]
+        pixels += int((s != -128).sum())
+        breaks += int((s == 1).sum())
+        nobreak += int((s == 0).sum())
+        little += int((s == -2).sum())
+    return {"pixels": pixels, "breaks": breaks, "no_break": nobreak, "too_little_history": little}
+
+
+def existing_version(store, collection: str, item_id: str) -> tuple[int, dict | None]:
+    """(version, item) of a registered product, or (0, None)."""
+    try:
+        item = store.get_item(collection, item_id)
+    except NotFoundError:
+        return 0, None
+    return int(item["properties"].get("yvy:version", 1)), item
+
+
+def _ensure_collections(store) -> None:
+    for cid in (DETECTIONS, MODELS):
+        try:
+            store.get_collection(cid)
+        except NotFoundError:
+            store.upsert_collection(collection_dict(cid))
+
+
+def _merge_layout(prev: dict, new: dict, batch: str) -> dict:
+    """Model layout after this version: residuals accumulate batches, other arrays are replaced."""
+    out = dict(prev)
+    for key, info in new.items():
+        if key == RESIDUALS:
+            old = prev.get(key, {"lead": [0], "batches": []})
+            rows = int(info["lead"][0]) if info["lead"] else 1
+            out[key] = {"lead": [int(old["lead"][0]) + rows], "dtype": info["dtype"],
+                        "batches": [*old.get("batches", []), *([batch] if rows else [])]}
+        else:
+            out[key] = info
+    return out
+
+
+def _cleanup(roots, keep_hrefs: set[str]) -> None:
+    """Remove version folders none of whose files the catalog references any more."""
+    for root in roots:
+        if not root.exists():
+            continue
+        for folder in root.glob("v*"):
+            if folder.is_dir() and not any(str(f.absolute()) in keep_hrefs for f in folder.iterdir()):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path, props: dict,
+            geometry: dict, bbox: list, out: str | None, store_model: bool, started: float,
+            previous_model: dict | None = None) -> dict:
+    """Assemble the rasters of a new version, register detection (and model) items, clean up.
+
+    ``props`` are the detection item's properties without the summary and version. With
+    ``previous_model`` (an update), model arrays missing from the chunks (those the history fit
+    set) keep their files, and the new residual rows become one more residual batch.
+    """
+    assets_root = Path(workspace.assets)
+    version, _old = existing_version(store, DETECTIONS, product_id)
+    version += 1
+    det_dir = assets_root / "detections" / product_id / f"v{version}"
+    mod_dir = assets_root / "models" / product_id / f"v{version}"
+    chunk_file = _chunk_file(scratch)
+    specs = output_specs()
+    files = assemble(scratch, windows, geobox, det_dir, specs, chunk_file)
+    summary = _summary(scratch, len(windows))
+    grid = grid_properties(geobox)
+    last = props["yvy:last_processed"]
+    model_item = None
+    if store_model:
+        mspecs, meta, layout = model_specs(chunk_file(0))
+        batch = f"{RESIDUALS}__v{version}"
+        mspecs = [replace(s, name=batch) if s.name == RESIDUALS else s for s in mspecs]
+        mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False)
+        prev_props = previous_model["properties"] if previous_model else {}
+        layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout, batch)
+        model_assets = dict(previous_model["assets"]) if previous_model else {}
+        model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
+                                                  bands=len(s.descriptions), media=GTIFF) for s in mspecs})
+        model_item = {
+            "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [], "id": product_id,
+            "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],
+            "properties": json_ready({
+                "datetime": last, "start_datetime": props["yvy:history_start"], "end_datetime": last,
+                "yvy:format": "yvy-bfast-model", "yvy:detection": product_id, "yvy:model_meta": meta,
+                "yvy:model_arrays": layout, "yvy:params": props["yvy:params"],
+                "yvy:monitor_start": props["yvy:monitor_start"], "yvy:last_processed": last,
+                "yvy:version": version, **grid, "updated": now_iso(),
+            }),
+            "assets": model_assets,
+        }
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    det_props = {
+        "datetime": last, "start_datetime": props["yvy:history_start"], "end_datetime": last,
+        "yvy:format": "yvy-detection", **props, **grid, "yvy:version": version, "yvy:summary": summary,
+        "yvy:confirm_rule": CONFIRM_RULE, "created": props.get("created") or now_iso(), "updated": now_iso(),
+    }
+    det_props["yvy:model"] = product_id if store_model else None
+    item = {
+        "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [], "id": product_id,
+        "collection": DETECTIONS, "geometry": geometry, "bbox": bbox, "properties": json_ready(det_props),
+        "links": [],
+        "assets": {o.name: raster_asset(files[o.name], o.description, o.dtype, o.nodata, o.unit)
+                   for o in OUTPUTS},
+    }
+    _ensure_collections(store)
+    with store.transaction():
+        store.upsert_item(item)
+        if model_item is not None:
+            store.upsert_item(model_item)
+        elif _old is not None:  # a rerun without a model: drop the stale one
+            try:
+                store.delete_item(MODELS, product_id)
+            except NotFoundError:
+                pass
+    hrefs = {a["href"] for a in item["assets"].values()}
+    hrefs |= {a["href"] for a in (model_item or {"assets": {}})["assets"].values()}
+    _cleanup((assets_root / "detections" / product_id, assets_root / "models" / product_id), hrefs)
+    if out:
+        write_breaks(files, geobox, Path(out) / "breaks.tif", windows)
+    return item
+
+
+def publish_detection(store, workspace, plan, scratch: Path, *, started: float) -> dict:
+    """Publish the result of :func:`yvy.change.detect.run_detection`."""
+    req = plan.request
+    geobox = plan.cube.geobox
+    footprint = geobox.extent.to_crs("EPSG:4326")
+    if plan.aoi is not None:
+        inter = plan.aoi.intersection(footprint)
+        footprint = inter if not inter.is_empty else footprint
+    request = {k: v for k, v in asdict(req).items() if k not in ("resume", "out")}
+    if plan.aoi_geojson is not None:
+        request["geometry"] = plan.aoi_geojson
+    iso = lambda d: f"{np.datetime_as_string(np.datetime64(int(d), 'D'))}T00:00:00Z"
+    props = {
+        "yvy:index": plan.cube.variable,
+        "yvy:params": {"order": req.order, "trend": req.trend, "h": req.h, "level": req.level,
+                       "history": req.history},
+        "yvy:history_start": f"{req.history_start}T00:00:00Z" if len(req.history_start) == 10 else req.history_start,
+        "yvy:monitor_start": req.monitor_start,
+        "yvy:monitor_start_decimal_year": plan.monitor_start,
+        "yvy:last_processed": iso(plan.days[-1]),
+        "yvy:first_date": iso(plan.days[0]),
+        "yvy:n_dates": int(plan.t.size),
+        "yvy:n_history_dates": int(plan.n_history),
+        "yvy:aoi": plan.aoi_geojson,
+        "yvy:inputs": plan.inputs,
+        "yvy:request": request,
+        "yvy:chunk": req.chunk,
+        "yvy:breaks_bands": list(BREAKS_BANDS),
+    }
+    minx, miny, maxx, maxy = footprint.boundingbox
+    return publish(store, workspace, product_id=plan.product_id, geobox=geobox, windows=plan.windows,
+                   scratch=scratch, props=props, geometry=footprint.json, bbox=[minx, miny, maxx, maxy],
+                   out=req.out, store_model=req.store_model, started=started)
+

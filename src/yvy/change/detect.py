@@ -1,0 +1,365 @@
+"""Change detection over an area: cube -> BFAST Monitor per spatial chunk -> detection product.
+
+:func:`run_detection` is the one entry point (``yvy detect`` and ``yvy demo`` call it):
+
+1. **plan** (:func:`plan_detection`): check every argument, open the cube (catalog items via
+   odc-stac, or a time-stack GeoTIFF) and the dates, so that bad arguments are one-line errors
+   before anything is written;
+2. **chunks**: for each spatial chunk (all dates): read ``(T, h, w)``, blank pixels outside the
+   AOI, put the dates in R's time base with its duplicate-day rule
+   (:func:`yvy.change.timebase.bfast_dates`), fit the history model, monitor the rest, and save
+   the results and the model state to ``<scratch>/chunk_<i>.npz``; the job's progress is in
+   the ``jobs`` table, so ``resume=True`` skips finished chunks after a kill;
+3. **assemble**: COGs written atomically, registered as STAC items in ``yvy-detections`` (the
+   result) and ``yvy-models`` (the fitted model, for :mod:`yvy.change.monitor`).
+
+Must not import: click, rich, sqlite3, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from ..catalog.ports import ItemQuery
+from ..cube.build import (
+    ItemCube,
+    aoi_mask,
+    bbox_geometry,
+    check_index,
+    chunk_windows,
+    item_geometry,
+    parse_time,
+    plan_geobox,
+    read_aoi,
+)
+from ..cube.mask import SENSORS, sensor_of
+from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
+from . import _engine
+from .product import DETECTIONS, MODELS, now_iso
+from .timebase import bfast_dates
+
+__all__ = ["DetectPlan", "DetectRequest", "Progress", "plan_detection", "run_chunks", "run_detection"]
+
+Progress = Callable[[int, int], None]
+"""``progress(done_chunks, total_chunks)``; called once at the start and after every chunk."""
+
+PRODUCT_COLLECTIONS = (DETECTIONS, MODELS)
+
+
+@dataclass(frozen=True)
+class DetectRequest:
+    """Everything ``yvy detect`` takes. Dates are ISO ``YYYY-MM-DD``."""
+
+    history_start: str
+    """First date used for the stable-history model."""
+    monitor_start: str
+    """Start of the monitoring period (observations on or after it are monitored)."""
+    index: str = "ndvi"
+    """Index computed from the scenes (ignored for a single-variable stack, whose values are used)."""
+    aoi: str | None = None
+    """Vector file (GeoJSON...) of the area of interest."""
+    bbox: tuple[float, float, float, float] | None = None
+    """Area of interest as a WGS84 lon/lat box."""
+    scene: str | None = None
+    """Id of a catalog item whose footprint is the area of interest."""
+    geometry: dict | None = None
+    """Area of interest as a WGS84 GeoJSON geometry (for Python callers)."""
+    stack: str | None = None
+    """A time-stack GeoTIFF to use instead of catalog scenes."""
+    stack_mask: str | None = None
+    """Mask stack for ``stack`` (same grid and dates; non-zero = invalid)."""
+    collection: str | None = None
+    """Only scenes of this collection."""
+    end: str | None = None
+    """Last date used (default: all data)."""
+    history: str = "all"
+    """``all`` or ``roc`` (reverse-ordered CUSUM stable history)."""
+    order: int = 3
+    """Number of harmonic terms."""
+    trend: bool = True
+    h: float = 0.25
+    """MOSUM bandwidth, fraction of the history length."""
+    level: float = 0.05
+    """Significance level of the monitoring test."""
+    crs: str | None = None
+    resolution: float | None = None
+    chunk: int = 512
+    """Spatial chunk size in pixels."""
+    out: str | None = None
+    """Also write ``breaks.tif`` (and nothing else) into this folder."""
+    resume: bool = False
+    """Continue an interrupted run of the same request."""
+    store_model: bool = True
+    """Keep the fitted model (needed by ``yvy monitor update``)."""
+
+    def params(self):
+        """The kernel's :class:`~yvy.kernels.bfast.BfastParams`; InputError when invalid."""
+        return _engine.make_params(self.order, self.trend, self.h, self.level, self.history)
+
+
+@dataclass
+class DetectPlan:
+    """A checked request with its cube, dates and chunking: nothing is written yet."""
+
+    request: DetectRequest
+    cube: object
+    times: list
+    keep: np.ndarray
+    """Indices into ``cube.times`` of the bands used, in time order (duplicates dropped)."""
+    t: np.ndarray
+    """Decimal years (R time base) of the kept bands."""
+    days: np.ndarray
+    """Days since 1970-01-01 of the kept bands."""
+    monitor_start: float
+    params: object
+    windows: list
+    product_id: str
+    inputs: dict
+    aoi: object | None
+    aoi_geojson: dict | None
+    n_history: int = field(default=0)
+
+
+# -- planning -----------------------------------------------------------------------------------
+def _check_date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value).date()
+    except (ValueError, TypeError):
+        raise DateRangeError(name, f"{value!r} is not a valid ISO date (YYYY-MM-DD)") from None
+
+
+def _aoi(store, req: DetectRequest):
+    given = [x for x in (req.aoi, req.bbox, req.scene, req.geometry) if x is not None]
+    if len(given) > 1:
+        raise InputError("--aoi", "give only one of --aoi, --bbox, --scene")
+    if req.aoi is not None:
+        return read_aoi(req.aoi)
+    if req.bbox is not None:
+        return bbox_geometry(req.bbox)
+    if req.geometry is not None:
+        from odc.geo.geom import Geometry
+
+        g = Geometry(req.geometry, "EPSG:4326")
+        if g.is_empty or g.area == 0:
+            raise EmptyAOIError("geometry", "the area of interest is empty")
+        return g
+    if req.scene is not None:
+        try:
+            return item_geometry(store.find_item(req.scene))
+        except NotFoundError:
+            raise NotFoundError(req.scene, "no such scene in the catalog (--scene)") from None
+    return None
+
+
+def _select_items(store, req: DetectRequest, aoi, start: date, end: date | None) -> list[dict]:
+    if aoi is None:
+        raise InputError("--aoi", "an area of interest is required with catalog scenes; pass --aoi, "
+                                  "--bbox or --scene (or use --stack)")
+    q = ItemQuery(collections=[req.collection] if req.collection else None, intersects=aoi.json,
+                  start=f"{start.isoformat()}T00:00:00Z",
+                  end=f"{end.isoformat()}T23:59:59Z" if end else None)
+    found = [it for it in store.iter_items(q) if it.get("collection") not in PRODUCT_COLLECTIONS]
+    if not found:
+        where = f" of collection {req.collection}" if req.collection else ""
+        raise EmptyAOIError("AOI", f"no scenes{where} intersect the area of interest from {start.isoformat()}"
+                                   + (f" to {end.isoformat()}" if end else ""))
+    return found
+
+
+def _stack_cube(req: DetectRequest, aoi):
+    from ..cube.stack import StackCube
+
+    if req.stack_mask and not req.stack:
+        raise InputError("--stack-mask", "needs --stack")
+    for p in (req.stack, req.stack_mask):
+        if p and not Path(p).exists():
+            raise InputError(p, "file not found")
+    return StackCube(req.stack, mask=req.stack_mask, aoi=aoi, crs=req.crs, resolution=req.resolution,
+                     variable=req.index)
+
+
+def _catalog_cube(store, req: DetectRequest, aoi, start: date, end: date | None):
+    from ..cube.stack import stack_item_cube
+
+    found = _select_items(store, req, aoi, start, end)
+    scenes = [it for it in found if sensor_of(it) is not None]
+    stacks = [it for it in found if it.get("properties", {}).get("yvy:stack_dates")]
+    if not scenes and stacks:
+        if len(stacks) > 1:
+            raise InputError("--collection", f"{len(stacks)} time-stack items cover the AOI "
+                                             f"({', '.join(s['id'] for s in stacks[:3])}...); choose one "
+                                             "with --collection or --stack")
+        return stack_item_cube(stacks[0], index=req.index, aoi=aoi, crs=req.crs, resolution=req.resolution)
+    if not scenes:
+        raise InputError("--collection", "no Sentinel-2 or Landsat scenes cover the AOI "
+                                         f"(found {', '.join(sorted({str(i.get('collection')) for i in found}))})")
+    sensors = sorted({sensor_of(it) for it in scenes})
+    if len(sensors) > 1:
+        raise InputError("--collection", f"scenes of several sensors ({', '.join(sensors)}) cover the AOI; "
+                                         "choose one collection with --collection")
+    spec = SENSORS[sensors[0]]
+    geobox = plan_geobox(aoi, scenes, crs=req.crs, resolution=req.resolution, sensor=spec)
+    return ItemCube(scenes, req.index, geobox, aoi=aoi, chunk=req.chunk)
+
+
+def plan_detection(store, req: DetectRequest) -> DetectPlan:
+    """Check ``req`` and open its data; raise one-line yvy errors before anything is written."""
+    hs = _check_date("--history-start", req.history_start)
+    ms = _check_date("--monitor-start", req.monitor_start)
+    end = _check_date("--end", req.end)
+    if hs is None or ms is None:
+        raise DateRangeError("--monitor-start", "both --history-start and --monitor-start are required")
+    if ms <= hs:
+        raise DateRangeError("--monitor-start", f"{ms.isoformat()} is not after the history start "
+                                                f"{hs.isoformat()}")
+    if end is not None and end < ms:
+        raise DateRangeError("--end", f"{end.isoformat()} is before the monitoring start {ms.isoformat()}")
+    if req.stack is None:
+        check_index(req.index)
+    if req.chunk < 16:
+        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+    params = req.params()
+    aoi = _aoi(store, req)
+    cube = _stack_cube(req, aoi) if req.stack else _catalog_cube(store, req, aoi, hs, end)
+    times = list(cube.times)
+    sel = np.array([i for i, tm in enumerate(times)
+                    if tm.date() >= hs and (end is None or tm.date() <= end)], dtype=np.int64)
+    if sel.size == 0:
+        raise DateRangeError("--history-start", f"no data between {hs.isoformat()} and "
+                                                f"{(end or times[-1].date()).isoformat()}")
+    t, k = bfast_dates([times[i].date().isoformat() for i in sel])
+    keep = sel[k]
+    days = np.array([(times[i].date() - date(1970, 1, 1)).days for i in keep], dtype=np.int64)
+    msd = float(_engine.decimal_year(ms))
+    n_hist = int((t < msd).sum())
+    need = _engine.min_history(params)
+    if n_hist < need:
+        raise InputError("--history-start", f"only {n_hist} dates before the monitoring start "
+                                            f"{ms.isoformat()}; the model needs at least {need}")
+    if n_hist == t.size and (ms > date.today() or not req.store_model):
+        # no monitoring data yet is fine when the model is kept for `yvy monitor update`
+        raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()} (last date "
+                                                f"{times[keep[-1]].date().isoformat()})")
+    inputs = cube.describe()
+    aoi_geojson = aoi.json if aoi is not None else None
+    ident = json.dumps({
+        "req": {k2: v for k2, v in asdict(req).items() if k2 not in ("out", "resume", "chunk", "store_model")},
+        "inputs": inputs, "dates": [int(d) for d in days],
+    }, sort_keys=True, default=str)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:10]
+    name = (cube.variable or "values").lower().replace(" ", "_")[:16]
+    product_id = f"bfm-{name}-{ms.isoformat()}-{digest}"
+    windows = chunk_windows(tuple(cube.geobox.shape), req.chunk)
+    return DetectPlan(req, cube, times, keep, t, days, msd, params, windows, product_id, inputs,
+                      aoi, aoi_geojson, n_hist)
+
+
+# -- chunks -------------------------------------------------------------------------------------
+def _chunk_arrays(plan: DetectPlan, i: int) -> dict[str, np.ndarray]:
+    rows, cols = plan.windows[i]
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    inside = aoi_mask(plan.cube.geobox, plan.aoi, rows, cols)
+    if inside.any():
+        y = plan.cube.read(rows, cols, plan.keep)
+        y[:, ~inside] = np.nan
+    else:  # nothing to read: the kernel gives the model layout for all-missing pixels
+        y = np.full((plan.keep.size, h, w), np.nan, dtype=np.float32)
+    res = _engine.detect(y.reshape(y.shape[0], -1), plan.t, plan.days, plan.monitor_start, plan.params,
+                         store_model=plan.request.store_model)
+    return _engine.to_chunk(res, h, w, inside)
+
+
+def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n_chunks: int,
+               work: Callable[[int], dict], *, resume: bool, progress: Progress | None) -> None:
+    """Run ``work(i)`` for every chunk not already finished; persist each result and the progress.
+
+    Each result is saved to ``scratch/chunk_<i>.npz`` and recorded in the ``jobs`` table, so a
+    killed run continues where it stopped when called again with ``resume=True``.
+    """
+    from .product import save_chunk
+
+    done: set[int] = set()
+    row = store.conn.execute("SELECT params, state, progress FROM jobs WHERE id=?", (job_id,)).fetchone()
+    params_json = json.dumps(job_params, sort_keys=True, default=str)
+    if resume and row is not None and row[1] != "done" and row[0] == params_json:
+        done = {i for i in json.loads(row[2]).get("done", []) if _chunk_path(scratch, i).exists()}
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True, exist_ok=True)
+    now = now_iso()
+    with store.transaction() as c:
+        c.execute(
+            "INSERT INTO jobs(id, kind, params, state, progress, created, updated) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET params=excluded.params, state='running', "
+            "progress=excluded.progress, updated=excluded.updated",
+            (job_id, kind, params_json, "running",
+             json.dumps({"done": sorted(done), "n_chunks": n_chunks}), now, now))
+    if progress:
+        progress(len(done), n_chunks)
+    for i in range(n_chunks):
+        if i in done:
+            continue
+        save_chunk(_chunk_path(scratch, i), work(i))
+        done.add(i)
+        with store.transaction() as c:
+            c.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?",
+                      (json.dumps({"done": sorted(done), "n_chunks": n_chunks}), now_iso(), job_id))
+        if progress:
+            progress(len(done), n_chunks)
+
+
+def finish_job(store, job_id: str, state: str = "done", summary: Mapping | None = None) -> None:
+    """Mark a job done (or failed) with its summary."""
+    with store.transaction() as c:
+        c.execute("UPDATE jobs SET state=?, progress=?, updated=? WHERE id=?",
+                  (state, json.dumps(dict(summary or {}), default=str), now_iso(), job_id))
+
+
+def _chunk_path(scratch: Path, i: int) -> Path:
+    return scratch / f"chunk_{i:06d}.npz"
+
+
+# -- entry point --------------------------------------------------------------------------------
+def run_detection(store, workspace, request: DetectRequest, progress: Progress | None = None) -> dict:
+    """Run BFAST Monitor over the request's area; return the detection product's STAC item dict.
+
+    Parameters
+    ----------
+    store
+        Catalog store (:class:`yvy.catalog.ports.CatalogStore` with a ``jobs`` table).
+    workspace
+        :class:`yvy.config.Workspace`; products go to ``workspace.assets/detections/<id>/``.
+    request
+        :class:`DetectRequest`.
+    progress
+        ``progress(done_chunks, total_chunks)``.
+
+    Raises
+    ------
+    yvy.errors.InputError
+        (and its subclasses) for bad arguments, before anything is written.
+    """
+    from . import _publish
+
+    started = time.perf_counter()
+    plan = plan_detection(store, request)
+    scratch = Path(workspace.assets) / "detections" / plan.product_id / ".scratch"
+    job_id = f"detect:{plan.product_id}"
+    job_params = {"product": plan.product_id, "chunk": request.chunk, "store_model": request.store_model}
+    run_chunks(store, job_id, "detect", job_params, scratch, len(plan.windows),
+               lambda i: _chunk_arrays(plan, i), resume=request.resume, progress=progress)
+    item = _publish.publish_detection(store, workspace, plan, scratch, started=started)
+    finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
+    shutil.rmtree(scratch, ignore_errors=True)
+    return item

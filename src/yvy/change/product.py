@@ -1,0 +1,275 @@
+"""Detection and model products: raster layout, COG assembly from chunk files, STAC items.
+
+A detection product is a folder of single-band COGs (one per :data:`OUTPUTS` entry) registered
+as a STAC Item in collection ``yvy-detections``; the history model it was monitored with is a
+folder of multi-band GeoTIFFs (one per model array) registered in ``yvy-models``. Files are
+versioned (``v1/``, ``v2/`` ...): an update writes a new version, the catalog item is switched
+to it in one transaction and only then is the old version deleted, so a kill never leaves the
+catalog pointing at half-updated files.
+
+Chunk results travel as ``.npz`` files in a scratch folder; :func:`assemble` writes each raster
+window by window into a tiled GeoTIFF and converts it to a COG, so memory stays bounded by one
+chunk whatever the size of the grid.
+
+Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path
+
+__all__ = [
+    "BREAKS_BANDS",
+    "CONFIRM_RULE",
+    "DETECTIONS",
+    "MODELS",
+    "OUTPUTS",
+    "Output",
+    "assemble",
+    "collection_dict",
+    "load_chunk",
+    "now_iso",
+    "raster_asset",
+    "read_window",
+    "save_chunk",
+    "write_breaks",
+]
+
+DETECTIONS = "yvy-detections"
+MODELS = "yvy-models"
+COG = "image/tiff; application=geotiff; profile=cloud-optimized"
+GTIFF = "image/tiff; application=geotiff"
+
+CONFIRM_RULE = (
+    "confirm_count = number of valid observations on or after the break date whose residual "
+    "from the history model (observed - predicted) is below -2 x the history residual standard "
+    "deviation; prev_obs_days = date (days since 1970-01-01) of the last valid observation "
+    "before the break"
+)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One per-pixel output raster of a detection product."""
+
+    name: str
+    dtype: str
+    nodata: float | int
+    description: str
+    unit: str | None = None
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("break_decimal_year", "float64", np.nan,
+           "date of the first break, decimal year in R's bfastts time base (NaN: no break)", "year"),
+    Output("break_days", "float32", np.nan, "date of the first break, days since 1970-01-01", "day"),
+    Output("magnitude", "float32", np.nan, "median residual over the monitoring period"),
+    Output("statistic", "float32", np.nan, "MOSUM test statistic"),
+    Output("history_start", "float64", np.nan, "start of the stable history, decimal year", "year"),
+    Output("history_valid_count", "float32", np.nan, "valid observations in the stable history"),
+    Output("status", "int8", -128, "1 break, 0 no break, -2 too little history, -128 outside the AOI"),
+    Output("confirm_count", "int16", -1, CONFIRM_RULE),
+    Output("prev_obs_days", "float32", np.nan,
+           "last valid observation before the break, days since 1970-01-01", "day"),
+)
+"""Rasters of a detection product, in asset order."""
+
+BREAKS_BANDS = ("break_decimal_year", "break_days", "magnitude", "statistic", "history_start",
+                "history_valid_count")
+"""Band order of ``breaks.tif`` written with ``--out``."""
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- chunk files --------------------------------------------------------------------------------
+def save_chunk(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write a chunk's arrays atomically (npz)."""
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)  # uncompressed: CPU matters more than scratch disk here
+
+
+def load_chunk(path: Path):
+    """Open a chunk file (lazy ``NpzFile``; use as a context manager)."""
+    return np.load(path, allow_pickle=False)
+
+
+# -- rasters ------------------------------------------------------------------------------------
+def _profile(geobox, dtype: str, count: int, nodata) -> dict:
+    return {
+        "driver": "GTiff", "width": geobox.width, "height": geobox.height, "count": count,
+        "dtype": dtype, "crs": geobox.crs.to_wkt(), "transform": geobox.affine, "nodata": nodata,
+        "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
+    }
+
+
+def _to_cog(src: Path, dest: Path) -> None:
+    from rasterio.shutil import copy as rio_copy
+
+    with atomic_path(dest, suffix=".tif") as tmp:
+        rio_copy(src, tmp, driver="COG", compress="DEFLATE", predictor="YES", blocksize=512,
+                 overview_resampling="nearest", BIGTIFF="IF_SAFER")
+
+
+@dataclass(frozen=True)
+class RasterSpec:
+    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names."""
+
+    name: str
+    keys: tuple[str, ...]
+    dtype: str
+    nodata: float | int | None
+    descriptions: tuple[str, ...]
+
+
+def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest: Path,
+             specs: Sequence[RasterSpec], chunk_file: Callable[[int], Path], *, cog: bool = True,
+             progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write each spec as ``dest/<name>.tif`` from the per-chunk npz files.
+
+    A chunk array of shape ``(h, w)`` fills one band; ``(k, h, w)`` fills ``k`` bands. With
+    ``cog`` the tiled GeoTIFF built in ``scratch`` is converted to a COG (DEFLATE, overviews);
+    without, it is moved into place as it is (internal state: tiled, fast DEFLATE, no overviews).
+    Either way the final file appears atomically. Returns name -> written path.
+    """
+    import os
+
+    import rasterio
+
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp_dir = scratch / "assemble"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    handles = {}
+    try:
+        for spec in specs:
+            prof = _profile(geobox, spec.dtype, len(spec.descriptions), spec.nodata)
+            if not cog:  # model state: float64 noise hardly compresses; reading it must be fast
+                prof.pop("compress")
+            handles[spec.name] = rasterio.open(tmp_dir / f"{spec.name}.tif", "w", **prof)
+            for i, d in enumerate(spec.descriptions, start=1):
+                handles[spec.name].set_band_description(i, d)
+        for i, (rows, cols) in enumerate(windows):
+            win = ((rows.start, rows.stop), (cols.start, cols.stop))
+            with load_chunk(chunk_file(i)) as z:
+                for spec in specs:
+                    parts = [np.asarray(z[k]) for k in spec.keys]
+                    arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
+                    handles[spec.name].write(arr.astype(spec.dtype, copy=False), window=win)
+    finally:
+        for h in handles.values():
+            h.close()
+    out = {}
+    for spec in specs:
+        if progress:
+            progress(spec.name)
+        tmp, final = tmp_dir / f"{spec.name}.tif", dest / f"{spec.name}.tif"
+        if cog:
+            _to_cog(tmp, final)
+            tmp.unlink()
+        else:
+            os.replace(tmp, final)
+        out[spec.name] = final
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    return out
+
+
+def output_specs() -> list[RasterSpec]:
+    """:class:`RasterSpec` of each detection output."""
+    return [RasterSpec(o.name, (o.name,), o.dtype, o.nodata, (o.name,)) for o in OUTPUTS]
+
+
+def write_breaks(files: Mapping[str, Path], geobox, dest: Path, windows) -> Path:
+    """``dest``: one float64 multi-band COG of :data:`BREAKS_BANDS` (NaN where no value)."""
+    import tempfile
+
+    import rasterio
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".breaks.", dir=dest.parent) as tmp_dir:
+        tmp = Path(tmp_dir) / "breaks.tif"
+        with rasterio.open(tmp, "w", **_profile(geobox, "float64", len(BREAKS_BANDS), np.nan)) as out:
+            for b, name in enumerate(BREAKS_BANDS, start=1):
+                out.set_band_description(b, name)
+            srcs = {n: rasterio.open(files[n]) for n in BREAKS_BANDS}
+            try:
+                for rows, cols in windows:
+                    win = ((rows.start, rows.stop), (cols.start, cols.stop))
+                    for b, name in enumerate(BREAKS_BANDS, start=1):
+                        out.write(srcs[name].read(1, window=win).astype("float64"), b, window=win)
+            finally:
+                for s in srcs.values():
+                    s.close()
+        _to_cog(tmp, dest)
+    return dest
+
+
+def read_window(path: str | Path, rows: slice, cols: slice) -> np.ndarray:
+    """(bands, h, w) of a window of a raster."""
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return ds.read(window=((rows.start, rows.stop), (cols.start, cols.stop)))
+
+
+# -- STAC ---------------------------------------------------------------------------------------
+def collection_dict(collection_id: str) -> dict:
+    """STAC Collection for detection or model products."""
+    what = ("BFAST Monitor change-detection products" if collection_id == DETECTIONS
+            else "BFAST Monitor history models (per-pixel coefficients and monitoring state)")
+    return {
+        "type": "Collection", "stac_version": "1.0.0", "id": collection_id, "description": what,
+        "license": "proprietary", "links": [],
+        "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [[None, None]]}},
+    }
+
+
+def raster_asset(path: Path, title: str, dtype: str, nodata, unit: str | None = None,
+                 bands: int = 1, media: str = COG) -> dict:
+    """STAC asset dict for a product raster."""
+    nd = None if nodata is None else ("nan" if isinstance(nodata, float) and np.isnan(nodata) else nodata)
+    rb = {"data_type": dtype, "nodata": nd}
+    if unit:
+        rb["unit"] = unit
+    return {"href": str(Path(path).absolute()), "type": media, "title": title, "roles": ["data"],
+            "raster:bands": [dict(rb) for _ in range(bands)]}
+
+
+def grid_properties(geobox) -> dict:
+    """proj: fields of a geobox."""
+    epsg = geobox.crs.epsg
+    props = {"proj:shape": [int(geobox.height), int(geobox.width)],
+             "proj:transform": [float(v) for v in list(geobox.affine)[:6]]}
+    if epsg:
+        props["proj:code"] = f"EPSG:{epsg}"
+    else:
+        props["proj:code"] = None
+        props["proj:wkt2"] = geobox.crs.to_wkt()
+    return props
+
+
+def geobox_from_properties(props: Mapping):
+    """The GeoBox recorded by :func:`grid_properties`."""
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+
+    crs = props.get("proj:code") or props.get("proj:wkt2")
+    h, w = props["proj:shape"]
+    return GeoBox((h, w), Affine(*props["proj:transform"]), crs)
+
+
+def json_ready(value):
+    """Make numpy scalars/arrays JSON-able."""
+    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))

@@ -1,0 +1,101 @@
+"""``yvy detect``: BFAST Monitor change detection over an area (catalog scenes or a time stack)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from .options import bbox_opt, console, json_opt, store, workspace
+from .progress import progress_bar
+
+GDAL_CACHE_MB = "512"
+"""GDAL block cache (MB) the detect/monitor commands use unless GDAL_CACHEMAX is set."""
+
+
+def norm_crs(value: str | None) -> str | None:
+    """``32721`` / ``EPSG:32721`` / any CRS string -> a CRS string odc-geo accepts."""
+    if value is None:
+        return None
+    v = value.strip()
+    return f"EPSG:{v}" if v.isdigit() else v
+
+
+def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> None:
+    """The end-of-run summary line(s), or the product item as JSON."""
+    if as_json:
+        click.echo(json.dumps(item, indent=2))
+        return
+    props = item["properties"]
+    s = props.get("yvy:summary", {})
+    out = console(ctx)
+    if s.get("new_dates") == 0:
+        out.print(f"{item['id']}: up to date (last processed {props['yvy:last_processed'][:10]})")
+        return
+    pct = 100.0 * s.get("breaks", 0) / s["pixels"] if s.get("pixels") else 0.0
+    extra = f", {s['new_dates']} new dates" if "new_dates" in s else ""
+    out.print(f"{s.get('pixels', 0):,} pixels, {s.get('breaks', 0):,} breaks {verb} ({pct:.1f}%), "
+              f"{s.get('too_little_history', 0):,} with too little history{extra}; "
+              f"{s.get('seconds', 0):.1f} s; data to {props['yvy:last_processed'][:10]}")
+    out.print(f"product {item['id']}  ({props.get('yvy:model') and 'model stored' or 'no model'})")
+
+
+@click.command(epilog=(
+    "Example: yvy detect --bbox -55.9,-25.6,-55.7,-25.4 --index ndvi --history-start 2019-01-01 "
+    "--monitor-start 2023-01-01 --out ./result\n\n"
+    "Example: yvy detect --stack ndvi_stack.tif --history-start 2005-01-01 --monitor-start 2016-01-01"))
+@click.option("--aoi", type=click.Path(exists=True, dir_okay=False), help="Area of interest (GeoJSON or vector file).")
+@bbox_opt
+@click.option("--scene", help="Use the footprint of this catalog scene (item id) as the area.")
+@click.option("--index", default="ndvi", show_default=True,
+              help="Index from the scenes' bands: ndvi, nbr, nbr2, ndmi, ndwi, evi.")
+@click.option("--history-start", required=True, help="First date of the stable history (YYYY-MM-DD).")
+@click.option("--monitor-start", required=True, help="Start of the monitoring period (YYYY-MM-DD).")
+@click.option("--end", help="Last date to use (default: all data).")
+@click.option("--history", type=click.Choice(["all", "roc"]), default="all", show_default=True,
+              help="Stable history: all observations before the start, or ROC-selected.")
+@click.option("--k", "order", type=int, default=3, show_default=True, help="Harmonic order.")
+@click.option("--h", "h", type=float, default=0.25, show_default=True, help="MOSUM bandwidth (0.25, 0.5, 1).")
+@click.option("--level", type=float, default=0.05, show_default=True, help="Significance level.")
+@click.option("--no-trend", is_flag=True, help="Fit no trend term.")
+@click.option("--stack", type=click.Path(exists=True, dir_okay=False),
+              help="Time-stack GeoTIFF (band descriptions = dates) instead of catalog scenes.")
+@click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False),
+              help="Mask stack for --stack (same grid and dates; non-zero = invalid).")
+@click.option("--collection", help="Only scenes of this collection.")
+@click.option("--resolution", type=float, help="Pixel size in CRS units (default: native).")
+@click.option("--crs", help="Output CRS, e.g. 32721 or EPSG:32721 (default: the scenes').")
+@click.option("--chunk", type=int, default=512, show_default=True, help="Chunk size in pixels.")
+@click.option("--out", type=click.Path(file_okay=False), help="Also write DIR/breaks.tif (6-band COG).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of the same request.")
+@click.option("--no-model", is_flag=True, help="Do not store the history model (no `monitor update`).")
+@json_opt
+@click.pass_context
+def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
+            no_trend, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model, as_json):
+    """Detect the first break after --monitor-start in every pixel (BFAST Monitor).
+
+    The history model is fitted once per pixel on --history-start .. --monitor-start and stored
+    (collection yvy-models) so `yvy monitor update` can add new scenes without refitting. The
+    result is a detection product in collection yvy-detections: COGs of break date (decimal year
+    and days since 1970-01-01), magnitude, statistic, history start, valid-history count, status,
+    confirm_count and prev_obs_days. Work is done chunk by chunk; --resume continues after a kill.
+    """
+    from ..change.detect import DetectRequest, run_detection
+
+    os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
+
+    req = DetectRequest(
+        history_start=history_start, monitor_start=monitor_start, index=index, aoi=aoi, bbox=bbox,
+        scene=scene, stack=stack, stack_mask=stack_mask, collection=collection, end=end,
+        history=history, order=order, trend=not no_trend, h=h, level=level, crs=norm_crs(crs),
+        resolution=resolution, chunk=chunk, out=out, resume=resume, store_model=not no_model,
+    )
+    ws, st = workspace(ctx), store(ctx)
+    quiet = as_json or ctx.find_root().obj.get("quiet")
+    with progress_bar("detect (chunks)", quiet=quiet) as bar:
+        item = run_detection(st, ws, req, progress=bar)
+    print_summary(ctx, item, as_json)
+    if out and not as_json:
+        console(ctx).print(f"wrote {out.rstrip('/')}/breaks.tif")

@@ -1,0 +1,69 @@
+"""``yvy monitor``: incremental monitoring of detection products (``update``, ``list``)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from .detect import GDAL_CACHE_MB, print_summary
+from .options import console, json_opt, store, workspace
+from .progress import progress_bar
+
+
+@click.group(epilog="Example: yvy monitor update --product bfm-ndvi-2023-01-01-1a2b3c4d5e")
+def command():
+    """Advance stored BFAST Monitor models with new scenes, without refitting."""
+
+
+@command.command("update", epilog="Example: yvy monitor update --product bfm-ndvi-2023-01-01-1a2b3c4d5e --json")
+@click.option("--product", "product_id", help="Detection product id (default: the latest one).")
+@click.option("--stack", type=click.Path(exists=True, dir_okay=False),
+              help="For a product made from a time stack: the stack with the newer bands.")
+@click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False), help="Mask stack for --stack.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted update.")
+@json_opt
+@click.pass_context
+def update(ctx, product_id, stack, stack_mask, resume, as_json):
+    """Process only the scenes newer than the product's last update and publish a new version.
+
+    The stored history model is not refitted; the result equals a from-scratch `yvy detect` on
+    all the data.
+    """
+    from ..change.monitor import update_monitoring
+
+    os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
+
+    ws, st = workspace(ctx), store(ctx)
+    quiet = as_json or ctx.find_root().obj.get("quiet")
+    with progress_bar("monitor (chunks)", quiet=quiet) as bar:
+        item = update_monitoring(st, ws, product_id, stack=stack, stack_mask=stack_mask, progress=bar,
+                                 resume=resume)
+    print_summary(ctx, item, as_json, verb="so far")
+
+
+@command.command("list", epilog="Example: yvy monitor list --json")
+@json_opt
+@click.pass_context
+def list_products(ctx, as_json):
+    """List detection products: id, index, monitoring start, last processed date, breaks."""
+    from ..catalog.ports import ItemQuery
+    from ..change.product import DETECTIONS
+
+    items = st_items = store(ctx).search_items(ItemQuery(collections=[DETECTIONS]))
+    rows = [{"id": it["id"], "index": it["properties"].get("yvy:index"),
+             "monitor_start": it["properties"].get("yvy:monitor_start"),
+             "last_processed": (it["properties"].get("yvy:last_processed") or "")[:10],
+             "breaks": it["properties"].get("yvy:summary", {}).get("breaks"),
+             "pixels": it["properties"].get("yvy:summary", {}).get("pixels")} for it in st_items]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("id", "index", "monitor start", "last processed", "breaks", "pixels")
+    for r in rows:
+        table.add_row(r["id"], str(r["index"]), str(r["monitor_start"]), r["last_processed"],
+                      f"{r['breaks'] or 0:,}", f"{r['pixels'] or 0:,}")
+    console(ctx).print(table if items else "no detection products yet; run `yvy detect`")

@@ -1,0 +1,411 @@
+"""Catalog items -> a lazy, chunked index cube on one grid (odc-stac + odc-geo).
+
+The cube is an ``xarray.Dataset`` with the raw bands, an ``invalid`` mask (sensor quality band:
+S2 SCL or Landsat QA_PIXEL, see :mod:`yvy.cube.mask`) and the index variable (float32, NaN where
+masked, nodata or outside the AOI). Every variable is a Dask array chunked in space with the
+whole time axis in one chunk, so a spatial chunk is the unit of work and the full stack never
+has to fit in memory.
+
+:class:`ItemCube` wraps that Dataset behind the small reading interface the change pipeline
+uses (``geobox``, ``times``, ``read(rows, cols)``); :class:`yvy.cube.stack.StackCube` offers the
+same interface over a ready-made time-stack GeoTIFF.
+
+Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import EmptyAOIError, InputError, ProjectionError
+from ..kernels.indices import INDICES, compute_index, index_names
+from .mask import SENSORS, SensorSpec, sensor_of
+
+__all__ = [
+    "ItemCube",
+    "TimeCube",
+    "aoi_mask",
+    "band_scaling",
+    "bbox_geometry",
+    "build_cube",
+    "check_index",
+    "chunk_windows",
+    "footprint_wgs84",
+    "item_geometry",
+    "parse_time",
+    "plan_geobox",
+    "read_aoi",
+    "resolve_bands",
+]
+
+
+class TimeCube(Protocol):
+    """What the change pipeline reads: one variable on one grid, chunk by chunk."""
+
+    geobox: object
+    """``odc.geo.geobox.GeoBox`` of the cube."""
+    times: list[datetime]
+    """UTC acquisition time of each time step, ascending."""
+    variable: str
+    """Name of the variable (the index, or the stack's name)."""
+    aoi: object | None
+    """``odc.geo.geom.Geometry`` outside which pixels are NaN, or None."""
+
+    def read(self, rows: slice, cols: slice, times: np.ndarray | None = None) -> np.ndarray:
+        """Values of a window, (time, rows, cols) float32, NaN = missing; only the time steps
+        ``times`` (ascending indices into :attr:`times`) when given."""
+        ...
+
+    def describe(self) -> dict:
+        """JSON-able description of the inputs (item ids or stack path)."""
+        ...
+
+
+# -- AOI ----------------------------------------------------------------------------------------
+def read_aoi(path: str | Path):
+    """Read an area of interest (GeoJSON or any vector file) as one WGS84 ``Geometry``.
+
+    Raises :class:`~yvy.errors.InputError` for an unreadable file and
+    :class:`~yvy.errors.EmptyAOIError` for an empty geometry.
+    """
+    from odc.geo.geom import Geometry
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "AOI file not found")
+    crs = "EPSG:4326"
+    if path.suffix.lower() in (".json", ".geojson"):
+        try:
+            doc = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(path, f"not a GeoJSON file ({exc})") from None
+        kind = doc.get("type") if isinstance(doc, dict) else None
+        if kind == "FeatureCollection":
+            geoms = [f.get("geometry") for f in doc.get("features", [])]
+        elif kind == "Feature":
+            geoms = [doc.get("geometry")]
+        elif kind in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            geoms = [doc]
+        else:
+            raise InputError(path, "not a GeoJSON Polygon, Feature or FeatureCollection")
+        legacy = (doc.get("crs") or {}).get("properties", {}).get("name")
+        if legacy:
+            crs = legacy
+        try:
+            geom = unary_union([shape(g) for g in geoms if g])
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InputError(path, f"invalid GeoJSON geometry ({exc})") from None
+    else:
+        try:
+            import geopandas as gpd
+
+            df = gpd.read_file(path)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+            raise InputError(path, f"not a readable vector file ({str(exc).splitlines()[0][:120]})") from None
+        if df.crs is not None:
+            df = df.to_crs("EPSG:4326")
+        geom = df.geometry.union_all() if len(df) else None
+    if geom is None or geom.is_empty or geom.area == 0:
+        raise EmptyAOIError(path, "the area of interest is empty (no polygon with an area)")
+    g = Geometry(geom, crs)
+    return g.to_crs("EPSG:4326") if crs != "EPSG:4326" else g
+
+
+def bbox_geometry(bbox: Sequence[float]):
+    """WGS84 ``Geometry`` of a (minx, miny, maxx, maxy) lon/lat box."""
+    from odc.geo.geom import box
+
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if not (minx < maxx and miny < maxy):
+        raise EmptyAOIError("--bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
+    return box(minx, miny, maxx, maxy, "EPSG:4326")
+
+
+def item_geometry(item: Mapping):
+    """WGS84 footprint ``Geometry`` of a STAC item dict (for ``--scene``)."""
+    from odc.geo.geom import Geometry
+
+    if not item.get("geometry"):
+        raise EmptyAOIError(item.get("id"), "the scene has no footprint geometry")
+    return Geometry(item["geometry"], "EPSG:4326")
+
+
+# -- items --------------------------------------------------------------------------------------
+def check_index(name: str) -> str:
+    """The normalised index name, or InputError listing the known ones."""
+    key = str(name).lower()
+    if key not in INDICES:
+        raise InputError("--index", f"unknown index {name!r}; choose one of {', '.join(index_names())}")
+    return key
+
+
+def _band_keys(item: Mapping) -> dict[str, str]:
+    """``eo:common_name`` -> asset key for the item's assets (plus the keys themselves)."""
+    out: dict[str, str] = {}
+    for key, asset in item.get("assets", {}).items():
+        out.setdefault(key, key)
+        bands = asset.get("eo:bands") or asset.get("bands") or []
+        if len(bands) == 1:
+            common = bands[0].get("common_name") or bands[0].get("eo:common_name")
+            if common:
+                out.setdefault(common, key)
+    return out
+
+
+def resolve_bands(items: Sequence[Mapping], index: str, sensor: SensorSpec | None) -> dict[str, str]:
+    """Role -> asset key for the bands ``index`` needs, the same in every item.
+
+    Raises InputError naming the missing bands and what the items have.
+    """
+    spec = INDICES[check_index(index)]
+    out: dict[str, str] = {}
+    missing = []
+    for role in spec.bands:
+        candidates = sensor.roles.get(role, (role,)) if sensor else (role,)
+        found = None
+        for cand in candidates:
+            if all(cand in _band_keys(it) for it in items):
+                found = _band_keys(items[0])[cand]
+                break
+        if found is None:
+            missing.append(role)
+        else:
+            out[role] = found
+    if missing:
+        have = sorted(set.intersection(*(set(it.get("assets", {})) for it in items)))
+        raise InputError(
+            "--index", f"{index} needs bands {', '.join(spec.bands)}; the scenes lack {', '.join(missing)} "
+                       f"(they have {', '.join(have) or 'none'})")
+    return out
+
+
+def band_scaling(item: Mapping, key: str, sensor: SensorSpec | None) -> tuple[float, float, float | None]:
+    """(scale, offset, nodata) of asset ``key``: ``raster:bands`` first, then sensor defaults.
+
+    Sentinel-2 without raster metadata gets offset -0.1 from processing baseline 04.00 on
+    (and for scenes after 2022-01-25 when the baseline is unknown).
+    """
+    asset = item.get("assets", {}).get(key, {})
+    rb = (asset.get("raster:bands") or [{}])[0]
+    common = (asset.get("bands") or [{}])[0]
+    scale = rb.get("scale", common.get("raster:scale"))
+    offset = rb.get("offset", common.get("raster:offset"))
+    nodata = rb.get("nodata", common.get("nodata"))
+    if sensor is not None:
+        if scale is None and offset is None:
+            scale, offset = sensor.default_scale, sensor.default_offset
+            if sensor.name == "sentinel-2":
+                offset = _s2_offset(item)
+        if nodata is None:
+            nodata = sensor.nodata
+    if isinstance(nodata, str):
+        nodata = float(nodata)
+    return (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset),
+            None if nodata is None else float(nodata))
+
+
+def _s2_offset(item: Mapping) -> float:
+    props = item.get("properties", {})
+    baseline = props.get("s2:processing_baseline") or props.get("processing:version")
+    if baseline:
+        try:
+            return -0.1 if float(baseline) >= 4.0 else 0.0
+        except ValueError:
+            pass
+    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    return -0.1 if when >= datetime(2022, 1, 25, tzinfo=UTC) else 0.0
+
+
+def parse_time(value: str) -> datetime:
+    """ISO date/datetime -> aware UTC datetime."""
+    s = str(value).strip()
+    if len(s) == 10:
+        s += "T00:00:00"
+    dt = datetime.fromisoformat(s)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _item_crs(item: Mapping) -> str | None:
+    props = item.get("properties", {})
+    if props.get("proj:code"):
+        return str(props["proj:code"])
+    if props.get("proj:epsg"):
+        return f"EPSG:{int(props['proj:epsg'])}"
+    for asset in item.get("assets", {}).values():
+        if asset.get("proj:code"):
+            return str(asset["proj:code"])
+        if asset.get("proj:epsg"):
+            return f"EPSG:{int(asset['proj:epsg'])}"
+    return None
+
+
+def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
+                resolution: float | None = None, sensor: SensorSpec | None = None):
+    """The output grid: the AOI in ``crs`` (default: the items' most common CRS, else UTM) at
+    ``resolution`` (default: the sensor's native resolution), pixel edges on multiples of it."""
+    from odc.geo.geobox import GeoBox
+
+    if crs is None:
+        codes = Counter(c for c in (_item_crs(it) for it in items) if c)
+        crs = codes.most_common(1)[0][0] if codes else "utm"
+    if crs == "utm":
+        from odc.geo.crs import CRS
+
+        crs = str(CRS.utm(aoi.centroid))
+    if resolution is None:
+        resolution = sensor.resolution if sensor else None
+        if resolution is None:
+            raise InputError("--resolution", "cannot guess the resolution of these scenes; pass --resolution")
+    if resolution <= 0:
+        raise InputError("--resolution", f"{resolution} must be positive")
+    try:
+        return GeoBox.from_geopolygon(aoi.to_crs(crs), resolution=resolution, crs=crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS
+        raise ProjectionError("--crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
+
+
+# -- cube ---------------------------------------------------------------------------------------
+def _solar_day(item: Mapping) -> str:
+    props = item["properties"]
+    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    bbox = item.get("bbox") or [0, 0, 0, 0]
+    lon = (bbox[0] + bbox[2]) / 2
+    return (when + timedelta(seconds=lon * 240)).date().isoformat()
+
+
+def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512,
+               sensor: str | None = None):
+    """Lazy ``xarray.Dataset`` of the bands, the ``invalid`` mask and the ``index`` variable.
+
+    Parameters
+    ----------
+    items
+        STAC item dicts of one sensor family (Sentinel-2 L2A or Landsat C2 L2).
+    index
+        Name from :data:`yvy.kernels.indices.INDICES`.
+    geobox
+        Output grid (:func:`plan_geobox`).
+    chunk
+        Spatial chunk size in pixels; the time axis is one chunk.
+
+    Items of the same solar day are mosaicked (first item wins where both have data).
+    Scale and offset come from each day's first item and are applied before the index.
+    """
+    import dask.array as da
+    import odc.stac
+    import pystac
+    import xarray as xr
+
+    index = check_index(index)
+    if not items:
+        raise EmptyAOIError("AOI", "no scenes to build a cube from")
+    sensor_name = sensor or sensor_of(items[0])
+    spec = SENSORS.get(sensor_name) if sensor_name else None
+    roles = resolve_bands(items, index, spec)
+    mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
+    ordered = sorted(items, key=lambda it: (parse_time(it["properties"].get("datetime")
+                                                       or it["properties"]["start_datetime"]), it["id"]))
+    groups: dict[str, Mapping] = {}
+    for it in ordered:
+        groups.setdefault(_solar_day(it), it)
+    firsts = list(groups.values())
+    keys = sorted(set(roles.values()) | ({mask_key} if mask_key else set()))
+    ds = odc.stac.load(
+        [pystac.Item.from_dict(dict(it)) for it in ordered], bands=keys, groupby="solar_day",
+        geobox=geobox, chunks={"time": -1, "y": chunk, "x": chunk}, resampling="nearest",
+    )
+    if ds.sizes["time"] != len(firsts):  # pragma: no cover - odc-stac grouping changed
+        raise InputError("items", "could not group scenes by day")
+    scaling = {role: [band_scaling(it, key, spec) for it in firsts] for role, key in roles.items()}
+    scale = {r: np.array([s[0] for s in v]) for r, v in scaling.items()}
+    offset = {r: np.array([s[1] for s in v]) for r, v in scaling.items()}
+    nodata = {r: v[0][2] for r, v in scaling.items()}
+    role_list = list(roles)
+
+    def _index_block(*blocks):
+        bands = dict(zip(role_list, blocks[: len(role_list)], strict=True))
+        out = compute_index(index, bands, scale=scale, offset=offset, nodata=nodata)
+        if mask_key:
+            out[spec.invalid_mask(blocks[-1])] = np.nan
+        return out
+
+    arrays = [ds[roles[r]].data for r in role_list] + ([ds[mask_key].data] if mask_key else [])
+    values = da.map_blocks(_index_block, *arrays, dtype=np.float32)
+    out = ds.copy()
+    out[index] = xr.DataArray(values, dims=ds[roles[role_list[0]]].dims, coords=ds[roles[role_list[0]]].coords)
+    if mask_key:
+        out["invalid"] = xr.DataArray(da.map_blocks(spec.invalid_mask, ds[mask_key].data, dtype=bool),
+                                      dims=ds[mask_key].dims, coords=ds[mask_key].coords)
+    out[index].attrs.update(long_name=INDICES[index].description, nodata=float("nan"))
+    out.attrs.update(sensor=sensor_name or "", index=index,
+                     items=json.dumps([[it["id"] for it in ordered if _solar_day(it) == d] for d in groups]))
+    return out
+
+
+@dataclass
+class ItemCube:
+    """:class:`TimeCube` over catalog items (see :func:`build_cube`)."""
+
+    items: Sequence[Mapping]
+    index: str
+    geobox: object
+    aoi: object | None = None
+    chunk: int = 512
+    dataset: object = field(init=False, repr=False)
+    times: list[datetime] = field(init=False)
+    variable: str = field(init=False)
+
+    def __post_init__(self):
+        self.dataset = build_cube(self.items, self.index, geobox=self.geobox, chunk=self.chunk)
+        self.variable = self.dataset.attrs["index"]
+        self.times = [datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
+                      for t in self.dataset.time.values]
+
+    def read(self, rows: slice, cols: slice, times: np.ndarray | None = None) -> np.ndarray:
+        """(time, rows, cols) float32 index values, NaN = missing (Dask computes the window)."""
+        sel = slice(None) if times is None else np.asarray(times)
+        arr = self.dataset[self.variable][sel, rows, cols].data.compute()
+        return np.asarray(arr, dtype=np.float32)
+
+    def describe(self) -> dict:
+        """Input item ids and collections."""
+        return {"items": [it["id"] for it in self.items],
+                "collections": sorted({str(it.get("collection")) for it in self.items})}
+
+
+def chunk_windows(shape: tuple[int, int], chunk: int) -> list[tuple[slice, slice]]:
+    """Row-major list of (rows, cols) windows of ``chunk`` pixels covering ``shape``."""
+    if chunk < 1:
+        raise InputError("--chunk", f"{chunk} must be a positive number of pixels")
+    h, w = shape
+    return [(slice(r, min(r + chunk, h)), slice(c, min(c + chunk, w)))
+            for r in range(0, h, chunk) for c in range(0, w, chunk)]
+
+
+def aoi_mask(geobox, aoi, rows: slice, cols: slice) -> np.ndarray:
+    """True for pixels of the window whose centre is inside ``aoi`` (all True when None)."""
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    if aoi is None:
+        return np.ones((h, w), dtype=bool)
+    from rasterio.features import geometry_mask
+
+    sub = geobox[rows, cols]
+    geom = aoi.to_crs(geobox.crs)
+    if geom.is_empty:
+        return np.zeros((h, w), dtype=bool)
+    return geometry_mask([geom.geom], out_shape=(h, w), transform=sub.affine, invert=True)
+
+
+def footprint_wgs84(geobox) -> dict:
+    """GeoJSON geometry (WGS84) of a geobox's extent."""
+    return geobox.extent.to_crs("EPSG:4326").json

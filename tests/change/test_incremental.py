@@ -1,0 +1,110 @@
+"""Fit once, monitor incrementally: detect on the first dates then update == detect on all."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from yvy.change.detect import DetectRequest, run_detection
+from yvy.change.monitor import update_monitoring
+from yvy.cli.main import cli
+from yvy.testing.scenes import write_stack
+
+from .conftest import add_items, stack_values
+
+
+def _arrays(item):
+    return {k: rasterio.open(a["href"]).read() for k, a in item["assets"].items()}
+
+
+def _assert_same(a, b):
+    x, y = _arrays(a), _arrays(b)
+    assert set(x) == set(y)
+    for k in x:
+        np.testing.assert_array_equal(x[k], y[k], err_msg=k)
+
+
+def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
+    ws, store = ws_store
+    add_items(store, s2_items[:22])
+    bbox = tuple(s2_items[0]["bbox"])
+    req = DetectRequest(history_start="2018-01-01", monitor_start="2019-08-01", bbox=bbox, chunk=256)
+    first = run_detection(store, ws, req)
+    assert first["properties"]["yvy:last_processed"][:10] == s2_items[21]["properties"]["datetime"][:10]
+    model = store.get_item("yvy-models", first["id"])
+    assert {"model__coef", "model__sigma", "model__window",
+            "state__confirm_count"} <= set(model["assets"])
+
+    add_items(store, s2_items[22:])
+    updated = update_monitoring(store, ws)  # the latest product by default
+    assert updated["id"] == first["id"]
+    props = updated["properties"]
+    assert props["yvy:version"] == 2 and props["yvy:summary"]["new_dates"] == 8
+    model = store.get_item("yvy-models", first["id"])
+    # fixed arrays keep their v1 files; residuals grow by one batch per version
+    assert "/v1/" in model["assets"]["model__coef"]["href"] and "/v2/" in model["assets"]["model__status"]["href"]
+    assert model["properties"]["yvy:model_arrays"]["model__residuals"] == {
+        "lead": [10], "dtype": "float64", "batches": ["model__residuals__v1", "model__residuals__v2"]}
+    assert props["yvy:last_processed"][:10] == s2_items[-1]["properties"]["datetime"][:10]
+    assert len(props["yvy:inputs"]["items"]) == 30
+    assert not (ws.assets / "detections" / first["id"] / "v1").exists()  # old version removed
+
+    full = run_detection(store, ws, req)
+    assert full["id"] != first["id"]
+    _assert_same(updated, full)
+    status = _arrays(full)["status"][0]
+    assert (status[:8, :8] == 1).mean() > 0.9  # the cleared quarter
+    confirm = _arrays(full)["confirm_count"][0]
+    assert (confirm[:8, :8] >= 1).all() or (confirm[:8, :8][status[:8, :8] == 1] >= 1).all()
+
+    again = update_monitoring(store, ws, first["id"])
+    assert again["properties"]["yvy:summary"]["new_dates"] == 0
+
+
+def test_stack_update_equals_full_run_via_cli(tmp_path):
+    dates, y = stack_values(130)
+    short = write_stack(tmp_path / "short.tif", dates[:110], y[:110])
+    full = write_stack(tmp_path / "full.tif", dates, y)
+    home = str(tmp_path / "ws")
+    run = CliRunner().invoke
+    assert run(cli, ["--home", home, "init"]).exit_code == 0
+    common = ["--history-start", "2016-01-01", "--monitor-start", "2019-01-01", "--chunk", "20", "--json"]
+    r1 = run(cli, ["--home", home, "detect", "--stack", str(short), *common])
+    assert r1.exit_code == 0, r1.output
+    pid = json.loads(r1.output)["id"]
+    r2 = run(cli, ["--home", home, "monitor", "update", "--product", pid, "--stack", str(full), "--json"])
+    assert r2.exit_code == 0, r2.output
+    upd = json.loads(r2.output)
+    assert upd["properties"]["yvy:summary"]["new_dates"] == 20
+    r3 = run(cli, ["--home", home, "detect", "--stack", str(full), *common])
+    _assert_same(upd, json.loads(r3.output))
+    r4 = run(cli, ["--home", home, "monitor", "update", "--product", pid, "--stack", str(full)])
+    assert r4.exit_code == 0 and "up to date" in r4.output
+    r5 = run(cli, ["--home", home, "monitor", "list", "--json"])
+    assert {row["id"] for row in json.loads(r5.output)} >= {pid}
+
+
+def test_new_history_dates_need_a_refit(ws_store, s2_items):
+    from yvy.errors import InputError
+
+    ws, store = ws_store
+    add_items(store, s2_items[:22])
+    req = DetectRequest(history_start="2018-01-01", monitor_start="2019-12-01",
+                        bbox=tuple(s2_items[0]["bbox"]), chunk=256)
+    first = run_detection(store, ws, req)  # no monitoring date yet: the model is stored
+    assert first["properties"]["yvy:summary"]["breaks"] == 0
+    add_items(store, s2_items[22:])
+    with pytest.raises(InputError, match="2 new dates fall before the monitoring start 2019-12-01"):
+        update_monitoring(store, ws)
+
+
+def test_update_unknown_product(ws_store):
+    from yvy.errors import NotFoundError
+
+    ws, store = ws_store
+    with pytest.raises(NotFoundError):
+        update_monitoring(store, ws)
