@@ -3,12 +3,49 @@
 from __future__ import annotations
 
 import time
+from datetime import date
+
+from .progress import progress_bar
 
 
 def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
+    """Detect -> alerts -> evaluation against the demo truth -> what to open (-> serve)."""
+    from shapely.geometry import box
+
+    from ..alerts.evaluate import evaluate_alerts
+    from ..alerts.ports import AlertQuery
+    from ..change.detect import DetectRequest, run_detection
+    from ._alerting import alert_store, alerts_from_product, print_alert_summary
+    from .evaluate import print_report
     from .options import console
 
     out = console(ctx)
+    quiet = ctx.find_root().obj.get("quiet")
+    first = demo.dates[0]
+    first = first if isinstance(first, date) else date.fromisoformat(str(first)[:10])
+    monitor_start = date(first.year + years - 1, 1, 1)
+    req = DetectRequest(history_start=first.isoformat(), monitor_start=monitor_start.isoformat(),
+                        index="ndvi", bbox=tuple(demo.bounds_lonlat), collection="sentinel-2-l2a",
+                        resume=True)
+    with progress_bar("detect (chunks)", quiet=quiet) as bar:
+        item = run_detection(store, ws, req, progress=bar)
+    s = item["properties"].get("yvy:summary", {})
+    out.print(f"detection {item['id']}: {s.get('pixels', 0):,} pixels, {s.get('breaks', 0):,} breaks "
+              f"since {monitor_start} ({s.get('seconds', 0):.0f} s)")
+    res = alerts_from_product(ctx, item)
+    print_alert_summary(ctx, item["id"], res)
+    alerts = alert_store(ctx).find_alerts(AlertQuery())
+    report = evaluate_alerts(alerts, demo.truth_path, date_field="date", extent=box(*demo.bounds_lonlat))
+    out.print("evaluation against the demo's ground truth:")
+    print_report(out, report)
     out.print(f"demo workspace ready at {ws.home} in {time.perf_counter() - t0:.0f} s")
-    out.print(f"  ground truth: {demo.truth_path}")
-    out.print(f"  scenes:       yvy --home {ws.home} scenes")
+    out.print(f"  ground truth:  {demo.truth_path}")
+    out.print(f"  alerts:        yvy --home {ws.home} alerts list")
+    out.print(f"  an alert:      yvy --home {ws.home} alerts evidence <ID> -o {ws.reports}/<ID>")
+    if no_serve:
+        out.print(f"  web map:       yvy --home {ws.home} serve   (then open http://127.0.0.1:{port}/)")
+        return
+    from ..api import serve
+
+    out.print(f"serving the demo: open http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+    serve(ws, "127.0.0.1", port, log_level="warning")

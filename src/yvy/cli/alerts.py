@@ -6,21 +6,12 @@ import json
 
 import click
 
+from ._alerting import alert_options, alert_store, alerts_from_product, print_alert_summary
 from .options import bbox_opt, check_date, console, json_opt, store
 
 __all__ = ["alert_store", "command", "query_from"]
 
 STATUSES = ("new", "under_review", "confirmed", "dismissed", "referred")
-
-
-def alert_store(ctx: click.Context):
-    """The workspace's :class:`~yvy.storage.alerts_sqlite.SQLiteAlertStore`."""
-    from ..storage.alerts_sqlite import SQLiteAlertStore
-
-    root = ctx.find_root()
-    if "alert_store" not in root.obj:
-        root.obj["alert_store"] = SQLiteAlertStore(store(ctx))
-    return root.obj["alert_store"]
 
 
 def _statuses(ctx, param, value):
@@ -267,27 +258,14 @@ def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_clo
 
 @command.command(epilog="Example: yvy alerts update --product det-chaco-2024 --mmu 1 --min-loss 0.05")
 @click.option("--product", "product_id", required=True, help="Id of a detection product (yvy-detections).")
-@click.option("--window-days", type=click.FloatRange(min=0), default=30, show_default=True,
-              help="Touching pixels join one alert when their break dates differ by at most this.")
-@click.option("--min-loss", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Pixels need magnitude <= -MIN_LOSS (index units) to count as loss.")
-@click.option("--mmu", "mmu_ha", type=click.FloatRange(min=0), default=0.5, show_default=True,
-              help="Minimum mapping unit in hectares.")
-@click.option("--id-prefix", default="PY", show_default=True, help="Prefix of new alert ids.")
-@click.option("--profile", default="paraguay", show_default=True, help="Legal-rule profile (name or TOML).")
+@alert_options
 @json_opt
 @click.pass_context
-def update(ctx, product_id, window_days, min_loss, mmu_ha, id_prefix, profile, as_json) -> None:
+def update(ctx, product_id, as_json, **alert_kw) -> None:
     """Create or update alerts from a stored detection product (what `yvy detect` does at its end)."""
-    from ..alerts.build import update_alerts
-    from ..alerts.layers import layers_from_item
-    from ..alerts.vectorize import AlertParams
-
     item = store(ctx).get_item("yvy-detections", product_id)
-    params = AlertParams(window_days=window_days, min_loss=min_loss, mmu_ha=mmu_ha, id_prefix=id_prefix)
-    res = update_alerts(alert_store(ctx), layers_from_item(item), params, profile=profile)
+    res = alerts_from_product(ctx, item, **alert_kw)
     if as_json:
         click.echo(json.dumps(res))
         return
-    console(ctx).print(f"{product_id}: {res['candidates']} candidate(s): {res['created']} new, "
-                       f"{res['updated']} updated, {res['merged']} merged, {res['unchanged']} unchanged")
+    print_alert_summary(ctx, product_id, res)

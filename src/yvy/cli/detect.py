@@ -7,6 +7,7 @@ import os
 
 import click
 
+from ._alerting import alert_options, alerts_from_product, print_alert_summary
 from .options import bbox_opt, console, json_opt, store, workspace
 from .progress import progress_bar
 
@@ -70,10 +71,13 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
 @click.option("--out", type=click.Path(file_okay=False), help="Also write DIR/breaks.tif (6-band COG).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same request.")
 @click.option("--no-model", is_flag=True, help="Do not store the history model (no `monitor update`).")
+@click.option("--no-alerts", is_flag=True, help="Do not turn the breaks into alerts at the end.")
+@alert_options
 @json_opt
 @click.pass_context
 def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
-            no_trend, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model, as_json):
+            no_trend, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model, no_alerts,
+            as_json, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -97,5 +101,9 @@ def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, his
     with progress_bar("detect (chunks)", quiet=quiet) as bar:
         item = run_detection(st, ws, req, progress=bar)
     print_summary(ctx, item, as_json)
+    if not no_alerts:
+        res = alerts_from_product(ctx, item, **alert_kw)
+        if not as_json:
+            print_alert_summary(ctx, item["id"], res)
     if out and not as_json:
         console(ctx).print(f"wrote {out.rstrip('/')}/breaks.tif")

@@ -47,7 +47,11 @@ def command(ctx, reference, date_field, label_field, change_values, stable_value
     if as_json:
         click.echo(json.dumps(rep, indent=1))
         return
-    con = console(ctx)
+    print_report(console(ctx), rep)
+
+
+def print_report(con, rep: dict) -> None:
+    """Print an evaluation report: UA/PA/F1 by count and area, objects hit, detection delay."""
     con.print(f"{rep['alerts']} alert(s) against {rep['reference']} ({rep['kind']}, {rep['references']} reference)")
     for key in ("count", "area"):
         s = rep.get(key)

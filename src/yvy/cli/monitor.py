@@ -7,6 +7,7 @@ import os
 
 import click
 
+from ._alerting import alert_options, alerts_from_product, print_alert_summary
 from .detect import GDAL_CACHE_MB, print_summary
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar
@@ -23,9 +24,11 @@ def command():
               help="For a product made from a time stack: the stack with the newer bands.")
 @click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False), help="Mask stack for --stack.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted update.")
+@click.option("--no-alerts", is_flag=True, help="Do not update the alerts at the end.")
+@alert_options
 @json_opt
 @click.pass_context
-def update(ctx, product_id, stack, stack_mask, resume, as_json):
+def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, **alert_kw):
     """Process only the scenes newer than the product's last update and publish a new version.
 
     The stored history model is not refitted; the result equals a from-scratch `yvy detect` on
@@ -41,6 +44,10 @@ def update(ctx, product_id, stack, stack_mask, resume, as_json):
         item = update_monitoring(st, ws, product_id, stack=stack, stack_mask=stack_mask, progress=bar,
                                  resume=resume)
     print_summary(ctx, item, as_json, verb="so far")
+    if not no_alerts:
+        res = alerts_from_product(ctx, item, **alert_kw)
+        if not as_json:
+            print_alert_summary(ctx, item["id"], res)
 
 
 @command.command("list", epilog="Example: yvy monitor list --json")
