@@ -40,6 +40,10 @@ def parse_datetime_range(value: str | None) -> tuple[str | None, str | None]:
     return start, end
 
 
+PRODUCT_PREFIX = "yvy-"
+"""Collections yvy writes itself (detection products, models); listed only when asked for."""
+
+
 @click.command(epilog="Example: yvy scenes --collection sentinel-2-l2a --datetime 2024-01-01/2024-06-30 --max-cloud 20")
 @click.option("--collection", "collections", multiple=True, help="Only this collection (repeatable).")
 @bbox_opt
@@ -51,14 +55,22 @@ def parse_datetime_range(value: str | None) -> tuple[str | None, str | None]:
 def command(ctx, collections, bbox, dt, max_cloud, limit, as_json):
     """List scenes in the catalog, oldest first.
 
+    yvy's own products (collections yvy-detections, yvy-models) are left out unless asked for
+    with --collection.
+
     With --json, prints a STAC ItemCollection (readable by pystac / pystac-client).
     """
     from ..catalog.ports import ItemQuery
 
     start, end = parse_datetime_range(dt)
-    q = ItemQuery(collections=collections or None, bbox=bbox, start=start, end=end,
+    st = store(ctx)
+    if not collections:  # scenes only: yvy's own products (yvy-detections, yvy-models) are not imagery
+        collections = [c["id"] for c in st.list_collections() if not c["id"].startswith(PRODUCT_PREFIX)]
+        if not collections:
+            collections = ["<none>"]
+    q = ItemQuery(collections=collections, bbox=bbox, start=start, end=end,
                   max_cloud=max_cloud, limit=limit)
-    items = store(ctx).search_items(q)
+    items = st.search_items(q)
     if as_json:
         click.echo(json.dumps({"type": "FeatureCollection", "features": items}, indent=None))
         return

@@ -1,0 +1,30 @@
+"""`yvy demo --no-serve` end to end on a small area: generate, ingest, detect, alerts, evaluation."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from yvy.cli.main import cli
+
+
+def test_demo_runs_the_whole_chain(tmp_path):
+    home = tmp_path / "demo-ws"
+    r = CliRunner().invoke(cli, ["--home", str(home), "demo", "--size", "150", "--no-serve"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "219 item(s) ingested (219 new" in out
+    assert "evaluation against the demo's ground truth" in out
+    assert "UA" in out and "PA" in out
+    truth = json.loads((home / "demo" / "truth.geojson").read_text())
+    assert truth["features"], "the demo has clearings"
+    scenes = json.loads(CliRunner().invoke(cli, ["--home", str(home), "scenes", "--json"]).output)
+    assert len(scenes["features"]) == 219
+    products = CliRunner().invoke(cli, ["--home", str(home), "monitor", "list", "--json"])
+    assert products.exit_code == 0 and "bfm-ndvi" in products.output
+    alerts = CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--json"])
+    assert alerts.exit_code == 0
+    size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
+    assert size < 500e6
