@@ -23,10 +23,14 @@ MULTIEARTH = "rasters/multiearth_deforestation_labels_latm411_lonm5514_2016_2021
 LANDSAT_RULES = AlertParams(window_days=30, min_loss=0.0, mmu_ha=0.25, interval_join=True)
 
 
-def bfast_layers(path, monitor_start="2014-01-01", history="roc"):
+def bfast_layers(path, monitor_start="2014-01-01", history="roc", direction="both", forest=False):
     """Run the BFAST kernel on an NDVI stack and derive the detection layers (as `yvy detect`):
     confirm_count = valid observations on/after the break with residual < -2 sigma;
-    prev_obs_days = last valid observation before the break."""
+    prev_obs_days = last valid observation before the break; break_magnitude = median residual
+    since the break; with ``forest`` the forest_history layer of the default NDVI rule."""
+    from yvy.change.forest import forest_from_model, rule_for_index
+    from yvy.kernels.confirm import break_magnitude
+
     bfast = pytest.importorskip("yvy.kernels.bfast")
     from yvy.change.timebase import bfast_dates, decimal_year
 
@@ -37,7 +41,8 @@ def bfast_layers(path, monitor_start="2014-01-01", history="roc"):
     t, keep = bfast_dates(desc)
     y = y[keep]
     days = np.array([(date.fromisoformat(desc[k][:10]) - date(1970, 1, 1)).days for k in keep], float)
-    model = bfast.fit_history(y, t, float(decimal_year(monitor_start)[0]), bfast.BfastParams(history=history))
+    params = bfast.BfastParams(history=history, direction=direction)
+    model = bfast.fit_history(y, t, float(decimal_year(monitor_start)[0]), params)
     bi = model["break_index"]
     has = bi >= 0
     idx = np.arange(y.shape[0])[:, None, None]
@@ -48,8 +53,11 @@ def bfast_layers(path, monitor_start="2014-01-01", history="roc"):
     mon = np.arange(y.shape[0] - res.shape[0], y.shape[0])[:, None, None]
     conf = ((mon >= bi[None]) & has[None] & (res < -2 * model["sigma"][None])).sum(0)
     break_days = np.where(has, days[np.clip(bi, 0, None)], np.nan)
+    bmag = break_magnitude(res.reshape(res.shape[0], -1), y.shape[0] - res.shape[0], bi.ravel()).reshape(bi.shape)
+    fh = forest_from_model(model["coef"], model["status"], params.order, params.trend, rule_for_index("ndvi"))
     layers = DetectionLayers(crs, transform, break_days, model["magnitude"], conf, prev, "bolivia-landsat",
-                             observed_until_days=float(days[-1]))
+                             observed_until_days=float(days[-1]), forest=fh if forest else None,
+                             break_direction=bfast.DIRECTIONS[direction], break_magnitude=bmag)
     analysed = (model["status"] >= 0).astype("uint8")
     return layers, analysed
 
@@ -62,8 +70,12 @@ def analysed_area(mask, transform, crs):
     return _geo.reproject(geom, crs, _geo.WGS84)
 
 
-def test_bolivia_accuracy_against_hansen(data_file, astore):
-    layers, analysed = bfast_layers(data_file(BOLIVIA))
+@pytest.mark.parametrize("direction,forest", [("both", False), ("both", True), ("negative", False),
+                                              ("negative", True)])
+def test_bolivia_accuracy_against_hansen(data_file, astore, direction, forest):
+    layers, analysed = bfast_layers(data_file(BOLIVIA), direction=direction, forest=forest)
+    if forest:  # the default NDVI rule keeps this deciduous dry forest (dry-season NDVI about 0.4)
+        assert np.mean(layers.forest[analysed == 1] == 1) > 0.95
     summary = update_alerts(astore, layers, LANDSAT_RULES)
     assert summary["created"] > 0
     alerts = astore.find_alerts()

@@ -40,7 +40,8 @@ def test_slovenia_matches_r(ws_store, data_file):
     stored = store.get_item("yvy-detections", item["id"])
     assert list(stored["assets"]) == [o.name for o in OUTPUTS]
     p = stored["properties"]
-    assert p["yvy:params"] == {"order": 3, "trend": True, "h": 0.25, "level": 0.05, "history": "all"}
+    assert p["yvy:params"] == {"order": 3, "trend": True, "h": 0.25, "level": 0.05, "history": "all",
+                              "direction": "both"}
     assert p["yvy:monitor_start"] == "2017-01-01" and p["yvy:last_processed"][:10] == "2017-12-22"
     assert p["yvy:inputs"]["stack"].endswith("slovenia_2015_2017.tif")
     assert p["yvy:inputs"]["stack_mask"].endswith("cloudmask_slovenia_2015_2017.tif")

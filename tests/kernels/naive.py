@@ -53,8 +53,12 @@ def _roc_start(X, y, level):
 
 
 def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=0.05,
-                        history="all", nodata=None):
-    """Per-pixel BFAST Monitor; returns the same dict as ``yvy.kernels.bfast_monitor``."""
+                        history="all", nodata=None, direction="both"):
+    """Per-pixel BFAST Monitor; returns the same dict as ``yvy.kernels.bfast_monitor``.
+
+    ``direction``: which boundary crossings are breaks: ``"both"`` (``|MOSUM|``, R),
+    ``"negative"`` (``-MOSUM``) or ``"positive"`` (``MOSUM``).
+    """
     y = np.asarray(y)
     T = y.shape[0]
     pix = y.shape[1:]
@@ -100,7 +104,8 @@ def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=
         if len(process):
             out["statistic"][i] = np.max(np.abs(process))
             out["magnitude"][i] = np.median(e[n:])
-            over = np.nonzero(np.abs(process) > boundary)[0]
+            tested = {"both": np.abs(process), "negative": -process, "positive": process}[direction]
+            over = np.nonzero(tested > boundary)[0]
             if len(over):
                 out["status"][i] = 1
                 out["break_index"][i] = idx[rows[n + over[0]]]

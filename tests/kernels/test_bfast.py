@@ -209,3 +209,79 @@ def test_update_errors():
 
 def test_doctests():
     assert doctest.testmod(bfast_module).failed == 0
+
+
+# --------------------------------------------------------------------------- direction
+
+
+def make_two_way_cube(n=120, T=150, seed=5):
+    """As :func:`make_cube`, plus 30 % of pixels that green up by 0.15 after 2014.3, some of
+    which are cleared later: a one-sided test must see through the greening to the drop."""
+    y, t = make_cube(n=n, T=T, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    up = rng.random(n) < 0.3
+    y[(t >= 2014.3)[:, None] & up[None, :]] += 0.15
+    return y, t
+
+
+@pytest.mark.parametrize("direction", ["both", "negative", "positive"])
+@pytest.mark.parametrize("history", ["all", "roc"])
+def test_direction_matches_naive(direction, history):
+    y, t = make_two_way_cube(n=70 if history == "roc" else 140)
+    ours = bfast_monitor(y, t, START, BfastParams(history=history, direction=direction))
+    ref = bfast_monitor_naive(y, t, START, history=history, direction=direction)
+    assert_same(ours, ref, atol=1e-10)
+
+
+def test_direction_semantics():
+    y, t = make_two_way_cube(n=200)
+    both = bfast_monitor(y, t, START)
+    neg = bfast_monitor(y, t, START, BfastParams(direction="negative"))
+    pos = bfast_monitor(y, t, START, BfastParams(direction="positive"))
+    assert bfast_monitor(y, t, START, BfastParams(direction="both"))["break_index"].tolist() == \
+        both["break_index"].tolist()
+    # the statistic is R's max |MOSUM| whatever the direction; so are magnitude and history
+    for key in ("statistic", "magnitude", "history_start", "n_history"):
+        np.testing.assert_array_equal(neg[key], both[key])
+        np.testing.assert_array_equal(pos[key], both[key])
+    # |MOSUM| crosses first: a one-sided break is never earlier than the two-sided one, and
+    # every two-sided break is the first one-sided break of one of the two directions
+    for one in (neg, pos):
+        hit = one["break_index"] >= 0
+        assert np.all(both["break_index"][hit] >= 0)
+        assert np.all(one["break_index"][hit] >= both["break_index"][hit])
+    first = np.where(neg["break_index"] < 0, pos["break_index"],
+                     np.where(pos["break_index"] < 0, neg["break_index"],
+                              np.minimum(neg["break_index"], pos["break_index"])))
+    np.testing.assert_array_equal(first, both["break_index"])
+    # greened-up pixels: both directions' breaks, only the positive test fires on a pure rise
+    assert (neg["status"] == 1).sum() < (both["status"] == 1).sum()
+    assert (pos["status"] == 1).sum() > 0 and (neg["status"] == 1).sum() > 0
+
+
+@pytest.mark.parametrize("direction", ["negative", "positive"])
+@pytest.mark.parametrize("steps", [1, "many"])
+def test_incremental_equals_one_shot_direction(direction, steps):
+    y, t = make_two_way_cube(n=130, T=160, seed=6)
+    params = BfastParams(direction=direction)
+    ref = bfast_monitor(y, t, START, params)
+    cut = int(np.searchsorted(t, START)) + 5
+    model = fit_history(y[:cut], t[:cut], START, params)
+    assert model["meta"]["params"]["direction"] == direction  # kept for monitor_update
+    rest = np.arange(cut, len(t))
+    out = None
+    for piece in ([rest] if steps == 1 else np.array_split(rest, len(rest))):
+        out, model = monitor_update(model, y[piece], t[piece])
+    assert_same(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_direction_errors_and_old_models():
+    with pytest.raises(InputError, match="direction"):
+        BfastParams(direction="down")
+    assert BfastParams(direction="NEGATIVE").direction == "negative"
+    y, t = make_cube(n=20)
+    th = int(np.searchsorted(t, START))
+    model = fit_history(y[:th], t[:th], START)
+    del model["meta"]["params"]["direction"]  # a model stored before directions existed
+    out, _ = monitor_update(model, y[th:], t[th:])
+    assert_same(out, bfast_monitor(y, t, START), rtol=1e-12, atol=1e-12)

@@ -161,6 +161,7 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
             if progress:
                 progress(i + 1, len(cands))
         run_params = {k: v for k, v in asdict(params).items() if k != "extra"}
+        run_params["forest_mask"] = layers.forest_source if layers.forest is not None else None
         store.record_run(at=at, product_id=layers.product_id, params=run_params,
                          summary={k: v for k, v in summary.items() if k != "ids"})
     return summary

@@ -1,10 +1,12 @@
 """Detection rasters -> candidate alert polygons (pure: arrays in, shapely polygons out).
 
-Candidate pixels have a break and a magnitude showing vegetation loss. Touching pixels
+Candidate pixels have a break and a magnitude showing vegetation loss, and are forest where the
+layers carry a forest mask (unless ``AlertParams.forest_filter`` is off). Touching pixels
 (8-connectivity) whose break dates are within ``window_days`` of each other form one
-component (:func:`yvy.kernels.label.label_windowed`). Each component is polygonised on the pixel
-grid (holes kept), collinear vertices are merged (no area lost), it is measured in hectares in
-an equal-area projection and dropped below the minimum mapping unit.
+component (:func:`yvy.kernels.label.label_windowed`), first detected on the date by which a
+minimum mapping unit of its pixels had broken. Each component is polygonised on the pixel grid
+(holes kept), collinear vertices are merged (no area lost), it is measured in hectares in an
+equal-area projection and dropped below the minimum mapping unit.
 
 Imports numpy, scipy, rasterio.features, shapely, pyproj; never storage, cli or click.
 """
@@ -60,16 +62,31 @@ class DetectionLayers:
     """Id of the detection product (kept on the alerts it creates or updates)."""
     observed_until_days: float | None = None
     """Days since 1970 of the latest scene the detection saw (confidence is as of then)."""
+    forest: np.ndarray | None = None
+    """Forest during the history (1 forest; 0, 255 or anything else not forest); None: no mask,
+    every pixel may become an alert. From the product's ``forest_history`` layer or a user mask."""
+    forest_source: str | None = None
+    """Where ``forest`` came from (recorded with the alert run): a file, or ``forest_history``."""
+    break_direction: int = 0
+    """Which MOSUM crossings the breaks are: 0 both (R's test), -1 drops only, +1 rises only
+    (``yvy detect --direction``)."""
+    break_magnitude: np.ndarray | None = None
+    """Median residual on and after the break (NaN none). With a one-sided test in the loss
+    direction it replaces ``magnitude`` as the loss evidence (see :func:`loss_mask`)."""
 
     def __post_init__(self):
         shp = np.shape(self.break_days)
         if len(shp) != 2:
             raise InputError("break_days", f"must be a 2-D array, not shape {shp}")
-        for name in ("magnitude", "confirm_count", "prev_obs_days"):
+        for name in ("magnitude", "confirm_count", "prev_obs_days", "forest", "break_magnitude"):
+            if name in ("forest", "break_magnitude") and getattr(self, name) is None:
+                continue
             if np.shape(getattr(self, name)) != shp:
                 raise InputError(name, f"shape {np.shape(getattr(self, name))} differs from break_days {shp}")
         if self.crs is None:
             raise InputError("DetectionLayers", "no CRS; detection rasters must be georeferenced")
+        if self.break_direction not in (-1, 0, 1):
+            raise InputError("break_direction", f"must be -1, 0 or 1, got {self.break_direction!r}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,11 @@ class AlertParams:
     """A pixel shows loss when its magnitude is negative and ``magnitude <= -min_loss`` (NDVI
     units). The magnitude is the median residual over the whole monitoring period, so a late
     clearing has a small one: the break's significance comes from the MOSUM test, and 0 keeps
-    every significant break with a loss sign."""
+    every significant break with a loss sign. When the breaks come from a one-sided test in the
+    loss direction (``DetectionLayers.break_direction == loss_sign``) and the layers have a
+    ``break_magnitude``, that (the median residual since the break) is tested instead: a clearing
+    late in the period after a greener-than-usual start has a positive median over the whole
+    period, while a dip that recovers (an early dry season) has a positive one since the break."""
     mmu_ha: float = 0.5
     """Minimum mapping unit in hectares (equal-area)."""
     high_confidence_obs: int = 2
@@ -100,6 +121,9 @@ class AlertParams:
     """A candidate updates an alert when they share at least this fraction of the smaller area."""
     loss_sign: int = -1
     """-1: loss is a drop of the index (NDVI, NBR); +1 for indices that rise with loss."""
+    forest_filter: bool = True
+    """Only pixels that are forest in ``DetectionLayers.forest`` are candidates (when the layers
+    have a forest mask; without one every pixel is)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -129,14 +153,19 @@ class Candidate:
 
 
 def loss_mask(layers: DetectionLayers, params: AlertParams) -> np.ndarray:
-    """Boolean mask of pixels with a break whose magnitude shows vegetation loss."""
+    """Boolean mask of pixels with a break whose magnitude shows vegetation loss (forest only, when
+    the layers have a forest mask and ``params.forest_filter`` is on)."""
     bd = np.asarray(layers.break_days, dtype=np.float64)
     mag = np.asarray(layers.magnitude, dtype=np.float64)
     conf = _confirm(layers)
+    if layers.break_direction == params.loss_sign and layers.break_magnitude is not None:
+        mag = np.asarray(layers.break_magnitude, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         loss = (params.loss_sign * mag) >= params.min_loss
         loss &= (params.loss_sign * mag) > 0
         mask = np.isfinite(bd) & np.isfinite(mag) & loss & (conf >= params.min_confirm)
+    if params.forest_filter and layers.forest is not None:
+        mask &= np.asarray(layers.forest) == 1
     return mask
 
 
@@ -161,6 +190,18 @@ def _pixel_area_ha(layers: DetectionLayers) -> float:
     return _geo.area_ha(box, layers.crs)
 
 
+def _first_days(bd: np.ndarray, labels: np.ndarray, keep: np.ndarray, npix: np.ndarray, k: int) -> np.ndarray:
+    """First detection of each kept component: the date by which ``k`` of its pixels (the minimum
+    mapping unit) had broken. Scene by scene, no alert could exist before it; a few pixels whose
+    break came early (a seasonal dip just before the clearing) do not date the whole alert."""
+    inside = labels > 0
+    lab, days = labels[inside], bd[inside]
+    order = np.lexsort((days, lab))
+    lab, days = lab[order], days[order]
+    start = np.searchsorted(lab, keep)
+    return days[start + np.minimum(k, npix[keep - 1]) - 1]
+
+
 def extract_candidates(layers: DetectionLayers, params: AlertParams | None = None) -> list[Candidate]:
     """Candidate alert polygons of one detection (sorted by first detection, then position)."""
     from rasterio.features import shapes
@@ -182,7 +223,7 @@ def extract_candidates(layers: DetectionLayers, params: AlertParams | None = Non
     mag = np.asarray(layers.magnitude, dtype=np.float64)
     conf = _confirm(layers)
     prev = np.asarray(layers.prev_obs_days, dtype=np.float64)
-    first = ndimage.minimum(bd, labels, keep)
+    first = _first_days(bd, labels, keep, npix, max(1, math.ceil(params.mmu_ha / pix_ha - 1e-9)))
     last = ndimage.maximum(bd, labels, keep)
     med_mag = ndimage.median(mag, labels, keep)
     med_conf = ndimage.median(conf, labels, keep)

@@ -8,7 +8,11 @@ incremental update so both give identical rasters:
   predicted by the history model) is below ``-2 sigma`` (``sigma`` = residual standard error
   of the history fit), i.e. observations that confirm a loss;
 * ``prev_obs_days``: day (since 1970-01-01) of the last valid observation before the break;
-* ``break_days``: day of the break observation.
+* ``break_days``: day of the break observation;
+* ``break_magnitude``: median residual on and after the break (the loss evidence of a one-sided
+  test, :func:`yvy.kernels.confirm.break_magnitude`);
+* ``forest``: the ``forest_history`` layer (:mod:`yvy.change.forest`) from the history
+  coefficients, when a forest rule is given (255 everywhere otherwise).
 
 State carried between updates (``state__*`` rasters of the model product): ``last_valid_days``,
 ``prev_obs_days``, ``confirm_count``, ``break_days``.
@@ -23,21 +27,24 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import bfast
-from ..kernels.confirm import advance_confirmation
+from ..kernels.confirm import advance_confirmation, break_magnitude
+from .forest import UNKNOWN, forest_from_model
 from .timebase import decimal_year as _decimal_year
 
 __all__ = ["decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
 
-_FLAGS = {"order": "--k", "h": "--h", "level": "--level", "history": "--history", "trend": "--no-trend"}
+_FLAGS = {"order": "--k", "h": "--h", "level": "--level", "history": "--history", "trend": "--no-trend",
+          "direction": "--direction"}
 STATE_KEYS = ("last_valid_days", "prev_obs_days", "confirm_count", "break_days")
 FIXED_KEYS = ("coef", "sigma", "n_history", "history_start")
 """Model arrays set by the history fit and never changed by an update (not rewritten)."""
 
 
-def make_params(order: int, trend: bool, h: float, level: float, history: str):
+def make_params(order: int, trend: bool, h: float, level: float, history: str, direction: str = "both"):
     """:class:`yvy.kernels.bfast.BfastParams`; errors name the CLI option."""
     try:
-        return bfast.BfastParams(order=order, trend=trend, h=h, level=level, history=history)
+        return bfast.BfastParams(order=order, trend=trend, h=h, level=level, history=history,
+                                 direction=direction)
     except InputError as exc:
         raise InputError(_FLAGS.get(exc.subject, exc.subject), exc.problem) from None
 
@@ -57,9 +64,21 @@ def _empty_state(n: int) -> dict:
             "confirm_count": np.zeros(n, np.int32), "break_days": np.full(n, np.nan)}
 
 
+def _forest(model: dict, params, rule) -> np.ndarray:
+    """``forest_history`` of a chunk (uint8), all UNKNOWN without a rule."""
+    n = np.asarray(model["status"]).size
+    if rule is None:
+        return np.full(n, UNKNOWN, np.uint8)
+    coef = np.asarray(model["coef"], dtype=np.float64).reshape(params.n_coef, n)
+    return forest_from_model(coef, np.asarray(model["status"]).reshape(n), params.order, params.trend, rule)
+
+
 def detect(y: np.ndarray, t: np.ndarray, days: np.ndarray, monitor_start: float, params,
-           store_model: bool = True) -> dict:
-    """Fit and monitor one chunk ``y`` (T, N); return outputs, model and alert state."""
+           store_model: bool = True, forest_rule=None) -> dict:
+    """Fit and monitor one chunk ``y`` (T, N); return outputs, model, alert state and forest layer.
+
+    ``forest_rule``: a :class:`yvy.change.forest.ForestRule` for the ``forest_history`` layer.
+    """
     model = bfast.fit_history(y, t, monitor_start, params)
     n = y.shape[1]
     th = int(np.searchsorted(t, monitor_start, side="left"))
@@ -67,14 +86,23 @@ def detect(y: np.ndarray, t: np.ndarray, days: np.ndarray, monitor_start: float,
     state = _empty_state(n)
     advance_confirmation(y, t, days, model["residuals"], th, model["sigma"], out["break_time"],
                          np.full(n, np.nan), state)
+    forest = _forest(model, params, forest_rule)
+    bmag = break_magnitude(model["residuals"], th, out["break_index"])
     if not store_model:
         model = None
-    return {"out": out, "model": model, "state": state, "new_rows": None}
+    return {"out": out, "model": model, "state": state, "new_rows": None, "forest": forest,
+            "break_magnitude": bmag}
 
 
-def update(model: dict, state: dict, y_new: np.ndarray, t_new: np.ndarray, days_new: np.ndarray) -> dict:
-    """Advance one chunk's model and alert state over new dates (all after the model's last date)."""
+def update(model: dict, state: dict, y_new: np.ndarray, t_new: np.ndarray, days_new: np.ndarray,
+           forest_rule=None) -> dict:
+    """Advance one chunk's model and alert state over new dates (all after the model's last date).
+
+    The forest layer is recomputed from the stored history coefficients (the same as detection's).
+    """
     before = np.array(model["break_time"], dtype=np.float64, copy=True)
+    params = bfast.BfastParams(**model["meta"]["params"])
+    forest = _forest(model, params, forest_rule)
     out, new_model = bfast.monitor_update(model, y_new, t_new)
     resid = new_model["residuals"][new_model["residuals"].shape[0] - t_new.size:]
     state = {k: np.array(state[k], copy=True).reshape(-1) for k in STATE_KEYS}
@@ -83,7 +111,10 @@ def update(model: dict, state: dict, y_new: np.ndarray, t_new: np.ndarray, days_
         state[k] = state[k].astype(np.float64)
     advance_confirmation(y_new, t_new, days_new, resid, 0, new_model["sigma"], out["break_time"], before,
                          state)
-    return {"out": out, "model": new_model, "state": state, "new_rows": int(t_new.size)}
+    meta = new_model["meta"]
+    bmag = break_magnitude(new_model["residuals"], meta["n_dates"] - meta["n_monitor_dates"], out["break_index"])
+    return {"out": out, "model": new_model, "state": state, "new_rows": int(t_new.size), "forest": forest,
+            "break_magnitude": bmag}
 
 
 def to_chunk(res: dict, h: int, w: int, inside: np.ndarray) -> dict[str, np.ndarray]:
@@ -104,12 +135,16 @@ def to_chunk(res: dict, h: int, w: int, inside: np.ndarray) -> dict[str, np.ndar
         "break_decimal_year": grid(out["break_time"], "float64", np.nan),
         "break_days": grid(state["break_days"], "float32", np.nan),
         "magnitude": grid(out["magnitude"], "float32", np.nan),
+        "break_magnitude": grid(res["break_magnitude"] if res.get("break_magnitude") is not None
+                                else np.full(outside.size, np.nan), "float32", np.nan),
         "statistic": grid(out["statistic"], "float32", np.nan),
         "history_start": grid(out["history_start"], "float64", np.nan),
         "history_valid_count": grid(out["n_history"], "float32", np.nan),
         "status": grid(out["status"], "int8", -128),
         "confirm_count": grid(np.where(np.isnan(out["break_time"]), 0, state["confirm_count"]), "int16", -1),
         "prev_obs_days": grid(state["prev_obs_days"], "float32", np.nan),
+        "forest_history": grid(res["forest"] if res.get("forest") is not None
+                               else np.full(outside.size, UNKNOWN), "uint8", UNKNOWN),
     }
     model = res.get("model")
     if model is not None:

@@ -210,7 +210,7 @@ def publish_detection(store, workspace, plan, scratch: Path, *, started: float) 
     props = {
         "yvy:index": plan.cube.variable,
         "yvy:params": {"order": req.order, "trend": req.trend, "h": req.h, "level": req.level,
-                       "history": req.history},
+                       "history": req.history, "direction": req.direction},
         "yvy:history_start": f"{req.history_start}T00:00:00Z" if len(req.history_start) == 10 else req.history_start,
         "yvy:monitor_start": req.monitor_start,
         "yvy:monitor_start_decimal_year": plan.monitor_start,
@@ -223,6 +223,7 @@ def publish_detection(store, workspace, plan, scratch: Path, *, started: float) 
         "yvy:request": request,
         "yvy:chunk": req.chunk,
         "yvy:breaks_bands": list(BREAKS_BANDS),
+        "yvy:forest_rule": plan.forest_rule.to_dict() if plan.forest_rule else None,
     }
     minx, miny, maxx, maxy = footprint.boundingbox
     return publish(store, workspace, product_id=plan.product_id, geobox=geobox, windows=plan.windows,

@@ -44,6 +44,7 @@ from ..cube.build import (
 from ..cube.mask import SENSORS, sensor_of
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
+from .forest import ForestRule, rule_for_index
 from .product import DETECTIONS, MODELS, now_iso
 from .timebase import bfast_dates
 
@@ -90,6 +91,9 @@ class DetectRequest:
     """MOSUM bandwidth, fraction of the history length."""
     level: float = 0.05
     """Significance level of the monitoring test."""
+    direction: str = "both"
+    """Breaks from ``both`` directions of the MOSUM test (R), or ``negative`` (drops only: suits
+    deforestation with an index that falls with loss) or ``positive`` (rises only)."""
     crs: str | None = None
     resolution: float | None = None
     chunk: int = 512
@@ -103,7 +107,7 @@ class DetectRequest:
 
     def params(self):
         """The kernel's :class:`~yvy.kernels.bfast.BfastParams`; InputError when invalid."""
-        return _engine.make_params(self.order, self.trend, self.h, self.level, self.history)
+        return _engine.make_params(self.order, self.trend, self.h, self.level, self.history, self.direction)
 
 
 @dataclass
@@ -127,6 +131,8 @@ class DetectPlan:
     aoi: object | None
     aoi_geojson: dict | None
     n_history: int = field(default=0)
+    forest_rule: ForestRule | None = None
+    """Rule of the ``forest_history`` layer (the index's default; None: layer all unknown)."""
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -253,8 +259,11 @@ def plan_detection(store, req: DetectRequest) -> DetectPlan:
                                                 f"{times[keep[-1]].date().isoformat()})")
     inputs = cube.describe()
     aoi_geojson = aoi.json if aoi is not None else None
+    ident_req = {k2: v for k2, v in asdict(req).items() if k2 not in ("out", "resume", "chunk", "store_model")}
+    if req.direction == "both":  # R's test: ids of products made before directions existed stay the same
+        ident_req.pop("direction")
     ident = json.dumps({
-        "req": {k2: v for k2, v in asdict(req).items() if k2 not in ("out", "resume", "chunk", "store_model")},
+        "req": ident_req,
         "inputs": inputs, "dates": [int(d) for d in days],
     }, sort_keys=True, default=str)
     digest = hashlib.sha256(ident.encode()).hexdigest()[:10]
@@ -262,7 +271,7 @@ def plan_detection(store, req: DetectRequest) -> DetectPlan:
     product_id = f"bfm-{name}-{ms.isoformat()}-{digest}"
     windows = chunk_windows(tuple(cube.geobox.shape), req.chunk)
     return DetectPlan(req, cube, times, keep, t, days, msd, params, windows, product_id, inputs,
-                      aoi, aoi_geojson, n_hist)
+                      aoi, aoi_geojson, n_hist, rule_for_index(cube.variable or req.index))
 
 
 # -- chunks -------------------------------------------------------------------------------------
@@ -276,7 +285,7 @@ def _chunk_arrays(plan: DetectPlan, i: int) -> dict[str, np.ndarray]:
     else:  # nothing to read: the kernel gives the model layout for all-missing pixels
         y = np.full((plan.keep.size, h, w), np.nan, dtype=np.float32)
     res = _engine.detect(y.reshape(y.shape[0], -1), plan.t, plan.days, plan.monitor_start, plan.params,
-                         store_model=plan.request.store_model)
+                         store_model=plan.request.store_model, forest_rule=plan.forest_rule)
     return _engine.to_chunk(res, h, w, inside)
 
 

@@ -29,6 +29,7 @@ from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
 from ._publish import MODEL_PREFIX, publish
 from .detect import PRODUCT_COLLECTIONS, Progress, finish_job, run_chunks
+from .forest import ForestRule
 from .product import DETECTIONS, MODELS, geobox_from_properties, read_window
 from .timebase import bfast_dates, decimal_year
 
@@ -197,6 +198,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     version = int(props.get("yvy:version", 1))
     scratch = Path(workspace.assets) / "detections" / pid / f".scratch-update-v{version + 1}"
     job_id = f"monitor:{pid}:v{version + 1}"
+    rule = ForestRule(**props["yvy:forest_rule"]) if props.get("yvy:forest_rule") else None
 
     def work(i: int) -> dict:
         rows, cols = plan.windows[i]
@@ -208,7 +210,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
             y[:, ~inside] = np.nan
         else:
             y = np.full((plan.t.size, h, w), np.nan, dtype=np.float32)
-        res = _engine.update(kmodel, state, y.reshape(y.shape[0], -1), plan.t, plan.days)
+        res = _engine.update(kmodel, state, y.reshape(y.shape[0], -1), plan.t, plan.days, forest_rule=rule)
         return _engine.to_chunk(res, h, w, inside)
 
     job_params = {"product": pid, "from_version": version, "dates": [int(d) for d in plan.days]}

@@ -73,6 +73,8 @@ OUTPUTS: tuple[Output, ...] = (
            "date of the first break, decimal year in R's bfastts time base (NaN: no break)", "year"),
     Output("break_days", "float32", np.nan, "date of the first break, days since 1970-01-01", "day"),
     Output("magnitude", "float32", np.nan, "median residual over the monitoring period"),
+    Output("break_magnitude", "float32", np.nan,
+           "median residual on and after the break (NaN: no break); the loss evidence of a one-sided test"),
     Output("statistic", "float32", np.nan, "MOSUM test statistic"),
     Output("history_start", "float64", np.nan, "start of the stable history, decimal year", "year"),
     Output("history_valid_count", "float32", np.nan, "valid observations in the stable history"),
@@ -80,6 +82,9 @@ OUTPUTS: tuple[Output, ...] = (
     Output("confirm_count", "int16", -1, CONFIRM_RULE),
     Output("prev_obs_days", "float32", np.nan,
            "last valid observation before the break, days since 1970-01-01", "day"),
+    Output("forest_history", "uint8", 255,
+           "forest during the history from the fitted history year (yvy:forest_rule): 1 forest, "
+           "0 not forest, 255 unknown (no fit, or no rule for the index)"),
 )
 """Rasters of a detection product, in asset order."""
 

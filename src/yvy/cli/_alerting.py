@@ -9,7 +9,7 @@ import click
 
 from .options import console, store
 
-__all__ = ["alert_store", "alert_options", "alerts_from_product", "print_alert_summary"]
+__all__ = ["alert_store", "alert_options", "alerts_from_product", "check_alert_options", "print_alert_summary"]
 
 
 def alert_store(ctx: click.Context):
@@ -23,7 +23,8 @@ def alert_store(ctx: click.Context):
 
 
 def alert_options(f):
-    """Options that shape alerts: --window-days --min-loss --mmu --id-prefix --profile."""
+    """Options that shape alerts: --window-days --min-loss --mmu --id-prefix --profile
+    --forest-mask --no-forest-filter."""
     opts = [
         click.option("--window-days", type=click.FloatRange(min=0), default=30, show_default=True,
                      help="Touching pixels join one alert when their break dates differ by at most this."),
@@ -34,19 +35,35 @@ def alert_options(f):
         click.option("--id-prefix", default="PY", show_default=True, help="Prefix of new alert ids."),
         click.option("--profile", default="paraguay", show_default=True,
                      help="Legal-rule profile (name or TOML file)."),
+        click.option("--forest-mask", type=click.Path(exists=True, dir_okay=False),
+                     help="Alerts only where this is forest: a raster (non-zero = forest, any CRS, "
+                          "nearest-neighbour onto the detection grid) or a polygon layer (inside = forest). "
+                          "Default: the product's forest_history layer (NDVI: forest judged from each "
+                          "pixel's fitted history year)."),
+        click.option("--no-forest-filter", "no_forest_filter", is_flag=True,
+                     help="Alerts from every pixel, forest or not (no forest mask at all)."),
     ]
     return functools.reduce(lambda acc, opt: opt(acc), reversed(opts), f)
 
 
+def check_alert_options(**alert_kw) -> None:
+    """Raise BadParameter for contradictory alert options (call before any work)."""
+    if alert_kw.get("forest_mask") and alert_kw.get("no_forest_filter"):
+        raise click.BadParameter("give --forest-mask or --no-forest-filter, not both", param_hint="--forest-mask")
+
+
 def alerts_from_product(ctx, item: dict, *, window_days=30, min_loss=0.0, mmu_ha=0.5,
-                        id_prefix="PY", profile="paraguay") -> dict:
+                        id_prefix="PY", profile="paraguay", forest_mask=None, no_forest_filter=False) -> dict:
     """Create or update the alerts of a detection product; returns update_alerts' summary."""
     from ..alerts.build import update_alerts
     from ..alerts.layers import layers_from_item
     from ..alerts.vectorize import AlertParams
 
-    params = AlertParams(window_days=window_days, min_loss=min_loss, mmu_ha=mmu_ha, id_prefix=id_prefix)
-    return update_alerts(alert_store(ctx), layers_from_item(item), params, profile=profile)
+    check_alert_options(forest_mask=forest_mask, no_forest_filter=no_forest_filter)
+    params = AlertParams(window_days=window_days, min_loss=min_loss, mmu_ha=mmu_ha, id_prefix=id_prefix,
+                         forest_filter=not no_forest_filter)
+    layers = layers_from_item(item, forest_mask=forest_mask, forest_filter=not no_forest_filter)
+    return update_alerts(alert_store(ctx), layers, params, profile=profile)
 
 
 def print_alert_summary(ctx, product_id: str, res: dict) -> None:

@@ -9,7 +9,8 @@ from .progress import progress_bar
 
 
 def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
-    """Detect -> alerts -> evaluation against the demo truth -> what to open (-> serve)."""
+    """Detect (one-sided test: drops only) -> alerts (forest pixels only) -> evaluation against the
+    demo truth -> what to open (-> serve)."""
     from shapely.geometry import box
 
     from ..alerts.evaluate import evaluate_alerts
@@ -24,9 +25,11 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     first = demo.dates[0]
     first = first if isinstance(first, date) else date.fromisoformat(str(first)[:10])
     monitor_start = date(first.year + years - 1, 1, 1)
+    # loss only (a greener-than-usual start of the year must not hide a later clearing); alerts then
+    # keep only pixels that were forest in the history (the product's forest_history layer)
     req = DetectRequest(history_start=first.isoformat(), monitor_start=monitor_start.isoformat(),
                         index="ndvi", bbox=tuple(demo.bounds_lonlat), collection="sentinel-2-l2a",
-                        resume=True)
+                        direction="negative", resume=True)
     with progress_bar("detect (chunks)", quiet=quiet) as bar:
         item = run_detection(store, ws, req, progress=bar)
     s = item["properties"].get("yvy:summary", {})

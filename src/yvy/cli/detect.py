@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, alerts_from_product, print_alert_summary
+from ._alerting import alert_options, alerts_from_product, check_alert_options, print_alert_summary
 from .options import bbox_opt, console, json_opt, store, workspace
 from .progress import progress_bar
 
@@ -60,6 +60,11 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
 @click.option("--h", "h", type=float, default=0.25, show_default=True, help="MOSUM bandwidth (0.25, 0.5, 1).")
 @click.option("--level", type=float, default=0.05, show_default=True, help="Significance level.")
 @click.option("--no-trend", is_flag=True, help="Fit no trend term.")
+@click.option("--direction", type=click.Choice(["both", "negative", "positive"]), default="both",
+              show_default=True,
+              help="Which MOSUM boundary crossings are breaks: both (R's test), negative (drops only: suits "
+                   "deforestation with NDVI/NBR, as a greening earlier in the year no longer hides a later "
+                   "clearing; not R's default) or positive (rises only).")
 @click.option("--stack", type=click.Path(exists=True, dir_okay=False),
               help="Time-stack GeoTIFF (band descriptions = dates) instead of catalog scenes.")
 @click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False),
@@ -76,8 +81,8 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
 @json_opt
 @click.pass_context
 def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
-            no_trend, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model, no_alerts,
-            as_json, **alert_kw):
+            no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
+            no_alerts, as_json, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -88,12 +93,14 @@ def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, his
     """
     from ..change.detect import DetectRequest, run_detection
 
+    check_alert_options(**alert_kw)
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
 
     req = DetectRequest(
         history_start=history_start, monitor_start=monitor_start, index=index, aoi=aoi, bbox=bbox,
         scene=scene, stack=stack, stack_mask=stack_mask, collection=collection, end=end,
-        history=history, order=order, trend=not no_trend, h=h, level=level, crs=norm_crs(crs),
+        history=history, order=order, trend=not no_trend, h=h, level=level, direction=direction,
+        crs=norm_crs(crs),
         resolution=resolution, chunk=chunk, out=out, resume=resume, store_model=not no_model,
     )
     ws, st = workspace(ctx), store(ctx)

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, alerts_from_product, print_alert_summary
+from ._alerting import alert_options, alerts_from_product, check_alert_options, print_alert_summary
 from .detect import GDAL_CACHE_MB, print_summary
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar
@@ -36,6 +36,7 @@ def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, **ale
     """
     from ..change.monitor import update_monitoring
 
+    check_alert_options(**alert_kw)
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
 
     ws, st = workspace(ctx), store(ctx)

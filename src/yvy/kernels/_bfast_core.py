@@ -14,6 +14,8 @@ products ``X[t, r] X[t, c]`` (``c <= r``, packed row by row). Inside a block, va
 mask are stored pixel-major ``(B, T)`` and the design transposed (``XT``, ``ZT``, rows padded
 with zeros to a multiple of 4) so the date loops are contiguous. ``Th`` is the number of
 dates before the monitoring start. Status codes: 1 break, 0 no break, -2 no result.
+``direction`` (an int) selects the monitoring test: 0 ``|MOSUM|`` (R), -1 drops only
+(``-MOSUM``), +1 rises only.
 
 Imports numpy, numba and math only.
 """
@@ -234,15 +236,17 @@ def valid_positions(m_row, t0, t1, idx):
 
 
 @jit
-def mosum_run(e_row, idx, ia, ib, idx_offset, n, denom, crit, ring, pos, csum, count, stat,
-              brk, mres, nres):
+def mosum_run(e_row, idx, ia, ib, idx_offset, n, denom, crit, direction, ring, pos, csum, count,
+              stat, brk, mres, nres):
     """Advance one pixel's OLS-MOSUM monitoring over its valid dates ``idx[ia:ib]``.
 
     ``ring[:K]`` holds the last ``K`` prefix sums of the valid residuals (oldest at
     ``pos``), ``csum`` the newest; a window is the difference of two of them. ``stat`` is
     the running ``max |MOSUM|`` (-1 before the first window), ``brk`` the first date index
-    (``+ idx_offset``) where ``|MOSUM|`` exceeds ``crit sqrt(2 logPlus(count / n))``.
-    Residuals are appended to ``mres`` (for the median). Returns the updated scalars.
+    (``+ idx_offset``) where the tested process exceeds ``crit sqrt(2 logPlus(count / n))``:
+    ``|MOSUM|`` with ``direction`` 0 (R), ``-MOSUM`` with -1 (drops only), ``MOSUM`` with +1
+    (rises only). Residuals are appended to ``mres`` (for the median). Returns the updated
+    scalars.
     """
     k = ring.shape[0]
     can_break = denom > 0.0 and math.isfinite(denom)
@@ -258,12 +262,14 @@ def mosum_run(e_row, idx, ia, ib, idx_offset, n, denom, crit, ring, pos, csum, c
             pos = 0
         csum = new
         count += 1
-        proc = abs(window / denom)
+        signed = window / denom
+        proc = abs(signed)
         if proc > stat or math.isnan(proc):
             stat = proc
-        if brk < 0 and can_break and proc > bound_flat:
+        tested = proc if direction == 0 else direction * signed
+        if brk < 0 and can_break and tested > bound_flat:
             x = count / n
-            if x <= _E or proc > crit * math.sqrt(2.0 * math.log(x)):
+            if x <= _E or tested > crit * math.sqrt(2.0 * math.log(x)):
                 brk = t + idx_offset
         mres[nres] = e
         nres += 1
@@ -272,7 +278,7 @@ def mosum_run(e_row, idx, ia, ib, idx_offset, n, denom, crit, ring, pos, csum, c
 
 @jit
 def _fit_block(y, c0, nb, oc, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h, crit,
-               out_brk, out_stat, out_mag, out_hs, out_nh, out_status,
+               direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status,
                keep, st_coef, st_sigma, st_count, st_ring, st_pos, st_csum, st_resid, ws):
     """Fit and monitor columns ``c0:c0+nb`` of ``y``, pixels ``oc:oc+nb`` of the outputs."""
     X, XT, ZT = des
@@ -336,7 +342,7 @@ def _fit_block(y, c0, nb, oc, nodata, use_nodata, des, th, roc, roc_crit, roc_bo
             csum += e_row[idx[n - k + i]]
             ring[i] = csum
         pos, csum, count, stat, brk, nres = mosum_run(
-            e_row, idx, n, nval, 0, n, sigma * math.sqrt(n), crit, ring[:k], 0, csum, n,
+            e_row, idx, n, nval, 0, n, sigma * math.sqrt(n), crit, direction, ring[:k], 0, csum, n,
             -1.0, -1, mres, 0)
         out_brk[col] = brk
         out_stat[col] = stat if nres > 0 else np.nan
@@ -365,7 +371,7 @@ def scratch(T, th, p, nzp, pp, block):
 
 @jit
 def _fit_chunk(y, b0, b1, block, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h,
-               crit, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
+               crit, direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
                st_sigma, st_count, st_ring, st_pos, st_csum, st_resid):
     """Super-blocks ``b0:b1`` of ``STAGE`` pixels: copied once (rows read contiguously),
     then fitted in blocks of ``block`` pixels."""
@@ -382,14 +388,14 @@ def _fit_chunk(y, b0, b1, block, nodata, use_nodata, des, th, roc, roc_crit, roc
                 stage[t, j] = y[t, s0 + j]
         for c0 in range(0, ns, block):
             _fit_block(stage, c0, min(block, ns - c0), s0 + c0, nodata, use_nodata, des, th,
-                       roc, roc_crit, roc_bound, h, crit, out_brk, out_stat, out_mag, out_hs,
+                       roc, roc_crit, roc_bound, h, crit, direction, out_brk, out_stat, out_mag, out_hs,
                        out_nh, out_status, keep, st_coef, st_sigma, st_count, st_ring, st_pos,
                        st_csum, st_resid, ws)
 
 
 @jit_parallel
 def fit_parallel(y, nchunks, block, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h,
-                 crit, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
+                 crit, direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
                  st_sigma, st_count, st_ring, st_pos, st_csum, st_resid):
     """Run :func:`_fit_block` over all pixels, chunks of super-blocks in parallel."""
     nblocks = (y.shape[1] + STAGE - 1) // STAGE
@@ -397,16 +403,16 @@ def fit_parallel(y, nchunks, block, nodata, use_nodata, des, th, roc, roc_crit, 
         b0 = ci * nblocks // nchunks
         b1 = (ci + 1) * nblocks // nchunks
         _fit_chunk(y, b0, b1, block, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h,
-                   crit, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
+                   crit, direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
                    st_sigma, st_count, st_ring, st_pos, st_csum, st_resid)
 
 
 @jit
 def fit_serial(y, nchunks, block, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h,
-               crit, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
+               crit, direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
                st_sigma, st_count, st_ring, st_pos, st_csum, st_resid):
     """Single-threaded twin of :func:`fit_parallel` (no threading layer; releases the GIL)."""
     nblocks = (y.shape[1] + STAGE - 1) // STAGE
     _fit_chunk(y, 0, nblocks, block, nodata, use_nodata, des, th, roc, roc_crit, roc_bound, h,
-               crit, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
+               crit, direction, out_brk, out_stat, out_mag, out_hs, out_nh, out_status, keep, st_coef,
                st_sigma, st_count, st_ring, st_pos, st_csum, st_resid)

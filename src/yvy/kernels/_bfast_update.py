@@ -25,8 +25,8 @@ from yvy.kernels._jit import jit, jit_parallel
 
 
 @jit
-def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, coef, sigma, n_hist,
-                  status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag, ws):
+def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, direction, coef, sigma,
+                  n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag, ws):
     yb, mb, beta, mres, idx = ws
     tn = y.shape[0]
     p = coef.shape[0]
@@ -55,7 +55,7 @@ def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, coef, 
         k = math.floor(h * n)
         s0 = stat[col]
         p1, c1, n1, s1, b1, nres = mosum_run(
-            e_row, idx, 0, nval, idx_offset, n, sigma[col] * math.sqrt(n), crit,
+            e_row, idx, 0, nval, idx_offset, n, sigma[col] * math.sqrt(n), crit, direction,
             ring[:k, col], pos[col], csum[col], count[col], -1.0 if math.isnan(s0) else s0,
             brk[col], mres, nres)
         pos[col] = p1
@@ -68,8 +68,8 @@ def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, coef, 
 
 
 @jit
-def _update_chunk(y, b0, b1, block, nodata, use_nodata, XT, idx_offset, h, crit, coef, sigma,
-                  n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag):
+def _update_chunk(y, b0, b1, block, nodata, use_nodata, XT, idx_offset, h, crit, direction, coef,
+                  sigma, n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag):
     N = y.shape[1]
     ws = (np.zeros((block, y.shape[0])), np.zeros((block, y.shape[0])),
           np.empty((coef.shape[0], block)), np.empty(resid_old.shape[0] + y.shape[0] + 1),
@@ -77,26 +77,26 @@ def _update_chunk(y, b0, b1, block, nodata, use_nodata, XT, idx_offset, h, crit,
     for ib in range(b0, b1):
         c0 = ib * block
         _update_block(y, c0, min(block, N - c0), nodata, use_nodata, XT, idx_offset, h, crit,
-                      coef, sigma, n_hist, status, count, ring, pos, csum, brk, stat,
+                      direction, coef, sigma, n_hist, status, count, ring, pos, csum, brk, stat,
                       resid_old, resid_new, mag, ws)
 
 
 @jit_parallel
-def update_parallel(y, nchunks, block, nodata, use_nodata, XT, idx_offset, h, crit, coef, sigma,
-                    n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new,
+def update_parallel(y, nchunks, block, nodata, use_nodata, XT, idx_offset, h, crit, direction, coef,
+                    sigma, n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new,
                     mag):
     """Advance every pixel's monitoring over the new dates; chunks of blocks in parallel."""
     nblocks = (y.shape[1] + block - 1) // block
     for ci in prange(nchunks):
         _update_chunk(y, ci * nblocks // nchunks, (ci + 1) * nblocks // nchunks, block, nodata,
-                      use_nodata, XT, idx_offset, h, crit, coef, sigma, n_hist, status, count,
+                      use_nodata, XT, idx_offset, h, crit, direction, coef, sigma, n_hist, status, count,
                       ring, pos, csum, brk, stat, resid_old, resid_new, mag)
 
 
 @jit
-def update_serial(y, nchunks, block, nodata, use_nodata, XT, idx_offset, h, crit, coef, sigma,
-                  n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag):
+def update_serial(y, nchunks, block, nodata, use_nodata, XT, idx_offset, h, crit, direction, coef,
+                  sigma, n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag):
     """Single-threaded twin of :func:`update_parallel`."""
     nblocks = (y.shape[1] + block - 1) // block
-    _update_chunk(y, 0, nblocks, block, nodata, use_nodata, XT, idx_offset, h, crit, coef, sigma,
-                  n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag)
+    _update_chunk(y, 0, nblocks, block, nodata, use_nodata, XT, idx_offset, h, crit, direction, coef,
+                  sigma, n_hist, status, count, ring, pos, csum, brk, stat, resid_old, resid_new, mag)

@@ -21,7 +21,9 @@ does with ``formula = response ~ trend + harmon``, ``type = "OLS-MOSUM"`` and
    ``K`` valid residuals; ``MOSUM_k = sum(window) / (sigma sqrt(n))``. A break is the
    first ``k`` with ``|MOSUM_k| > lambda sqrt(2 logPlus(k / n))``,
    ``logPlus(x) = max(1, log x)``, ``lambda`` from strucchange's simulated table
-   (``h`` in 0.25/0.5/1, ``end = 10``).
+   (``h`` in 0.25/0.5/1, ``end = 10``). With ``direction="negative"`` (not R) the test
+   is one-sided: the first ``k`` with ``-MOSUM_k`` above the same boundary (a drop:
+   loss of vegetation for NDVI); ``"positive"`` is the mirror.
 5. **Outputs per pixel.** ``break_time`` / ``break_index`` (date of that observation),
    ``magnitude`` = median of all monitoring residuals (observed - predicted),
    ``statistic`` = ``max_k |MOSUM_k|`` over the whole monitoring period (R's
@@ -72,12 +74,14 @@ from yvy.kernels._bfast_critvals import (
     roc_critval,
 )
 
-__all__ = ["OUTPUT_KEYS", "BfastParams", "bfast_monitor", "fit_history", "monitor_update"]
+__all__ = ["DIRECTIONS", "OUTPUT_KEYS", "BfastParams", "bfast_monitor", "fit_history", "monitor_update"]
 
 #: Keys of the output dict of :func:`bfast_monitor` and :func:`monitor_update`.
 OUTPUT_KEYS = ("break_time", "break_index", "magnitude", "statistic", "history_start",
                "n_history", "status")
 _HISTORIES = ("all", "roc")
+#: Monitoring-test directions and the code the kernels take.
+DIRECTIONS = {"both": 0, "negative": -1, "positive": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +98,10 @@ class BfastParams:
     """Significance level of the monitoring test (and of the ROC test): 0.001 to 0.05."""
     history: str = "all"
     """Stable history: ``"all"`` observations before the start, or ``"roc"``."""
+    direction: str = "both"
+    """Which crossings of the MOSUM boundary are breaks: ``"both"`` (``|MOSUM|``, R),
+    ``"negative"`` (drops only: ``MOSUM < -boundary``) or ``"positive"`` (rises only). The
+    ``statistic`` output stays R's ``max |MOSUM|`` whatever the direction."""
 
     def __post_init__(self):
         if isinstance(self.order, bool) or not isinstance(self.order, (int, np.integer)) \
@@ -112,6 +120,10 @@ class BfastParams:
         if history not in _HISTORIES:
             raise InputError("history", f"must be one of {_HISTORIES}, got {self.history!r}")
         object.__setattr__(self, "history", history)
+        direction = str(self.direction).lower()
+        if direction not in DIRECTIONS:
+            raise InputError("direction", f"must be one of {tuple(DIRECTIONS)}, got {self.direction!r}")
+        object.__setattr__(self, "direction", direction)
 
     @property
     def n_coef(self) -> int:
@@ -237,7 +249,7 @@ def _run_fit(y, t, monitor_start, params, nodata, threads, keep):
               "window_last": np.empty(0), "residuals": np.empty((0, N))}
     if N:
         _launch(core.fit_parallel, core.fit_serial, threads, N, core.STAGE, y2, nd, use_nd,
-                des, th, roc, roc_crit, roc_bound, params.h, crit,
+                des, th, roc, roc_crit, roc_bound, params.h, crit, DIRECTIONS[params.direction],
                 out["break_index"], out["statistic"], out["magnitude"], out["history_index"],
                 out["n_history"], out["status"], keep, st["coef"], st["sigma"], st["n_valid"],
                 st["window"], st["window_pos"], st["window_last"], st["residuals"])
@@ -386,7 +398,8 @@ def monitor_update(model: dict, y_new, t_new, nodata=None, *,
         count = flat["n_valid"].astype(np.int64)
         pos = flat["window_pos"].astype(np.int64)
         _launch(upd.update_parallel, upd.update_serial, threads, N, core.BLOCK, y2, nd, use_nd, XT,
-                meta["n_dates"], params.h, meta["critval"], flat["coef"], flat["sigma"],
+                meta["n_dates"], params.h, meta["critval"], DIRECTIONS[params.direction],
+                flat["coef"], flat["sigma"],
                 flat["n_history"].astype(np.int64), flat["status"], count, flat["window"], pos,
                 flat["window_last"], brk, flat["statistic"], flat["residuals"], resid_new,
                 flat["magnitude"])

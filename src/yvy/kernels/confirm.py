@@ -10,6 +10,9 @@
 * ``break_days``: the day of the break observation;
 * ``last_valid``: the day of the last valid observation so far (carried to the next batch).
 
+:func:`break_magnitude` is the median residual on and after the break (the size of the change
+itself, where BFAST Monitor's magnitude is the median over the whole monitoring period).
+
 Imports only numpy and numba.
 """
 
@@ -19,9 +22,10 @@ import math
 
 import numpy as np
 
+from ._bfast_core import median_inplace
 from ._jit import jit
 
-__all__ = ["advance_confirmation"]
+__all__ = ["advance_confirmation", "break_magnitude"]
 
 
 @jit
@@ -84,3 +88,46 @@ def advance_confirmation(y, t, days, resid, row0, sigma, break_time, break_befor
              np.ascontiguousarray(resid, dtype=np.float64), int(row0), np.asarray(sigma, np.float64),
              np.asarray(break_time, np.float64), np.asarray(break_before, np.float64),
              state["last_valid_days"], state["prev_obs_days"], state["confirm_count"], state["break_days"])
+
+
+@jit
+def _break_median(resid, row0, break_index, out):  # pragma: no cover - compiled
+    n_rows, n_pix = resid.shape
+    buf = np.empty(max(n_rows, 1))
+    for j in range(n_pix):
+        out[j] = np.nan
+        b = break_index[j]
+        if b < 0:
+            continue
+        n = 0
+        for r in range(max(b - row0, 0), n_rows):
+            v = resid[r, j]
+            if not math.isnan(v):
+                buf[n] = v
+                n += 1
+        if n:
+            out[j] = median_inplace(buf, n)
+
+
+def break_magnitude(resid, row0, break_index) -> np.ndarray:
+    """Median residual of each pixel's valid monitoring dates on and after its break (NaN none).
+
+    Parameters
+    ----------
+    resid : (R, N) array
+        Residuals from the history model (NaN = missing) of dates ``row0 .. row0 + R - 1``.
+    row0 : int
+        Date index of the first row.
+    break_index : (N,) int array
+        Date index of the break (-1 = none), in the same numbering.
+
+    Examples
+    --------
+    >>> r = np.array([[0.1, 0.1], [-0.4, 0.0], [np.nan, 0.2], [-0.3, 0.1]])
+    >>> break_magnitude(r, 10, np.array([11, -1]))
+    array([-0.35,   nan])
+    """
+    resid = np.asarray(resid, dtype=np.float64)
+    out = np.empty(resid.shape[1])
+    _break_median(resid, int(row0), np.asarray(break_index, np.int64), out)
+    return out
