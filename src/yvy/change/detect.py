@@ -18,11 +18,12 @@ Must not import: click, rich, sqlite3, yvy.cli.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,10 +49,15 @@ from .forest import ForestRule, rule_for_index
 from .product import DETECTIONS, MODELS, now_iso
 from .timebase import bfast_dates
 
-__all__ = ["DetectPlan", "DetectRequest", "Progress", "plan_detection", "run_chunks", "run_detection"]
+__all__ = [
+    "DetectPlan", "DetectRequest", "Progress", "Runner", "plan_detection", "run_chunks", "run_detection",
+]
 
 Progress = Callable[[int, int], None]
 """``progress(done_chunks, total_chunks)``; called once at the start and after every chunk."""
+
+Runner = Callable[[Callable, object, list[int]], Iterator[tuple[int, dict]]]
+"""``runner(fn, arg, indices)`` yields ``(i, fn(arg, i))`` for each index, in any order."""
 
 PRODUCT_COLLECTIONS = (DETECTIONS, MODELS)
 
@@ -289,12 +295,24 @@ def _chunk_arrays(plan: DetectPlan, i: int) -> dict[str, np.ndarray]:
     return _engine.to_chunk(res, h, w, inside)
 
 
+def _call(work: Callable[[int], dict], i: int) -> dict:
+    return work(i)
+
+
+def _serial(fn, arg, indices):
+    for i in indices:
+        yield i, fn(arg, i)
+
+
 def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n_chunks: int,
-               work: Callable[[int], dict], *, resume: bool, progress: Progress | None) -> None:
+               work: Callable[[int], dict], *, resume: bool, progress: Progress | None,
+               runner: Runner | None = None) -> None:
     """Run ``work(i)`` for every chunk not already finished; persist each result and the progress.
 
     Each result is saved to ``scratch/chunk_<i>.npz`` and recorded in the ``jobs`` table, so a
-    killed run continues where it stopped when called again with ``resume=True``.
+    killed run continues where it stopped when called again with ``resume=True``. ``runner``
+    (see :func:`yvy.cluster.chunk_executor`) computes the chunks elsewhere, e.g. on Dask
+    workers; only this function writes their results, once each, as they complete.
     """
     from .product import save_chunk
 
@@ -316,10 +334,9 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
              json.dumps({"done": sorted(done), "n_chunks": n_chunks}), now, now))
     if progress:
         progress(len(done), n_chunks)
-    for i in range(n_chunks):
-        if i in done:
-            continue
-        save_chunk(_chunk_path(scratch, i), work(i))
+    pending = [i for i in range(n_chunks) if i not in done]
+    for i, result in (runner or _serial)(_call, work, pending):
+        save_chunk(_chunk_path(scratch, i), result)
         done.add(i)
         with store.transaction() as c:
             c.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?",
@@ -340,7 +357,8 @@ def _chunk_path(scratch: Path, i: int) -> Path:
 
 
 # -- entry point --------------------------------------------------------------------------------
-def run_detection(store, workspace, request: DetectRequest, progress: Progress | None = None) -> dict:
+def run_detection(store, workspace, request: DetectRequest, progress: Progress | None = None,
+                  runner: Runner | None = None) -> dict:
     """Run BFAST Monitor over the request's area; return the detection product's STAC item dict.
 
     Parameters
@@ -353,6 +371,9 @@ def run_detection(store, workspace, request: DetectRequest, progress: Progress |
         :class:`DetectRequest`.
     progress
         ``progress(done_chunks, total_chunks)``.
+    runner
+        Where chunks are computed (default: in this process, in order); see
+        :func:`yvy.cluster.chunk_executor`. Results are identical either way.
 
     Raises
     ------
@@ -367,7 +388,8 @@ def run_detection(store, workspace, request: DetectRequest, progress: Progress |
     job_id = f"detect:{plan.product_id}"
     job_params = {"product": plan.product_id, "chunk": request.chunk, "store_model": request.store_model}
     run_chunks(store, job_id, "detect", job_params, scratch, len(plan.windows),
-               lambda i: _chunk_arrays(plan, i), resume=request.resume, progress=progress)
+               functools.partial(_chunk_arrays, plan), resume=request.resume, progress=progress,
+               runner=runner)
     item = _publish.publish_detection(store, workspace, plan, scratch, started=started)
     finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
     shutil.rmtree(scratch, ignore_errors=True)

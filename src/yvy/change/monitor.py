@@ -28,7 +28,7 @@ from ..cube.mask import sensor_of
 from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
 from ._publish import MODEL_PREFIX, publish
-from .detect import PRODUCT_COLLECTIONS, Progress, finish_job, run_chunks
+from .detect import PRODUCT_COLLECTIONS, Progress, Runner, finish_job, run_chunks
 from .forest import ForestRule
 from .product import DETECTIONS, MODELS, geobox_from_properties, read_window
 from .timebase import bfast_dates, decimal_year
@@ -173,7 +173,7 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
 
 def update_monitoring(store, workspace, product_id: str | None = None, *, stack: str | None = None,
                       stack_mask: str | None = None, progress: Progress | None = None,
-                      resume: bool = False) -> dict:
+                      resume: bool = False, runner: Runner | None = None) -> dict:
     """Monitor the scenes newer than a detection product's last update; return its new item.
 
     Parameters
@@ -215,7 +215,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
 
     job_params = {"product": pid, "from_version": version, "dates": [int(d) for d in plan.days]}
     run_chunks(store, job_id, "monitor", job_params, scratch, len(plan.windows), work,
-               resume=resume, progress=progress)
+               resume=resume, progress=progress, runner=runner)
     iso = f"{np.datetime_as_string(np.datetime64(int(plan.days[-1]), 'D'))}T00:00:00Z"
     inputs = dict(props.get("yvy:inputs", {}))
     if "items" in plan.new_inputs and "stack" not in inputs:

@@ -9,7 +9,8 @@ import click
 
 from .options import console, store
 
-__all__ = ["alert_store", "alert_options", "alerts_from_product", "check_alert_options", "print_alert_summary"]
+__all__ = [
+    "cluster_options","alert_store", "alert_options", "alerts_from_product", "check_alert_options", "print_alert_summary"]
 
 
 def alert_store(ctx: click.Context):
@@ -20,6 +21,14 @@ def alert_store(ctx: click.Context):
     if "alert_store" not in root.obj:
         root.obj["alert_store"] = SQLiteAlertStore(store(ctx))
     return root.obj["alert_store"]
+
+
+def cluster_options(f):
+    """--scheduler / --workers: run the chunks on a Dask cluster."""
+    f = click.option("--workers", type=click.IntRange(1), default=None,
+                     help="Run the chunks on a local Dask cluster of N worker processes.")(f)
+    return click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                        help="Run the chunks on this Dask scheduler (default: $YVY_DASK_SCHEDULER).")(f)
 
 
 def alert_options(f):

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, alerts_from_product, check_alert_options, print_alert_summary
+from ._alerting import alert_options, cluster_options, alerts_from_product, check_alert_options, print_alert_summary
 from .options import bbox_opt, console, json_opt, store, workspace
 from .progress import progress_bar
 
@@ -78,11 +78,12 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
 @click.option("--no-model", is_flag=True, help="Do not store the history model (no `monitor update`).")
 @click.option("--no-alerts", is_flag=True, help="Do not turn the breaks into alerts at the end.")
 @alert_options
+@cluster_options
 @json_opt
 @click.pass_context
 def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
             no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
-            no_alerts, as_json, **alert_kw):
+            no_alerts, as_json, scheduler, workers, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -92,6 +93,7 @@ def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, his
     confirm_count and prev_obs_days. Work is done chunk by chunk; --resume continues after a kill.
     """
     from ..change.detect import DetectRequest, run_detection
+    from ..cluster import chunk_executor
 
     check_alert_options(**alert_kw)
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
@@ -105,8 +107,9 @@ def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, his
     )
     ws, st = workspace(ctx), store(ctx)
     quiet = as_json or ctx.find_root().obj.get("quiet")
-    with progress_bar("detect (chunks)", quiet=quiet) as bar:
-        item = run_detection(st, ws, req, progress=bar)
+    with chunk_executor(scheduler=scheduler, workers=workers) as runner, \
+            progress_bar("detect (chunks)", quiet=quiet) as bar:
+        item = run_detection(st, ws, req, progress=bar, runner=runner)
     print_summary(ctx, item, as_json)
     if not no_alerts:
         res = alerts_from_product(ctx, item, **alert_kw)

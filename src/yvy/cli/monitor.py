@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, alerts_from_product, check_alert_options, print_alert_summary
+from ._alerting import alert_options, alerts_from_product, cluster_options, check_alert_options, print_alert_summary
 from .detect import GDAL_CACHE_MB, print_summary
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar
@@ -26,24 +26,27 @@ def command():
 @click.option("--resume", is_flag=True, help="Continue an interrupted update.")
 @click.option("--no-alerts", is_flag=True, help="Do not update the alerts at the end.")
 @alert_options
+@cluster_options
 @json_opt
 @click.pass_context
-def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, **alert_kw):
+def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, scheduler, workers, **alert_kw):
     """Process only the scenes newer than the product's last update and publish a new version.
 
     The stored history model is not refitted; the result equals a from-scratch `yvy detect` on
     all the data.
     """
     from ..change.monitor import update_monitoring
+    from ..cluster import chunk_executor
 
     check_alert_options(**alert_kw)
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
 
     ws, st = workspace(ctx), store(ctx)
     quiet = as_json or ctx.find_root().obj.get("quiet")
-    with progress_bar("monitor (chunks)", quiet=quiet) as bar:
+    with chunk_executor(scheduler=scheduler, workers=workers) as runner, \
+            progress_bar("monitor (chunks)", quiet=quiet) as bar:
         item = update_monitoring(st, ws, product_id, stack=stack, stack_mask=stack_mask, progress=bar,
-                                 resume=resume)
+                                 resume=resume, runner=runner)
     print_summary(ctx, item, as_json, verb="so far")
     if not no_alerts:
         res = alerts_from_product(ctx, item, **alert_kw)
