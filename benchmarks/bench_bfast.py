@@ -114,13 +114,13 @@ def work_yvy(cube_dir, pixels, threads, history, reps):
     params = BfastParams(history=history)
     bfast_monitor(y[:, :2048].copy(), t, start, params, threads=threads)  # compile/load cache
     base = peak_rss_mb()
-    best, best_cpu = np.inf, np.inf
+    walls, cpus = [], []
     for _ in range(reps):
         t0, c0 = time.perf_counter(), cpu_seconds()
         out = bfast_monitor(y, t, start, params, threads=threads)
-        best = min(best, time.perf_counter() - t0)
-        best_cpu = min(best_cpu, cpu_seconds() - c0)
-    return {"seconds": best, "cpu_seconds": best_cpu, "pixels": y.shape[1],
+        walls.append(time.perf_counter() - t0)
+        cpus.append(cpu_seconds() - c0)
+    return {"seconds": float(np.median(walls)), "cpu_seconds": float(np.median(cpus)), "pixels": y.shape[1],
             "rss_base_mb": base, "breaks": out["break_index"].astype(np.int64)}
 
 
@@ -139,12 +139,12 @@ def work_floor(cube_dir, pixels, threads, history, reps):
 
     y, _ = _load(cube_dir, pixels)
     total(y[:, :16].copy())
-    best = np.inf
+    walls = []
     for _ in range(reps):
         t0 = time.perf_counter()
         total(y)
-        best = min(best, time.perf_counter() - t0)
-    return {"seconds": best, "pixels": y.shape[1], "rss_base_mb": peak_rss_mb()}
+        walls.append(time.perf_counter() - t0)
+    return {"seconds": float(np.median(walls)), "pixels": y.shape[1], "rss_base_mb": peak_rss_mb()}
 
 
 def work_bfast(cube_dir, pixels, threads, history, reps):
@@ -325,7 +325,7 @@ def main(argv=None) -> int:
     ap.add_argument("--engines", nargs="+", default=list(WORKERS),
                     choices=list(WORKERS))
     ap.add_argument("--threads", type=int, default=2, help="yvy threads (default 2)")
-    ap.add_argument("--reps", type=int, default=3, help="yvy/floor repetitions (best kept)")
+    ap.add_argument("--reps", type=int, default=3, help="yvy/floor repetitions (median kept)")
     ap.add_argument("--bfast-pixels", type=int, default=4_000)
     ap.add_argument("--nrt-pixels", type=int, default=20_000)
     ap.add_argument("--pyxccd-pixels", type=int, default=300)
