@@ -3,12 +3,18 @@
 Real data is found through ``YVY_TEST_DATA`` (default ``../shared/data`` beside the repository).
 Locally a test whose data or system component is missing is skipped with the reason; under
 ``CI=true`` it fails instead.
+
+The database engine: SQLite by default; with ``YVY_TEST_DATABASE_URL`` (a PostgreSQL database
+with PostGIS) the whole suite runs on PostgreSQL, one fresh database per workspace. Tests that
+open a store by path use the ``store_url`` fixture instead of writing ``sqlite:///``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -46,3 +52,134 @@ def data_file(yvy_data):
         return p
 
     return get
+
+
+# -- the database engine under test -------------------------------------------------------------
+# Plain runs use SQLite. With YVY_TEST_DATABASE_URL (a PostgreSQL database with PostGIS, e.g.
+# postgresql://yvy:yvy@localhost/yvy_test) every workspace and every store a test opens through
+# `store_url` gets its own fresh PostgreSQL database, cloned from that one, exactly as each SQLite
+# workspace has its own file. Databases made during a test are dropped after it; those of
+# session fixtures (tests/api's built workspace) live for the session.
+TEST_DB_ENV = "YVY_TEST_DATABASE_URL"
+
+
+class PgDatabases:
+    """Fresh databases on the test server: one per workspace (keyed by its SQLite path)."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self._parts = urlsplit(url)
+        self.source = self._parts.path.lstrip("/") or "postgres"
+        self.admin = psycopg.connect(self.url_of("postgres"), autocommit=True, connect_timeout=10)
+        self.prefix = f"yvy_t{os.getpid()}_"
+        self.template = f"{self.prefix}tpl"
+        self.by_key: dict[str, str] = {}
+        self._serial = itertools.count(1)
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{self.template}" TEMPLATE "{self.source}"')
+        with psycopg.connect(self.url_of(self.template), autocommit=True) as c:
+            if not c.execute("SELECT 1 FROM pg_extension WHERE extname='postgis'").fetchone():
+                c.execute("CREATE EXTENSION postgis")
+
+    def url_of(self, dbname: str) -> str:
+        """The test server's URL for database ``dbname``."""
+        return urlunsplit(self._parts._replace(path=f"/{dbname}"))
+
+    def url_for(self, key) -> str:
+        """URL of the database standing for the SQLite file ``key`` (created on first use)."""
+        key = os.path.abspath(key)
+        name = self.by_key.get(key)
+        if name is None:
+            name = f"{self.prefix}{next(self._serial)}"
+            self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            self.by_key[key] = name
+        return self.url_of(name)
+
+    def drop_since(self, keys: set[str]) -> None:
+        """Drop the databases made after the snapshot ``keys`` was taken."""
+        for key in [k for k in self.by_key if k not in keys]:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{self.by_key.pop(key)}" WITH (FORCE)')
+
+    def close(self) -> None:
+        """Drop every database this session made, template included."""
+        self.drop_since(set())
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.close()
+
+
+_PG: PgDatabases | None = None
+
+
+def _workspace_database_url(ws) -> str:
+    return os.environ.get("YVY_DATABASE_URL") or _PG.url_for(ws.db_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_engine():
+    """``sqlite`` or ``postgresql``: the engine every workspace of this run uses."""
+    global _PG
+    url = os.environ.get(TEST_DB_ENV)
+    if not url:
+        yield "sqlite"
+        return
+    from yvy.config import Workspace
+    from yvy.storage import display_url
+
+    try:
+        _PG = PgDatabases(url)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach or use the server
+        missing(f"{TEST_DB_ENV}={display_url(url)} is not usable ({type(exc).__name__}: {exc})")
+    mp = pytest.MonkeyPatch()
+    mp.delenv("YVY_DATABASE_URL", raising=False)
+    mp.setattr(Workspace, "database_url", property(_workspace_database_url))
+    try:
+        yield "postgresql"
+    finally:
+        mp.undo()
+        _PG.close()
+        _PG = None
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases(database_engine):
+    """Drop the PostgreSQL databases a test made (after it)."""
+    if _PG is None:
+        yield
+        return
+    before = set(_PG.by_key)
+    yield
+    _PG.drop_since(before)
+
+
+def store_url_for(path) -> str:
+    """The database URL for the SQLite file ``path``: that file on SQLite runs, its own fresh
+    PostgreSQL database on PostgreSQL runs."""
+    return f"sqlite:///{path}" if _PG is None else _PG.url_for(path)
+
+
+@pytest.fixture
+def store_url():
+    """``store_url(path)``: see :func:`store_url_for`."""
+    return store_url_for
+
+
+def copy_workspace_database(src_ws, dst_ws) -> None:
+    """After copying a workspace folder: give the copy its own copy of the database (SQLite's
+    file was copied with the folder; on PostgreSQL the rows are copied with `yvy db copy`'s
+    engine)."""
+    if _PG is None:
+        return
+    from yvy.storage import open_store
+    from yvy.storage.copy import copy_store
+
+    src = open_store(src_ws.database_url)
+    dst = open_store(dst_ws.database_url, create=True)
+    copy_store(src, dst)
+    src.close()
+    dst.close()
+
+
+def drop_trigger_sql(store, name: str, table: str) -> str:
+    """``DROP TRIGGER`` in the store's dialect (tests that play a tamperer)."""
+    return f"DROP TRIGGER {name}" + (f" ON {table}" if store.dialect == "postgresql" else "")

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from yvy import __version__
 from yvy.cli.main import COMMANDS, cli
+from yvy.config import Workspace
+from yvy.storage import open_store
 
 
 def _commands():
@@ -56,7 +58,7 @@ def test_home_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("YVY_HOME", str(tmp_path / "ws"))
     r = CliRunner().invoke(cli, ["init"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "ws" / "yvy.db").exists() and (tmp_path / "ws" / "assets").is_dir()
+    assert open_store(Workspace(tmp_path / "ws").database_url) and (tmp_path / "ws" / "assets").is_dir()
     r = CliRunner().invoke(cli, ["scenes"])
     assert r.exit_code == 0 and "0 scene(s)" in r.output
 
@@ -64,7 +66,7 @@ def test_home_from_environment(tmp_path, monkeypatch):
 def test_init_directory_argument(tmp_path):
     r = CliRunner().invoke(cli, ["init", str(tmp_path / "w2")])
     assert r.exit_code == 0
-    assert (tmp_path / "w2" / "yvy.db").exists()
+    assert open_store(Workspace(tmp_path / "w2").database_url)  # the database exists, with its schema
 
 
 def test_bad_bbox_is_usage_error(tmp_path):

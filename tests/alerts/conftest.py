@@ -47,11 +47,11 @@ def make_layers(patches, shape=(60, 60), lonlat=CHACO, crs="EPSG:32721", product
 
 
 @pytest.fixture
-def astore(tmp_path):
+def astore(tmp_path, store_url):
     """A fresh SQLiteAlertStore in a temporary workspace database."""
     from yvy.storage import open_store
     from yvy.storage.alerts_sqlite import SQLiteAlertStore
 
-    s = open_store(f"sqlite:///{tmp_path / 'yvy.db'}", create=True)
+    s = open_store(store_url(tmp_path / "yvy.db"), create=True)
     yield SQLiteAlertStore(s)
     s.close()

@@ -88,8 +88,8 @@ def test_ids_follow_year_and_prefix(astore):
     assert astore.find_alerts()[0].id == "PRY-2024-000001"
 
 
-def test_rejects_plain_store(tmp_path):
+def test_rejects_plain_store(tmp_path, store_url):
     from yvy.storage import open_store
 
     with pytest.raises(TypeError, match="SQLiteAlertStore"):
-        update_alerts(open_store(f"sqlite:///{tmp_path / 'x.db'}", create=True), make_layers([A]))
+        update_alerts(open_store(store_url(tmp_path / "x.db"), create=True), make_layers([A]))

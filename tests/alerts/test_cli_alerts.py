@@ -1,5 +1,4 @@
 import json
-import sqlite3
 
 import geopandas as gpd
 import pytest
@@ -9,18 +8,19 @@ from click.testing import CliRunner
 from yvy.alerts import update_alerts
 from yvy.cli.main import cli
 
+from ..conftest import drop_trigger_sql
 from .conftest import Patch, make_layers
 
 
 @pytest.fixture
-def ws(tmp_path):
+def ws(tmp_path, store_url):
     from yvy.storage import open_store
     from yvy.storage.alerts_sqlite import SQLiteAlertStore
 
     home = tmp_path / "ws"
     r = CliRunner().invoke(cli, ["--home", str(home), "init"])
     assert r.exit_code == 0, r.output
-    s = open_store(f"sqlite:///{home / 'yvy.db'}")
+    s = open_store(store_url(home / "yvy.db"))
     layers = make_layers([Patch(slice(10, 20), slice(10, 20), confirm=3),
                           Patch(slice(40, 46), slice(40, 50), day=19100, confirm=0)])
     update_alerts(SQLiteAlertStore(s), layers)
@@ -66,7 +66,9 @@ def test_list_filters_and_json(ws):
     assert r.exit_code == 1 and "--since" in r.output
 
 
-def test_review_show_audit_and_tamper(ws):
+def test_review_show_audit_and_tamper(ws, store_url):
+    from yvy.storage import open_store
+
     aid = "PY-2022-000001"
     r = run(ws, "alerts", "review", aid, "--status", "confirmed", "--by", "Ana", "--reason", "field_visit")
     assert r.exit_code == 1 and "cannot go from new to confirmed" in r.output
@@ -89,16 +91,15 @@ def test_review_show_audit_and_tamper(ws):
     assert r.exit_code == 0 and "audit log OK: 5 entries" in r.output
     assert run(ws, "alerts", "audit").exit_code == 0
     # editing the alert row alone is caught: the log says referred
-    con = sqlite3.connect(ws / "yvy.db")
+    st = open_store(store_url(ws / "yvy.db"))
+    con = st.conn
     con.execute("UPDATE alerts SET status='dismissed' WHERE id=?", (aid,))
-    con.commit()
     r = run(ws, "alerts", "audit", "--verify")
     assert r.exit_code == 1 and "TAMPERED" in r.output and "audit log says referred" in r.output
     con.execute("UPDATE alerts SET status='referred' WHERE id=?", (aid,))
-    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute(drop_trigger_sql(st, "audit_log_no_update", "audit_log"))
     con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=4")
-    con.commit()
-    con.close()
+    st.close()
     r = run(ws, "alerts", "audit", "--verify", "--json")
     assert r.exit_code == 1 and "entry 4" in r.output
 
@@ -150,7 +151,7 @@ def test_context_without_crs_is_an_error(ws, tmp_path):
     assert run(ws, "context", "add", str(tmp_path / "x.shp"), "--kind", "lake").exit_code == 2
 
 
-def test_update_from_catalogued_detection_product(ws, tmp_path):
+def test_update_from_catalogued_detection_product(ws, tmp_path, store_url):
     import rasterio
 
     from yvy.storage import open_store
@@ -166,7 +167,7 @@ def test_update_from_catalogued_detection_product(ws, tmp_path):
                            crs=layers.crs, transform=layers.transform, nodata=nodata) as ds:
             ds.write(arr.astype(dtype), 1)
         assets[name] = {"href": str(path)}
-    s = open_store(f"sqlite:///{ws / 'yvy.db'}")
+    s = open_store(store_url(ws / "yvy.db"))
     s.upsert_collection({"id": "yvy-detections", "type": "Collection"})
     s.upsert_item({"type": "Feature", "id": "det-x", "collection": "yvy-detections", "geometry": None,
                    "bbox": None, "properties": {"datetime": "2023-06-01T00:00:00Z",

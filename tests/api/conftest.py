@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from ..conftest import copy_workspace_database
 from ._build import Built, LiveServer, build_workspace, make_app
 
 
@@ -23,6 +24,7 @@ def fresh(built, tmp_path) -> Built:
 
     home = tmp_path / "ws"
     shutil.copytree(built.workspace.home, home)
+    copy_workspace_database(built.workspace, Workspace(home))
     return Built(Workspace(home), built.scenes, built.detection, built.alerts, dict(built.keys))
 
 

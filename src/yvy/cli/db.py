@@ -1,15 +1,18 @@
-"""``yvy db``: schema version and in-place migrations of the workspace database."""
+"""``yvy db``: schema version, in-place migrations, and copying the workspace database to
+another engine (SQLite -> PostGIS) with per-table counts and checksums."""
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from .options import console, workspace
+from .options import console, json_opt, workspace
 
 
 @click.group(epilog="Example: yvy db migrate")
 def command() -> None:
-    """Inspect and upgrade the workspace database schema."""
+    """Inspect, upgrade and copy the workspace database (SQLite or PostgreSQL/PostGIS)."""
 
 
 @command.command("migrate", epilog="Example: yvy --home ./yvy-data db migrate")
@@ -19,21 +22,68 @@ def migrate(ctx) -> None:
     from ..storage import open_store
 
     st = open_store(workspace(ctx).database_url)  # opening applies pending migrations
-    console(ctx).print(f"schema version {st.schema_version()} (up to date)")
+    out = console(ctx)
+    names = {v: n for v, n, _ in st.migrations()}
+    for version in st.applied_at_open:
+        out.print(f"applied {version:04d} {names[version]}")
+    out.print(f"schema version {st.schema_version()} (up to date, {st.engine.title})")
 
 
 @command.command("status", epilog="Example: yvy db status")
+@json_opt
 @click.pass_context
-def status(ctx) -> None:
-    """Print the database URL, schema version and migrations known to this yvy."""
-    from ..storage.sqlite import migrations
+def status(ctx, as_json: bool) -> None:
+    """Print the database URL (password hidden), engine, schema version and migrations."""
+    from ..storage import display_url, open_store
 
     ws = workspace(ctx)
-    from ..storage import open_store
-
     st = open_store(ws.database_url)
+    done = st.applied_migrations()
+    known = [{"version": v, "name": n, "applied": v in done} for v, n, _ in st.migrations()]
+    doc = {"database": display_url(ws.database_url), "engine": st.dialect,
+           "schema_version": st.schema_version(), "migrations": known}
     out = console(ctx)
-    out.print(f"database: {ws.database_url}")
-    out.print(f"schema version: {st.schema_version()}")
-    for version, name, _ in migrations():
-        out.print(f"  {version:04d} {name}")
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    out.print(f"database: {doc['database']} ({st.engine.title})")
+    out.print(f"schema version: {doc['schema_version']}")
+    for m in known:
+        out.print(f"  {m['version']:04d} {m['name']}{'' if m['applied'] else ' (pending)'}")
+
+
+@command.command("copy", epilog="Example: yvy db copy --to postgresql://yvy:secret@localhost/yvy")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="Target database: postgresql://USER:PASSWORD@HOST/DBNAME (empty, with PostGIS) "
+                   "or sqlite:///PATH.")
+@json_opt
+@click.pass_context
+def copy(ctx, target_url: str, as_json: bool) -> None:
+    """Copy every table of the workspace database to an empty database, in one transaction.
+
+    Row counts and SHA-256 checksums of every table are compared afterwards; on any difference
+    the target is rolled back and the command fails. Then point the workspace at the copy with
+    YVY_DATABASE_URL.
+    """
+    from ..storage import display_url, open_store
+    from ..storage.copy import copy_store
+
+    src = open_store(workspace(ctx).database_url)
+    dst = open_store(target_url, create=True)
+    reports = copy_store(src, dst)
+    if as_json:
+        click.echo(json.dumps({"source": display_url(src.url), "target": display_url(dst.url),
+                               "tables": [r.to_dict() for r in reports]}, indent=2))
+        return
+    out = console(ctx)
+    from rich.table import Table
+
+    table = Table("table", "rows", "sha256 (source)", "rows (target)", "sha256 (target)", "")
+    for r in reports:
+        table.add_row(r.table, str(r.rows), r.sha256[:16], str(r.target_rows), r.target_sha256[:16],
+                      "ok" if r.ok else "MISMATCH")
+    out.print(table)
+    total = sum(r.rows for r in reports)
+    out.print(f"copied {total} row(s) in {len(reports)} table(s) to {display_url(dst.url)}; "
+              "counts and checksums match")
+    out.print("point the workspace at it: export YVY_DATABASE_URL=<the --to URL>")

@@ -1,0 +1,1 @@
+"""SQLite migrations (``NNNN_name.sql``); their PostgreSQL twins are in ``pg/``."""

@@ -1,0 +1,199 @@
+"""Webhook subscriptions and deliveries in the workspace database (migration 0005; SQLite or
+PostGIS).
+
+A delivery is unique per (webhook, alert, event), so an alert notifies each subscriber once even
+when the scan that finds it runs many times or in several processes. Its ``payload`` is the
+exact body that is signed and sent on every attempt.
+
+Must not import: fastapi, click, yvy.api, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from ..errors import InputError, NotFoundError
+
+__all__ = ["Delivery", "SQLFeedStore", "SQLiteFeedStore", "Webhook"]
+
+
+def _iso(dt: datetime | None = None) -> str:
+    return (dt or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A subscription: POST signed alert events to ``url`` for alerts intersecting ``area``."""
+
+    id: int
+    url: str
+    secret: str
+    area: dict | None
+    owner_id: int | None
+    label: str | None
+    active: bool
+    created: str
+
+    def to_dict(self, *, with_secret: bool = False) -> dict:
+        """JSON-ready form; the secret only when asked (shown once, at creation)."""
+        d = {"id": self.id, "url": self.url, "area": self.area, "label": self.label,
+             "active": self.active, "created": self.created}
+        if with_secret:
+            d["secret"] = self.secret
+        return d
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification to one subscriber and the outcome of its attempts."""
+
+    id: int
+    webhook_id: int
+    alert_id: str
+    event: str
+    payload: str
+    status: str
+    attempts: int
+    next_attempt: str | None
+    last_code: int | None
+    last_error: str | None
+    created: str
+    updated: str
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (payload parsed)."""
+        d = dict(self.__dict__)
+        d["payload"] = json.loads(self.payload)
+        return d
+
+
+class SQLFeedStore:
+    """Webhooks and deliveries over the workspace :class:`yvy.storage.Store`."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def add_webhook(self, url: str, *, area: dict | None = None, secret: str | None = None,
+                    owner_id: int | None = None, label: str | None = None) -> Webhook:
+        """Register a subscriber (``http(s)://`` URL); a random secret unless one is given."""
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError("url", f"{url!r} is not an http(s) URL")
+        if area is not None:
+            from shapely.geometry import shape
+
+            try:
+                if shape(area).is_empty:
+                    raise ValueError("empty")
+            except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad GeoJSON
+                raise InputError("area", f"not a valid GeoJSON geometry ({exc})") from None
+        secret = secret or secrets.token_urlsafe(32)
+        now = _iso()
+        with self.store.transaction() as c:
+            hook_id = c.execute(
+                "INSERT INTO webhooks(url, secret, area, owner_id, label, active, created) "
+                "VALUES (?,?,?,?,?,1,?) RETURNING id",
+                (url, secret, json.dumps(area) if area else None, owner_id, label, now)).fetchone()[0]
+        return self.get_webhook(hook_id)
+
+    @staticmethod
+    def _hook(r) -> Webhook:
+        return Webhook(r["id"], r["url"], r["secret"], json.loads(r["area"]) if r["area"] else None,
+                       r["owner_id"], r["label"], bool(r["active"]), r["created"])
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        """The webhook or NotFoundError."""
+        r = self.store.conn.execute("SELECT * FROM webhooks WHERE id=?", (webhook_id,)).fetchone()
+        if r is None:
+            raise NotFoundError(f"webhook {webhook_id}", "no such webhook")
+        return self._hook(r)
+
+    def list_webhooks(self, *, owner_id: int | None = None, active_only: bool = False) -> list[Webhook]:
+        """Webhooks (of one owner, or all), by id."""
+        sql, args = "SELECT * FROM webhooks WHERE 1=1", []
+        if owner_id is not None:
+            sql += " AND owner_id=?"
+            args.append(owner_id)
+        if active_only:
+            sql += " AND active=1"
+        return [self._hook(r) for r in self.store.conn.execute(sql + " ORDER BY id", args)]
+
+    def deactivate_webhook(self, webhook_id: int) -> None:
+        """Stop notifying a subscriber; its pending deliveries are dropped (marked failed)."""
+        self.get_webhook(webhook_id)
+        with self.store.transaction() as c:
+            c.execute("UPDATE webhooks SET active=0 WHERE id=?", (webhook_id,))
+            c.execute("UPDATE webhook_deliveries SET status='failed', last_error='unsubscribed', "
+                      "updated=? WHERE webhook_id=? AND status='pending'", (_iso(), webhook_id))
+
+    # -- deliveries ------------------------------------------------------------------------
+    def enqueue(self, webhook_id: int, alert_id: str, event: str, payload: str, *,
+                status: str = "pending") -> bool:
+        """Queue a delivery due now; False when this (webhook, alert, event) was queued before.
+
+        ``status="skipped"`` records an alert that was already in that state when the
+        subscription started (so it is never sent).
+        """
+        if status not in ("pending", "skipped"):
+            raise InputError("status", "enqueue as pending or skipped")
+        now = _iso()
+        with self.store.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO webhook_deliveries(webhook_id, alert_id, event, payload, status,"
+                " attempts, next_attempt, created, updated) VALUES (?,?,?,?,?, 0, ?,?,?) "
+                "ON CONFLICT (webhook_id, alert_id, event) DO NOTHING",
+                (webhook_id, alert_id, event, payload, status, now if status == "pending" else None,
+                 now, now))
+        return cur.rowcount == 1
+
+    def known_alerts(self, webhook_id: int, event: str) -> set[str]:
+        """Alert ids already queued, sent or skipped for this webhook and event."""
+        rows = self.store.conn.execute(
+            "SELECT alert_id FROM webhook_deliveries WHERE webhook_id=? AND event=?", (webhook_id, event))
+        return {r[0] for r in rows}
+
+    def has_delivery(self, webhook_id: int, alert_id: str, event: str) -> bool:
+        """Whether this notification was ever queued."""
+        q = "SELECT 1 FROM webhook_deliveries WHERE webhook_id=? AND alert_id=? AND event=?"
+        return self.store.conn.execute(q, (webhook_id, alert_id, event)).fetchone() is not None
+
+    @staticmethod
+    def _delivery(r) -> Delivery:
+        return Delivery(r["id"], r["webhook_id"], r["alert_id"], r["event"], r["payload"], r["status"],
+                        r["attempts"], r["next_attempt"], r["last_code"], r["last_error"],
+                        r["created"], r["updated"])
+
+    def due_deliveries(self, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
+        """Pending deliveries whose next attempt is due, oldest first."""
+        rows = self.store.conn.execute(
+            "SELECT * FROM webhook_deliveries WHERE status='pending' AND next_attempt <= ? "
+            "ORDER BY next_attempt, id LIMIT ?", (_iso(now), limit)).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def record_attempt(self, delivery_id: int, *, delivered: bool, code: int | None,
+                       error: str | None, next_attempt: datetime | None) -> None:
+        """Store one attempt: delivered, retried at ``next_attempt``, or failed (no next attempt)."""
+        status = "delivered" if delivered else ("pending" if next_attempt else "failed")
+        with self.store.transaction() as c:
+            c.execute(
+                "UPDATE webhook_deliveries SET status=?, attempts=attempts+1, next_attempt=?, "
+                "last_code=?, last_error=?, updated=? WHERE id=?",
+                (status, _iso(next_attempt) if next_attempt and not delivered else None, code,
+                 (error or None) and error[:500], _iso(), delivery_id))
+
+    def list_deliveries(self, webhook_id: int | None = None, limit: int = 100) -> list[Delivery]:
+        """Deliveries (of one webhook, or all), newest first."""
+        sql, args = "SELECT * FROM webhook_deliveries", []
+        if webhook_id is not None:
+            sql += " WHERE webhook_id=?"
+            args.append(webhook_id)
+        rows = self.store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
+        return [self._delivery(r) for r in rows]
+
+
+SQLiteFeedStore = SQLFeedStore
+"""Former name, kept for imports: the class serves both engines."""

@@ -1,0 +1,1 @@
+"""PostgreSQL/PostGIS twins of the SQLite migrations (same version numbers and names)."""
