@@ -7,7 +7,7 @@ with ``run_detection`` on a LocalCluster of 1 and of 2 single-threaded worker pr
 new date arrives and ``update_monitoring`` advances the stored model on the same cluster. Each
 configuration runs ``--repeats`` times in a fresh workspace; medians are reported.
 
-The capacity plan (written to ``docs/capacity.md`` with ``--write``) scales the measured
+The capacity plan (written to ``benchmarks/results/bench_dask.md`` with ``--write``) scales the measured
 CPU-seconds per pixel to Paraguay: about 407,000 km2 covered by about 40 Sentinel-2 tiles
 (10,980^2 px each at 10 m), a 5-day revisit (8 tile-scenes a day), a refit history of
 ``--refit-dates`` dates (kernel and read costs taken as linear in the number of dates).
@@ -87,7 +87,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--refit-dates", type=int, default=365, help="history dates of a national refit (5 years)")
-    ap.add_argument("--write", action="store_true", help="write docs/capacity.md")
+    ap.add_argument("--write", action="store_true", help="write benchmarks/results/bench_dask.md")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -127,8 +127,8 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if a.write:
-        Path("docs/capacity_figures.md").write_text("\n".join(lines) + "\n")
-        print("wrote docs/capacity_figures.md")
+        Path("benchmarks/results/bench_dask.md").write_text("\n".join(lines) + "\n")
+        print("wrote benchmarks/results/bench_dask.md")
 
 
 if __name__ == "__main__":

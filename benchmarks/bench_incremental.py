@@ -43,13 +43,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         demo = generate_demo(root / "demo", size_px=a.size, years=a.years, seed=0)
-        scenes = sorted(demo.scene_dirs)
-        older, newest = root / "older", root / "newest"
-        older.mkdir()
-        newest.mkdir()
-        for d in scenes[:-1]:
-            (older / d.name).symlink_to(d)
-        (newest / scenes[-1].name).symlink_to(scenes[-1])
+        scenes = [d for _, d in sorted(zip(demo.dates, demo.scene_dirs))]  # by date, not by name
+        older, newest = scenes[:-1], scenes[-1:]
         first = demo.dates[0]
         req = DetectRequest(history_start=first.isoformat(), monitor_start=date(first.year + a.years - 1, 1, 1).isoformat(),
                             index="ndvi", bbox=tuple(demo.bounds_lonlat), collection="sentinel-2-l2a",
@@ -57,16 +52,16 @@ def main() -> None:
         fulls, updates, refs = [], [], []
         for r in range(a.repeats):
             ws, store = _ws(root / f"inc{r}")
-            ingest_paths(store, [older])
+            ingest_paths(store, older)
             t0 = time.perf_counter()
             item = run_detection(store, ws, req)
             fulls.append(time.perf_counter() - t0)
-            ingest_paths(store, [newest])
+            ingest_paths(store, newest)
             t0 = time.perf_counter()
             update_monitoring(store, ws, item["id"])
             updates.append(time.perf_counter() - t0)
             ws2, store2 = _ws(root / f"ref{r}")
-            ingest_paths(store2, [older, newest])
+            ingest_paths(store2, scenes)
             t0 = time.perf_counter()
             run_detection(store2, ws2, req)
             refs.append(time.perf_counter() - t0)
