@@ -111,12 +111,18 @@ def load_chunk(path: Path):
 
 
 # -- rasters ------------------------------------------------------------------------------------
+def _block(n: int) -> int:
+    """Tile size for a raster side of ``n`` pixels: 512, or less for a small raster (a multiple of
+    16, as TIFF requires), so small products are not padded to 512 x 512 tiles."""
+    return min(512, -(-n // 16) * 16)
+
+
 def _profile(geobox, dtype: str, count: int, nodata) -> dict:
     return {
         "driver": "GTiff", "width": geobox.width, "height": geobox.height, "count": count,
         "dtype": dtype, "crs": geobox.crs.to_wkt(), "transform": geobox.affine, "nodata": nodata,
-        "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
-        "BIGTIFF": "IF_SAFER",
+        "tiled": True, "blockxsize": _block(geobox.width), "blockysize": _block(geobox.height),
+        "compress": "deflate", "BIGTIFF": "IF_SAFER",
     }
 
 
