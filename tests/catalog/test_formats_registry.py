@@ -10,8 +10,14 @@ from yvy.catalog.formats.collections import KNOWN_COLLECTIONS, collection_templa
 from yvy.catalog.formats.registry import FORMATS, claim_all, expand_paths, get_format
 from yvy.errors import InputError
 from yvy.testing.products import (
-    make_cbers_product, make_drone_ortho, make_irs_product, make_landsat_c2l2, make_s2_cogs,
-    make_s2_safe, make_stac_item_json, write_raster,
+    make_cbers_product,
+    make_drone_ortho,
+    make_irs_product,
+    make_landsat_c2l2,
+    make_s2_cogs,
+    make_s2_safe,
+    make_stac_item_json,
+    write_raster,
 )
 
 

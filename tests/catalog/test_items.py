@@ -7,12 +7,11 @@ import hashlib
 
 import pytest
 
-from yvy.catalog.items import AssetSpec, BandInfo, build_item, parse_datetime, read_raster
-from yvy.catalog.items import validate_item
+from yvy.catalog.items import AssetSpec, BandInfo, build_item, parse_datetime, read_raster, validate_item
 from yvy.errors import InputError
 from yvy.testing.products import check_item, write_raster
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SINUSOIDAL = "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs"
 
 

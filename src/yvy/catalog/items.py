@@ -544,15 +544,15 @@ def parse_datetime(text: object) -> dt.datetime | None:
         sign = 1 if tz[0] == "+" else -1
         tzd = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:]))
         value = value - sign * tzd
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def isoformat(value: dt.datetime) -> str:

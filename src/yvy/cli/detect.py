@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, cluster_options, alerts_from_product, check_alert_options, print_alert_summary
+from ._alerting import alert_options, alerts_from_product, check_alert_options, cluster_options, print_alert_summary
 from .options import bbox_opt, console, json_opt, store, workspace
 from .progress import progress_bar
 

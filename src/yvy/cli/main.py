@@ -46,7 +46,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS or not _available(COMMANDS[name][0]):
             return None
         module = importlib.import_module(COMMANDS[name][0])
-        return getattr(module, "command")
+        return module.command
 
     def format_commands(self, ctx, formatter):
         rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ._alerting import alert_options, alerts_from_product, cluster_options, check_alert_options, print_alert_summary
+from ._alerting import alert_options, alerts_from_product, check_alert_options, cluster_options, print_alert_summary
 from .detect import GDAL_CACHE_MB, print_summary
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar

@@ -158,7 +158,7 @@ def _dates(group, assets, first, options):
             raise InputError(group.key, "band files of this stack have different dates")
         return None, min(values[0]), max(values[0])
     if first["inpe"]:
-        day = dt.datetime.strptime(first["date"], "%Y%m%d").replace(tzinfo=dt.timezone.utc)
+        day = dt.datetime.strptime(first["date"], "%Y%m%d").replace(tzinfo=dt.UTC)
         return day, None, None
     d = date_from_name(group.key)
     if d is None and options.datetime:

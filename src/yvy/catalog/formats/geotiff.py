@@ -20,8 +20,7 @@ import re
 import pystac
 
 from ...errors import DateRangeError, InputError
-from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, isoformat
-from ..items import parse_datetime, read_raster
+from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, isoformat, parse_datetime, read_raster
 from . import IngestOptions, SceneGroup
 
 __all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "option_datetime"]
@@ -150,7 +149,7 @@ def date_from_name(path: str) -> dt.datetime | None:
         for m in rx.finditer(name):
             parts = [int(g) for g in m.groups()]
             try:
-                value = dt.datetime(*parts, tzinfo=dt.timezone.utc)
+                value = dt.datetime(*parts, tzinfo=dt.UTC)
             except ValueError:
                 continue
             if 1970 <= value.year <= 2100:

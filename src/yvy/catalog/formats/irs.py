@@ -186,4 +186,4 @@ def _pass_datetime(date: str | None, time: str | None) -> dt.datetime | None:
         if m:
             day = day.replace(hour=int(m.group(1)), minute=int(m.group(2)),
                               second=int(m.group(3) or 0))
-    return day.replace(tzinfo=dt.timezone.utc)
+    return day.replace(tzinfo=dt.UTC)

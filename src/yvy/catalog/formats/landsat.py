@@ -20,8 +20,18 @@ from collections import defaultdict
 import pystac
 
 from ...errors import InputError
-from ..items import LANDSAT_EXT, VIEW_EXT, AssetSpec, BandInfo, basename, build_item, dirname
-from ..items import parse_datetime, read_bytes, read_raster
+from ..items import (
+    LANDSAT_EXT,
+    VIEW_EXT,
+    AssetSpec,
+    BandInfo,
+    basename,
+    build_item,
+    dirname,
+    parse_datetime,
+    read_bytes,
+    read_raster,
+)
 from . import IngestOptions, SceneGroup
 
 __all__ = ["LandsatFormat", "FORMAT", "parse_mtl"]

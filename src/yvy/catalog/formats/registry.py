@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...errors import InputError
-from . import Format, SceneGroup
-from . import cbers, geotiff, irs, landsat, sentinel2, stac_json
+from . import Format, SceneGroup, cbers, geotiff, irs, landsat, sentinel2, stac_json
 
 __all__ = ["FORMATS", "get_format", "expand_paths", "claim_all", "unrecognised", "read_items"]
 

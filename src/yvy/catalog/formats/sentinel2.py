@@ -24,8 +24,18 @@ from collections import defaultdict
 import pystac
 
 from ...errors import InputError
-from ..items import MGRS_EXT, SAT_EXT, AssetSpec, BandInfo, basename, build_item, dirname
-from ..items import parse_datetime, read_bytes, read_raster
+from ..items import (
+    MGRS_EXT,
+    SAT_EXT,
+    AssetSpec,
+    BandInfo,
+    basename,
+    build_item,
+    dirname,
+    parse_datetime,
+    read_bytes,
+    read_raster,
+)
 from . import IngestOptions, SceneGroup
 from .geotiff import option_datetime
 
@@ -49,7 +59,7 @@ _COG = re.compile(r"^(B\d[\dA]|SCL|AOT|WVP|TCI|visual)\.tiff?$", re.I)
 _ES_NAME = re.compile(r"^S2([ABCD])_(\d{1,2})([C-X])([A-Z]{2})_(\d{8})_\d+_L2A$")
 _SAFE_NAME = re.compile(
     r"^S2([ABCD])_MSIL2A_(\d{8}T\d{6})_N(\d{4})_R(\d{3})_T(\d{2})([C-X])([A-Z]{2})_\d{8}T\d{6}$")
-_BASELINE4_FROM = dt.datetime(2022, 1, 25, tzinfo=dt.timezone.utc)
+_BASELINE4_FROM = dt.datetime(2022, 1, 25, tzinfo=dt.UTC)
 
 
 class Sentinel2Format:
