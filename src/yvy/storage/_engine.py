@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import MissingDependencyError, WorkspaceError
 
-__all__ = ["Engine", "PostgresEngine", "Row", "SQLiteEngine", "display_url", "engine_for_url"]
+__all__ = ["Engine", "PostgresEngine", "Row", "SQLiteEngine", "display_url", "engine_for_url", "in_clause"]
 
 BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_KEY = 0x79767900  # 'yvy\0': the advisory lock every PostgreSQL writer takes
@@ -42,6 +42,12 @@ RTREES = {"items": "items_rtree", "alerts": "alerts_rtree", "context_features": 
 BBOX_COLUMNS = {"items": "bbox_geom", "alerts": "geom", "context_features": "geom"}
 
 AUDIT_GUARD = "audit log is append-only"
+
+
+def in_clause(column: str, values) -> tuple[str, list]:
+    """``("column IN (?,?,...)", [values...])`` for a WHERE clause, on either engine."""
+    values = list(values)
+    return f"{column} IN ({','.join('?' * len(values))})", values
 
 
 def display_url(url: str) -> str:

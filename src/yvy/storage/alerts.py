@@ -24,6 +24,7 @@ from ..alerts.context import ContextFeature, ContextLayer
 from ..alerts.model import Alert, AlertStatus, Confidence
 from ..alerts.ports import AlertQuery
 from ..errors import ConflictError, NotFoundError
+from ._engine import in_clause
 from .store import Store, _now
 
 __all__ = ["PostGISAlertStore", "SQLAlertStore", "SQLiteAlertStore"]
@@ -135,12 +136,12 @@ class SQLAlertStore:
 
     def _where(self, q: AlertQuery) -> tuple[str, list]:
         clauses, args = [], []
-        if q.ids:
-            clauses.append(f"a.id IN ({','.join('?' * len(q.ids))})")
-            args += list(q.ids)
-        if q.status:
-            clauses.append(f"a.status IN ({','.join('?' * len(q.status))})")
-            args += [getattr(s, "value", s) for s in q.status]
+        for column, values in (("a.id", q.ids),
+                               ("a.status", [getattr(s, "value", s) for s in q.status or ()])):
+            if values:
+                sql, vals = in_clause(column, values)
+                clauses.append(sql)
+                args += vals
         if q.confidence:
             clauses.append("a.confidence = ?")
             args.append(getattr(q.confidence, "value", q.confidence))
@@ -317,8 +318,9 @@ class SQLAlertStore:
                          bbox: tuple[float, float, float, float] | None = None) -> list[ContextFeature]:
         clauses, args = [], []
         if kinds:
-            clauses.append(f"l.kind IN ({','.join('?' * len(kinds))})")
-            args += list(kinds)
+            sql, vals = in_clause("l.kind", kinds)
+            clauses.append(sql)
+            args += vals
         if bbox is not None:
             sql, a = self.engine.bbox_clause("f", "context_features", bbox)
             clauses.append(sql)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from ..catalog.ports import ItemQuery
 from ..errors import NotFoundError, WorkspaceError
-from ._engine import Engine
+from ._engine import Engine, in_clause
 
 __all__ = ["Store"]
 
@@ -279,12 +279,11 @@ class Store:
 
     def _where(self, q: ItemQuery) -> tuple[str, list]:
         clauses, args = [], []
-        if q.collections:
-            clauses.append(f"i.collection IN ({','.join('?' * len(q.collections))})")
-            args += list(q.collections)
-        if q.ids:
-            clauses.append(f"i.id IN ({','.join('?' * len(q.ids))})")
-            args += list(q.ids)
+        for column, values in (("i.collection", q.collections), ("i.id", q.ids)):
+            if values:
+                sql, vals = in_clause(column, values)
+                clauses.append(sql)
+                args += vals
         exact = self._exact(q)
         if exact is not None and self.engine.exact_spatial:
             sql, a = self.engine.intersects_clause("i", "items", exact)
