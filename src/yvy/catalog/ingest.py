@@ -139,22 +139,6 @@ def _is_product_metadata(name: str) -> bool:
     return low.endswith(("_mtl.txt", "_mtl.xml", "_mtl.json")) or low in ("mtd_msil2a.xml",)
 
 
-def _claim(candidates: list[str]) -> tuple[list[SceneGroup], list[str]]:
-    from .formats.registry import FORMATS
-
-    remaining = list(candidates)
-    groups: list[SceneGroup] = []
-    for fmt in FORMATS:
-        if not remaining:
-            break
-        found = fmt.claim(remaining)
-        if found:
-            claimed = {f for g in found for f in g.files}
-            groups += found
-            remaining = [p for p in remaining if p not in claimed]
-    return groups, remaining
-
-
 def ingest_paths(
     store: CatalogStore,
     paths: Sequence[str | os.PathLike],
@@ -191,7 +175,9 @@ def ingest_paths(
     candidates, explicit, errors = expand_inputs(paths)
     for line in errors:
         _fail(report, line, strict)
-    groups, leftover = _claim(candidates)
+    from .formats.registry import claim_all
+
+    groups, leftover = claim_all(candidates)
     for path in leftover:
         if path in explicit:
             _fail(report, str(InputError(path, "unknown format: not a product yvy recognises")), strict)
@@ -276,7 +262,7 @@ def _copy_assets(item: dict, root: Path) -> dict:
 
     item = json.loads(json.dumps(item))
     dest_dir = root / (item.get("collection") or "geotiff") / item["id"]
-    for key, asset in item.get("assets", {}).items():
+    for asset in item.get("assets", {}).values():
         href = asset.get("href", "")
         if "://" in href:
             continue

@@ -90,7 +90,9 @@ def ingest_stac_api(
     for i, item in enumerate(items):
         item = dict(item)
         item.setdefault("collection", collection)
-        item["links"] = [ln for ln in item.get("links", []) if ln.get("rel") not in ("self", "root", "parent", "collection")]
+        # links back to the remote API would be wrong here; the store's own links replace them
+        item["links"] = [ln for ln in item.get("links", [])
+                         if ln.get("rel") not in ("self", "root", "parent", "collection")]
         item.setdefault("properties", {})["yvy:source"] = url
         try:
             if download_dir is not None:

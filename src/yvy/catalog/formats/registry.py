@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from ...errors import InputError
 from . import Format, SceneGroup, cbers, geotiff, irs, landsat, sentinel2, stac_json
@@ -45,44 +44,17 @@ def get_format(name: str) -> Format:
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
     """Absolute candidate paths: folders walked (sorted, hidden entries skipped), zip and tar
-    archives listed as ``/vsizip//abs/a.zip/member`` / ``/vsitar//abs/a.tar/member``."""
-    out: list[str] = []
-    for p in paths:
-        path = Path(p).absolute()
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        out.extend(_expand_file(Path(root) / name))
-        elif path.exists():
-            out.extend(_expand_file(path))
-        else:
-            raise InputError(str(p), "no such file or folder")
-    return list(dict.fromkeys(out))
+    archives listed as ``/vsizip//abs/a.zip/member`` / ``/vsitar//abs/a.tar/member``.
 
+    The same expansion as ingest (:func:`yvy.catalog.ingest.expand_inputs`), raising the first
+    problem instead of collecting them.
+    """
+    from ..ingest import expand_inputs
 
-def _expand_file(path: Path) -> list[str]:
-    name = path.name.lower()
-    if name.endswith(".zip"):
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(path) as zf:
-                members = [m for m in zf.namelist() if not m.endswith("/")]
-        except zipfile.BadZipFile as exc:
-            raise InputError(str(path), "not a readable zip archive") from exc
-        return [f"/vsizip/{path}/{m}" for m in members]
-    if name.endswith((".tar", ".tar.gz", ".tgz")):
-        import tarfile
-
-        try:
-            with tarfile.open(path) as tf:
-                members = [m.name for m in tf.getmembers() if m.isfile()]
-        except tarfile.TarError as exc:
-            raise InputError(str(path), "not a readable tar archive") from exc
-        return [f"/vsitar/{path}/{m}" for m in members]
-    return [str(path)]
+    candidates, _, errors = expand_inputs(paths)
+    if errors:
+        raise InputError(None, errors[0])  # already "path: problem"
+    return candidates
 
 
 def claim_all(
