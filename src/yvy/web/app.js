@@ -176,10 +176,12 @@
     let res;
     try { res = await api("/stac/search", { method: "POST", body: body }); } catch (e) { return; }
     state.scenes = res.features;
-    const scenes = res.features.filter((f) => f.collection !== "yvy-detections");
+    const scenes = res.features.filter((f) => !f.collection.startsWith("yvy-"));  // imagery, not yvy products
+    state.sceneList = scenes;
     const dets = res.features.filter((f) => f.collection === "yvy-detections");
     $("scene").innerHTML = "<option value=''>(none)</option>" + scenes.map((f) =>
-      "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id) + "</option>").join("");
+      "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id +
+        (f.properties["eo:cloud_cover"] != null ? " (" + Math.round(f.properties["eo:cloud_cover"]) + "% cloud)" : "")) + "</option>").join("");
     state.detections = dets;
     $("det-layer").innerHTML = dets.flatMap((f) => Object.keys(f.assets).map((k) =>
       "<option value='" + esc(f.collection + "/" + f.id + "/" + k) + "'>" + esc(f.id + " · " + k) + "</option>")).join("");
@@ -219,7 +221,9 @@
     await refreshUser().catch(() => {});
     await Promise.all([loadAlerts(true), loadScenes()]);
     if ($("scene").options.length > 1) {
-      $("scene").selectedIndex = 1;  // the latest scene, in true colour
+      // the latest scene with little cloud (else the latest), in true colour
+      const clear = (state.sceneList || []).findIndex((f) => (f.properties["eo:cloud_cover"] ?? 0) <= 10);
+      $("scene").selectedIndex = 1 + Math.max(clear, 0);
       await showScene().catch(() => {});
     }
     const m = /alert=([^&]+)/.exec(location.hash);
