@@ -73,3 +73,17 @@ def test_bad_bbox_is_usage_error(tmp_path):
     CliRunner().invoke(cli, ["--home", str(tmp_path), "init"])
     r = CliRunner().invoke(cli, ["--home", str(tmp_path), "scenes", "--bbox", "1,2,3"])
     assert r.exit_code == 2 and "not a valid bounding box" in r.output
+
+
+def test_serve_on_a_busy_port_is_one_clear_line(tmp_path):
+    import socket
+
+    CliRunner().invoke(cli, ["--home", str(tmp_path), "init"])
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        for args in (["serve", "--port", str(port)], ["demo", "--port", str(port)]):
+            r = CliRunner().invoke(cli, ["--home", str(tmp_path), *args])
+            assert r.exit_code == 1, r.output
+            lines = [ln for ln in r.output.splitlines() if ln.strip()]
+            assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+    assert not (tmp_path / "demo").exists()  # the demo stopped before doing any work

@@ -71,11 +71,31 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     return app
 
 
+def check_listen(host: str, port: int) -> None:
+    """InputError unless ``host:port`` can be bound now (free, and an address of this machine)."""
+    import os
+    import socket
+
+    from ..errors import InputError
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError("--port", f"cannot listen on {host}:{port} ({reason}); pass another --port") from None
+
+
 def serve(workspace: Workspace, host: str = "127.0.0.1", port: int = 8000, *,
           settings: ServeSettings | None = None, log_level: str = "info") -> None:
-    """Run the server in the foreground until interrupted (Ctrl-C)."""
+    """Run the server in the foreground until interrupted (Ctrl-C).
+
+    Raises :class:`~yvy.errors.InputError` before anything starts when ``host:port`` cannot be
+    bound (in use, or not an address of this machine).
+    """
     import uvicorn
 
+    check_listen(host, port)
     app = create_app(workspace, settings)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True,
                 forwarded_allow_ips="127.0.0.1")

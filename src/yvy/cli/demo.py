@@ -40,6 +40,10 @@ def command(ctx, size, years, seed, no_serve, port):
 
     out = console(ctx)
     quiet = ctx.find_root().obj.get("quiet")
+    if not no_serve:  # fail before the work, not after it
+        from ..api.app import check_listen
+
+        check_listen("127.0.0.1", port)
     t0 = time.perf_counter()
     ws = Workspace.create(ctx.find_root().obj.get("home"))
     store = open_store(ws.database_url, create=True)

@@ -24,10 +24,11 @@ __all__ = ["command"]
 def command(ctx: click.Context, host: str, port: int, public_read: bool | None, public_url: str | None,
             notify_interval: float | None) -> None:
     """Serve the workspace over HTTP until interrupted (Ctrl-C)."""
-    from ..api.app import serve
+    from ..api.app import check_listen, serve
     from ..api.settings import ServeSettings
 
     ws = workspace(ctx)
+    check_listen(host, port)
     settings = ServeSettings.from_env(public_read=public_read, notify_interval=notify_interval,
                                       public_url=public_url or f"http://{host}:{port}")
     console(ctx, stderr=True).print(
