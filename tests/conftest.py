@@ -99,12 +99,28 @@ class PgDatabases:
     def drop_since(self, keys: set[str]) -> None:
         """Drop the databases made after the snapshot ``keys`` was taken."""
         for key in [k for k in self.by_key if k not in keys]:
-            self.admin.execute(f'DROP DATABASE IF EXISTS "{self.by_key.pop(key)}" WITH (FORCE)')
+            self._drop(self.by_key.pop(key))
+
+    def _drop(self, name: str, attempts: int = 20) -> None:
+        """DROP DATABASE ... WITH (FORCE), retried while a session we may not terminate (an
+        autovacuum worker, which runs as the superuser) is still connected to it."""
+        import time
+
+        import psycopg
+
+        for attempt in range(attempts):
+            try:
+                self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.25)
 
     def close(self) -> None:
         """Drop every database this session made, template included."""
         self.drop_since(set())
-        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self._drop(self.template)
         self.admin.close()
 
 
