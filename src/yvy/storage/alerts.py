@@ -25,7 +25,7 @@ from ..alerts.model import Alert, AlertStatus, Confidence
 from ..alerts.ports import AlertQuery
 from ..errors import ConflictError, NotFoundError
 from ._engine import in_clause
-from .store import Store, _now
+from .store import Store, _now, page
 
 __all__ = ["PostGISAlertStore", "SQLAlertStore", "SQLiteAlertStore"]
 
@@ -181,18 +181,8 @@ class SQLAlertStore:
             for row in self.conn.execute(sql + lim, [*args, *a]).fetchall():
                 yield self._alert(row)
             return
-        skipped = taken = 0
-        for row in self.conn.execute(sql, args).fetchall():
-            a = self._alert(row)
-            if exact is not None and not a.geometry.intersects(exact):
-                continue
-            if skipped < q.offset:
-                skipped += 1
-                continue
-            if q.limit is not None and taken >= q.limit:
-                return
-            taken += 1
-            yield a
+        alerts = (self._alert(row) for row in self.conn.execute(sql, args).fetchall())
+        yield from page((a for a in alerts if a.geometry.intersects(exact)), q.offset, q.limit)
 
     def find_alerts(self, query: AlertQuery | None = None) -> list[Alert]:
         return list(self.iter_alerts(query))

@@ -16,9 +16,10 @@ Must not import: click, fastapi, yvy.cli, yvy.api.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from ..catalog.ports import ItemQuery
@@ -324,21 +325,14 @@ class Store:
             lim, a = self.engine.limit_clause(q.limit, q.offset)
             sql += lim
             args = [*args, *a]
-        skipped = taken = 0
-        for doc, geom in self.conn.execute(sql, args):
-            if exact is not None:
-                from shapely.geometry import shape
+        rows = self.conn.execute(sql, args)
+        if exact is None:
+            yield from (json.loads(doc) for doc, _ in rows)
+            return
+        from shapely.geometry import shape
 
-                g = json.loads(geom) if geom else None
-                if g is None or not shape(g).intersects(exact):
-                    continue
-                if skipped < q.offset:
-                    skipped += 1
-                    continue
-                if q.limit is not None and taken >= q.limit:
-                    return
-                taken += 1
-            yield json.loads(doc)
+        hits = (doc for doc, geom in rows if geom and shape(json.loads(geom)).intersects(exact))
+        yield from (json.loads(doc) for doc in page(hits, q.offset, q.limit))
 
     def search_items(self, query: ItemQuery | None = None) -> list[dict]:
         """List of items matching ``query``."""
@@ -353,6 +347,11 @@ class Store:
             return sum(1 for _ in self.iter_items(replace(q, limit=None, offset=0)))
         where, args = self._where(q)
         return int(self.conn.execute(f"SELECT COUNT(*) FROM items i{where}", args).fetchone()[0])
+
+
+def page(rows: Iterable, offset: int = 0, limit: int | None = None) -> Iterator:
+    """``rows[offset:offset + limit]`` of an iterator (paging after a filter done in Python)."""
+    return itertools.islice(rows, offset, None if limit is None else offset + limit)
 
 
 def _norm_dt(value: str | None) -> str | None:
