@@ -23,6 +23,7 @@ from shapely.geometry import mapping
 
 from .. import __version__
 from ..catalog.ports import ItemQuery
+from ..change.product import DETECTIONS
 from ..errors import MissingDependencyError, NotFoundError
 from ..io import atomic_path, sha256_file
 from . import _geo
@@ -389,7 +390,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     monitor_start = None
     for pid in alert.products:
         try:
-            det = catalog.get_item("yvy-detections", pid)
+            det = catalog.get_item(DETECTIONS, pid)
             monitor_start = (det.get("properties", {}).get("yvy:monitor_start") or "")[:10] or None
         except NotFoundError:  # the product may not be catalogued (e.g. external detections)
             pass

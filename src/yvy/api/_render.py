@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..change.product import DETECTIONS
+
 __all__ = ["EMPTY_PNG", "LayerSpec", "layers_for_item", "read_values", "render_bbox", "render_tile"]
 
-DETECTIONS = "yvy-detections"
 TILE = 256
 
 

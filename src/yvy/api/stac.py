@@ -43,7 +43,6 @@ __all__ = ["PREFIX", "CatalogClient", "add_stac_api", "asset_router"]
 PREFIX = "/stac"
 STAC_VERSION = "1.1.0"
 """Version declared on every published object (STAC 1.0 records are valid 1.1 records)."""
-DETECTIONS = "yvy-detections"
 SORTABLE = {"id": "id", "collection": "collection", "datetime": "properties.datetime",
             "eo:cloud_cover": "properties.eo:cloud_cover"}
 QUERYABLES = {

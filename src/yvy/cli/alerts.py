@@ -263,7 +263,9 @@ def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_clo
 @click.pass_context
 def update(ctx, product_id, as_json, **alert_kw) -> None:
     """Create or update alerts from a stored detection product (what `yvy detect` does at its end)."""
-    item = store(ctx).get_item("yvy-detections", product_id)
+    from ..change.product import DETECTIONS
+
+    item = store(ctx).get_item(DETECTIONS, product_id)
     res = alerts_from_product(ctx, item, **alert_kw)
     if as_json:
         click.echo(json.dumps(res))
