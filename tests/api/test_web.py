@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -37,9 +38,12 @@ def page():
 
 
 def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
+    from playwright.sync_api import expect
+
     url, built = live_fresh
-    outside = []
+    outside, csp = [], []
     page.on("request", lambda r: None if r.url.startswith((url, "data:")) else outside.append(r.url))
+    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(url + "/", wait_until="load", timeout=30_000)
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert page.locator("path.yvy-alert").count() == 2
@@ -54,7 +58,7 @@ def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
     page.fill("#login-user", "ana")
     page.fill("#login-pass", PASSWORDS["ana"])
     page.click("#login-btn")
-    page.wait_for_function("document.getElementById('who-name').textContent.startsWith('ana')", timeout=10_000)
+    expect(page.locator("#who-name")).to_have_text(re.compile("^ana"), timeout=10_000)
     aid = built.alerts[0]
     page.evaluate(f"window.location.hash = 'alert={aid}'")
     page.reload(wait_until="load")
@@ -64,12 +68,12 @@ def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
     page.select_option("#r-reason", "deforestation")
     page.fill("#r-note", "clear cut visible in the after chip")
     page.click("#btn-confirm")
-    page.wait_for_function("document.querySelector('#a-attrs .v-status').textContent === 'confirmed'",
-                           timeout=15_000)
+    expect(page.locator("#a-attrs .v-status")).to_have_text("confirmed", timeout=15_000)
     assert page.locator("path.yvy-confirmed").count() == 1
     if os.environ.get("YVY_SCREENSHOT"):
         page.screenshot(path=os.environ["YVY_SCREENSHOT"])
     assert outside == [], f"the map fetched from elsewhere: {outside[:5]}"
+    assert csp == [], f"the page broke its Content-Security-Policy: {csp[:3]}"
 
     from yvy.storage import open_store
     from yvy.storage.alerts_sqlite import SQLiteAlertStore

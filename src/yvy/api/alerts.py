@@ -81,8 +81,9 @@ def audit(alert_id: str, request: Request, user: Analyst) -> dict:
 
 def _scenes(request: Request, alert) -> list[dict]:
     """Scene items (with a true-colour layer) over the alert, by date."""
-    cat = request.app.state.yvy.store
-    items = cat.search_items(ItemQuery(intersects=alert.geometry.__geo_interface__))
+    ctx = request.app.state.yvy
+    items = ctx.store.search_items(ItemQuery(intersects=alert.geometry.__geo_interface__))
+    items = [ctx.assets.servable(it) for it in items]
     return [it for it in items if "truecolor" in layers_for_item(it)]
 
 

@@ -18,10 +18,14 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..config import Workspace
+from ..security.events import configure as configure_security_log
 from .errors import add_exception_handlers
+from .events import scope_event
+from .headers import SecurityHeadersMiddleware
+from .limits import RequestLimitsMiddleware
 from .settings import AppContext, ServeSettings
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "serve", "uvicorn_limits"]
 
 log = logging.getLogger("yvy.api")
 
@@ -50,8 +54,9 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
             if notifier is not None:
                 notifier.stop()
 
+    configure_security_log(workspace.home)
     app = FastAPI(title=f"{settings.title} API", version=__version__, openapi_url="/api",
-                  docs_url="/api.html", redoc_url=None, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="STAC API, OGC API Features, tiles, feeds and review of yvy alerts.")
     app.state.yvy = ctx
     stac.add_stac_api(app, settings.title)
@@ -68,6 +73,12 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     # cross-site (SameSite=Strict) and X-Requested-With is not allowed, so no CSRF opening.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["Content-Type", "Authorization", "X-API-Key"], max_age=600)
+    app.add_middleware(SecurityHeadersMiddleware)
+    # outermost: limits apply before routing, authentication or body parsing
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes,
+                       body_timeout=settings.body_timeout,
+                       on_reject=lambda scope, status, reason: scope_event(
+                           scope, "request-rejected", status=status, reason=reason))
     return app
 
 
@@ -96,6 +107,17 @@ def serve(workspace: Workspace, host: str = "127.0.0.1", port: int = 8000, *,
     import uvicorn
 
     check_listen(host, port)
+    settings = settings or ServeSettings.from_env()
     app = create_app(workspace, settings)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+                forwarded_allow_ips="127.0.0.1", **uvicorn_limits(settings))
+
+
+def uvicorn_limits(settings: ServeSettings) -> dict:
+    """uvicorn's connection limits from the settings: idle keep-alive timeout, at most
+    ``max_connections`` open connections (503 beyond), and the header timeout protocol."""
+    from .slowloris import protocol_with_header_timeout
+
+    return {"timeout_keep_alive": 5, "limit_concurrency": settings.max_connections,
+            "http": protocol_with_header_timeout(settings.header_timeout),
+            "h11_max_incomplete_event_size": 16 * 1024}

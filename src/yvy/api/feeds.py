@@ -20,7 +20,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -29,6 +32,9 @@ from .errors import ForbiddenError
 from .params import BBox, parse_bbox
 
 __all__ = ["EVENT", "deliver_due", "dispatch", "router", "scan", "sign", "start_notifier"]
+
+WebhookId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1, description="Webhook id")]
+"""A webhook id path parameter (a 64-bit database id)."""
 
 log = logging.getLogger("yvy.api.feeds")
 EVENT = "alert.high_confidence"
@@ -132,7 +138,7 @@ def list_webhooks(request: Request, user: Analyst) -> dict:
 
 
 @router.delete("/api/webhooks/{webhook_id}", summary="Unsubscribe a webhook", dependencies=SECURITY)
-def delete_webhook(webhook_id: int, request: Request, user: Analyst) -> dict:
+def delete_webhook(webhook_id: WebhookId, request: Request, user: Analyst) -> dict:
     """Stop sending to this subscriber (its history is kept)."""
     _own(request, user, webhook_id)
     request.app.state.yvy.feeds.deactivate_webhook(webhook_id)
@@ -140,7 +146,7 @@ def delete_webhook(webhook_id: int, request: Request, user: Analyst) -> dict:
 
 
 @router.get("/api/webhooks/{webhook_id}/deliveries", summary="Deliveries of a webhook", dependencies=SECURITY)
-def deliveries(webhook_id: int, request: Request, user: Analyst,
+def deliveries(webhook_id: WebhookId, request: Request, user: Analyst,
                limit: int = Query(100, ge=1, le=1000)) -> dict:
     """Every notification queued for this subscriber and the outcome of its attempts."""
     _own(request, user, webhook_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 
 from ..config import Workspace
 from ..errors import InputError
+from ._assets import AssetPolicy
 
 __all__ = ["AppContext", "ServeSettings"]
 
@@ -51,6 +52,17 @@ class ServeSettings:
     """Entries in the Atom feed."""
     public_url: str = ""
     """Base URL clients use to reach this server (links in webhook payloads)."""
+    max_body_bytes: int = 1 << 20
+    """Largest request body accepted (413 beyond, before it is read)."""
+    body_timeout: float = 30.0
+    """Seconds to wait for each part of a request body (408 beyond)."""
+    header_timeout: float = 10.0
+    """Seconds a new connection has to send its complete request headers (closed beyond)."""
+    max_connections: int = 512
+    """Open connections served at once (503 beyond)."""
+    asset_roots: str = ""
+    """Folders besides the workspace's ``assets/`` whose files may be served, separated by
+    ``os.pathsep`` (``YVY_ASSET_ROOTS``; ``yvy serve --asset-root``)."""
 
     @classmethod
     def from_env(cls, **overrides) -> ServeSettings:
@@ -83,6 +95,8 @@ class AppContext:
     """:class:`yvy.storage.feeds_sqlite.SQLiteFeedStore`."""
     alerts: object | None = None
     """The alert store (``yvy.storage.alerts_sqlite``), None when this yvy has none."""
+    assets: AssetPolicy | None = None
+    """Which asset files may be read (the workspace's ``assets/`` and registered folders)."""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -93,8 +107,9 @@ class AppContext:
         from ..storage.users_sqlite import SQLiteUserStore
 
         store = open_store(workspace.database_url)
+        roots = [workspace.assets, *(r for r in settings.asset_roots.split(os.pathsep) if r.strip())]
         return cls(workspace, settings, store, SQLiteUserStore(store), SQLiteFeedStore(store),
-                   _open_alert_store(store))
+                   _open_alert_store(store), AssetPolicy(roots))
 
     def require_alerts(self):
         """The alert store or a 404-mapped NotFoundError when alerts are not available."""

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 import attr
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import field_validator
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import (
@@ -35,7 +35,10 @@ from stac_fastapi.types.search import BaseSearchPostRequest
 from .. import __version__
 from ..catalog.ports import ItemQuery
 from ..errors import InputError, NotFoundError
+from ._assets import AssetRefused
 from .auth import read_access
+from .events import security_event
+from .limits import MAX_COLLECTIONS, MAX_IDS, MAX_OFFSET, check_count, check_filter
 from .params import MAX_LIMIT, parse_bbox, parse_datetime
 
 __all__ = ["PREFIX", "CatalogClient", "add_stac_api", "asset_router"]
@@ -75,9 +78,10 @@ def _limit(limit) -> int:
 def _token_offset(token: str | None) -> int:
     if not token:
         return 0
-    if not token.startswith("o") or not token[1:].isdigit():
-        raise InputError("token", f"{token!r} is not a paging token from this API")
-    return int(token[1:])
+    digits = token[1:]
+    if not token.startswith("o") or not digits.isdigit() or len(digits) > 8 or int(digits) > MAX_OFFSET:
+        raise InputError("token", f"{token[:40]!r} is not a paging token from this API")
+    return int(digits)
 
 
 def publish_item(item: dict, request: Request) -> dict:
@@ -168,6 +172,7 @@ def _parse_sortby(sortby) -> list[tuple[str, bool]]:
 def _parse_filter(expr, lang: str | None):
     if expr is None or expr == "" or expr == {}:
         return None
+    check_filter(expr)
     import cql2
 
     try:
@@ -244,6 +249,8 @@ class CatalogClient(BaseCoreClient):
                 intersects=None, datetime=None, limit=10, token=None, sortby=None,
                 filter_expr=None, filter_lang=None, body=None) -> dict:
         store = _ctx(request).store
+        check_count("ids", ids, MAX_IDS)
+        check_count("collections", collections, MAX_COLLECTIONS)
         if bbox is not None and not isinstance(bbox, str):
             bbox = ",".join(str(v) for v in bbox)
         box = parse_bbox(bbox)
@@ -359,15 +366,22 @@ asset_router = APIRouter(tags=["STAC API"], dependencies=[Depends(read_access)])
 
 @asset_router.get("/assets/{collection_id}/{item_id}/{key}", summary="Download an asset (HTTP Range)")
 def get_asset(collection_id: str, item_id: str, key: str, request: Request):
-    """The file behind a catalogued asset (only paths an item references are served)."""
-    from pathlib import Path
-
-    item = _ctx(request).store.get_item(collection_id, item_id)
+    """The file behind a catalogued asset: a regular file under the workspace's ``assets/`` or a
+    registered folder (symbolic links resolved); a remote ``http(s)`` asset is a redirect."""
+    ctx = _ctx(request)
+    item = ctx.store.get_item(collection_id, item_id)
     asset = (item.get("assets") or {}).get(key)
+    subject = f"{collection_id}/{item_id}/{key}"
     if asset is None:
-        raise NotFoundError(f"{collection_id}/{item_id}/{key}", "no such asset")
-    path = Path(asset.get("href", ""))
-    if "://" in asset.get("href", "") or not path.is_file():
-        raise NotFoundError(f"{collection_id}/{item_id}/{key}", "asset is not a local file")
+        raise NotFoundError(subject, "no such asset")
+    href = str(asset.get("href", ""))
+    if ctx.assets.is_remote(href):
+        return RedirectResponse(href.removeprefix("/vsicurl/"), status_code=307)
+    try:
+        path = ctx.assets.local_path(href)
+    except AssetRefused as exc:
+        security_event(request, "asset-refused", outcome="failure", reason=exc.reason,
+                       target=subject)
+        raise NotFoundError(subject, "asset is not available from this server") from None
     return FileResponse(path, media_type=asset.get("type") or "application/octet-stream",
                         headers={"Cache-Control": "public, max-age=3600"})

@@ -26,7 +26,8 @@ MAX_ZOOM = 22
 
 
 def _item(request: Request, collection_id: str, item_id: str) -> dict:
-    return request.app.state.yvy.store.get_item(collection_id, item_id)
+    ctx = request.app.state.yvy
+    return ctx.assets.servable(ctx.store.get_item(collection_id, item_id))
 
 
 def _spec(item: dict, layer: str):

@@ -1,5 +1,6 @@
 """The web map: ``/`` serves ``yvy/web/index.html`` and ``/static`` its JS, CSS and the vendored
-Leaflet, so the map works offline with nothing fetched from elsewhere.
+Leaflet, so the map works offline with nothing fetched from elsewhere; ``/api.html`` is the API
+documentation, with Swagger UI from the ``swagger-ui-bundle`` package (no CDN).
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ def index() -> FileResponse:
                         headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/api.html", include_in_schema=False, name="swagger_ui_html")
+def api_docs() -> FileResponse:
+    """The API documentation page (Swagger UI over ``/api``)."""
+    return FileResponse(WEB_DIR / "api.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
 def mount_static(app: FastAPI) -> None:
-    """Serve the web folder under ``/static``."""
+    """Serve the web folder under ``/static`` and Swagger UI under ``/static/swagger-ui``."""
+    import swagger_ui_bundle
+
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

@@ -5,6 +5,11 @@ Downloads go to ``<download_dir>/<collection>/<item id>/<file>``; a partial file
 ``<file>.part`` and resumed with an HTTP Range request. The item is re-registered with local
 hrefs (and ``file:checksum``) once all its assets are complete.
 
+Everything a remote API sends is untrusted: asset hrefs must be ``http(s)`` URLs (relative ones
+are resolved against the item's own URL; a local path or another scheme rejects the item), and
+ids, collection ids and file names become path components only through :func:`safe_name`, so
+no answer can write outside ``<download_dir>``.
+
 Must not import: click, rich, yvy.cli.
 """
 
@@ -15,14 +20,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 from ..errors import InputError
 from ..io import multihash_sha256
 from .ingest import IngestReport, register_items
 from .ports import CatalogStore
 
-__all__ = ["search_stac_api", "ingest_stac_api", "download_asset"]
+__all__ = ["download_asset", "ingest_stac_api", "safe_name", "search_stac_api"]
 
 DATA_ROLES = {"data", "visual", "reflectance"}
 
@@ -95,6 +100,7 @@ def ingest_stac_api(
                          if ln.get("rel") not in ("self", "root", "parent", "collection")]
         item.setdefault("properties", {})["yvy:source"] = url
         try:
+            _check_remote_hrefs(item, url)
             if download_dir is not None:
                 item = _download_item(item, Path(download_dir), asset_keys, retries, progress)
             register_items(store, [item], report=report)
@@ -105,8 +111,37 @@ def ingest_stac_api(
     return report
 
 
+def safe_name(name: str, *, what: str = "name") -> str:
+    """``name`` as one safe path component: letters, digits, ``.``, ``_``, ``-`` kept, anything
+    else replaced by ``_``; never empty, ``.`` or ``..``, never hidden, at most 120 characters
+    (a short hash of the original keeps two different names apart)."""
+    import re
+
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).lstrip(".")[:100]
+    if clean != str(name) or not clean:
+        clean = f"{clean or what}-{hashlib.sha256(str(name).encode()).hexdigest()[:10]}"
+    return clean
+
+
+def _check_remote_hrefs(item: dict, api_url: str) -> None:
+    """Resolve relative asset hrefs against the item's URL; reject local paths and odd schemes."""
+    base = next((ln.get("href") for ln in item.get("links", []) if ln.get("rel") == "self"), None) or api_url
+    for key, asset in (item.get("assets") or {}).items():
+        href = str(asset.get("href", ""))
+        scheme = urlparse(href).scheme.lower()
+        if not scheme and not href.startswith("/") and href:
+            href = urljoin(base, href)
+            scheme = urlparse(href).scheme.lower()
+            asset["href"] = href
+        if scheme not in ("http", "https", "s3", "gs", "az", "abfs"):
+            raise InputError(f"{api_url} item {str(item.get('id'))[:80]!r}",
+                             f"asset {str(key)[:40]!r} has href {href[:80]!r}: a STAC API's assets must be URLs")
+
+
 def _download_item(item: dict, root: Path, keys, retries: int, progress) -> dict:
-    dest_dir = root / item["collection"] / item["id"]
+    dest_dir = root / safe_name(item["collection"], what="collection") / safe_name(item["id"], what="item")
+    if not dest_dir.resolve().is_relative_to(root.resolve()):  # pragma: no cover - safe_name forbids it
+        raise InputError(str(item["id"])[:80], "download path leaves the download folder")
     for key, asset in item.get("assets", {}).items():
         roles = set(asset.get("roles") or ["data"])
         if keys is not None:
@@ -115,7 +150,9 @@ def _download_item(item: dict, root: Path, keys, retries: int, progress) -> dict
         elif not roles & DATA_ROLES:
             continue
         href = asset["href"]
-        name = Path(urlparse(href).path).name or key
+        if urlparse(href).scheme.lower() not in ("http", "https"):
+            raise InputError(str(item["id"])[:80], f"asset {str(key)[:40]!r}: only http(s) assets can be downloaded")
+        name = safe_name(Path(urlparse(href).path).name or key, what="asset")
         dest = dest_dir / name
         digest = download_asset(href, dest, retries=retries)
         asset["href"] = str(dest)

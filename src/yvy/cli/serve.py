@@ -20,17 +20,23 @@ __all__ = ["command"]
 @click.option("--public-url", default=None, help="Base URL clients use (links in webhook payloads).")
 @click.option("--notify-interval", type=click.FloatRange(0), default=None,
               help="Seconds between webhook scans (0: off; default 30).")
+@click.option("--asset-root", "asset_roots", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A folder besides the workspace's assets/ whose files may be served (repeatable; "
+                   "e.g. where scenes were ingested in place).")
 @click.pass_context
 def command(ctx: click.Context, host: str, port: int, public_read: bool | None, public_url: str | None,
-            notify_interval: float | None) -> None:
+            notify_interval: float | None, asset_roots: tuple[str, ...]) -> None:
     """Serve the workspace over HTTP until interrupted (Ctrl-C)."""
     from ..api.app import check_listen, serve
     from ..api.settings import ServeSettings
 
     ws = workspace(ctx)
     check_listen(host, port)
+    import os
+
+    roots = os.pathsep.join(asset_roots) or None
     settings = ServeSettings.from_env(public_read=public_read, notify_interval=notify_interval,
-                                      public_url=public_url or f"http://{host}:{port}")
+                                      public_url=public_url or f"http://{host}:{port}", asset_roots=roots)
     console(ctx, stderr=True).print(
         f"yvy serving {ws.home} on http://{host}:{port}/  (STAC API /stac, features /features, "
         f"API docs /api.html; anonymous read {'on' if settings.public_read else 'off'})")

@@ -1,0 +1,239 @@
+"""The attacks of the security review, each reproduced against the server: they must now be
+refused with a 4xx, and the server must still answer afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from ._build import Built, make_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(fresh: Built):
+    """`yvy serve` in its own process (a crash is then a dead process, not a dead test run)."""
+    port = _free_port()
+    env = {**os.environ, "YVY_DATABASE_URL": fresh.workspace.database_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from yvy.cli.main import cli; cli()", "--home", str(fresh.workspace.home),
+         "serve", "--port", str(port), "--notify-interval", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/stac/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"yvy serve did not start: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.2)
+    try:
+        yield url, proc, fresh
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _nested_text(depth: int) -> str:
+    return "(" * depth + "id='x'" + ")" * depth
+
+
+def _nested_json(depth: int) -> dict:
+    expr = {"op": "=", "args": [{"property": "id"}, "x"]}
+    for _ in range(depth):
+        expr = {"op": "not", "args": [expr]}
+    return expr
+
+
+def test_deep_filters_do_not_kill_the_server(served):
+    """Critical: ~3,000 nested parentheses overflowed the CQL2 parser's stack (segfault)."""
+    url, proc, _ = served
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.get("/stac/search", params={"filter": _nested_text(3000), "filter-lang": "cql2-text"})
+        assert r.status_code == 400 and r.json()["description"].startswith("filter:")
+        r = c.get("/stac/search", params={"filter": _nested_text(1500), "filter-lang": "cql2-text"})
+        assert r.status_code == 400 and "nested deeper" in r.json()["description"]
+        deep = ('{"filter-lang": "cql2-json", "filter": ' + '{"op":"not","args":[' * 10_000
+                + '{"op":"=","args":[{"property":"id"},"x"]}' + "]}" * 10_000 + "}")
+        r = c.post("/stac/search", content=deep, headers={"content-type": "application/json"})
+        assert r.status_code == 400
+        # JSON nested 10^5 deep (a RecursionError in the JSON parser)
+        deep = '{"filter": ' + '{"op":"not","args":[' * 100_000 + "1" + "]}" * 100_000 + "}"
+        r = c.post("/stac/search", content=deep, headers={"content-type": "application/json"})
+        assert r.status_code in (400, 413)
+        assert proc.poll() is None, "the server died"
+        assert c.get("/stac/search", params={"filter": "id='x'"}).status_code == 200
+
+
+def test_filter_limits(client):
+    ok = client.get("/stac/search", params={"filter": _nested_text(8)})
+    assert ok.status_code == 200
+    for params in ({"filter": _nested_text(9)}, {"filter": "id='" + "x" * 5000 + "'"},
+                   {"filter": json.dumps(_nested_json(9)), "filter-lang": "cql2-json"},
+                   {"filter": " OR ".join(f"id='{i}'" for i in range(300))}):
+        r = client.get("/stac/search", params=params)
+        assert r.status_code == 400, params
+        assert r.json()["description"].startswith("filter:")
+    r = client.post("/stac/search", json={"filter": _nested_json(9), "filter-lang": "cql2-json"})
+    assert r.status_code == 400
+
+
+def test_ids_token_and_body_limits(client):
+    r = client.post("/stac/search", json={"ids": [f"i{n}" for n in range(1001)]})
+    assert r.status_code == 400 and "ids" in r.json()["description"]
+    r = client.get("/stac/search", params={"token": "o" + "9" * 40})
+    assert r.status_code == 400 and r.json()["description"].startswith("token:")
+    r = client.get("/stac/search", params={"token": "o20000000"})
+    assert r.status_code == 400
+    big = b'{"ids": ["' + b"x" * (2 << 20) + b'"]}'
+    r = client.post("/stac/search", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_large_body_refused_before_authentication(served):
+    """A 200 MB body to the review endpoint was read in full before the 401."""
+    url, proc, _ = served
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST /api/alerts/PY-2024-000001/review HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n" + b"{" * 1024)
+        head = s.recv(4096).decode(errors="replace")
+    assert head.startswith("HTTP/1.1 413"), head[:200]
+    assert proc.poll() is None
+
+
+def _add_item(built: Built, item_id: str, assets: dict) -> None:
+    from yvy.storage import open_store
+
+    store = open_store(built.workspace.database_url)
+    item = dict(store.get_item("sentinel-2-l2a", built.scenes[0]))
+    item = {**item, "id": item_id, "assets": assets}
+    with store.transaction():
+        store.upsert_item(item)
+    store.close()
+
+
+def test_assets_only_from_the_workspace(fresh, tmp_path):
+    """High: any file the server could read was served if an item's asset href named it."""
+    from fastapi.testclient import TestClient
+
+    other = tmp_path / "other-workspace"
+    other.mkdir()
+    (other / "yvy.db").write_bytes(b"SQLite format 3\x00secret")
+    assets_dir = fresh.workspace.assets
+    (assets_dir / "link-out.tif").symlink_to(other / "yvy.db")
+    fifo = assets_dir / "fifo.tif"
+    os.mkfifo(fifo)
+    tif = "image/tiff; application=geotiff"
+    _add_item(fresh, "hostile", {
+        "passwd": {"href": "/etc/passwd", "type": "text/plain"},
+        "db": {"href": str(other / "yvy.db"), "type": "application/octet-stream"},
+        "ownDb": {"href": str(fresh.workspace.db_path), "type": "application/octet-stream"},
+        "dotdot": {"href": str(assets_dir / ".." / "yvy.db"), "type": "application/octet-stream"},
+        "symlink": {"href": str(assets_dir / "link-out.tif"), "type": tif},
+        "fileurl": {"href": "file:///etc/passwd", "type": "text/plain"},
+        "fifo": {"href": str(fifo), "type": tif},
+        "remote": {"href": "https://example.org/scene/B04.tif", "type": tif},
+        "legit": {"href": str(next((assets_dir / "scenes").rglob("*.tif"))), "type": tif},
+    })
+    with TestClient(make_app(fresh)) as c:
+        for key in ("passwd", "db", "ownDb", "dotdot", "symlink", "fileurl", "fifo"):
+            r = c.get(f"/assets/sentinel-2-l2a/hostile/{key}")
+            assert r.status_code == 404, (key, r.status_code)
+            assert b"root:" not in r.content and b"secret" not in r.content
+        r = c.get("/assets/sentinel-2-l2a/hostile/remote", follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == "https://example.org/scene/B04.tif"
+        # a real asset inside the workspace is still served (with Range)
+        item = c.get("/stac/collections/sentinel-2-l2a/items/hostile").json()
+        href = item["assets"]["legit"]["href"]
+        r = c.get(href, headers={"Range": "bytes=0-3"})
+        assert r.status_code == 206 and r.content == b"II*\x00"
+    # the refusals are security events
+    from yvy.security.events import read_events
+
+    refused = [e for e in read_events(fresh.workspace.home, action="asset-refused")]
+    assert len(refused) >= 7 and all(e["event"]["outcome"] == "failure" for e in refused)
+
+
+def test_registered_asset_root(fresh, tmp_path):
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    outside = tmp_path / "archive"
+    outside.mkdir()
+    src = next(fresh.workspace.assets.rglob("*.tif"))
+    shutil.copy(src, outside / "copy.tif")
+    _add_item(fresh, "archived", {"red": {"href": str(outside / "copy.tif"), "type": "image/tiff"}})
+    with TestClient(make_app(fresh)) as c:
+        assert c.get("/assets/sentinel-2-l2a/archived/red").status_code == 404
+    with TestClient(make_app(fresh, asset_roots=str(outside))) as c:
+        assert c.get("/assets/sentinel-2-l2a/archived/red").status_code == 200
+
+
+def test_security_headers(client):
+    for path in ("/", "/api.html", "/stac/", "/static/app.js"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"]
+    page = client.get("/api.html").text
+    assert "cdn" not in page.lower() and "/static/swagger-ui/swagger-ui-bundle.js" in page
+    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_slow_headers_are_cut_off(fresh):
+    """Slowloris: connections that never finish their request head were held indefinitely."""
+    import threading
+
+    import uvicorn
+
+    from yvy.api.app import uvicorn_limits
+    from yvy.api.settings import ServeSettings
+
+    settings = ServeSettings(notify_interval=0, header_timeout=1.0)
+    app = make_app(fresh, header_timeout=1.0)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           **uvicorn_limits(settings)))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        socks = []
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /stac/ HTTP/1.1\r\nHost: x\r\n")  # the head never ends
+            socks.append(s)
+        t0 = time.monotonic()
+        closed = 0
+        for s in socks:
+            s.settimeout(8)
+            try:
+                closed += s.recv(1) == b""
+            except (TimeoutError, ConnectionResetError):
+                pass
+            s.close()
+        assert closed == len(socks), f"only {closed} of {len(socks)} slow connections were closed"
+        assert time.monotonic() - t0 < 8
+        assert httpx.get(f"http://127.0.0.1:{port}/stac/", timeout=10).status_code == 200
+    finally:
+        server.should_exit = True
+        t.join(timeout=10)
