@@ -21,7 +21,7 @@ not_checked() {
   [ "${YVY_AUDIT_REQUIRED:-0}" = "1" ] && exit 1
   exit 0
 }
-"$PY" - "$PROBE" <<'PY' || not_checked "$PROBE"
+"$PY" - "$PROBE" 2>/dev/null <<'PY' || not_checked "$PROBE"
 import sys, urllib.request
 req = urllib.request.Request(sys.argv[1], method="POST" if "osv" in sys.argv[1] else "GET",
                              data=b'{"package":{"name":"pip","ecosystem":"PyPI"},"version":"1.0"}'

@@ -11,10 +11,19 @@ OUT="${1:-dist/yvy-${VERSION}.cdx.json}"
 mkdir -p "$(dirname "$OUT")"
 TMP="$(mktemp "${OUT}.XXXXXX")"
 trap 'rm -f "$TMP"' EXIT
-"$PY" -m cyclonedx_py requirements requirements/server.lock \
+PYTHONWARNINGS=ignore::UserWarning "$PY" -m cyclonedx_py requirements requirements/server.lock \
   --pyproject pyproject.toml --mc-type application \
   --spec-version 1.5 --output-format JSON --output-reproducible --validate \
   --output-file "$TMP"
+# yvy's version is dynamic in pyproject.toml (hatch), which cyclonedx-py cannot read: set it
+"$PY" - "$TMP" "$VERSION" <<'PY'
+import json, sys
+path, version = sys.argv[1], sys.argv[2]
+bom = json.load(open(path))
+root = bom["metadata"]["component"]
+root.update(version=version, purl=f"pkg:pypi/yvy@{version}")
+json.dump(bom, open(path, "w"), indent=2)
+PY
 mv "$TMP" "$OUT"
 trap - EXIT
 echo "SBOM written to $OUT"
