@@ -56,13 +56,15 @@ def main() -> None:
             times["backup"].append(_cli("--home", home, "-q", "backup", tmp / f"bk{i}"))
             times["restore"].append(_cli("-q", "restore", tmp / f"bk{i}", "--home", tmp / f"r{i}"))
             times["evidence_verify"].append(_cli("--home", home, "evidence", "verify", home / "reports" / aid))
+    med = {k: statistics.median(v) for k, v in times.items()}
     res = {"runs": a.runs, "scene_size_px": a.size, "workspace_mb": round(size / 1e6, 1),
-           "median_s": {k: round(statistics.median(v), 3) for k, v in times.items()}}
+           "median_s": {k: round(v, 3) for k, v in med.items()},
+           "mb_per_s": {k: round(size / 1e6 / med[k], 1) for k in ("backup", "restore")}}
     out = REPO / "benchmarks" / "results"
     (out / "bench_backup.json").write_text(json.dumps(res, indent=1) + "\n")
     md = [f"# bench_backup ({a.runs} runs, medians; workspace {res['workspace_mb']} MB, scenes {a.size}² px)", "",
-          "| step | median s |", "|---|---|"]
-    md += [f"| {k} | {v} |" for k, v in res["median_s"].items()]
+          "| step | median s | MB/s |", "|---|---|---|"]
+    md += [f"| {k} | {v} | {res['mb_per_s'].get(k, '-')} |" for k, v in res["median_s"].items()]
     (out / "bench_backup.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 

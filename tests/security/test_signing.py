@@ -185,11 +185,29 @@ def test_well_known_keys_route(package, tmp_path):
     from fastapi.testclient import TestClient
 
     from yvy.api.app import create_app
+    from yvy.api.settings import ServeSettings
 
     home, _ = package
-    with TestClient(create_app(Workspace.open(home))) as client:
+    # public keys are public: served anonymously even when the server is private
+    with TestClient(create_app(Workspace.open(home), ServeSettings.from_env(public_read=False))) as client:
+        assert client.get("/stac/").status_code == 401
         r = client.get("/.well-known/yvy-keys.json")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/jwk-set+json")
     ring = KeyRing.from_jwks(r.json())
     assert ring.current.kid == load_keyring(home).current.kid
     assert "d" not in r.json()["keys"][0]  # never a private member
+
+
+def test_well_known_without_keys_is_a_plain_404(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from yvy.api.app import create_app
+    from yvy.storage import open_store
+
+    from ..conftest import store_url_for
+
+    ws = Workspace.create(tmp_path / "ws")
+    open_store(store_url_for(ws.db_path), create=True).close()
+    with TestClient(create_app(ws)) as client:
+        r = client.get("/.well-known/yvy-keys.json")
+    assert r.status_code == 404 and str(tmp_path) not in r.text
