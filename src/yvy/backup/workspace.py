@@ -52,6 +52,8 @@ class BackupReport:
     audit_head: str
     items: int
     alerts: int
+    audit_problem: str | None = None
+    """Set when the audit chain was already broken at backup time (restore will refuse it)."""
 
 
 def _workspace_files(home: Path, exclude: Path | None) -> list[Path]:
@@ -152,7 +154,8 @@ def _now() -> str:
 
 def _report(path: Path, doc: dict) -> BackupReport:
     return BackupReport(str(path), doc["engine"], len(doc["files"]), sum(f["bytes"] for f in doc["files"]),
-                        doc["audit"]["entries"], doc["audit"]["head"], doc["items"], doc["alerts"])
+                        doc["audit"]["entries"], doc["audit"]["head"], doc["items"], doc["alerts"],
+                        doc["audit"].get("problem"))
 
 
 def read_backup(backup: Path, ring=None) -> dict:

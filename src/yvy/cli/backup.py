@@ -48,3 +48,6 @@ def command(ctx: click.Context, out: str, as_json: bool) -> None:
     console(ctx).print(f"backup {rep.path}: {rep.engine} database, {rep.files} files ({rep.bytes / 1e6:.1f} MB), "
                        f"{rep.items} items, {rep.alerts} alerts, audit head {rep.audit_head[:16]} "
                        f"({rep.audit_entries} entries){'' if signer else '; NOT signed (no agency key)'}")
+    if rep.audit_problem:
+        console(ctx).print(f"[red]warning:[/red] the audit log was already TAMPERED ({rep.audit_problem}); "
+                           "keep this backup as evidence of it")

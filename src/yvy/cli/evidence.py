@@ -32,8 +32,14 @@ def verify(ctx: click.Context, folder: str, key_file: str | None, as_json: bool)
         ring = KeyRing.read(key_file)
     else:
         from ..config import resolve_home
+        from ..errors import InputError, NotFoundError
 
-        ring = load_keyring(resolve_home(ctx.find_root().obj.get("home")))
+        home = resolve_home(ctx.find_root().obj.get("home"))
+        try:
+            ring = load_keyring(home)
+        except NotFoundError:
+            raise InputError("--key", f"no key ring in {home}; give the agency's public keys "
+                                      "(`yvy keys export`, or /.well-known/yvy-keys.json of its server)") from None
     rep = verify_evidence(folder, ring)
     if as_json:
         click.echo(json.dumps({"ok": True, **rep.__dict__}))
