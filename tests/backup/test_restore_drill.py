@@ -131,3 +131,34 @@ def test_rewritten_audit_row_in_a_backup_is_caught(ws, tmp_path, database_engine
     code, out = run("restore", bk, "--home", tmp_path / "new")
     assert code == 1 and "restored audit log" in out and "altered" in out, out
     assert not (tmp_path / "new").exists()
+
+
+def test_write_during_the_dump_is_not_lost(ws, tmp_path, monkeypatch):
+    """A review lands while the database is being dumped: the dump is taken again, and the
+    backup's fingerprints describe exactly what it holds (the restore compares them)."""
+    import yvy.backup.workspace as bw
+    from yvy.alerts.review import review_alert
+    from yvy.backup import backup_workspace
+    from yvy.storage import open_store
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    home, aid = ws
+    s = open_store(Workspace(home).database_url)
+    a = SQLiteAlertStore(s)
+    calls = []
+    real = bw.dump_database
+
+    def dump_while_reviewing(url, dest, progress=None):
+        real(url, dest, progress)
+        if not calls:  # a reviewer confirms the alert just after the first dump
+            review_alert(a, aid, "confirmed", by="Ana", reason="field_visit")
+        calls.append(dest)
+
+    monkeypatch.setattr(bw, "dump_database", dump_while_reviewing)
+    rep = backup_workspace(home, Workspace(home).database_url, tmp_path / "bk", store=s, alert_store=a)
+    s.close()
+    assert len(calls) == 2 and rep.audit_entries == len(list(a.iter_audit()))
+    code, out = run("restore", tmp_path / "bk", "--home", tmp_path / "new")
+    assert code == 0, out
+    code, out = run("--home", tmp_path / "new", "alerts", "show", aid, "--json")
+    assert json.loads(out)["properties"]["status"] == "confirmed"

@@ -61,7 +61,7 @@ def _workspace_files(home: Path, exclude: Path | None) -> list[Path]:
     for root, dirs, files in os.walk(home):
         r = Path(root)
         dirs[:] = sorted(d for d in dirs if not (exclude and (r / d).resolve() == exclude)
-                         and not d.startswith(".yvy-backup"))
+                         and not (d.startswith(".") and d.endswith((".partial", ".restoring"))))
         for f in sorted(files):
             p = r / f
             if (r == home and f in SKIP) or p.is_symlink() or not p.is_file():
@@ -94,6 +94,21 @@ def fingerprint(store, alert_store, home: Path) -> dict:
             "audit": {"ok": chain.ok, "entries": chain.entries, "head": chain.head, "problem": chain.problem}}
 
 
+def _consistent_dump(database_url: str, dump: Path, store, alert_store, home: Path, progress,
+                     attempts: int = 3) -> dict:
+    """Dump the database; the fingerprints taken before and after must agree (no write in
+    between), else dump again. Returns the fingerprints of what the dump holds."""
+    before = fingerprint(store, alert_store, home)
+    for _ in range(attempts):
+        dump.unlink(missing_ok=True)
+        dump_database(database_url, dump, progress)
+        after = fingerprint(store, alert_store, home)
+        if after == before:
+            return after
+        before = after
+    raise ConflictError("database", f"kept changing during {attempts} dumps; back up when it is quieter")
+
+
 def _copy_hashed(src: Path, dst: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -120,8 +135,7 @@ def backup_workspace(home: Path, database_url: str, out: Path, *, store, alert_s
         os.chmod(tmp, 0o700)  # the backup holds the database and keys: owner only
         (tmp / "database").mkdir()
         dump = tmp / "database" / DUMP_NAMES[engine]
-        fp = fingerprint(store, alert_store, home)  # before the dump: rows added meanwhile are extra
-        dump_database(database_url, dump, progress)
+        fp = _consistent_dump(database_url, dump, store, alert_store, home, progress)
         rows, done = [], 0
         for p in files:
             rel = p.relative_to(home).as_posix()
