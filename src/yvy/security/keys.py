@@ -35,7 +35,8 @@ from ..errors import ConflictError, InputError, NotFoundError
 from ..io import atomic_path
 
 __all__ = ["KEY_FILE", "KEYRING_FILE", "PublicKey", "KeyRing", "SigningKey", "init_keys", "rotate_keys",
-           "load_keyring", "load_signing_key", "now_utc"]
+           "load_keyring", "load_signing_key", "export_public_pem", "thumbprint", "now_utc", "b64url_encode",
+           "b64url_decode"]
 
 KEY_FILE = "signing.key"
 KEYRING_FILE = "keyring.json"
@@ -50,11 +51,13 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _b64url(data: bytes) -> str:
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 section 2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64url(text: str) -> bytes:
+def b64url_decode(text: str) -> bytes:
+    """Inverse of :func:`b64url_encode`."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -65,7 +68,7 @@ def _raw(pub: Ed25519PublicKey) -> bytes:
 def thumbprint(x: str) -> str:
     """RFC 7638 JWK thumbprint (base64url SHA-256) of an Ed25519 public key ``x``."""
     canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True)
-    return _b64url(hashlib.sha256(canonical.encode()).digest())
+    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class PublicKey:
 
     def to_jwk(self) -> dict:
         """The JWK (RFC 8037 OKP) form, with the validity period as ``yvy:`` members."""
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(_raw(self.key)), "kid": self.kid, "alg": "EdDSA",
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(_raw(self.key)), "kid": self.kid, "alg": "EdDSA",
                 "use": "sig", "yvy:not_before": self.not_before, "yvy:not_after": self.not_after}
 
     @classmethod
@@ -94,7 +97,7 @@ class PublicKey:
         x = jwk["x"]
         if jwk.get("kid") != thumbprint(x):
             raise InputError(jwk.get("kid", "key"), "kid is not the RFC 7638 thumbprint of the key")
-        return cls(jwk["kid"], Ed25519PublicKey.from_public_bytes(_unb64url(x)),
+        return cls(jwk["kid"], Ed25519PublicKey.from_public_bytes(b64url_decode(x)),
                    jwk.get("yvy:not_before") or "0000", jwk.get("yvy:not_after"))
 
 
@@ -139,7 +142,7 @@ class KeyRing:
             pub = serialization.load_pem_public_key(data)
             if not isinstance(pub, Ed25519PublicKey):
                 raise InputError(p, "not an Ed25519 public key")
-            return cls((PublicKey(thumbprint(_b64url(_raw(pub))), pub, "0000"),))
+            return cls((PublicKey(thumbprint(b64url_encode(_raw(pub))), pub, "0000"),))
         try:
             return cls.from_jwks(json.loads(data))
         except (ValueError, KeyError) as exc:
@@ -166,18 +169,19 @@ def _seal(der: bytes, passphrase: str) -> bytes:
     """JSON envelope: scrypt-derived key, AES-256-GCM over the PKCS#8 DER."""
     salt, nonce = os.urandom(16), os.urandom(12)
     kek = Scrypt(salt=salt, length=32, **SCRYPT).derive(passphrase.encode())
-    doc = {"format": SEALED, "kdf": {"name": "scrypt", "salt": _b64url(salt), **SCRYPT},
-           "cipher": "AES-256-GCM", "nonce": _b64url(nonce), "pkcs8": _b64url(AESGCM(kek).encrypt(nonce, der, None))}
+    doc = {"format": SEALED, "kdf": {"name": "scrypt", "salt": b64url_encode(salt), **SCRYPT},
+           "cipher": "AES-256-GCM", "nonce": b64url_encode(nonce),
+           "pkcs8": b64url_encode(AESGCM(kek).encrypt(nonce, der, SEALED.encode()))}
     return (json.dumps(doc, indent=1) + "\n").encode()
 
 
 def _unseal(data: bytes, passphrase: str) -> bytes:
     doc = json.loads(data)
     kdf = doc["kdf"]
-    kek = Scrypt(salt=_unb64url(kdf["salt"]), length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(
+    kek = Scrypt(salt=b64url_decode(kdf["salt"]), length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(
         passphrase.encode())
     try:
-        return AESGCM(kek).decrypt(_unb64url(doc["nonce"]), _unb64url(doc["pkcs8"]), None)
+        return AESGCM(kek).decrypt(b64url_decode(doc["nonce"]), b64url_decode(doc["pkcs8"]), SEALED.encode())
     except InvalidTag:
         raise ValueError("wrong passphrase") from None
 
@@ -211,7 +215,7 @@ def load_keyring(home: str | os.PathLike) -> KeyRing:
 
 def _new_key(home: Path, passphrase: str | None, ring: tuple[PublicKey, ...], at: str) -> PublicKey:
     key = Ed25519PrivateKey.generate()
-    x = _b64url(_raw(key.public_key()))
+    x = b64url_encode(_raw(key.public_key()))
     pub = PublicKey(thumbprint(x), key.public_key(), at)
     d = _keys_dir(home)
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -262,7 +266,7 @@ def load_signing_key(home: str | os.PathLike, passphrase: str | None = None) -> 
         raise InputError(path, "wrong passphrase or damaged private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(path, "not an Ed25519 private key")
-    kid = thumbprint(_b64url(_raw(key.public_key())))
+    kid = thumbprint(b64url_encode(_raw(key.public_key())))
     ring = load_keyring(home)
     with contextlib.suppress(NotFoundError):
         if ring.get(kid).not_after is None:

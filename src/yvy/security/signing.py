@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 
 from ..errors import InputError, NotFoundError, YvyError
 from ..io import atomic_path, sha256_file
-from .keys import KeyRing, SigningKey, _b64url, _unb64url, now_utc
+from .keys import KeyRing, SigningKey, b64url_decode, b64url_encode, now_utc
 
 __all__ = ["SIG_SUFFIX", "TamperedError", "sign_file", "verify_file", "verify_evidence", "EvidenceReport"]
 
@@ -45,7 +45,7 @@ def sign_file(path: str | os.PathLike, key: SigningKey, *, at: str | None = None
     p = Path(path)
     doc = {"type": "yvy-signature", "signed": p.name, "sha256": sha256_file(p), "kid": key.kid, "alg": "EdDSA",
            "signed_at": at or now_utc()}
-    doc["signature"] = _b64url(key.sign(_payload(doc)))
+    doc["signature"] = b64url_encode(key.sign(_payload(doc)))
     sig = p.with_name(p.name + SIG_SUFFIX)
     with atomic_path(sig) as tmp:
         tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -59,7 +59,7 @@ def _read_sig(sig: Path) -> dict:
         doc = json.loads(sig.read_text(encoding="utf-8"))
         if not isinstance(doc, dict) or doc.get("type") != "yvy-signature":
             raise ValueError("not a yvy signature")
-        _unb64url(doc["signature"])
+        b64url_decode(doc["signature"])
         return doc
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise TamperedError(sig.name, "not a readable yvy signature file") from None
@@ -78,7 +78,7 @@ def verify_file(path: str | os.PathLike, ring: KeyRing) -> dict:
     except NotFoundError:
         raise TamperedError(sig.name, f"signed with key {doc.get('kid')!r}, which is not in the key ring") from None
     try:
-        key.key.verify(_unb64url(doc["signature"]), _payload(doc))
+        key.key.verify(b64url_decode(doc["signature"]), _payload(doc))
     except InvalidSignature:
         raise TamperedError(sig.name, "signature does not verify (the signature file was altered)") from None
     if doc.get("signed") != p.name:
