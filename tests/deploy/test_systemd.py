@@ -12,14 +12,16 @@ from ..conftest import REPO, missing
 UNIT = REPO / "docs" / "deploy" / "yvy.service"
 
 
-def test_unit_verifies(tmp_path):
+def test_units_verify(tmp_path):
     tool = shutil.which("systemd-analyze")
     if tool is None:
         missing("systemd-analyze not installed (Debian package systemd)")
     yvy = Path(sys.executable).parent / "yvy"
-    unit = tmp_path / "yvy.service"
-    unit.write_text(UNIT.read_text().replace("/opt/yvy/venv/bin/yvy", str(yvy)))
-    r = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=120)
+    units = []
+    for name in ("yvy.service", "yvy-maintenance.service", "yvy-maintenance.timer"):
+        units.append(tmp_path / name)
+        units[-1].write_text((UNIT.parent / name).read_text().replace("/opt/yvy/venv/bin/yvy", str(yvy)))
+    r = subprocess.run([tool, "verify", *map(str, units)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "Unknown" not in r.stderr and "ignoring" not in r.stderr, r.stderr
 
