@@ -353,8 +353,12 @@ def _pdf(out: Path, alert: Alert, attrs: dict, images: list[tuple[str, str]], wa
 
 
 def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, index: str = "ndvi",
-                   max_cloud: float = 30.0, pad_m: float = 300.0) -> dict:
-    """Write the evidence package of ``alert_id`` to ``out_dir``; return the manifest dict."""
+                   max_cloud: float = 30.0, pad_m: float = 300.0, signer=None) -> dict:
+    """Write the evidence package of ``alert_id`` to ``out_dir``; return the manifest dict.
+
+    ``signer``, when given, is called with the path of ``manifest.json`` once it is written and
+    writes its detached signature (``manifest.json.sig``, see :mod:`yvy.security.signing`).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -422,7 +426,10 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
         "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],
         "warnings": warnings,
     }
+    (out / "manifest.json.sig").unlink(missing_ok=True)  # a signature of an older manifest would mislead
     _write_json(out / "manifest.json", manifest)
+    if signer is not None:
+        signer(out / "manifest.json")
     return manifest
 
 

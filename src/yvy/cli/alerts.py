@@ -182,27 +182,37 @@ def export(ctx: click.Context, fmt: str | None, output: str, **kw) -> None:
 
 
 @command.command(epilog="Example: yvy alerts audit --verify")
-@click.option("--verify", is_flag=True, help="Check the hash chain and that alert statuses match it.")
+@click.option("--verify", is_flag=True, help="Check the hash chain, the signed checkpoints and that alert "
+                                             "statuses match the chain.")
+@click.option("--checkpoint", is_flag=True, help="Sign a checkpoint of the log's head (checkpoints/ in the "
+                                                 "workspace) with the agency key.")
 @click.option("--alert", "alert_id", help="Only show this alert's entries.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Entries to show.")
 @json_opt
 @click.pass_context
-def audit(ctx: click.Context, verify: bool, alert_id: str | None, limit: int, as_json: bool) -> None:
-    """Show the audit log, or verify it (exit 1 if it was tampered with)."""
+def audit(ctx: click.Context, verify: bool, checkpoint: bool, alert_id: str | None, limit: int,
+          as_json: bool) -> None:
+    """Show the audit log, verify it (exit 1 if it was tampered with) or sign a checkpoint of its head."""
     from ..alerts.audit import verify_chain
     from ..errors import ConflictError
 
     s = alert_store(ctx)
+    if checkpoint:
+        _checkpoint(ctx, s, as_json)
+        return
     if verify:
         res = verify_chain(s.iter_audit())
         problems = [res.problem] if not res.ok else _status_mismatches(s)
-        out = {"ok": not problems, "entries": res.entries, "head": res.head, "problems": problems}
+        checked = 0 if problems else _verify_checkpoints(ctx, s, problems)
+        out = {"ok": not problems, "entries": res.entries, "head": res.head, "checkpoints": checked,
+               "problems": problems}
         if as_json:
             click.echo(json.dumps(out))
         if problems:
             raise ConflictError("audit log", f"TAMPERED: {problems[0]}")
         if not as_json:
-            console(ctx).print(f"audit log OK: {res.entries} entries, head {res.head}")
+            console(ctx).print(f"audit log OK: {res.entries} entries, head {res.head}; "
+                               f"extends {checked} signed checkpoint(s)")
         return
     entries = list(s.iter_audit(alert_id))[-limit:]
     if as_json:
@@ -212,6 +222,37 @@ def audit(ctx: click.Context, verify: bool, alert_id: str | None, limit: int, as
     for e in entries:
         con.print(f"{e.seq:>6} {e.at} {e.actor:<12} {e.action:<8} {e.alert_id or '-'} "
                   f"{json.dumps(e.payload, ensure_ascii=False)[:100]} {e.hash[:12]}")
+
+
+def _checkpoint(ctx, s, as_json: bool) -> None:
+    from ..security.checkpoint import write_checkpoint
+    from ..security.keys import load_signing_key
+    from .keys import passphrase
+    from .options import workspace
+
+    home = workspace(ctx).home
+    cp = write_checkpoint(home, s.iter_audit(), load_signing_key(home, passphrase()))
+    if as_json:
+        click.echo(json.dumps(cp.__dict__))
+    else:
+        console(ctx).print(f"checkpoint signed: {cp.seq} entries, head {cp.head} ({cp.path})")
+
+
+def _verify_checkpoints(ctx, s, problems: list[str]) -> int:
+    """Check the workspace's signed checkpoints (if it has keys); appends to ``problems``."""
+    from ..security.checkpoint import read_checkpoints, verify_checkpoints
+    from ..security.keys import KEYRING_FILE, load_keyring
+    from ..security.signing import TamperedError
+    from .options import workspace
+
+    home = workspace(ctx).home
+    if not (home / "keys" / KEYRING_FILE).exists():
+        return 0
+    try:
+        return verify_checkpoints(s.iter_audit(), read_checkpoints(home, load_keyring(home)))
+    except TamperedError as exc:
+        problems.append(str(exc))
+        return 0
 
 
 def _status_mismatches(s) -> list[str]:
@@ -245,14 +286,18 @@ def _status_mismatches(s) -> list[str]:
 def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_cloud: float) -> None:
     """Build an evidence package: chips, time-series plot, locator map, PDF and SHA-256 manifest."""
     from ..alerts.evidence import build_evidence
+    from .keys import workspace_signer
 
     s = alert_store(ctx)
-    manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud)
+    signer = workspace_signer(ctx)  # load the key (and check its passphrase) before the work
+    manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud, signer=signer)
     con = console(ctx)
     for f in manifest["files"]:
         con.print(f"  {f['sha256'][:16]}  {f['path']}")
     for w in manifest.get("warnings", []):
         con.print(f"[yellow]warning:[/yellow] {w}")
+    if signer is None:
+        con.print("[yellow]warning:[/yellow] manifest NOT signed: this workspace has no key (`yvy keys init`)")
     con.print(f"evidence for {alert_id} in {output} ({len(manifest['files'])} files)")
 
 

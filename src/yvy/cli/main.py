@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("yvy.cli.users", "Manage users, roles and API keys."),
     "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
+    "keys": ("yvy.cli.keys", "The agency key that signs evidence and audit checkpoints."),
+    "evidence": ("yvy.cli.evidence", "Verify signed evidence packages offline."),
+    "backup": ("yvy.cli.backup", "Back up the workspace (database, files, checksums)."),
+    "restore": ("yvy.cli.restore", "Restore a backup into a new workspace, verifying it."),
 }
 
 
