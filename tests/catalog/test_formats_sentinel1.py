@@ -146,9 +146,9 @@ def test_equi7_tile(data_file, yvy_data):
 
 def test_equi7_values_are_db(data_file):
     """The declared dB x 100 encoding agrees with the value-range rule on the real pixels."""
-    from yvy.catalog.formats.radar import sample_values, units_from_values
-
     import rasterio
+
+    from yvy.catalog.formats.radar import sample_values, units_from_values
 
     root = data_file(EQUI7).parent
     for path in sorted(root.glob("*.tif"))[:40]:

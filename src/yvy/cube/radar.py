@@ -13,6 +13,9 @@ API
 ``speckle_filter(power, window=5, half_dates=None)``
     Quegan & Yu (2001) multi-temporal filter on linear power (:func:`yvy.kernels.radar.quegan_filter`).
     Apply it per relative orbit (dates of one geometry), before converting to dB.
+``orbit_labels(items)``
+    ``(sat:orbit_state, sat:relative_orbit)`` of each radar item (dicts), the labels the two
+    functions below group by.
 ``orbit_groups(orbits)`` / ``require_single_orbit(orbits, subject)``
     Date indices per relative orbit (``(orbit_state, relative_orbit)`` or any label); the second
     raises a one-line InputError for a stack mixing orbits that is used un-normalised.
@@ -49,6 +52,7 @@ __all__ = [
     "to_linear",
     "to_db",
     "speckle_filter",
+    "orbit_labels",
     "orbit_groups",
     "require_single_orbit",
     "normalise_orbits",
@@ -98,6 +102,12 @@ def speckle_filter(power: np.ndarray, window: int = 5, half_dates: int | None = 
     return quegan_filter(power, window, half_dates)
 
 
+def orbit_labels(items: Sequence[dict]) -> list[tuple]:
+    """``(orbit_state, relative_orbit)`` per item (None where the item does not say)."""
+    return [(it.get("properties", {}).get("sat:orbit_state"),
+             it.get("properties", {}).get("sat:relative_orbit")) for it in items]
+
+
 def orbit_groups(orbits: Sequence[Hashable]) -> dict[Hashable, np.ndarray]:
     """Date indices of each orbit label, in first-seen order."""
     labels = list(orbits)
@@ -145,10 +155,9 @@ def apply_layover_shadow(stack: np.ndarray, mask: np.ndarray,
     """Copy of ``stack`` with NaN where ``mask`` (y, x) or (T, y, x) holds an invalid code."""
     out = np.array(stack, dtype="float64", copy=True)
     bad = np.isin(np.asarray(mask), np.asarray(list(invalid)))
-    if bad.ndim == 2:
-        bad = np.broadcast_to(bad, out.shape)
-    if bad.shape != out.shape:
+    if bad.shape not in (out.shape, out.shape[1:]):
         raise ValueError(f"mask shape {bad.shape} does not match the stack {out.shape}")
+    bad = np.broadcast_to(bad, out.shape)
     out[bad] = np.nan
     return out
 

@@ -45,6 +45,9 @@ __all__ = [
     "orbit_state",
     "platform_of",
     "RADAR_COLLECTIONS",
+    "COLLECTION_UNITS",
+    "radar_band",
+    "annotate_radar_item",
 ]
 
 SAR_EXT = "https://stac-extensions.github.io/sar/v1.0.0/schema.json"
@@ -210,3 +213,64 @@ RADAR_COLLECTIONS = {
     "sentinel-1-stack": ("Sentinel-1 time stacks", f"{_SRC} time stacks (one band per date).",
                          ["sar", "sentinel", "time stack"]),
 }
+
+
+#: Backscatter unit of the public STAC API collections whose items do not state it.
+#: Planetary Computer ``sentinel-1-rtc``: terrain-corrected gamma0, linear power (float32);
+#: ``sentinel-1-grd`` (Planetary Computer, Earth Search): uncalibrated digital numbers;
+#: OPERA RTC-S1 (ASF / CMR STAC): linear gamma0.
+COLLECTION_UNITS = {
+    "sentinel-1-rtc": "linear",
+    "sentinel-1-grd": "dn",
+    "opera-rtc-s1": "linear",
+    "OPERA_L2_RTC-S1_V1": "linear",
+    "hyp3-rtc": None,
+    "sentinel-1-equi7": "dB",
+}
+
+
+def radar_band(item: dict, pol: str, forced_units: str | None = None) -> tuple[str, str]:
+    """(asset key, unit) of polarisation ``pol`` in a radar item from any reader or STAC API.
+
+    Asset keys tried: ``vv``, ``VV``, ``gamma0_vv``, ``sigma0_vv``, ``Gamma0_VV``, ``data``
+    (single-polarisation stacks). Unit: ``forced_units``, else ``yvy:units``, else the asset's
+    band ``unit``, else :data:`COLLECTION_UNITS`; InputError (one line naming the item) for a
+    missing polarisation or an unknown unit.
+    """
+    item_id = item.get("id", "item")
+    props = item.get("properties", {})
+    assets = item.get("assets", {})
+    pol = pol.upper()
+    pols = [str(p).upper() for p in props.get("sar:polarizations", [])]
+    key = next((k for k in (pol.lower(), pol, f"gamma0_{pol.lower()}", f"sigma0_{pol.lower()}",
+                            f"Gamma0_{pol}") if k in assets), None)
+    if key is None and pols == [pol] and "data" in assets:
+        key = "data"
+    if key is None:
+        have = ", ".join(pols) or "none"
+        raise InputError(item_id, f"no {pol} polarisation (the product has {have})")
+    band = (assets[key].get("raster:bands") or assets[key].get("bands") or [{}])[0]
+    declared = (_known_unit(props.get("yvy:units")) or _known_unit(band.get("unit"))
+                or COLLECTION_UNITS.get(item.get("collection")))
+    return key, resolve_units(item_id, forced=forced_units, declared=declared)
+
+
+def _known_unit(value: object) -> str | None:
+    try:
+        return norm_units(value)
+    except InputError:
+        return None
+
+
+def annotate_radar_item(item: dict) -> dict:
+    """Add ``yvy:units`` to a radar item (one with ``sar:polarizations``) from a STAC API when
+    its collection's unit is known (:data:`COLLECTION_UNITS`); other items are returned as
+    they are."""
+    props = item.get("properties", {})
+    if not props.get("sar:polarizations") or props.get("yvy:units"):
+        return item
+    units = COLLECTION_UNITS.get(item.get("collection"))
+    if units:
+        item = dict(item)
+        item["properties"] = dict(props) | {"yvy:units": units}
+    return item

@@ -1,0 +1,122 @@
+"""GRD calibration on the real calibration and noise vectors of two Sentinel-1 products.
+
+The measurement TIFFs in the shared data are placeholders, so the digital numbers are chosen
+here; the expected values come from the raw XML vectors, parsed independently below, at
+their own nodes (where no interpolation is involved).
+"""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from yvy.catalog.formats.sentinel1_calib import calibrate_grd, calibrate_window, open_luts
+
+GRD = "products/sentinel1/stactools-packages__sentinel1/tests/data-files/grd/"
+IW = GRD + "S1A_IW_GRDH_1SDV_20210809T173953_20210809T174018_039156_049F13_6FF8.SAFE"
+SM = GRD + "S1C_S4_GRDH_1SDH_20250118T171404_20250118T171421_000638_000538_4B8B.SAFE"
+
+
+def _vectors(path, tag, key):
+    root = ET.parse(path).getroot()
+    out = []
+    for v in root.iter(tag):
+        out.append((int(v.findtext("line")), np.array(v.findtext("pixel").split(), int),
+                    np.array(v.findtext(key).split(), float)))
+    return out
+
+
+def _xml(safe, kind, pol):
+    [p] = (safe / "annotation" / "calibration").glob(f"{kind}-*-{pol}-*.xml")
+    return p
+
+
+@pytest.mark.parametrize("quantity,key", [("sigma0", "sigmaNought"), ("gamma0", "gamma"),
+                                          ("beta0", "betaNought")])
+def test_calibration_at_vector_nodes(data_file, quantity, key):
+    safe = data_file(IW)
+    luts = open_luts(safe, "VV")
+    line, pixels, values = _vectors(_xml(safe, "calibration", "vv"), "calibrationVector", key)[3]
+    sel = slice(10, 14)  # four consecutive nodes, 40 px apart
+    dn = values[sel] * 0.3  # DN = 0.3 * A  ->  value = 0.09
+    for col, a in zip(pixels[sel], dn, strict=True):
+        got = calibrate_window(np.array([[a]]), luts, line, int(col), quantity, denoise=False)
+        assert got[0, 0] == pytest.approx(0.09, rel=1e-5)
+
+
+def test_calibration_between_nodes_is_interpolated(data_file):
+    safe = data_file(IW)
+    luts = open_luts(safe, "VV")
+    line, pixels, sigma = _vectors(_xml(safe, "calibration", "vv"), "calibrationVector",
+                                   "sigmaNought")[5]
+    mid = (pixels[20] + pixels[21]) // 2
+    got = calibrate_window(np.array([[100.0]]), luts, line, int(mid), denoise=False)[0, 0]
+    a = (sigma[20] + sigma[21]) / 2
+    assert got == pytest.approx(100.0**2 / a**2, rel=1e-4)
+
+
+def test_thermal_noise_removed_with_subswath_azimuth_blocks(data_file):
+    safe = data_file(IW)
+    luts = open_luts(safe, "VV")
+    cal = _vectors(_xml(safe, "calibration", "vv"), "calibrationVector", "sigmaNought")
+    noise = _vectors(_xml(safe, "noise", "vv"), "noiseRangeVector", "noiseRangeLut")
+    assert len(luts.noise_azimuth) == 3  # IW1, IW2, IW3 blocks
+    line = cal[0][0]
+    assert noise[0][0] == line == 0
+    # a pixel that is a node of both the calibration and the range noise vector, in IW2
+    col = 12000
+    a = cal[0][2][list(cal[0][1]).index(col)]
+    n_rng = noise[0][2][list(noise[0][1]).index(col)]
+    first, last, c0, c1, lines, az = luts.noise_azimuth[1]
+    assert c0 <= col <= c1 and lines[0] == 0
+    n = n_rng * az[0]
+    dn = np.sqrt(n + 0.05 * a * a)  # value after denoising: 0.05
+    got = calibrate_window(np.array([[dn]]), luts, line, col, "sigma0", denoise=True)[0, 0]
+    assert got == pytest.approx(0.05, rel=1e-4)
+    raw = calibrate_window(np.array([[dn]]), luts, line, col, "sigma0", denoise=False)[0, 0]
+    assert raw == pytest.approx(0.05 + n / a**2, rel=1e-4)
+
+
+def test_dn_zero_and_noise_floor_are_nan(data_file):
+    luts = open_luts(data_file(IW), "VV")
+    got = calibrate_window(np.array([[0.0, 1.0]]), luts, 0, 12000, denoise=True)
+    assert np.isnan(got).all()  # DN 0 = no data; DN 1 is below the noise floor
+
+
+def test_calibrate_grd_window_file(data_file, tmp_path):
+    import rasterio
+    from rasterio.control import GroundControlPoint
+    from rasterio.windows import Window
+
+    safe = tmp_path / data_file(SM).name
+    shutil.copytree(data_file(SM), safe)
+    [meas] = (safe / "measurement").glob("*-hh-*.tiff")
+    dn = np.full((64, 64), 300, "uint16")
+    gcps = [GroundControlPoint(0, 0, 10.0, 50.0, 0.0), GroundControlPoint(11523, 8086, 12.0, 51.0, 0.0)]
+    with rasterio.open(meas, "w", driver="GTiff", width=8087, height=11524, count=1,
+                       dtype="uint16", tiled=True, sparse_ok=True, nodata=0) as ds:
+        ds.gcps = (gcps, "EPSG:4326")
+        ds.write(dn, 1, window=Window(4000, 5000, 64, 64))
+    out = calibrate_grd(safe, "HH", tmp_path / "hh_sigma0.tif", quantity="sigma0",
+                        window=Window(4000, 5000, 64, 64), block_rows=16)
+    luts = open_luts(safe, "HH")
+    expected = calibrate_window(dn, luts, 5000, 4000, "sigma0", denoise=True)
+    with rasterio.open(out) as ds:
+        got = ds.read(1)
+        assert ds.tags(1)["terrain_correction"] == "none"
+        assert ds.gcps[0][0].row == -5000 and ds.gcps[0][0].col == -4000
+    np.testing.assert_allclose(got, expected.astype("float32"), rtol=1e-6)
+    assert np.isfinite(got).all() and 0 < float(np.median(got)) < 10
+    assert [p.name for p in tmp_path.glob(".hh_sigma0*")] == []
+
+
+def test_placeholder_measurement_is_one_line_error(data_file, tmp_path):
+    from yvy.errors import InputError
+
+    with pytest.raises(InputError, match="unreadable measurement TIFF") as exc:
+        calibrate_grd(data_file(SM), "HH", tmp_path / "x.tif")
+    assert "\n" not in str(exc.value)
+    assert not (tmp_path / "x.tif").exists() and not list(tmp_path.iterdir())
