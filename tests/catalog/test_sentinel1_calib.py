@@ -97,8 +97,8 @@ def test_calibrate_grd_window_file(data_file, tmp_path):
     dn = np.full((64, 64), 300, "uint16")
     gcps = [GroundControlPoint(0, 0, 10.0, 50.0, 0.0), GroundControlPoint(11523, 8086, 12.0, 51.0, 0.0)]
     with rasterio.open(meas, "w", driver="GTiff", width=8087, height=11524, count=1,
-                       dtype="uint16", tiled=True, sparse_ok=True, nodata=0) as ds:
-        ds.gcps = (gcps, "EPSG:4326")
+                       dtype="uint16", tiled=True, sparse_ok=True, nodata=0, gcps=gcps,
+                       crs="EPSG:4326") as ds:
         ds.write(dn, 1, window=Window(4000, 5000, 64, 64))
     out = calibrate_grd(safe, "HH", tmp_path / "hh_sigma0.tif", quantity="sigma0",
                         window=Window(4000, 5000, 64, 64), block_rows=16)

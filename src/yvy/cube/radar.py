@@ -168,10 +168,12 @@ def deseasonalize(stack: np.ndarray, percentile: float = 0.95, lo: float | None 
     v = np.array(stack, dtype="float64", copy=True)
     lo_v = -np.inf if lo is None else float(lo)
     hi_v = np.inf if hi is None else float(hi)
-    v[(v < lo_v) | (v > hi_v)] = np.nan
+    if lo is not None or hi is not None:
+        v[(v < lo_v) | (v > hi_v)] = np.nan
     if percentiles is None:
         percentiles = date_percentiles(v, percentile, lo_v, hi_v)
     perc = np.asarray(percentiles, dtype="float64")
     if perc.shape != (v.shape[0],):
         raise ValueError(f"need one percentile per date ({v.shape[0]}), got {perc.shape}")
-    return v - perc[:, None, None]
+    v -= perc[:, None, None]
+    return v

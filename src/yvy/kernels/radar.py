@@ -77,22 +77,22 @@ def box_mean(stack: np.ndarray, window: int) -> np.ndarray:
 def _quegan(stack, means, half, out):
     nt, ny, nx = stack.shape
     for y in prange(ny):
+        acc = np.zeros(nt + 1)  # prefix sums over time of I_i / <I_i> and of valid counts
+        cnt = np.zeros(nt + 1)
         for x in range(nx):
+            for t in range(nt):
+                v = stack[t, y, x]
+                m = means[t, y, x]
+                ok = not math.isnan(v) and m > 0
+                acc[t + 1] = acc[t] + (v / m if ok else 0.0)
+                cnt[t + 1] = cnt[t] + (1.0 if ok else 0.0)
             for t in range(nt):
                 if math.isnan(stack[t, y, x]) or not means[t, y, x] > 0:
                     out[t, y, x] = np.nan
                     continue
                 lo = 0 if half < 0 else max(0, t - half)
                 hi = nt if half < 0 else min(nt, t + half + 1)
-                acc = 0.0
-                n = 0
-                for i in range(lo, hi):
-                    v = stack[i, y, x]
-                    m = means[i, y, x]
-                    if not math.isnan(v) and m > 0:
-                        acc += v / m
-                        n += 1
-                out[t, y, x] = means[t, y, x] * acc / n
+                out[t, y, x] = means[t, y, x] * (acc[hi] - acc[lo]) / (cnt[hi] - cnt[lo])
 
 
 def quegan_filter(power: np.ndarray, window: int = 5, half_dates: int | None = None) -> np.ndarray:
@@ -174,10 +174,13 @@ def _percentiles(stack, q, lo, hi, out):
         if n == 0:
             out[t] = np.nan
             continue
-        s = np.sort(buf[:n])
         h = (n - 1) * q
         k = int(math.floor(h))
-        out[t] = s[k] if k + 1 >= n else s[k] + (h - k) * (s[k + 1] - s[k])
+        part = np.partition(buf[:n], k)  # O(n) selection of the k-th order statistic
+        if k + 1 >= n:
+            out[t] = part[k]
+        else:
+            out[t] = part[k] + (h - k) * (part[k + 1:].min() - part[k])
 
 
 def date_percentiles(stack: np.ndarray, q: float, lo: float = -np.inf,

@@ -170,9 +170,8 @@ def calibrate_grd(safe: str | os.PathLike, pol: str, dest: str | os.PathLike, *,
         r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
         profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32",
                        nodata=np.nan, tiled=True, compress="deflate", blockxsize=256,
-                       blockysize=256, BIGTIFF="IF_SAFER")
+                       blockysize=256, BIGTIFF="IF_SAFER", **_shifted_gcps(src, r0, c0))
         with atomic_path(dest, ".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            _copy_gcps(src, dst, r0, c0)
             dst.update_tags(1, quantity=quantity, units="linear", denoised=str(denoise),
                             terrain_correction="none", row_offset=r0, col_offset=c0)
             for top in range(0, h, block_rows):
@@ -185,10 +184,11 @@ def calibrate_grd(safe: str | os.PathLike, pol: str, dest: str | os.PathLike, *,
     return Path(dest)
 
 
-def _copy_gcps(src, dst, r0: int, c0: int) -> None:
+def _shifted_gcps(src, r0: int, c0: int) -> dict:
     from rasterio.control import GroundControlPoint
 
     gcps, crs = src.gcps
-    if gcps:
-        dst.gcps = ([GroundControlPoint(g.row - r0, g.col - c0, g.x, g.y, g.z, g.id, g.info)
-                     for g in gcps], crs)
+    if not gcps:
+        return {}
+    return {"gcps": [GroundControlPoint(g.row - r0, g.col - c0, g.x, g.y, g.z, g.id, g.info)
+                     for g in gcps], "crs": crs}
