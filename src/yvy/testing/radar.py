@@ -43,21 +43,27 @@ def write_stack(path, data: np.ndarray, *, dates=None, crs="EPSG:32720", res=30.
 
 
 def make_hyp3_rtc(root, *, stem: str = HYP3_STEM, pols=("VV", "VH"), archive: bool = True,
-                  readme: bool = True, size: int = 8) -> Path:
-    """A HyP3 RTC product (folder or zip) with gamma0 power COGs, ls_map and README."""
+                  readme: bool = True, size: int = 8, values: np.ndarray | None = None,
+                  granule: str = _GRANULE, direction: str = "descending") -> Path:
+    """A HyP3 RTC product (folder or zip) with gamma0 COGs, ls_map and README.
+
+    ``values`` (size x size, in the unit the stem says) is written to every polarisation;
+    default: gamma-distributed power around 0.1.
+    """
     root = Path(root)
     folder = root / stem
     rng = np.random.default_rng(1)
     for pol in pols:
-        power = rng.gamma(4.0, 0.1 / 4.0, (1, size, size)).astype("float32")
-        write_stack(folder / f"{stem}_{pol}.tif", power, crs="EPSG:32616", x0=500000.0,
-                    y0=4000000.0, nodata=0)
+        data = (rng.gamma(4.0, 0.1 / 4.0, (1, size, size)) if values is None
+                else np.asarray(values)[None]).astype("float32")
+        write_stack(folder / f"{stem}_{pol}.tif", data, crs="EPSG:32616", x0=500000.0,
+                    y0=4000000.0, nodata=-9999.0)
     write_stack(folder / f"{stem}_ls_map.tif", np.ones((1, size, size), "uint8"),
                 crs="EPSG:32616", x0=500000.0, y0=4000000.0)
     if readme:
         (folder / f"{stem}.README.md.txt").write_text(
-            f"Radiometric terrain corrected product of {_GRANULE}.\n"
-            "The granule was acquired on a descending pass.\n")
+            f"Radiometric terrain corrected product of {granule}.\n"
+            f"The granule was acquired on a {direction} pass.\n")
     if not archive:
         return folder
     out = root / f"{stem}.zip"
