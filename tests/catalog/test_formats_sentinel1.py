@@ -7,15 +7,18 @@ real product is staged) from :mod:`yvy.testing.radar`.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from yvy.catalog.formats import IngestOptions
 from yvy.catalog.formats.opera import parse_iso_xml
+from yvy.catalog.formats.radar import units_from_values
 from yvy.catalog.formats.registry import claim_all, expand_paths, read_items
 from yvy.catalog.formats.sentinel1 import check_calibration
 from yvy.catalog.formats.sentinel1_stack import parse_equi7_name
+from yvy.errors import InputError
 from yvy.testing.products import check_item
 from yvy.testing.radar import HYP3_STEM, make_hyp3_rtc, write_stack
 
@@ -135,30 +138,58 @@ def test_equi7_tile(data_file, yvy_data):
     f = parse_equi7_name(EQUI7)
     assert (f["polarization"], f["orbit"], f["relative_orbit"], f["platform"]) == \
         ("VH", "descending", 95, "sentinel-1b")
-    d = _one([data_file(EQUI7)])
+    d = _one([data_file(EQUI7)])  # a tile with no valid pixel: no scale to decide
     p = d["properties"]
     assert d["collection"] == "sentinel-1-equi7" and p["yvy:units"] == "dB"
-    band = d["assets"]["vh"]["raster:bands"][0]
-    assert band["scale"] == 0.01 and band["unit"] == "dB" and band["nodata"] == -9999
+    assert p["yvy:scale_rule"] == "no valid pixels"
     assert p["datetime"] == "2021-03-27T05:16:56Z" and p["equi7:tile"] == "E051N018T3"
     _validate(d, yvy_data)
 
 
-def test_equi7_values_are_db(data_file):
-    """The declared dB x 100 encoding agrees with the value-range rule on the real pixels."""
+@pytest.mark.parametrize("name,scale", [
+    ("SIG0_20220304T051732__VH_D095_E051N018T3_EU020M_V1M0R1_S1AIWGRDH.tif", 0.01),
+    ("SIG0_20210309T051727__VH_D095_E051N018T3_EU020M_V1M0R1_S1AIWGRDH.tif", 0.1),
+])
+def test_equi7_scaling_per_file(data_file, yvy_data, name, scale):
+    d = _one([data_file(str(Path(EQUI7).parent / name))])
+    band = d["assets"]["vh"]["raster:bands"][0]
+    assert band["scale"] == scale and band["unit"] == "dB" and band["nodata"] == -9999
+    _validate(d, yvy_data)
+
+
+def test_equi7_every_real_tile_is_plausible_db(data_file):
+    """The scaling rule puts every non-empty real tile at a plausible VH sigma0 (dB), and the
+    value-range rule agrees the scaled values are dB."""
     import rasterio
 
-    from yvy.catalog.formats.radar import sample_values, units_from_values
+    from yvy.catalog.formats.sentinel1_stack import equi7_scale
 
-    checked = 0
+    scales = []
     for path in sorted(data_file("sar/s1_sig0_equi7_eu").rglob("SIG0_*.tif")):
+        scale = equi7_scale(str(path))
+        if scale is None:
+            continue
         with rasterio.open(path) as ds:
-            v = ds.read(1, masked=True).compressed() * 0.01
-        if v.size >= 16:
-            assert units_from_values(v) == "dB", path.name
-            assert np.min(sample_values(str(path))) > -9999  # nodata (-9999) dropped
-            checked += 1
-    assert checked == 166  # of 499 tiles, 333 are entirely nodata
+            v = ds.read(1, masked=True).compressed() * scale
+        assert units_from_values(v) == "dB", path.name
+        assert -25 < float(np.median(v)) < -10, path.name  # VH of land, central Europe
+        scales.append(scale)
+    assert len(scales) == 166  # of 499 tiles, 333 are entirely nodata
+    assert sorted(set(scales)) == [0.01, 0.1]  # both encodings occur in the sample
+
+
+def test_equi7_unknown_scaling_is_refused(data_file, tmp_path):
+    import rasterio
+
+    src = data_file(str(Path(EQUI7).parent /
+                        "SIG0_20210309T051727__VH_D095_E051N018T3_EU020M_V1M0R1_S1AIWGRDH.tif"))
+    dst = tmp_path / src.name
+    with rasterio.open(src) as ds:
+        profile, data = ds.profile, ds.read()
+    with rasterio.open(dst, "w", **profile) as ds:
+        ds.write(np.where(data == -9999, data, 50).astype("int16"))  # positive: neither
+    with pytest.raises(InputError, match="cannot tell the dB scaling of this Equi7 tile"):
+        read_items([dst], NO_SUM)
 
 
 def test_bayts_stack_is_radar_in_db(data_file, yvy_data):

@@ -86,3 +86,33 @@ def test_real_opera_crop_in_db(data_file):
         expected = np.where(raw > 0, 10 * np.log10(raw), np.nan)
     np.testing.assert_allclose(got, expected, atol=1e-4, equal_nan=True)
     assert -35 < np.nanmedian(got) < 0  # gamma0 VH of land in dB
+
+
+def test_real_equi7_tiles_as_a_db_time_series(data_file):
+    """Equi7 sigma0 tiles (custom aeqd CRS, int16 dB x 10 or x 100) read back as dB per date."""
+    import rasterio
+    from odc.geo.geobox import GeoBox
+
+    root = data_file("sar/s1_sig0_equi7_eu/V1M0R1/EQUI7_EU020M/E051N018T3")
+    by_day = {}  # one frame per day: frames of one pass on one day are mosaicked
+    for p in sorted(root.glob("SIG0_2021*.tif")):
+        with rasterio.open(p) as ds:
+            if ds.read(1, masked=True).count() > 1000:
+                by_day.setdefault(p.name[5:13], p)
+        if len(by_day) == 6:
+            break
+    paths = list(by_day.values())
+    items = [it.to_dict() for it in read_items(paths, IngestOptions(checksum=False))]
+    with rasterio.open(paths[0]) as ds:
+        geobox = GeoBox(ds.shape, ds.transform, ds.crs)
+    cube = RadarCube(items, "VH", geobox)
+    assert {o for o in cube.orbits} == {("descending", 95)}
+    data = cube.read(slice(0, geobox.shape[0]), slice(0, geobox.shape[1]))
+    order = sorted(range(len(paths)), key=lambda i: items[i]["properties"]["datetime"])
+    for t, i in enumerate(order):
+        with rasterio.open(paths[i]) as ds:
+            raw = ds.read(1, masked=True)
+        scale = items[i]["assets"]["vh"]["raster:bands"][0]["scale"]
+        expected = raw.astype("float64").filled(np.nan) * scale
+        np.testing.assert_allclose(data[t], expected, atol=1e-4, equal_nan=True)
+    assert -25 < np.nanmedian(data) < -10  # VH sigma0 of land in dB

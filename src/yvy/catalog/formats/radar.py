@@ -209,7 +209,7 @@ RADAR_COLLECTIONS = {
     "hyp3-rtc": ("ASF HyP3 RTC", "ASF HyP3 radiometric terrain corrected Sentinel-1 products.",
                  ["hyp3", "asf", "rtc", "sar", "sentinel"]),
     "sentinel-1-equi7": ("Sentinel-1 sigma0 (Equi7)", f"{_SRC} tiles on the Equi7 grid "
-                         "(TU Wien processing, dB x 100).", ["sar", "sentinel", "equi7"]),
+                         "(TU Wien processing, int16 dB).", ["sar", "sentinel", "equi7"]),
     "sentinel-1-stack": ("Sentinel-1 time stacks", f"{_SRC} time stacks (one band per date).",
                          ["sar", "sentinel", "time stack"]),
 }

@@ -3,8 +3,11 @@
 * **TU Wien / Equi7 tiles** ``SIG0_<YYYYMMDDTHHMMSS>__<pol>_<A|D><orbit>_<tile>_<grid>_<version>_
   <sensor>.tif`` (e.g. ``SIG0_20210327T051656__VH_D095_E051N018T3_EU020M_V1M0R1_S1BIWGRDH.tif``):
   one date per file; the name gives quantity (SIG0 = sigma0, GMR = gamma0), polarisation, orbit
-  direction and relative orbit, and sensor. Their int16 pixels are **dB x 100** (the naming
-  convention's declared encoding, written as ``raster:scale`` 0.01, unit dB). Id = file stem,
+  direction and relative orbit, and sensor. Their int16 pixels are dB scaled by an integer
+  factor that the files do not state and that differs between processing runs (the shared
+  sample holds both dB x 10 and dB x 100 files). :func:`equi7_scale` decides it per file by an
+  explicit rule on the median of the valid pixels (``raster:scale`` 0.1 or 0.01, unit dB,
+  ``yvy:scale_rule``), and refuses a file where the rule cannot decide. Id = file stem,
   collection ``sentinel-1-equi7``.
 * **Radar time stacks**: a GeoTIFF whose file name has a Sentinel-1 / SAR token (``s1``,
   ``s1a``, ``sentinel1``, ``sar``, ``sig0``, ``sigma0``, ``gamma0``) **and** a polarisation
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pystac
 
 from ...errors import InputError
@@ -31,7 +35,7 @@ from . import IngestOptions, SceneGroup
 from .geotiff import describe_raster
 from .radar import SAR_EXT, platform_of, resolve_units, sample_values, sar_properties
 
-__all__ = ["Sentinel1StackFormat", "FORMAT", "parse_equi7_name", "is_radar_name"]
+__all__ = ["Sentinel1StackFormat", "FORMAT", "parse_equi7_name", "is_radar_name", "equi7_scale"]
 
 NAME = "sentinel1_stack"
 _EQUI7 = re.compile(
@@ -98,6 +102,25 @@ def parse_equi7_name(name: str) -> dict | None:
     }
 
 
+def equi7_scale(path: str) -> float | None:
+    """dB per integer step of an Equi7 tile: 0.01 or 0.1; None when it has no valid pixel.
+
+    Rule on the median ``m`` of the valid integers (backscatter medians of land lie between
+    -40 and -6 dB): ``m <= -600`` -> dB x 100 (0.01); ``-400 <= m < 0`` -> dB x 10 (0.1);
+    anything else -> InputError (one line) naming the file.
+    """
+    values = sample_values(path, size=256)
+    if values.size == 0:
+        return None
+    m = float(np.median(values))
+    if m <= -600:
+        return 0.01
+    if -400 <= m < 0:
+        return 0.1
+    raise InputError(path, f"cannot tell the dB scaling of this Equi7 tile (median value {m:g}: "
+                     "neither dB x 10 nor dB x 100 of land backscatter)")
+
+
 def _declared_units(info) -> str | None:
     tags = {k.upper(): v for k, v in info.tags.items()}
     for bt in info.band_tags[:1]:
@@ -114,7 +137,9 @@ def _equi7_item(path: str, options: IngestOptions) -> pystac.Item:
     if info.count != 1:
         raise InputError(path, f"an Equi7 backscatter tile has one band, this one has {info.count}")
     units = resolve_units(path, forced=options.units, declared="dB")
-    scale = 0.01 if info.dtypes[0] in ("int16", "int32") and units == "dB" else None
+    scale = None
+    if info.dtypes[0] in ("int16", "int32") and units == "dB":
+        scale = equi7_scale(path)
     band = BandInfo(name=f["polarization"].lower(), scale=scale, offset=0.0 if scale else None,
                     unit=units, description=f"{f['quantity']} {f['polarization']} ({units})")
     props = sar_properties(
@@ -123,7 +148,8 @@ def _equi7_item(path: str, options: IngestOptions) -> pystac.Item:
         platform=f["platform"],
     )
     props |= {"equi7:tile": f["tile"], "equi7:grid": f["grid"], "yvy:version": f["version"],
-              "yvy:backscatter": f["quantity"]}
+              "yvy:backscatter": f["quantity"],
+              "yvy:scale_rule": "median of valid pixels" if scale else "no valid pixels"}
     stem = basename(path).rsplit(".", 1)[0]
     return build_item(stem, {f["polarization"].lower(): AssetSpec(info, [band])}, fmt=NAME,
                       datetime=f["datetime"], properties=props, collection="sentinel-1-equi7",
