@@ -120,3 +120,12 @@ def test_placeholder_measurement_is_one_line_error(data_file, tmp_path):
         calibrate_grd(data_file(SM), "HH", tmp_path / "x.tif")
     assert "\n" not in str(exc.value)
     assert not (tmp_path / "x.tif").exists() and not list(tmp_path.iterdir())
+
+
+def test_zipped_safe_must_be_unpacked(data_file):
+    from yvy.errors import InputError
+
+    zipped = data_file("products/sentinel1/johntruckenbrodt__pyroSAR/tests/data/"
+                       "S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip")
+    with pytest.raises(InputError, match="not a SAFE folder; calibration reads an unpacked SAFE"):
+        open_luts(zipped, "VV")

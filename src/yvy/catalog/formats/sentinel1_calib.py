@@ -64,6 +64,9 @@ def _xs():
 def open_luts(safe: str | os.PathLike, pol: str) -> GrdLuts:
     """Read (and check) the calibration and noise vectors of ``pol`` of a SAFE folder."""
     safe = str(Path(safe))
+    if not Path(safe).is_dir():
+        raise InputError(safe, "not a SAFE folder; calibration reads an unpacked SAFE "
+                         "(unzip the product first)")
     files = tuple(str(p) for p in Path(safe).rglob("*") if p.is_file())
     prod = read_safe(safe, files)
     pol = pol.upper()
