@@ -13,7 +13,12 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from yvy.catalog.formats.sentinel1_calib import calibrate_grd, calibrate_window, open_luts
+from yvy.catalog.formats.sentinel1_calib import (
+    calibrate_grd,
+    calibrate_window,
+    open_luts,
+    radar_geometry,
+)
 
 GRD = "products/sentinel1/stactools-packages__sentinel1/tests/data-files/grd/"
 IW = GRD + "S1A_IW_GRDH_1SDV_20210809T173953_20210809T174018_039156_049F13_6FF8.SAFE"
@@ -129,3 +134,45 @@ def test_zipped_safe_must_be_unpacked(data_file):
                        "S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip")
     with pytest.raises(InputError, match="not a SAFE folder; calibration reads an unpacked SAFE"):
         open_luts(zipped, "VV")
+
+
+def test_geocode_grd_window_then_ingest(data_file, tmp_path):
+    """Calibrate + geocode a window of the real S1C stripmap product (GCPs from its annotation
+    geolocation grid) and ingest the result as a radar item with the GRD's orbit."""
+    import rasterio
+    import rasterio.warp
+    from rasterio.windows import Window
+
+    from yvy.catalog.formats import IngestOptions
+    from yvy.catalog.formats.registry import read_items
+    from yvy.catalog.formats.sentinel1_geocode import geocode_grd
+
+    safe = tmp_path / data_file(SM).name
+    shutil.copytree(data_file(SM), safe)
+    [meas] = (safe / "measurement").glob("*-hh-*.tiff")
+    win = Window(4000, 5000, 256, 256)
+    with radar_geometry(), rasterio.open(meas, "w", driver="GTiff", width=8087, height=11524,
+                                         count=1, dtype="uint16", tiled=True, sparse_ok=True,
+                                         nodata=0) as ds:
+        ds.write(np.full((256, 256), 300, "uint16"), 1, window=win)
+    out = geocode_grd(safe, "HH", tmp_path / "out", quantity="sigma0", resolution=20.0,
+                      window=win)
+    assert out.name.endswith("_HH_sigma0.tif") and [p.name for p in out.parent.iterdir()] == [out.name]
+    radar = calibrate_window(np.full((256, 256), 300.0), open_luts(safe, "HH"), 5000, 4000)
+    with rasterio.open(out) as ds:
+        assert ds.crs.to_epsg() // 100 in (326, 327) and ds.res == (20.0, 20.0)
+        v = ds.read(1)
+        [lon], [lat] = rasterio.warp.transform(ds.crs, "EPSG:4326", [ds.bounds.left],
+                                               [ds.bounds.top])
+    valid = v[np.isfinite(v)]
+    # 256 x 256 px of 10 m -> about 2.5 km: 100..200 px of 20 m once warped
+    assert 100 * 100 < np.isfinite(v).sum() < 200 * 200
+    assert radar.min() - 1e-6 <= valid.min() and valid.max() <= radar.max() + 1e-6
+    # the warped window lies inside the product's footprint (manifest gml:coordinates)
+    west, south, east, north = read_items([safe], IngestOptions(checksum=False))[0].bbox
+    assert west < lon < east and south < lat < north
+    [item] = read_items([out], IngestOptions(checksum=False))
+    p = item.properties
+    assert item.collection_id == "sentinel-1-grd-sigma0" and p["yvy:units"] == "linear"
+    assert (p["sat:relative_orbit"], p["sat:orbit_state"]) == (15, "ascending")
+    assert p["sar:polarizations"] == ["HH"] and p["datetime"].startswith("2025-01-18T17:14:04")

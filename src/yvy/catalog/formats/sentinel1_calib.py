@@ -23,7 +23,9 @@ Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +35,8 @@ from ...errors import InputError, MissingDependencyError
 from ...io import atomic_path
 from .sentinel1 import parse_xml, read_safe
 
-__all__ = ["QUANTITIES", "GrdLuts", "open_luts", "calibrate_window", "calibrate_grd"]
+__all__ = ["QUANTITIES", "GrdLuts", "open_luts", "calibrate_window", "calibrate_grd",
+           "radar_geometry"]
 
 QUANTITIES = {"sigma0": "sigmaNought", "gamma0": "gamma", "beta0": "betaNought"}
 
@@ -163,7 +166,8 @@ def calibrate_grd(safe: str | os.PathLike, pol: str, dest: str | os.PathLike, *,
 
     luts = open_luts(safe, pol)
     try:
-        src = rasterio.open(luts.measurement)
+        with radar_geometry():
+            src = rasterio.open(luts.measurement)
     except rasterio.errors.RasterioIOError as exc:
         raise InputError(luts.measurement, "unreadable measurement TIFF (placeholder or "
                          "truncated download)") from exc
@@ -174,7 +178,8 @@ def calibrate_grd(safe: str | os.PathLike, pol: str, dest: str | os.PathLike, *,
         profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32",
                        nodata=np.nan, tiled=True, compress="deflate", blockxsize=256,
                        blockysize=256, BIGTIFF="IF_SAFER", **_shifted_gcps(src, r0, c0))
-        with atomic_path(dest, ".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        with atomic_path(dest, ".tif") as tmp, radar_geometry(), \
+                rasterio.open(tmp, "w", **profile) as dst:
             dst.update_tags(1, quantity=quantity, units="linear", denoised=str(denoise),
                             terrain_correction="none", row_offset=r0, col_offset=c0)
             for top in range(0, h, block_rows):
@@ -185,6 +190,16 @@ def calibrate_grd(safe: str | os.PathLike, pol: str, dest: str | os.PathLike, *,
                 if progress:
                     progress(top + n, h)
     return Path(dest)
+
+
+@contextlib.contextmanager
+def radar_geometry():
+    """Silence rasterio's 'not georeferenced' warning: radar geometry has GCPs at most."""
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
 
 
 def _shifted_gcps(src, r0: int, c0: int) -> dict:

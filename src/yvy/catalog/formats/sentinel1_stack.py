@@ -13,7 +13,9 @@
   ``s1a``, ``sentinel1``, ``sar``, ``sig0``, ``sigma0``, ``gamma0``) **and** a polarisation
   token (``vv``, ``vh``, ``hh``, ``hv``), e.g. ``bayts_s1_vv_bolivia_2014_2016.tif``. Described as
   the generic reader describes a stack (asset ``data``, ``yvy:stack_dates``) plus ``sar:*``
-  and the unit. Collection ``sentinel-1-stack``.
+  and the unit. Collection ``sentinel-1-stack``; a calibrated, geocoded GRD written by
+  :mod:`.sentinel1_geocode` (tag ``YVY_RADAR``) keeps its product's sar/sat properties and
+  goes to ``sentinel-1-grd-<quantity>``.
 
 Unit rule (see :mod:`yvy.catalog.formats.radar`): ``--units``, else a unit the file declares
 (band ``unit`` / ``UNITS`` tag), else the value-range rule on a decimated sample, else a
@@ -24,6 +26,7 @@ Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -121,6 +124,16 @@ def equi7_scale(path: str) -> float | None:
                      "neither dB x 10 nor dB x 100 of land backscatter)")
 
 
+def _radar_tag(info, path: str) -> dict:
+    raw = {k.upper(): v for k, v in info.tags.items()}.get("YVY_RADAR")
+    if not raw:
+        return {}
+    try:
+        return dict(json.loads(raw))
+    except (ValueError, TypeError) as exc:
+        raise InputError(path, f"invalid YVY_RADAR tag ({exc})") from exc
+
+
 def _declared_units(info) -> str | None:
     tags = {k.upper(): v for k, v in info.tags.items()}
     for bt in info.band_tags[:1]:
@@ -166,10 +179,22 @@ def _stack_item(path: str, options: IngestOptions) -> pystac.Item:
     d = item.to_dict(include_self_link=False)
     for band in d["assets"]["data"]["bands"] + d["assets"]["data"]["raster:bands"]:
         band["unit"] = units
-    props = sar_properties(mode="IW", polarizations=[pol], product_type="GRD", units=units,
-                           platform=platform_of(stem))
-    props["yvy:assumed"] = ["sar:instrument_mode", "sar:product_type"]  # not in the file
+    radar = _radar_tag(info, path)
+    if radar:  # written by yvy.catalog.formats.sentinel1_geocode
+        props = sar_properties(mode=radar.pop("sar:instrument_mode", "IW"), polarizations=[pol],
+                               product_type=radar.pop("sar:product_type", "GRD"), units=units,
+                               orbit=radar.pop("sat:orbit_state", None),
+                               relative_orbit=radar.pop("sat:relative_orbit", None),
+                               absolute_orbit=radar.pop("sat:absolute_orbit", None),
+                               platform=radar.pop("platform", None) or platform_of(stem))
+        props |= {k: v for k, v in radar.items() if k.startswith("yvy:")}
+        collection = f"sentinel-1-grd-{radar.get('yvy:backscatter', 'calibrated')}"
+    else:
+        props = sar_properties(mode="IW", polarizations=[pol], product_type="GRD", units=units,
+                               platform=platform_of(stem))
+        props["yvy:assumed"] = ["sar:instrument_mode", "sar:product_type"]  # not in the file
+        collection = "sentinel-1-stack"
     d["properties"] |= props
-    d["collection"] = options.collection or "sentinel-1-stack"
+    d["collection"] = options.collection or collection
     d["stac_extensions"] = list(dict.fromkeys(d["stac_extensions"] + [SAR_EXT]))
     return pystac.Item.from_dict(d, preserve_dict=False)
