@@ -43,8 +43,11 @@ def annotation_gcps(product_xml: str) -> list:
 
 def geocode_grd(safe: str | os.PathLike, pol: str, out_dir: str | os.PathLike, *,
                 quantity: str = "sigma0", resolution: float = 20.0, crs: str | None = None,
-                window=None, denoise: bool = True) -> Path:
-    """Calibrate and geocode one polarisation of a GRD SAFE folder; return the output path."""
+                window=None, denoise: bool = True, progress=None) -> Path:
+    """Calibrate and geocode one polarisation of a GRD SAFE folder; return the output path.
+
+    ``progress(done_lines, total_lines)`` is called while calibrating.
+    """
     import rasterio
     import rasterio.shutil
     from rasterio.enums import Resampling
@@ -58,7 +61,7 @@ def geocode_grd(safe: str | os.PathLike, pol: str, out_dir: str | os.PathLike, *
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".geocode-") as tmp:
         radar = calibrate_grd(safe, pol, Path(tmp) / "radar.tif", quantity=quantity,
-                              denoise=denoise, window=window)
+                              denoise=denoise, window=window, progress=progress)
         with radar_geometry(), rasterio.open(radar, "r+") as src:
             if not src.gcps[0]:
                 src.gcps = (_shift(annotation_gcps(prod.objects[pol]["product"]), window),
