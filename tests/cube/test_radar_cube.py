@@ -57,6 +57,8 @@ def test_mixed_units_become_db_and_orbits_are_kept(hyp3_items):
     # the 1.5 dB geometry offset is gone; left: the 0.1 dB/pass drift around each orbit's median
     np.testing.assert_allclose(flat, np.array([-0.1, -0.1, 0.1, 0.1])[:, None, None] + 0 * flat,
                                atol=1e-4)
+    with pytest.raises(InputError, match=r"^VV scenes: mixes 2 orbits"):
+        RadarCube(items, "VV", _geobox(items), single_orbit=True)
     linear = RadarCube(items, "VH", _geobox(items), units="linear").read(slice(0, 2), slice(0, 2))
     np.testing.assert_allclose(10 * np.log10(linear), data[:, :2, :2], atol=1e-4)
 

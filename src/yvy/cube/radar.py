@@ -3,6 +3,8 @@ and the bayts deseasonalisation, on plain (T, y, x) numpy arrays.
 
 Every function takes and returns numpy arrays (float, NaN = no data) with time first, so the
 change engine calls them on the chunk it has read (``TimeCube.read``) before its kernels.
+:class:`yvy.cube.radar_cube.RadarCube` reads such chunks (one polarisation, dB) from radar
+catalog items.
 
 API
 ---

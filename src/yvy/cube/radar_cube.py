@@ -28,7 +28,7 @@ import numpy as np
 from ..catalog.formats.radar import radar_band
 from ..errors import EmptyAOIError, InputError
 from .build import band_scaling, parse_time
-from .radar import OPERA_INVALID, to_db, to_linear
+from .radar import OPERA_INVALID, require_single_orbit, to_db, to_linear
 
 __all__ = ["RadarCube"]
 
@@ -57,6 +57,8 @@ class RadarCube:
     """Output unit: ``dB`` or ``linear``."""
     forced_units: str | None = None
     """Input unit for items that do not state one (``--units``)."""
+    single_orbit: bool = False
+    """Refuse items of more than one orbit (for methods that do not normalise per orbit)."""
     dataset: object = field(init=False, repr=False)
     times: list[datetime] = field(init=False)
     orbits: list[tuple] = field(init=False)
@@ -84,6 +86,8 @@ class RadarCube:
         self.dataset = self._load(ordered, groups)
         self.times = [_when(it) for it, _ in self._firsts]
         self.orbits = [k[1:] for k in groups]
+        if self.single_orbit:
+            require_single_orbit(self.orbits, f"{self.pol.upper()} scenes")
         self.variable = f"{self.pol.lower()}_{'db' if self.units == 'dB' else 'linear'}"
 
     def _load(self, ordered, groups):
