@@ -176,3 +176,26 @@ def test_geocode_grd_window_then_ingest(data_file, tmp_path):
     assert item.collection_id == "sentinel-1-grd-sigma0" and p["yvy:units"] == "linear"
     assert (p["sat:relative_orbit"], p["sat:orbit_state"]) == (15, "ascending")
     assert p["sar:polarizations"] == ["HH"] and p["datetime"].startswith("2025-01-18T17:14:04")
+
+
+def test_irregular_noise_vectors_fall_back_to_per_vector_interpolation(data_file, tmp_path):
+    """Noise range vectors on different pixel positions (which xarray-sentinel cannot put on a
+    grid) are interpolated vector by vector; on the first vector the result is unchanged."""
+    safe = tmp_path / data_file(IW).name
+    shutil.copytree(data_file(IW), safe)
+    target = _xml(safe, "noise", "vv")
+    text = target.read_text()
+    second = text.index("<noiseRangeVector>", text.index("<noiseRangeVector>") + 1)
+    start = text.index("<pixel", second)
+    text = text[:start] + text[start:].replace(" 40 80 ", " 41 80 ", 1)  # shift one node
+    target.write_text(text)
+    luts = open_luts(safe, "VV")
+    assert isinstance(luts.noise_range, tuple) and len(luts.noise_range) == 26
+    reference = open_luts(data_file(IW), "VV")
+    dn = np.full((1, 64), 500.0)
+    got = calibrate_window(dn, luts, 0, 11990, denoise=True)
+    want = calibrate_window(dn, reference, 0, 11990, denoise=True)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    mid = calibrate_window(dn, luts, 300, 11990, denoise=True)
+    ref_mid = calibrate_window(dn, reference, 300, 11990, denoise=True)
+    np.testing.assert_allclose(mid, ref_mid, rtol=1e-5)  # the shifted node is far from here

@@ -48,7 +48,8 @@ class GrdLuts:
     calibration: object
     """xarray Dataset (line, pixel): sigmaNought, betaNought, gamma, dn."""
     noise_range: object | None
-    """xarray DataArray (line, pixel) of the range noise, or None."""
+    """xarray DataArray (line, pixel) of the range noise; a tuple of (line, pixels, values)
+    vectors when they do not share pixel positions; or None."""
     noise_azimuth: tuple
     """(first_line, last_line, first_sample, last_sample, lines, values) per sub-swath block."""
     measurement: str
@@ -80,12 +81,18 @@ def open_luts(safe: str | os.PathLike, pol: str) -> GrdLuts:
     group = group or _swath_group(prod, pol)
     xs = _xs()
     try:
-        cal = xs.open_sentinel1_dataset(safe, group=f"{group}/calibration")
-        noise = xs.open_sentinel1_dataset(safe, group=f"{group}/noise_range")["noiseRangeLut"]
+        cal = xs.open_sentinel1_dataset(safe, group=f"{group}/calibration").load()
     except (KeyError, ValueError, OSError) as exc:
         raise InputError(prod.objects[pol]["calibration"],
-                         f"cannot read calibration/noise vectors ({exc})") from exc
-    return GrdLuts(cal.load(), noise.load(), _azimuth_blocks(prod.objects[pol]["noise"]),
+                         f"cannot read calibration vectors ({exc})") from exc
+    try:
+        noise = xs.open_sentinel1_dataset(safe, group=f"{group}/noise_range")["noiseRangeLut"]
+        noise = noise.load()
+    except ValueError:  # vectors on different pixel positions: not a regular grid
+        noise = _range_vectors(prod.objects[pol]["noise"])
+    except (KeyError, OSError) as exc:
+        raise InputError(prod.objects[pol]["noise"], f"cannot read noise vectors ({exc})") from exc
+    return GrdLuts(cal, noise, _azimuth_blocks(prod.objects[pol]["noise"]),
                    prod.objects[pol]["measurement"])
 
 
@@ -106,6 +113,33 @@ def _azimuth_blocks(noise_xml: str) -> tuple:
                        int(v.findtext("firstRangeSample")), int(v.findtext("lastRangeSample")),
                        lines, values))
     return tuple(blocks)
+
+
+def _range_vectors(noise_xml: str) -> tuple:
+    """(line, pixels, values) per noise range vector, for products whose vectors do not share
+    pixel positions (xarray-sentinel needs a regular grid)."""
+    root = parse_xml(noise_xml)
+    out = []
+    for v in root.iter("noiseRangeVector"):
+        pixels = np.array(v.findtext("pixel", "").split(), dtype="float64")
+        values = np.array(v.findtext("noiseRangeLut", "").split(), dtype="float64")
+        if pixels.size == 0 or pixels.size != values.size:
+            raise InputError(noise_xml, "noise range vector without one value per pixel")
+        out.append((int(v.findtext("line")), pixels, values))
+    if not out:
+        raise InputError(noise_xml, "no noise range vectors")
+    return tuple(out)
+
+
+def _interp_vectors(vectors: tuple, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Bilinear interpolation of per-line vectors: along each vector, then between lines."""
+    lines = np.array([v[0] for v in vectors], dtype="float64")
+    along = np.array([np.interp(cols, px, val) for _, px, val in vectors])
+    if len(vectors) == 1:
+        return np.repeat(along, rows.size, axis=0)
+    i = np.clip(np.searchsorted(lines, rows, side="right") - 1, 0, len(lines) - 2)
+    w = np.clip((rows - lines[i]) / (lines[i + 1] - lines[i]), 0.0, 1.0)[:, None]
+    return along[i] * (1 - w) + along[i + 1] * w
 
 
 def _interp2(lut, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -141,7 +175,8 @@ def calibrate_window(dn: np.ndarray, luts: GrdLuts, row0: int = 0, col0: int = 0
     lut = _interp2(luts.calibration[QUANTITIES[quantity]], rows, cols)
     power = dn * dn
     if denoise and luts.noise_range is not None:
-        noise = _interp2(luts.noise_range, rows, cols)
+        noise = (_interp_vectors(luts.noise_range, rows, cols)
+                 if isinstance(luts.noise_range, tuple) else _interp2(luts.noise_range, rows, cols))
         if luts.noise_azimuth:
             noise = noise * _azimuth_noise(luts.noise_azimuth, rows, cols)
         power = power - noise
