@@ -101,14 +101,20 @@ def _swath_group(prod, pol: str) -> str:
     return f"{name.split('-')[1].upper()}/{pol}"
 
 
+def _vector(v, axis: str, key: str, noise_xml: str) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, values) of one noise vector; InputError when their lengths differ."""
+    where = np.array(v.findtext(axis, "").split(), dtype="float64")
+    values = np.array(v.findtext(key, "").split(), dtype="float64")
+    if where.size == 0 or where.size != values.size:
+        raise InputError(noise_xml, f"{key} vector without one value per {axis}")
+    return where, values
+
+
 def _azimuth_blocks(noise_xml: str) -> tuple:
     root = parse_xml(noise_xml)
     blocks = []
     for v in root.iter("noiseAzimuthVector"):
-        lines = np.array(v.findtext("line", "").split(), dtype="float64")
-        values = np.array(v.findtext("noiseAzimuthLut", "").split(), dtype="float64")
-        if lines.size == 0 or lines.size != values.size:
-            raise InputError(noise_xml, "noise azimuth vector without one value per line")
+        lines, values = _vector(v, "line", "noiseAzimuthLut", noise_xml)
         blocks.append((int(v.findtext("firstAzimuthLine")), int(v.findtext("lastAzimuthLine")),
                        int(v.findtext("firstRangeSample")), int(v.findtext("lastRangeSample")),
                        lines, values))
@@ -121,10 +127,7 @@ def _range_vectors(noise_xml: str) -> tuple:
     root = parse_xml(noise_xml)
     out = []
     for v in root.iter("noiseRangeVector"):
-        pixels = np.array(v.findtext("pixel", "").split(), dtype="float64")
-        values = np.array(v.findtext("noiseRangeLut", "").split(), dtype="float64")
-        if pixels.size == 0 or pixels.size != values.size:
-            raise InputError(noise_xml, "noise range vector without one value per pixel")
+        pixels, values = _vector(v, "pixel", "noiseRangeLut", noise_xml)
         out.append((int(v.findtext("line")), pixels, values))
     if not out:
         raise InputError(noise_xml, "no noise range vectors")
