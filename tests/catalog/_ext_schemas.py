@@ -17,8 +17,13 @@ _EXT = re.compile(r"^https://stac-extensions\.github\.io/([\w-]+)/(v[\w.\-]+)/sc
 
 
 def schema_root(data_root: Path) -> Path:
-    """The shared stac-schemas folder beside the data root."""
-    return data_root.parent / "stac-schemas"
+    """The shared stac-schemas folder beside the data root (skip locally / fail in CI if absent)."""
+    from ..conftest import missing
+
+    root = data_root.parent / "stac-schemas"
+    if not (root / "README.md").exists():
+        missing(f"STAC extension schemas not found at {root}")
+    return root
 
 
 def validate_extensions(item: dict, root: Path) -> list[str]:
