@@ -23,7 +23,8 @@ from yvy.testing.products import (
 
 def test_formats_in_claim_order():
     names = [f.name for f in formats.FORMATS]
-    assert names == ["sentinel2", "landsat", "cbers", "irs", "stac_json", "geotiff"]
+    assert names == ["sentinel2", "landsat", "cbers", "irs", "sentinel1", "opera", "hyp3",
+                     "stac_json", "sentinel1_stack", "geotiff"]
     assert formats.FORMATS is FORMATS
     with pytest.raises(InputError, match="known: sentinel2"):
         get_format("nope")

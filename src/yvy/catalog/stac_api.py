@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlparse
 
 from ..errors import InputError
 from ..io import multihash_sha256
+from .formats.radar import annotate_radar_item
 from .ingest import IngestReport, register_items
 from .ports import CatalogStore
 
@@ -99,6 +100,7 @@ def ingest_stac_api(
         item["links"] = [ln for ln in item.get("links", [])
                          if ln.get("rel") not in ("self", "root", "parent", "collection")]
         item.setdefault("properties", {})["yvy:source"] = url
+        item = annotate_radar_item(item)
         try:
             _check_remote_hrefs(item, url)
             if download_dir is not None:

@@ -16,6 +16,8 @@ from .progress import progress_bar
         "Examples:\n\n"
         "  yvy ingest ~/Downloads/S2B_MSIL2A_20240105T135109_N0510_R024_T21KUP.zip\n\n"
         "  yvy ingest ./landsat/ ./drone/flight1_ortho.tif --copy\n\n"
+        "  yvy ingest ./S1A_IW_GRDH_1SDV_20210809T173953_20210809T174018_039156_049F13_6FF8.SAFE "
+        "./s1_vv_stack.tif --units db\n\n"
         "  yvy ingest --stac-api https://earth-search.aws.element84.com/v1 "
         "--collection sentinel-2-l2a --bbox -60.5,-22.5,-60.0,-22.0 "
         "--datetime 2024-01-01/2024-03-31 --max-cloud 30 --limit 10"
@@ -28,6 +30,9 @@ from .progress import progress_bar
 @click.option("--collection", help="Collection id for generic GeoTIFFs; with --stac-api: the remote collection.")
 @click.option("--drone", is_flag=True, help="Treat generic GeoTIFFs as drone orthomosaics.")
 @click.option("--no-checksum", is_flag=True, help="Skip file SHA-256 checksums (faster on huge files).")
+@click.option("--units", type=click.Choice(["db", "linear"], case_sensitive=False),
+              help="Backscatter unit of radar files whose unit is not declared nor clear from "
+                   "their values.")
 @click.option("--stac-api", "stac_api", metavar="URL", help="Search this STAC API instead of reading files.")
 @bbox_opt
 @click.option("--max-cloud", type=click.FloatRange(0, 100), help="With --stac-api: maximum eo:cloud_cover.")
@@ -35,14 +40,15 @@ from .progress import progress_bar
 @click.option("--download", is_flag=True, help="With --stac-api: download the assets (resumable, with retries).")
 @click.option("--assets", "asset_keys", help="With --download: comma-separated asset keys to fetch (default: all data assets).")
 @click.pass_context
-def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, stac_api, bbox, max_cloud,
-            limit, download, asset_keys):
+def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, units, stac_api, bbox,
+            max_cloud, limit, download, asset_keys):
     """Register products (scenes) in the catalog as STAC Items.
 
     PATHS may be files, folders (searched recursively) and .zip/.tar archives. Recognised:
     Sentinel-2 L2A (SAFE or one-COG-per-band with its STAC JSON), Landsat Collection 2 L2
     (MTL txt/xml/json), CBERS-4/4A (INPE), IRS ResourceSat LISS-III/LISS-IV/AWiFS (NRSC),
-    drone orthomosaics, any GeoTIFF/COG (time stacks with dated bands too) and STAC JSON.
+    Sentinel-1 GRD SAFE, OPERA RTC-S1, ASF HyP3 RTC, Sentinel-1 Equi7 tiles and radar time
+    stacks (dB or linear: see docs/sentinel1.md), drone orthomosaics, any GeoTIFF/COG (time stacks with dated bands too) and STAC JSON.
     Each bad input is reported on one line; the exit code is 1 if any failed.
     """
     out = console(ctx)
@@ -72,7 +78,8 @@ def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, stac_a
 
         if dt:
             check_date("--datetime", dt)
-        opts = IngestOptions(datetime=dt, collection=collection, drone=drone, checksum=not no_checksum)
+        opts = IngestOptions(datetime=dt, collection=collection, drone=drone,
+                             checksum=not no_checksum, units=units)
         with progress_bar("ingesting", quiet=quiet) as progress:
             try:
                 report = ingest_paths(st, paths, opts, copy_to=ws.assets / "copies" if copy else None,

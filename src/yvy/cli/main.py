@@ -22,6 +22,7 @@ __all__ = ["cli", "COMMANDS"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("yvy.cli.init", "Create a workspace."),
     "ingest": ("yvy.cli.ingest", "Register scenes from files, folders, archives or a STAC API."),
+    "calibrate": ("yvy.cli.calibrate", "Calibrate and geocode Sentinel-1 GRD products."),
     "scenes": ("yvy.cli.scenes", "List catalogued scenes."),
     "detect": ("yvy.cli.detect", "Run change detection (BFAST Monitor) over an area."),
     "monitor": ("yvy.cli.monitor", "Incremental monitoring of new scenes."),

@@ -56,6 +56,8 @@ class IngestOptions:
     """Treat generic GeoTIFFs as drone orthomosaics (``--drone``)."""
     checksum: bool = True
     """Compute ``file:checksum`` (SHA-256 multihash) for every asset."""
+    units: str | None = None
+    """Backscatter unit forced by ``--units`` (``db`` / ``linear``) for radar products."""
 
 
 class Format(Protocol):

@@ -15,6 +15,7 @@ import pystac
 from .cbers import CBERS_BANDS
 from .irs import IRS_BANDS
 from .landsat import _OLI
+from .radar import RADAR_COLLECTIONS
 from .sentinel2 import S2_BANDS
 
 __all__ = ["collection_template", "KNOWN_COLLECTIONS"]
@@ -89,8 +90,17 @@ def _irs(sat: str, sensor: str, bands: dict) -> dict:
     )
 
 
+def _radar() -> dict:
+    return {
+        cid: dict(title=title, description=desc, license="proprietary", providers=[_ESA, _LOCAL],
+                  summaries={"constellation": ["sentinel-1"], "sar:frequency_band": ["C"]},
+                  keywords=keywords)
+        for cid, (title, desc, keywords) in RADAR_COLLECTIONS.items()
+    }
+
+
 def _all() -> dict:
-    out = _base()
+    out = _base() | _radar()
     for (sat, cam), bands in CBERS_BANDS.items():
         out[f"cbers-{sat}-{cam}"] = _cbers(sat, cam, bands)
     for sat in ("resourcesat-1", "resourcesat-2", "resourcesat-2a"):

@@ -2,7 +2,8 @@
 
 :data:`FORMATS` lists the readers from the most specific layout to the generic GeoTIFF:
 Sentinel-2 (SAFE / cloud COGs, before STAC JSON so a provider's Item JSON beside its COGs is part
-of the product), Landsat MTL, CBERS, IRS, STAC JSON, GeoTIFF.
+of the product), Landsat MTL, CBERS, IRS, Sentinel-1 GRD SAFE, OPERA RTC-S1, HyP3 RTC, STAC JSON,
+Sentinel-1 Equi7 tiles and radar-named time stacks, GeoTIFF.
 
 :func:`expand_paths` turns files, folders and zip/tar archives into the candidate paths that
 ``claim`` expects (archive members as ``/vsizip/`` / ``/vsitar/`` paths); :func:`claim_all` runs
@@ -17,7 +18,20 @@ import os
 from collections.abc import Iterable
 
 from ...errors import InputError
-from . import Format, SceneGroup, cbers, geotiff, irs, landsat, sentinel2, stac_json
+from . import (
+    Format,
+    SceneGroup,
+    cbers,
+    geotiff,
+    hyp3,
+    irs,
+    landsat,
+    opera,
+    sentinel1,
+    sentinel1_stack,
+    sentinel2,
+    stac_json,
+)
 
 __all__ = ["FORMATS", "get_format", "expand_paths", "claim_all", "unrecognised", "read_items"]
 
@@ -26,7 +40,11 @@ FORMATS: list[Format] = [
     landsat.FORMAT,
     cbers.FORMAT,
     irs.FORMAT,
+    sentinel1.FORMAT,
+    opera.FORMAT,
+    hyp3.FORMAT,
     stac_json.FORMAT,
+    sentinel1_stack.FORMAT,
     geotiff.FORMAT,
 ]
 
@@ -76,7 +94,8 @@ def unrecognised(path: str) -> InputError:
     return InputError(
         path,
         "unknown file type; expected a Sentinel-2 L2A SAFE or COG folder, a Landsat C2 L2 MTL, "
-        "an IRS or CBERS product, a STAC Item/ItemCollection JSON or a GeoTIFF",
+        "an IRS or CBERS product, a Sentinel-1 GRD SAFE, an OPERA or HyP3 RTC product, "
+        "a STAC Item/ItemCollection JSON or a GeoTIFF",
     )
 
 

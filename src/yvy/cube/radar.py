@@ -1,0 +1,181 @@
+"""Radar in the cube: units, speckle filtering, per-orbit normalisation, layover/shadow masks
+and the bayts deseasonalisation, on plain (T, y, x) numpy arrays.
+
+Every function takes and returns numpy arrays (float, NaN = no data) with time first, so the
+change engine calls them on the chunk it has read (``TimeCube.read``) before its kernels.
+:class:`yvy.cube.radar_cube.RadarCube` reads such chunks (one polarisation, dB) from radar
+catalog items.
+
+API
+---
+``to_linear(values, units)`` / ``to_db(values, units)``
+    Backscatter in ``dB``, ``linear`` (power) or ``amplitude`` -> linear power / dB. Units are
+    the item's ``yvy:units``; ``dn`` (uncalibrated GRD) is refused. Non-positive power -> NaN
+    in dB.
+``speckle_filter(power, window=5, half_dates=None)``
+    Quegan & Yu (2001) multi-temporal filter on linear power (:func:`yvy.kernels.radar.quegan_filter`).
+    Apply it per relative orbit (dates of one geometry), before converting to dB.
+``orbit_labels(items)``
+    ``(sat:orbit_state, sat:relative_orbit)`` of each radar item (dicts), the labels the two
+    functions below group by.
+``orbit_groups(orbits)`` / ``require_single_orbit(orbits, subject)``
+    Date indices per relative orbit (``(orbit_state, relative_orbit)`` or any label); the second
+    raises a one-line InputError for a stack mixing orbits that is used un-normalised.
+``normalise_orbits(db, orbits, history=None, keep_level=True)``
+    Ascending and descending (and neighbouring relative) orbits see the ground from different
+    angles, so their raw dB are not comparable. Each orbit's per-pixel temporal median over the
+    history dates (``history`` boolean per date; default all) is subtracted; with
+    ``keep_level`` the per-pixel median of all history dates is added back so the values stay in
+    dB. A pixel with no history date in an orbit is NaN on that orbit's dates.
+``apply_layover_shadow(stack, mask, invalid=OPERA_INVALID)``
+    NaN where the product's layover/shadow mask (2-D, or one per date) has an invalid code.
+    OPERA RTC-S1 codes: 1 shadow, 2 layover, 3 both, 255 no data.
+``deseasonalize(stack, percentile=0.95, lo=None, hi=None, percentiles=None)``
+    bayts' spatial normalisation (R ``bayts::deseasonalizeRaster``): every date minus its
+    spatial ``percentile`` (R ``quantile`` type 7) over the values in ``[lo, hi]``; values
+    outside ``[lo, hi]`` become NaN. The percentile is a property of the **whole image**: for a
+    chunked run compute ``date_percentiles`` once on the full extent (or a large sample) and
+    pass them as ``percentiles``.
+
+Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..kernels.radar import date_percentiles, quegan_filter, temporal_median
+
+__all__ = [
+    "OPERA_INVALID",
+    "to_linear",
+    "to_db",
+    "speckle_filter",
+    "orbit_labels",
+    "orbit_groups",
+    "require_single_orbit",
+    "normalise_orbits",
+    "apply_layover_shadow",
+    "deseasonalize",
+    "date_percentiles",
+]
+
+OPERA_INVALID = (1, 2, 3, 255)
+
+
+def to_linear(values: np.ndarray, units: str) -> np.ndarray:
+    """Linear backscatter power from ``dB``, ``linear`` or ``amplitude`` values (float64)."""
+    v = np.asarray(values, dtype="float64")
+    u = _units(units)
+    if u == "dB":
+        return np.power(10.0, v / 10.0)
+    if u == "amplitude":
+        return v * v
+    return v.copy()
+
+
+def to_db(values: np.ndarray, units: str) -> np.ndarray:
+    """Backscatter in dB from ``dB``, ``linear`` or ``amplitude`` values; NaN where power <= 0."""
+    u = _units(units)
+    if u == "dB":
+        return np.asarray(values, dtype="float64").copy()
+    p = to_linear(values, u)
+    out = np.full(p.shape, np.nan)
+    np.log10(p, out=out, where=p > 0)
+    out[p > 0] *= 10.0
+    return out
+
+
+def _units(units: str) -> str:
+    from ..catalog.formats.radar import norm_units
+
+    u = norm_units(units, "units")
+    if u == "dn":
+        raise InputError("units", "uncalibrated digital numbers (dn); calibrate the GRD to "
+                         "sigma0 or gamma0 first")
+    return u
+
+
+def speckle_filter(power: np.ndarray, window: int = 5, half_dates: int | None = None) -> np.ndarray:
+    """Quegan multi-temporal speckle filter of a (T, y, x) linear power stack (one orbit)."""
+    return quegan_filter(power, window, half_dates)
+
+
+def orbit_labels(items: Sequence[dict]) -> list[tuple]:
+    """``(orbit_state, relative_orbit)`` per item (None where the item does not say)."""
+    return [(it.get("properties", {}).get("sat:orbit_state"),
+             it.get("properties", {}).get("sat:relative_orbit")) for it in items]
+
+
+def orbit_groups(orbits: Sequence[Hashable]) -> dict[Hashable, np.ndarray]:
+    """Date indices of each orbit label, in first-seen order."""
+    labels = list(orbits)
+    return {o: np.array([i for i, x in enumerate(labels) if x == o])
+            for o in dict.fromkeys(labels)}
+
+
+def require_single_orbit(orbits: Sequence[Hashable], subject: object) -> Hashable:
+    """The one orbit of a stack; InputError naming ``subject`` when it mixes several."""
+    groups = orbit_groups(orbits)
+    if len(groups) > 1:
+        names = ", ".join(_orbit_name(o) for o in list(groups)[:4])
+        raise InputError(subject, f"mixes {len(groups)} orbits ({names}); ascending and "
+                         "descending passes are not comparable raw: normalise per orbit or "
+                         "select one orbit")
+    if not groups:
+        raise InputError(subject, "no dates")
+    return next(iter(groups))
+
+
+def _orbit_name(o: Hashable) -> str:
+    if isinstance(o, tuple):
+        return "/".join(str(x) for x in o if x is not None)
+    return str(o)
+
+
+def normalise_orbits(db: np.ndarray, orbits: Sequence[Hashable], history: np.ndarray | None = None,
+                     keep_level: bool = True) -> np.ndarray:
+    """Subtract each orbit's per-pixel temporal median over the history dates (dB input)."""
+    stack = np.asarray(db, dtype="float64")
+    if stack.ndim != 3 or len(orbits) != stack.shape[0]:
+        raise ValueError("db must be (T, y, x) with one orbit label per date")
+    hist = np.ones(stack.shape[0], bool) if history is None else np.asarray(history, bool)
+    out = np.empty_like(stack)
+    for idx in orbit_groups(orbits).values():
+        med = temporal_median(stack[idx], hist[idx])
+        out[idx] = stack[idx] - med[None]
+    if keep_level:
+        out += temporal_median(stack, hist)[None]
+    return out
+
+
+def apply_layover_shadow(stack: np.ndarray, mask: np.ndarray,
+                         invalid: Sequence[int] = OPERA_INVALID) -> np.ndarray:
+    """Copy of ``stack`` with NaN where ``mask`` (y, x) or (T, y, x) holds an invalid code."""
+    out = np.array(stack, dtype="float64", copy=True)
+    bad = np.isin(np.asarray(mask), np.asarray(list(invalid)))
+    if bad.shape not in (out.shape, out.shape[1:]):
+        raise ValueError(f"mask shape {bad.shape} does not match the stack {out.shape}")
+    bad = np.broadcast_to(bad, out.shape)
+    out[bad] = np.nan
+    return out
+
+
+def deseasonalize(stack: np.ndarray, percentile: float = 0.95, lo: float | None = None,
+                  hi: float | None = None, percentiles: np.ndarray | None = None) -> np.ndarray:
+    """bayts spatial normalisation: each date minus its spatial ``percentile`` (see module)."""
+    v = np.array(stack, dtype="float64", copy=True)
+    lo_v = -np.inf if lo is None else float(lo)
+    hi_v = np.inf if hi is None else float(hi)
+    if lo is not None or hi is not None:
+        v[(v < lo_v) | (v > hi_v)] = np.nan
+    if percentiles is None:
+        percentiles = date_percentiles(v, percentile, lo_v, hi_v)
+    perc = np.asarray(percentiles, dtype="float64")
+    if perc.shape != (v.shape[0],):
+        raise ValueError(f"need one percentile per date ({v.shape[0]}), got {perc.shape}")
+    v -= perc[:, None, None]
+    return v

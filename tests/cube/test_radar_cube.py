@@ -1,0 +1,120 @@
+"""RadarCube: radar items of mixed units and orbits -> one polarisation in dB on one grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yvy.catalog.formats import IngestOptions
+from yvy.catalog.formats.registry import read_items
+from yvy.cube.radar import normalise_orbits
+from yvy.cube.radar_cube import RadarCube
+from yvy.errors import InputError
+from yvy.testing.radar import make_hyp3_rtc
+
+OPERA_CROP = "products/opera/opera-adt__dist-s1/tests/test_data/cropped/10SGD/137/2022-11-14"
+# (date, unit letter, absolute orbit, direction); S1A relative orbit = (abs - 73) % 175 + 1
+PASSES = [("20180104T161200", "p", 20012, "descending"), ("20180110T100000", "d", 20100, "ascending"),
+          ("20180116T161200", "p", 20187, "descending"), ("20180122T100000", "d", 20275, "ascending")]
+
+
+def _granule(date: str, absolute: int) -> str:
+    return f"S1A_IW_SLC__1SDV_{date}_{date[:9]}235959_{absolute:06d}_022C7B_8E27"
+
+
+@pytest.fixture
+def hyp3_items(tmp_path):
+    truth = np.linspace(-14.0, -6.0, 64).reshape(8, 8)  # dB
+    for i, (date, unit, absolute, direction) in enumerate(PASSES):
+        level = truth + (1.5 if direction == "ascending" else 0.0) + 0.1 * i
+        values = level if unit == "d" else 10 ** (level / 10)
+        stem = f"S1A_IW_{date}_DVP_RTC30_G_g{unit}uned_{i:04X}"
+        make_hyp3_rtc(tmp_path / f"p{i}", stem=stem, values=values, archive=i % 2 == 0,
+                      granule=_granule(date, absolute), direction=direction)
+    items = [it.to_dict() for it in read_items([tmp_path], IngestOptions(checksum=False))]
+    return items, truth
+
+
+def _geobox(items):
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+
+    return GeoBox((8, 8), Affine(30, 0, 500000, 0, -30, 4000000), "EPSG:32616")
+
+
+def test_mixed_units_become_db_and_orbits_are_kept(hyp3_items):
+    items, truth = hyp3_items
+    assert sorted(i["properties"]["yvy:units"] for i in items) == ["dB", "dB", "linear", "linear"]
+    cube = RadarCube(items, "VV", _geobox(items))
+    assert [t.day for t in cube.times] == [4, 10, 16, 22]
+    assert cube.orbits == [(d, (a - 73) % 175 + 1) for _, _, a, d in PASSES]
+    data = cube.read(slice(0, 8), slice(0, 8))
+    assert data.shape == (4, 8, 8) and data.dtype == np.float32
+    for i, (_, _, _, direction) in enumerate(PASSES):
+        expected = truth + (1.5 if direction == "ascending" else 0.0) + 0.1 * i
+        np.testing.assert_allclose(data[i], expected, atol=1e-4)
+    flat = normalise_orbits(data, cube.orbits, keep_level=False)
+    # the 1.5 dB geometry offset is gone; left: the 0.1 dB/pass drift around each orbit's median
+    np.testing.assert_allclose(flat, np.array([-0.1, -0.1, 0.1, 0.1])[:, None, None] + 0 * flat,
+                               atol=1e-4)
+    with pytest.raises(InputError, match=r"^VV scenes: mixes 2 orbits"):
+        RadarCube(items, "VV", _geobox(items), single_orbit=True)
+    linear = RadarCube(items, "VH", _geobox(items), units="linear").read(slice(0, 2), slice(0, 2))
+    np.testing.assert_allclose(10 * np.log10(linear), data[:, :2, :2], atol=1e-4)
+
+
+def test_grd_items_are_refused(data_file, yvy_data):
+    grd = data_file("products/sentinel1/stactools-packages__sentinel1/tests/data-files/grd/"
+                    "S1A_IW_GRDH_1SDV_20210809T173953_20210809T174018_039156_049F13_6FF8.SAFE")
+    [item] = read_items([grd], IngestOptions(checksum=False))
+    with pytest.raises(InputError, match="uncalibrated GRD in radar geometry"):
+        RadarCube([item.to_dict()], "VV", None)
+
+
+def test_real_opera_crop_in_db(data_file):
+    import rasterio
+
+    crop = data_file(OPERA_CROP)
+    [item] = read_items([crop], IngestOptions(checksum=False))
+    d = item.to_dict()
+    from odc.geo.geobox import GeoBox
+
+    with rasterio.open(d["assets"]["vh"]["href"]) as ds:
+        raw = ds.read(1).astype("float64")
+        geobox = GeoBox(ds.shape, ds.transform, ds.crs)
+    cube = RadarCube([d], "vh", geobox)
+    got = cube.read(slice(0, raw.shape[0]), slice(0, raw.shape[1]))[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(raw > 0, 10 * np.log10(raw), np.nan)
+    np.testing.assert_allclose(got, expected, atol=1e-4, equal_nan=True)
+    assert -35 < np.nanmedian(got) < 0  # gamma0 VH of land in dB
+
+
+def test_real_equi7_tiles_as_a_db_time_series(data_file):
+    """Equi7 sigma0 tiles (custom aeqd CRS, int16 dB x 10 or x 100) read back as dB per date."""
+    import rasterio
+    from odc.geo.geobox import GeoBox
+
+    root = data_file("sar/s1_sig0_equi7_eu/V1M0R1/EQUI7_EU020M/E051N018T3")
+    by_day = {}  # one frame per day: frames of one pass on one day are mosaicked
+    for p in sorted(root.glob("SIG0_2021*.tif")):
+        with rasterio.open(p) as ds:
+            if ds.read(1, masked=True).count() > 1000:
+                by_day.setdefault(p.name[5:13], p)
+        if len(by_day) == 6:
+            break
+    paths = list(by_day.values())
+    items = [it.to_dict() for it in read_items(paths, IngestOptions(checksum=False))]
+    with rasterio.open(paths[0]) as ds:
+        geobox = GeoBox(ds.shape, ds.transform, ds.crs)
+    cube = RadarCube(items, "VH", geobox)
+    assert {o for o in cube.orbits} == {("descending", 95)}
+    data = cube.read(slice(0, geobox.shape[0]), slice(0, geobox.shape[1]))
+    order = sorted(range(len(paths)), key=lambda i: items[i]["properties"]["datetime"])
+    for t, i in enumerate(order):
+        with rasterio.open(paths[i]) as ds:
+            raw = ds.read(1, masked=True)
+        scale = items[i]["assets"]["vh"]["raster:bands"][0]["scale"]
+        expected = raw.astype("float64").filled(np.nan) * scale
+        np.testing.assert_allclose(data[t], expected, atol=1e-4, equal_nan=True)
+    assert -25 < np.nanmedian(data) < -10  # VH sigma0 of land in dB
