@@ -60,9 +60,13 @@ def test_login_cookie_and_csrf_header(wclient, fresh):
     assert wclient.get("/api/me").json()["user"]["username"] == "ana"
     url = f"/api/alerts/{fresh.alerts[1]}/review"
     body = {"status": "dismissed", "reason": "agriculture"}
-    assert wclient.post(url, json=body).status_code == 403  # no X-Requested-With
-    assert wclient.post(url, json=body, headers={"X-Requested-With": "yvy"}).status_code == 200
-    wclient.post("/api/logout", headers={"X-Requested-With": "yvy"})
+    csrf = wclient.get("/api/me").json()["csrf"]
+    assert csrf and r.json()["csrf"] == csrf
+    assert wclient.post(url, json=body).status_code == 403  # no anti-CSRF token
+    assert wclient.post(url, json=body, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    assert wclient.post(url, json=body, headers={"X-Requested-With": "yvy"}).status_code == 403
+    assert wclient.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 200
+    wclient.post("/api/logout")
     assert wclient.get("/api/me").json()["user"] is None
 
 
@@ -72,7 +76,8 @@ def test_private_server_needs_credentials(fresh):
                     f"/tiles/sentinel-2-l2a/{fresh.scenes[0]}"):
             assert c.get(url).status_code == 401, url
             assert c.get(url, headers=bearer(fresh, "vic")).status_code == 200, url
-        assert c.get(f"/feeds/alerts.atom?api_key={fresh.keys['vic']}").status_code == 200
+        # keys in URLs land in access logs and caches: header only
+        assert c.get(f"/feeds/alerts.atom?api_key={fresh.keys['vic']}").status_code == 401
         assert c.get("/").status_code == 200  # the map page itself loads, to sign in
         assert c.get("/static/vendor/leaflet/leaflet.js").status_code == 200
 

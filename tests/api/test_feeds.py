@@ -78,7 +78,7 @@ def test_atom_feed_lists_high_confidence_by_area(client, built):
 def test_webhook_signed_retried_and_recorded(fresh):
     admin, ana = bearer(fresh, "admin"), bearer(fresh, "ana")
     with Receiver(fail_first=1) as rx, Receiver() as far, \
-            TestClient(make_app(fresh, webhook_backoff=0.05, public_url="http://127.0.0.1:9")) as c:
+            TestClient(make_app(fresh, webhook_allow_private=True, webhook_backoff=0.05, public_url="http://127.0.0.1:9")) as c:
         hook = c.post("/api/webhooks", json={"url": rx.url, "area": AREA, "label": "fiscalía"}, headers=ana).json()
         c.post("/api/webhooks", json={"url": far.url, "area": ELSEWHERE}, headers=ana)
         assert c.post("/api/webhooks", json={"url": rx.url}).status_code == 401
@@ -109,7 +109,7 @@ def test_webhook_signed_retried_and_recorded(fresh):
 
 
 def test_webhook_gives_up_after_max_attempts(fresh):
-    with Receiver(fail_first=100) as rx, TestClient(make_app(fresh, webhook_backoff=0.01,
+    with Receiver(fail_first=100) as rx, TestClient(make_app(fresh, webhook_allow_private=True, webhook_backoff=0.01,
                                                              webhook_max_attempts=3)) as c:
         hook = c.post("/api/webhooks", json={"url": rx.url}, headers=bearer(fresh, "ana")).json()
         _raise_confidence(fresh, fresh.alerts[1])
@@ -123,7 +123,7 @@ def test_webhook_gives_up_after_max_attempts(fresh):
 
 
 def test_background_notifier_delivers(fresh):
-    with Receiver() as rx, TestClient(make_app(fresh, notify_interval=0.1)) as c:
+    with Receiver() as rx, TestClient(make_app(fresh, notify_interval=0.1, webhook_allow_private=True)) as c:
         c.post("/api/webhooks", json={"url": rx.url, "area": AREA}, headers=bearer(fresh, "ana"))
         _raise_confidence(fresh, fresh.alerts[1])
         deadline = time.monotonic() + 10
@@ -135,3 +135,13 @@ def test_background_notifier_delivers(fresh):
 @pytest.mark.parametrize("body", [{"url": "ftp://x/y"}, {"url": "http://127.0.0.1/x", "area": {"type": "Nope"}}])
 def test_bad_webhook_is_400(wclient, fresh, body):
     assert wclient.post("/api/webhooks", json=body, headers=bearer(fresh, "ana")).status_code == 400
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:22/",
+                                 "http://[::1]/x", "http://10.0.0.5/hook", "http://user:pw@example.org/x",
+                                 "http://localhost:8000/hook"])
+def test_webhooks_cannot_target_internal_addresses(wclient, fresh, url):
+    """SSRF: webhook URLs pointing at the metadata service or internal hosts were accepted."""
+    r = wclient.post("/api/webhooks", json={"url": url}, headers=bearer(fresh, "ana"))
+    assert r.status_code == 400, url
+    assert r.json()["description"].startswith("webhook url:")

@@ -237,3 +237,105 @@ def test_slow_headers_are_cut_off(fresh):
     finally:
         server.should_exit = True
         t.join(timeout=10)
+
+
+def test_login_throttling_and_lockout(fresh):
+    """200 wrong passwords in 6 s were all answered; now an address or account is throttled
+    after 10, and the real user from another address can still sign in."""
+    from fastapi.testclient import TestClient
+
+    from yvy.security.events import read_events
+
+    from ._build import PASSWORDS
+
+    attacker = TestClient(make_app(fresh), client=("203.0.113.7", 5000))
+    user = TestClient(make_app(fresh), client=("198.51.100.20", 5000))
+    with attacker, user:
+        codes = [attacker.post("/api/login", json={"username": "ana", "password": f"guess-{i}"}).status_code
+                 for i in range(12)]
+        assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+        r = attacker.post("/api/login", json={"username": "ana", "password": PASSWORDS["ana"]})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0  # even the right password
+        # the attacker's address does not lock the real user out
+        assert user.post("/api/login", json={"username": "ana", "password": PASSWORDS["ana"]}).status_code == 200
+        # other accounts from the attacker's address are throttled too (address limit)
+        r = attacker.post("/api/login", json={"username": "vic", "password": PASSWORDS["vic"]})
+        assert r.status_code == 429
+        admin = {"Authorization": f"Bearer {fresh.keys['admin']}"}
+        assert user.post("/api/users/ana/unlock", headers=admin).json()["cleared"] >= 1
+    actions = [e["event"]["action"] for e in read_events(fresh.workspace.home)]
+    assert actions.count("lockout") >= 2 and "unlock" in actions and "login" in actions
+    failed = list(read_events(fresh.workspace.home, action="login-failed"))
+    assert all(e["source"]["ip"] == "203.0.113.7" for e in failed)
+
+
+def test_login_time_does_not_reveal_user_names(wclient):
+    """Unknown user names answered in twice the time of known ones (two scrypt runs)."""
+    def median_time(name):
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            wclient.post("/api/login", json={"username": name, "password": "not-the-password"})
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[2]
+
+    from yvy.storage import users as users_mod
+
+    calls = []
+    real = users_mod.verify_password
+    try:
+        users_mod.verify_password = lambda *a: calls.append(1) or real(*a)
+        wclient.app.state.yvy.users.authenticate("nobody-here", "x" * 10)
+        unknown = len(calls)
+        calls.clear()
+        wclient.app.state.yvy.users.authenticate("ana", "x" * 10)
+        known = len(calls)
+    finally:
+        users_mod.verify_password = real
+    assert unknown == known == 1  # one scrypt either way: the cost is the same by construction
+
+
+def test_api_keys_scoped_and_expiring(fresh):
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from yvy.storage import open_store
+    from yvy.storage.users import SQLUserStore
+
+    store = open_store(fresh.workspace.database_url)
+    users = SQLUserStore(store)
+    _, read_key = users.create_api_key("ana", "dashboard", scope="read")
+    _, old_key = users.create_api_key("ana", "old", expires_in=timedelta(seconds=1))
+    store.close()
+    time.sleep(1.5)
+    with TestClient(make_app(fresh)) as c:
+        h = {"Authorization": f"Bearer {read_key}"}
+        assert c.get("/api/me", headers=h).json()["user"]["role"] == "viewer"
+        r = c.post(f"/api/alerts/{fresh.alerts[0]}/review", json={"status": "under_review"}, headers=h)
+        assert r.status_code == 403
+        assert c.get("/api/me", headers={"Authorization": f"Bearer {old_key}"}).status_code == 401
+        admin = {"Authorization": f"Bearer {fresh.keys['admin']}"}
+        k = c.post("/api/users/ana/keys", json={"label": "x", "scope": "review", "expires_days": 30},
+                   headers=admin).json()
+        assert k["scope"] == "review" and k["expires"] > k["created"]
+
+
+def test_secure_cookie_behind_tls(fresh):
+    from fastapi.testclient import TestClient
+
+    from ._build import PASSWORDS
+
+    with TestClient(make_app(fresh), base_url="https://yvy.example") as c:
+        r = c.post("/api/login", json={"username": "ana", "password": PASSWORDS["ana"]})
+        cookie = r.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_queryables_private(fresh):
+    from fastapi.testclient import TestClient
+
+    with TestClient(make_app(fresh, public_read=False)) as c:
+        assert c.get("/stac/queryables").status_code == 401
+        assert c.get("/stac/queryables", headers={"Authorization": f"Bearer {fresh.keys['vic']}"}).status_code == 200

@@ -1,14 +1,20 @@
-"""Who is calling: API keys (``Authorization: Bearer yvy_...`` or ``X-API-Key``), the web map's
-session cookie, or nobody; and the role checks routes depend on.
+"""Who is calling: API keys (``Authorization: Bearer yvy_...`` or ``X-API-Key``, in a header
+only: a key in a URL would land in access logs and caches), the web map's session cookie, or
+nobody; and the role checks routes depend on.
 
 Roles: ``viewer`` reads (even when anonymous read is off), ``analyst`` also reviews alerts and
-manages their own webhooks, ``admin`` also manages users, API keys and every webhook.
-A cookie-authenticated request that changes state must carry ``X-Requested-With: yvy`` (with the
-SameSite=Strict cookie this stops cross-site request forgery).
+manages their own webhooks, ``admin`` also manages users, API keys and every webhook. A key's
+scope can cap it below its user's role.
+A cookie-authenticated request that changes state must carry ``X-CSRF-Token``, a value derived
+from the session token (:func:`csrf_token`) that only the signed-in page learns (from
+``/api/login`` or ``/api/me``); with the SameSite=Strict, HttpOnly cookie this stops cross-site
+request forgery.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,11 +22,12 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from .errors import AuthError, ForbiddenError
+from .events import security_event
 
-__all__ = ["CSRF_HEADER", "SECURITY", "SESSION_COOKIE", "current_user", "read_access", "require_role"]
+__all__ = ["CSRF_HEADER", "SECURITY", "SESSION_COOKIE", "csrf_token", "current_user", "read_access", "require_role"]
 
 SESSION_COOKIE = "yvy_session"
-CSRF_HEADER = "x-requested-with"
+CSRF_HEADER = "x-csrf-token"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 # Declared for the OpenAPI document; resolution happens in current_user.
@@ -28,6 +35,11 @@ _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bea
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="web map session")
 SECURITY = [Depends(_bearer), Depends(_header), Depends(_cookie)]
+
+
+def csrf_token(session_token: str) -> str:
+    """The anti-CSRF token of a web session (an HMAC of a fixed label under the session token)."""
+    return hmac.new(session_token.encode(), b"yvy-csrf", hashlib.sha256).hexdigest()
 
 
 def _resolve(request: Request):
@@ -40,20 +52,25 @@ def _resolve(request: Request):
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("Authorization", "use `Bearer <API key>`")
         key = token.strip()
-    if key is None and request.method in _SAFE:
-        key = request.query_params.get("api_key")  # for feed readers and tile clients
+    if key is None and "api_key" in request.query_params:
+        raise AuthError("api_key", "API keys are accepted in the Authorization or X-API-Key header only")
     if key is not None:
         user = users.user_for_api_key(key)
         if user is None:
-            raise AuthError("API key", "invalid or revoked")
+            security_event(request, "api-key-invalid", outcome="failure", reason="invalid, expired or revoked")
+            raise AuthError("API key", "invalid, expired or revoked")
         return user
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         user = users.user_for_session(token)
         if user is None:
             return None  # an expired cookie is the same as none
-        if request.method not in _SAFE and request.headers.get(CSRF_HEADER) != "yvy":
-            raise ForbiddenError("session", f"cookie requests that change data need header {CSRF_HEADER}: yvy")
+        sent = request.headers.get(CSRF_HEADER, "")
+        if request.method not in _SAFE and not hmac.compare_digest(sent, csrf_token(token)):
+            security_event(request, "csrf-rejected", outcome="failure", user=user.username,
+                           reason="missing or wrong anti-CSRF token")
+            raise ForbiddenError("session", f"cookie requests that change data need the {CSRF_HEADER} header "
+                                 "from /api/me")
         return user
     return None
 

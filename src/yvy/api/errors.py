@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConflictError, InputError, NotFoundError, WorkspaceError, YvyError
 
-__all__ = ["STATUS_CODES", "AuthError", "ForbiddenError", "add_exception_handlers", "error_body"]
+__all__ = ["STATUS_CODES", "AuthError", "ForbiddenError", "ThrottledError", "add_exception_handlers", "error_body"]
 
 log = logging.getLogger("yvy.api")
 
@@ -29,10 +29,19 @@ class ForbiddenError(YvyError, PermissionError):
     """Valid credentials without the needed role (403)."""
 
 
+class ThrottledError(YvyError, PermissionError):
+    """Too many failed sign-ins from this address or for this account (429, with Retry-After)."""
+
+    def __init__(self, subject: object, problem: str, retry_after: int = 60):
+        super().__init__(subject, problem)
+        self.retry_after = max(1, int(retry_after))
+
+
 STATUS_CODES: dict[type[Exception], int] = {
     InputError: 400,
     AuthError: 401,
     ForbiddenError: 403,
+    ThrottledError: 429,
     NotFoundError: 404,
     ConflictError: 409,
     WorkspaceError: 503,
@@ -58,6 +67,8 @@ async def _yvy_handler(request: Request, exc: YvyError) -> JSONResponse:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     headers = {"WWW-Authenticate": 'Bearer realm="yvy"'} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(type(exc).__name__, str(exc)), status_code=status, headers=headers)
 
 
@@ -71,7 +82,7 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
 
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     names = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-             405: "MethodNotAllowed", 409: "Conflict", 406: "NotAcceptable"}
+             405: "MethodNotAllowed", 409: "Conflict", 406: "NotAcceptable", 429: "TooManyRequests"}
     return JSONResponse(error_body(names.get(exc.status_code, "Error"), str(exc.detail)),
                         status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -27,8 +27,11 @@ from fastapi import Path as FastAPIPath
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ..errors import InputError
+from ..security.urls import check_outbound_url
 from .auth import SECURITY, Admin, Analyst, read_access
 from .errors import ForbiddenError
+from .events import security_event
 from .params import BBox, parse_bbox
 
 __all__ = ["EVENT", "deliver_due", "dispatch", "router", "scan", "sign", "start_notifier"]
@@ -116,6 +119,11 @@ class NewWebhook(BaseModel):
 def add_webhook(body: NewWebhook, request: Request, user: Analyst) -> dict:
     """Create a subscription; the secret is returned only here."""
     ctx = request.app.state.yvy
+    try:
+        check_outbound_url(body.url, allow_private=ctx.settings.webhook_allow_private, subject="webhook url")
+    except InputError as exc:
+        security_event(request, "webhook-refused", outcome="failure", reason=exc.problem, target=body.url[:200])
+        raise
     hook = ctx.feeds.add_webhook(body.url, area=body.area, secret=body.secret, owner_id=user.id,
                                  label=body.label)
     baseline(ctx, hook)
@@ -224,12 +232,15 @@ def deliver_due(ctx, client=None) -> dict:
                        "User-Agent": "yvy-webhooks"}
             code, error = None, None
             try:
+                check_outbound_url(hook.url, allow_private=s.webhook_allow_private)
                 resp = client.post(hook.url, content=body, headers=headers)
                 code = resp.status_code
                 ok = 200 <= code < 300
                 error = None if ok else f"HTTP {code}"
             except httpx.HTTPError as exc:
                 ok, error = False, f"{type(exc).__name__}: {exc}"
+            except InputError as exc:  # the host now resolves to a non-public address
+                ok, error = False, str(exc)
             attempts = d.attempts + 1
             nxt = None
             if not ok and attempts < s.webhook_max_attempts:

@@ -44,6 +44,8 @@ class ServeSettings:
     """Seconds between webhook scans in the background thread (0: no thread)."""
     webhook_timeout: float = 10.0
     """Seconds to wait for a subscriber's answer."""
+    webhook_allow_private: bool = False
+    """Let webhooks call loopback, private and link-local addresses (off: public hosts only)."""
     webhook_max_attempts: int = 6
     """Attempts before a delivery is marked failed."""
     webhook_backoff: float = 30.0
@@ -95,6 +97,8 @@ class AppContext:
     """:class:`yvy.storage.feeds_sqlite.SQLiteFeedStore`."""
     alerts: object | None = None
     """The alert store (``yvy.storage.alerts_sqlite``), None when this yvy has none."""
+    throttle: object | None = None
+    """:class:`yvy.storage.throttle.SQLThrottleStore` (failed sign-ins and lockouts)."""
     assets: AssetPolicy | None = None
     """Which asset files may be read (the workspace's ``assets/`` and registered folders)."""
     extra: dict = field(default_factory=dict)
@@ -108,8 +112,10 @@ class AppContext:
 
         store = open_store(workspace.database_url)
         roots = [workspace.assets, *(r for r in settings.asset_roots.split(os.pathsep) if r.strip())]
+        from ..storage.throttle import SQLThrottleStore
+
         return cls(workspace, settings, store, SQLiteUserStore(store), SQLiteFeedStore(store),
-                   _open_alert_store(store), AssetPolicy(roots))
+                   _open_alert_store(store), SQLThrottleStore(store), AssetPolicy(roots))
 
     def require_alerts(self):
         """The alert store or a 404-mapped NotFoundError when alerts are not available."""

@@ -36,7 +36,7 @@ from .. import __version__
 from ..catalog.ports import ItemQuery
 from ..errors import InputError, NotFoundError
 from ._assets import AssetRefused
-from .auth import read_access
+from .auth import current_user, read_access
 from .events import security_event
 from .limits import MAX_COLLECTIONS, MAX_IDS, MAX_OFFSET, check_count, check_filter
 from .params import MAX_LIMIT, parse_bbox, parse_datetime
@@ -326,6 +326,8 @@ class QueryablesClient(BaseFiltersClient):
 
     def get_queryables(self, collection_id: str | None = None, **kwargs) -> dict:
         request = kwargs.get("request")
+        if request is not None:  # the extension's routes are not under the STAC router's dependency
+            read_access(request, current_user(request))
         base = _base(request) if request is not None else PREFIX + "/"
         return {
             "$schema": "https://json-schema.org/draft/2019-09/schema",

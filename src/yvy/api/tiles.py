@@ -70,9 +70,6 @@ def tilejson(collection_id: str, item_id: str, layer: str, request: Request) -> 
     root = str(request.base_url).rstrip("/")
     url = (f"{root}/tiles/{quote(collection_id, safe='')}/{quote(item_id, safe='')}/{layer}"
            "/{z}/{x}/{y}.png")
-    key = request.query_params.get("api_key")
-    if key:
-        url += f"?api_key={quote(key, safe='')}"
     minx, miny, maxx, maxy = item.get("bbox") or [-180, -85, 180, 85]
     doc = {
         "tilejson": "2.2.0", "name": f"{item_id} {layer}", "description": spec.title,

@@ -15,8 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .auth import SECURITY, SESSION_COOKIE, CurrentUser, require_role
+from .auth import SECURITY, SESSION_COOKIE, CurrentUser, csrf_token, require_role
 from .errors import AuthError
+from .events import client_ip, security_event
+from .throttle import check_login, login_failed, login_succeeded
 
 __all__ = ["router"]
 
@@ -42,25 +44,32 @@ class UserChange(BaseModel):
 
 class NewKey(BaseModel):
     label: str | None = Field(None, max_length=200)
+    scope: Literal["read", "review", "admin"] | None = None
+    expires_days: float | None = Field(90, gt=0, le=3650)
 
 
 def _users(request: Request):
     return request.app.state.yvy.users
 
 
-@router.post("/login", summary="Sign in (web session cookie)")
+@router.post("/login", summary="Sign in (web session cookie)",
+             responses={429: {"description": "Too many failed sign-ins (Retry-After)"}})
 async def login(body: Login, request: Request) -> JSONResponse:
-    """Check the password and set the session cookie."""
-    users = _users(request)
+    """Check the password and set the session cookie; throttled per address and per account."""
+    ctx = request.app.state.yvy
+    users, address = ctx.users, client_ip(request)
+    await run_in_threadpool(check_login, ctx.throttle, body.username, address)
     user = await run_in_threadpool(users.authenticate, body.username, body.password)
     if user is None:
-        raise AuthError(body.username, "wrong user name or password")
-    settings = request.app.state.yvy.settings
-    ttl = timedelta(hours=settings.session_hours)
+        await run_in_threadpool(login_failed, ctx.throttle, body.username, address)
+        raise AuthError("sign-in", "wrong user name or password")
+    await run_in_threadpool(login_succeeded, ctx.throttle, user.username, address)
+    ttl = timedelta(hours=ctx.settings.session_hours)
     token = await run_in_threadpool(users.create_session, user, ttl)
-    resp = JSONResponse({"user": user.to_dict()})
+    resp = JSONResponse({"user": user.to_dict(), "csrf": csrf_token(token)})
+    secure = ctx.settings.secure_cookies or request.url.scheme == "https"
     resp.set_cookie(SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
-                    samesite="strict", secure=settings.secure_cookies, path="/")
+                    samesite="strict", secure=secure, path="/")
     return resp
 
 
@@ -77,9 +86,14 @@ def logout(request: Request) -> JSONResponse:
 
 @router.get("/me", summary="Who is signed in", dependencies=SECURITY)
 def me(request: Request, user: CurrentUser) -> dict:
-    """The current user (or null) and whether anonymous read is allowed."""
+    """The current user (or null), whether anonymous read is allowed, and for a web session the
+    anti-CSRF token its changing requests must send."""
+    token = request.cookies.get(SESSION_COOKIE)
+    session = user is not None and token and not request.headers.get("authorization") \
+        and not request.headers.get("x-api-key")
     return {"user": user.to_dict() if user else None,
-            "public_read": request.app.state.yvy.settings.public_read}
+            "public_read": request.app.state.yvy.settings.public_read,
+            "csrf": csrf_token(token) if session else None}
 
 
 admin = Depends(require_role("admin"))
@@ -94,7 +108,9 @@ def list_users(request: Request) -> dict:
 @router.post("/users", summary="Add a user", status_code=201, dependencies=[*SECURITY, admin])
 def add_user(body: NewUser, request: Request) -> dict:
     """Create an account (409 if the name is taken)."""
-    return _users(request).add_user(body.username, body.role, body.password).to_dict()
+    out = _users(request).add_user(body.username, body.role, body.password).to_dict()
+    security_event(request, "user-created", target=body.username, reason=f"role {body.role}")
+    return out
 
 
 @router.patch("/users/{username}", summary="Change role or password", dependencies=[*SECURITY, admin])
@@ -103,15 +119,28 @@ def change_user(username: str, body: UserChange, request: Request) -> dict:
     users = _users(request)
     if body.password is not None:
         users.set_password(username, body.password)
+        security_event(request, "password-changed", target=username)
     if body.role is not None:
         users.set_role(username, body.role)
+        security_event(request, "role-changed", target=username, reason=f"role {body.role}")
     return users.get_user(username).to_dict()
 
 
 @router.delete("/users/{username}", summary="Revoke a user", dependencies=[*SECURITY, admin])
 def revoke_user(username: str, request: Request) -> dict:
     """Deactivate the account, revoke its keys and end its sessions."""
-    return _users(request).revoke_user(username).to_dict()
+    out = _users(request).revoke_user(username).to_dict()
+    security_event(request, "user-revoked", target=username)
+    return out
+
+
+@router.post("/users/{username}/unlock", summary="Lift sign-in lockouts of a user",
+             dependencies=[*SECURITY, admin])
+def unlock_user(username: str, request: Request) -> dict:
+    """Clear the failed sign-in counters and locks of an account (all addresses)."""
+    n = request.app.state.yvy.throttle.unlock(username=username)
+    security_event(request, "unlock", target=username, reason=f"{n} counters cleared")
+    return {"username": username, "cleared": n}
 
 
 @router.get("/users/{username}/keys", summary="List a user's API keys", dependencies=[*SECURITY, admin])
@@ -125,8 +154,11 @@ def list_keys(username: str, request: Request) -> dict:
 @router.post("/users/{username}/keys", summary="Issue an API key", status_code=201,
              dependencies=[*SECURITY, admin])
 def add_key(username: str, body: NewKey, request: Request) -> dict:
-    """A new key; the ``key`` field is shown only in this response."""
-    meta, key = _users(request).create_api_key(username, body.label)
+    """A new key (scoped, expiring after ``expires_days``); ``key`` is shown only in this response."""
+    expires = timedelta(days=body.expires_days) if body.expires_days is not None else None
+    meta, key = _users(request).create_api_key(username, body.label, scope=body.scope, expires_in=expires)
+    security_event(request, "api-key-created", target=f"{username}/{meta.id}",
+                   reason=f"scope {body.scope or 'role'}, expires {meta.expires or 'never'}")
     return {**meta.to_dict(), "key": key}
 
 
@@ -134,4 +166,5 @@ def add_key(username: str, body: NewKey, request: Request) -> dict:
 def revoke_key(key_id: str, request: Request) -> dict:
     """Revoke one key by its id."""
     _users(request).revoke_api_key(key_id)
+    security_event(request, "api-key-revoked", target=key_id)
     return {"id": key_id, "revoked": True}

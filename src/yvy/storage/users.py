@@ -11,6 +11,7 @@ Must not import: fastapi, click, yvy.api, yvy.cli.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -22,6 +23,7 @@ from ..errors import ConflictError, InputError, NotFoundError
 
 __all__ = [
     "ROLES",
+    "SCOPES",
     "ApiKey",
     "SQLUserStore",
     "SQLiteUserStore",
@@ -32,6 +34,8 @@ __all__ = [
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
 """Roles from least to most privileged; each includes the rights of those before it."""
+SCOPES: dict[str, str] = {"read": "viewer", "review": "analyst", "admin": "admin"}
+"""API key scopes and the most privileged role each lets a key act with."""
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -74,6 +78,13 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(got, base64.b64decode(dk))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A password hash checked against for unknown or revoked users, so that a sign-in costs one
+    scrypt whether or not the name exists (the name cannot be guessed from the timing)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def _sha256(s: str) -> str:
     return hashlib.sha256(s.encode()).hexdigest()
 
@@ -108,6 +119,10 @@ class ApiKey:
     created: str
     last_used: str | None
     revoked: str | None
+    scope: str | None = None
+    """``read``, ``review`` or ``admin`` (None: the user's own role)."""
+    expires: str | None = None
+    """When the key stops working (None: never)."""
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -197,34 +212,44 @@ class SQLUserStore:
         row = None
         if _NAME.match(username or ""):  # no other name can exist
             row = self.store.conn.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
-        if row is None:
-            verify_password(password, hash_password("x" * 12))  # same cost for unknown names
+        if row is None or not row["active"] or not row["password_hash"]:
+            verify_password(password, _dummy_hash())  # the same cost for names that cannot sign in
             return None
-        if not row["active"] or not verify_password(password, row["password_hash"]):
+        if not verify_password(password, row["password_hash"]):
             return None
         return self._row_user(row)
 
     # -- API keys --------------------------------------------------------------------------
-    def create_api_key(self, username: str, label: str | None = None) -> tuple[ApiKey, str]:
-        """A new key for an active user: (metadata, the full key, shown only this once)."""
+    def create_api_key(self, username: str, label: str | None = None, *, scope: str | None = None,
+                       expires_in: timedelta | None = None) -> tuple[ApiKey, str]:
+        """A new key for an active user: (metadata, the full key, shown only this once).
+
+        ``scope`` (``read``, ``review``, ``admin``; default the user's role) caps what the key may
+        do below the user's role; ``expires_in`` makes it stop working after that long.
+        """
         user = self.get_user(username)
         if not user.active:
             raise ConflictError(username, "user is revoked")
+        if scope is not None and scope not in SCOPES:
+            raise InputError("scope", f"{scope!r} is not a scope; use one of {', '.join(SCOPES)}")
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise InputError("expiry", "must be in the future")
         key_id = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
         secret = secrets.token_urlsafe(32)
-        now = _iso(_now())
+        now = _now()
+        expires = _iso(now + expires_in) if expires_in is not None else None
         with self.store.transaction() as c:
-            c.execute("INSERT INTO api_keys(id, user_id, secret_hash, label, created) VALUES (?,?,?,?,?)",
-                      (key_id, user.id, _sha256(secret), label, now))
-        return ApiKey(key_id, username, label, now, None, None), f"yvy_{key_id}_{secret}"
+            c.execute("INSERT INTO api_keys(id, user_id, secret_hash, label, created, scope, expires) "
+                      "VALUES (?,?,?,?,?,?,?)", (key_id, user.id, _sha256(secret), label, _iso(now), scope, expires))
+        return ApiKey(key_id, username, label, _iso(now), None, None, scope, expires), f"yvy_{key_id}_{secret}"
 
     def list_api_keys(self, username: str | None = None) -> list[ApiKey]:
         """Keys of one user or of everyone, newest first."""
         sql = ("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id=k.user_id"
                + (" WHERE u.username=?" if username else "") + " ORDER BY k.created DESC, k.id")
         rows = self.store.conn.execute(sql, (username,) if username else ()).fetchall()
-        return [ApiKey(r["id"], r["username"], r["label"], r["created"], r["last_used"], r["revoked"])
-                for r in rows]
+        return [ApiKey(r["id"], r["username"], r["label"], r["created"], r["last_used"], r["revoked"],
+                       r["scope"], r["expires"]) for r in rows]
 
     def revoke_api_key(self, key_id: str) -> None:
         """Revoke one key (NotFoundError if unknown)."""
@@ -243,17 +268,20 @@ class SQLUserStore:
         if not m:
             return None
         row = self.store.conn.execute(
-            "SELECT k.secret_hash, k.revoked, k.last_used, u.* FROM api_keys k "
+            "SELECT k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, u.* FROM api_keys k "
             "JOIN users u ON u.id=k.user_id WHERE k.id=?", (m.group(1),)).fetchone()
-        if row is None or row["revoked"] or not row["active"]:
+        now = _now()
+        if row is None or row["revoked"] or not row["active"] or (row["expires"] and row["expires"] <= _iso(now)):
             return None
         if not hmac.compare_digest(row["secret_hash"], _sha256(m.group(2))):
             return None
-        now = _now()
         if not row["last_used"] or row["last_used"] < _iso(now - timedelta(minutes=5)):
             with self.store.transaction() as c:  # throttled: not one write per request
                 c.execute("UPDATE api_keys SET last_used=? WHERE id=?", (_iso(now), m.group(1)))
-        return self._row_user(row)
+        user = self._row_user(row)
+        if row["scope"] and ROLES.index(SCOPES[row["scope"]]) < ROLES.index(user.role):
+            user = User(user.id, user.username, SCOPES[row["scope"]], user.active, user.created)
+        return user
 
     # -- web sessions ----------------------------------------------------------------------
     def create_session(self, user: User, ttl: timedelta = timedelta(hours=12)) -> str:

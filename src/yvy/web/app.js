@@ -19,7 +19,7 @@
       o.body = JSON.stringify(o.body);
       o.headers["Content-Type"] = "application/json";
     }
-    if (o.method && o.method !== "GET") o.headers["X-Requested-With"] = "yvy";
+    if (o.method && o.method !== "GET" && state.csrf) o.headers["X-CSRF-Token"] = state.csrf;
     const r = await fetch(path, o);
     const text = await r.text();
     let data = null;
@@ -39,6 +39,7 @@
   async function refreshUser() {
     const me = await api("/api/me");
     state.user = me.user;
+    state.csrf = me.csrf || null;
     $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : "anonymous";
     $("login").hidden = !!me.user;
     $("logout-btn").hidden = !me.user;
