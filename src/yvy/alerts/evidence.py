@@ -26,6 +26,7 @@ from ..catalog.ports import ItemQuery
 from ..change.product import DETECTIONS
 from ..errors import MissingDependencyError, NotFoundError
 from ..io import atomic_path, sha256_file
+from ..security.events import emit
 from . import _geo
 from .audit import verify_chain
 from .model import Alert, to_feature
@@ -430,6 +431,8 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     _write_json(out / "manifest.json", manifest)
     if signer is not None:
         signer(out / "manifest.json")
+    emit("evidence", target=alert_id, reason=f"{len(files)} files, {'signed' if signer else 'unsigned'}",
+         folder=str(out))
     return manifest
 
 

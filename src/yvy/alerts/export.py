@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import InputError
 from ..io import atomic_path
+from ..security.events import emit
 from .model import Alert, summary, to_feature
 
 __all__ = ["FORMATS", "alerts_frame", "export_alerts"]
@@ -48,6 +49,7 @@ def export_alerts(alerts: Sequence[Alert], path: str | Path, fmt: str | None = N
         if tmp.exists():
             tmp.unlink()  # GDAL drivers refuse to overwrite the empty temp file
         {"geojson": _geojson, "gpkg": _gpkg, "kml": _kml, "csv": _csv, "parquet": _parquet}[fmt](alerts, tmp)
+    emit("export", target=str(path), reason=f"{len(alerts)} alerts as {fmt}")
     return path
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..errors import ConflictError, InputError
+from ..security.events import emit
 from .model import DISMISS_REASONS, TRANSITIONS, Alert, AlertStatus
 from .ports import AlertStore
 
@@ -80,4 +81,5 @@ def review_alert(store: AlertStore, alert_id: str, status: str | AlertStatus, *,
         store.update_alert(new)
         store.add_review(alert_id, at=at, by=new.review["by"], payload=payload)
         store.append_audit(at=at, actor=new.review["by"], alert_id=alert_id, action="status", payload=payload)
+    emit("review", user=new.review["by"], target=alert_id, reason=f"{payload['from']} -> {payload['to']}")
     return new

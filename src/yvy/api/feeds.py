@@ -17,10 +17,9 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import quote
 from xml.sax.saxutils import escape
-
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as FastAPIPath

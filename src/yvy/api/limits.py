@@ -153,6 +153,7 @@ class RequestLimitsMiddleware:
         """``on_reject(scope, status, reason)``: called for each refused request (security log)."""
 
     async def __call__(self, scope, receive, send):
+        """Handle one ASGI connection."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = _content_length(scope)

@@ -36,8 +36,11 @@ bbox_opt = click.option(
 def workspace(ctx: click.Context):
     """The open :class:`yvy.config.Workspace` for this invocation."""
     from ..config import Workspace
+    from ..security.events import configure
 
-    return Workspace.open(ctx.find_root().obj.get("home"))
+    ws = Workspace.open(ctx.find_root().obj.get("home"))
+    configure(ws.home)
+    return ws
 
 
 def store(ctx: click.Context):

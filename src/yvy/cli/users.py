@@ -18,6 +18,15 @@ def _users(ctx: click.Context):
     return SQLiteUserStore(store(ctx))
 
 
+def _event(action: str, target: str, reason: str | None = None) -> None:
+    """A security event for an admin operation run from this shell (the actor is the OS user)."""
+    import getpass
+
+    from ..security.events import emit
+
+    emit(action, user=f"cli:{getpass.getuser()}", target=target, reason=reason)
+
+
 @click.group("users", epilog="Example: yvy users add ana --role analyst --password-stdin < pass.txt")
 def command() -> None:
     """Manage users, roles and API keys of the web server."""
@@ -40,9 +49,11 @@ def add(ctx, username: str, role: str, password_stdin: bool, ask: bool, with_key
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     users = _users(ctx)
     user = users.add_user(username, role, password)
+    _event("user-created", username, f"role {role}")
     out = user.to_dict()
     if with_key:
         meta, key = users.create_api_key(username, "cli")
+        _event("api-key-created", f"{username}/{meta.id}")
         out["key"], out["key_id"] = key, meta.id
     if as_json:
         click.echo(json.dumps(out))
@@ -73,19 +84,29 @@ def list_(ctx, with_keys: bool, as_json: bool) -> None:
     con = console(ctx)
     con.print(t)
     if with_keys:
-        k = Table("key id", "user", "label", "created", "last used", "revoked")
+        k = Table("key id", "user", "label", "scope", "created", "expires", "last used", "revoked")
         for r in keys:
-            k.add_row(r["id"], r["username"], r["label"] or "", r["created"], r["last_used"] or "", r["revoked"] or "")
+            k.add_row(r["id"], r["username"], r["label"] or "", r["scope"] or "(role)", r["created"],
+                      r["expires"] or "never", r["last_used"] or "", r["revoked"] or "")
         con.print(k)
 
 
-@command.command("key", epilog="Example: yvy users key ana --label qgis")
+@command.command("key", epilog="Example: yvy users key ana --label qgis --scope read --expires-days 30")
 @click.argument("username")
 @click.option("--label", default=None, help="What the key is for.")
+@click.option("--scope", type=click.Choice(["read", "review", "admin"]), default=None,
+              help="Cap the key below the user's role (default: the user's role).")
+@click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=90.0, show_default=True,
+              help="Days until the key stops working.")
+@click.option("--no-expiry", is_flag=True, help="A key that never expires (not recommended).")
 @click.pass_context
-def key(ctx, username: str, label: str | None) -> None:
+def key(ctx, username: str, label: str | None, scope: str | None, expires_days: float, no_expiry: bool) -> None:
     """Issue an API key for a user (printed once)."""
-    _, secret = _users(ctx).create_api_key(username, label)
+    from datetime import timedelta
+
+    expires = None if no_expiry else timedelta(days=expires_days)
+    meta, secret = _users(ctx).create_api_key(username, label, scope=scope, expires_in=expires)
+    _event("api-key-created", f"{username}/{meta.id}", f"scope {scope or 'role'}, expires {meta.expires or 'never'}")
     click.echo(secret)
 
 
@@ -96,6 +117,7 @@ def key(ctx, username: str, label: str | None) -> None:
 def role(ctx, username: str, role: str) -> None:
     """Change a user's role."""
     _users(ctx).set_role(username, role)
+    _event("role-changed", username, f"role {role}")
     console(ctx).print(f"{username} is now {role}")
 
 
@@ -108,7 +130,37 @@ def revoke(ctx, name: str, is_key: bool) -> None:
     users = _users(ctx)
     if is_key:
         users.revoke_api_key(name)
+        _event("api-key-revoked", name)
         console(ctx).print(f"revoked key {name}")
     else:
         users.revoke_user(name)
+        _event("user-revoked", name)
         console(ctx).print(f"revoked user {name} and their API keys")
+
+
+@command.command("unlock", epilog="Example: yvy users unlock ana   |   yvy users unlock --address 203.0.113.7")
+@click.argument("username", required=False)
+@click.option("--address", default=None, help="Also (or only) lift the locks of this client address.")
+@click.option("--list", "list_locks", is_flag=True, help="List the current locks instead.")
+@json_opt
+@click.pass_context
+def unlock(ctx, username: str | None, address: str | None, list_locks: bool, as_json: bool) -> None:
+    """Lift sign-in lockouts (after too many failed passwords) of a user and/or an address."""
+    from datetime import UTC, datetime
+
+    from ..storage.throttle import SQLThrottleStore
+
+    throttle = SQLThrottleStore(store(ctx))
+    if list_locks:
+        rows = throttle.list_locked(datetime.now(UTC))
+        if as_json:
+            click.echo(json.dumps(rows))
+        else:
+            for r in rows:
+                console(ctx).print(f"{r['key']}  {r['failures']} failures since {r['since']}, locked until {r['until']}")
+        return
+    if not username and not address:
+        raise click.UsageError("give a USERNAME, --address, or --list")
+    n = throttle.unlock(username=username, address=address)
+    _event("unlock", username or address, f"{n} counters cleared")
+    console(ctx).print(f"cleared {n} sign-in counters")
