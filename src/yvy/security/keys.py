@@ -194,7 +194,7 @@ def _write_private(path: Path, key: Ed25519PrivateKey, passphrase: str | None) -
     else:
         data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
-    with atomic_path(path) as tmp:  # mkstemp creates it 0600: never readable by others, even briefly
+    with atomic_path(path, mode=0o600) as tmp:  # created 0600: never readable by others, even briefly
         os.chmod(tmp, 0o600)
         tmp.write_bytes(data)
 
