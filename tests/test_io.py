@@ -33,3 +33,11 @@ def test_atomic_path_leaves_destination_on_error(tmp_path):
         raise RuntimeError("boom")
     assert dest.read_text() == "before"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_safe_name_keeps_names_apart_and_inside():
+    for bad in ("..", ".", "", "../x", "a/b", "/etc/passwd", ".hidden", "a\x00b", "C:\\x"):
+        s = io.safe_name(bad)
+        assert s and "/" not in s and "\\" not in s and not s.startswith(".") and s not in (".", "..")
+    assert io.safe_name("S2A_20KQA_20240101_0_L2A") == "S2A_20KQA_20240101_0_L2A"
+    assert io.safe_name("a/b") != io.safe_name("a_b")

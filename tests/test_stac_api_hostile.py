@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from yvy.catalog.stac_api import safe_name
-
 from .stac_api_server import LoopbackServer, make_app
 from .test_stac_api_ingest import _run, _write_cog
 
@@ -53,11 +51,3 @@ def test_download_cannot_write_outside_the_workspace(tmp_path):
     fc = json.loads(_run(home, "scenes", "--json", "--collection", coll_id).output)
     assert [f["properties"].get("yvy:source") is not None for f in fc["features"]] == [True]
     assert all("passwd" not in json.dumps(f["assets"]) for f in fc["features"])
-
-
-def test_safe_name_keeps_names_apart_and_inside():
-    for bad in ("..", ".", "", "../x", "a/b", "/etc/passwd", ".hidden", "a\x00b", "C:\\x"):
-        s = safe_name(bad)
-        assert s and "/" not in s and "\\" not in s and not s.startswith(".") and s not in (".", "..")
-    assert safe_name("S2A_20KQA_20240101_0_L2A") == "S2A_20KQA_20240101_0_L2A"
-    assert safe_name("a/b") != safe_name("a_b")

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "open_member",
     "split_vsi",
     "multihash_sha256",
+    "safe_name",
     "open_raster",
 ]
 
@@ -110,6 +112,16 @@ def split_vsi(path: str) -> tuple[str, str]:
         if i >= 0:
             return rest[: i + len(ext)], rest[i + len(ext) + 1 :]
     raise ValueError(f"{path}: not a /vsizip/ or /vsitar/ path with an archive member")
+
+
+def safe_name(name: str, *, what: str = "name") -> str:
+    """``name`` as one safe path component: letters, digits, ``.``, ``_``, ``-`` kept, anything
+    else replaced by ``_``; never empty, ``.`` or ``..``, never hidden, at most 120 characters
+    (a short hash of the original keeps two different names apart)."""
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).lstrip(".")[:100]
+    if clean != str(name) or not clean:
+        clean = f"{clean or what}-{hashlib.sha256(str(name).encode()).hexdigest()[:10]}"
+    return clean
 
 
 def multihash_sha256(hex_digest: str) -> str:

@@ -39,6 +39,12 @@ CASES = {
                       "--index: unknown index 'foo'; choose one of evi, nbr"),
     "bad bandwidth": (["--history-start", "2018-01-01", "--monitor-start", "2019-06-01", "--h", "0.3"],
                       "--h: must be one of"),
+    "resolution that would plan forever": (["--history-start", "2018-01-01", "--monitor-start", "2019-06-01",
+                                            "--resolution", "0.001"],
+                                           "--resolution: 0.001 gives"),
+    "forest mask that is not a layer": (["--history-start", "2018-01-01", "--monitor-start", "2019-06-01",
+                                         "--forest-mask", "__NOT_A_LAYER__"],
+                                        "forest mask is neither a readable raster nor a vector layer"),
     "AOI outside the data": (["--history-start", "2018-01-01", "--monitor-start", "2019-06-01",
                               "--bbox", "10,10,11,11"],
                              "AOI: no scenes intersect the area of interest from 2018-01-01"),
@@ -48,6 +54,10 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_one_line_error_and_nothing_written(home, s2_items, tmp_path, case):
     args, message = CASES[case]
+    if "__NOT_A_LAYER__" in args:
+        bad = tmp_path / "mask.tif"
+        bad.write_text("not a raster")
+        args = [str(bad) if a == "__NOT_A_LAYER__" else a for a in args]
     if "--bbox" not in args:
         args = [*args, "--bbox", _bbox(s2_items)]
     out_dir = tmp_path / "out"

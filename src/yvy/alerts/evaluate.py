@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from ..errors import InputError, ProjectionError
+from ..io import open_raster
 from . import _geo
 from .model import Alert
 
@@ -221,11 +222,10 @@ def evaluate_points(alerts, gdf, *, label_field=None, change_values=None, stable
 def evaluate_raster(alerts, path: Path, *, change_values=None, stable_values=None, extent=None,
                     band: int = 1) -> dict:
     """Evaluate against a reference raster (alerts rasterised on its grid, pixel centres)."""
-    import rasterio
     from rasterio.features import rasterize
     from scipy import ndimage
 
-    with rasterio.open(path) as ds:
+    with open_raster(path, require_crs=False) as ds:
         if ds.crs is None:
             raise ProjectionError(path, "reference raster has no CRS")
         if not 1 <= band <= ds.count:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError, ProjectionError
 
-__all__ = ["read_forest_mask"]
+__all__ = ["check_forest_mask", "read_forest_mask"]
 
 _VECTOR = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".kml", ".fgb")
 
@@ -32,6 +32,36 @@ def read_forest_mask(path: str | Path, crs, transform, shape: tuple[int, int]) -
     if path.suffix.lower() in _VECTOR:
         return _from_vector(path, crs, transform, shape)
     return _from_raster(path, crs, transform, shape)
+
+
+def check_forest_mask(path: str | Path) -> None:
+    """Raise :class:`~yvy.errors.InputError` / :class:`~yvy.errors.ProjectionError` unless ``path``
+    is a readable raster or polygon layer with a CRS (checked before any detection work)."""
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "forest mask not found")
+    if path.suffix.lower() not in _VECTOR:
+        import rasterio
+
+        try:
+            with rasterio.open(path) as ds:
+                if ds.crs is None:
+                    raise ProjectionError(path, "forest mask has no CRS")
+                return
+        except RasterioIOError:
+            pass  # perhaps a vector format without a known suffix
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError and GDAL errors
+        raise InputError(path, "forest mask is neither a readable raster nor a vector layer") from exc
+    if not info.get("crs"):
+        raise ProjectionError(path, "forest mask has no CRS")
+    if not info.get("features"):
+        raise InputError(path, "forest mask layer has no features")
 
 
 def _from_raster(path: Path, crs, transform, shape) -> np.ndarray:

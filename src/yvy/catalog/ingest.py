@@ -107,6 +107,9 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
                     if f.startswith(".") or f in _SKIP_NAMES:
                         continue
                     fp = os.path.join(root, f)
+                    if problem := _unreadable(fp):
+                        errors.append(str(InputError(fp, problem)))
+                        continue
                     if _is_archive(fp):
                         try:
                             candidates += _archive_members(Path(fp))
@@ -114,6 +117,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
                             errors.append(str(exc))
                     else:
                         candidates.append(str(Path(fp).resolve()))
+        elif problem := _unreadable(str(p)):
+            errors.append(str(InputError(raw, problem)))
         elif _is_archive(str(p)):
             try:
                 members = _archive_members(p)
@@ -131,6 +136,24 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
             candidates.append(fp)
             explicit.add(fp)
     return sorted(dict.fromkeys(candidates)), explicit, errors
+
+
+def _unreadable(path: str) -> str | None:
+    """Why ``path`` cannot be ingested before it is opened (a FIFO would block the reader
+    forever; GDAL cannot open a name that is not UTF-8), or None."""
+    import stat
+
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename the file"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read ({exc.strerror})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device); skipped"
+    return None
 
 
 def _is_product_metadata(name: str) -> bool:
@@ -258,16 +281,18 @@ def _collection_template(coll: str) -> dict:
 
 def _copy_assets(item: dict, root: Path) -> dict:
     """Copy every local (or archive member) asset under ``root/<collection>/<id>/``."""
-    from ..io import atomic_path, open_member
+    from ..io import atomic_path, open_member, safe_name
 
     item = json.loads(json.dumps(item))
-    dest_dir = root / (item.get("collection") or "geotiff") / item["id"]
+    collection = safe_name(item.get("collection") or "geotiff", what="collection")
+    dest_dir = root / collection / safe_name(item["id"], what="item")
     for asset in item.get("assets", {}).values():
         href = asset.get("href", "")
         if "://" in href:
             continue
-        name = Path(href).name
-        dest = dest_dir / name
+        dest = dest_dir / safe_name(Path(href).name, what="asset")
+        for stale in dest_dir.glob(f".{dest.name}.*"):  # left by a copy that was killed
+            stale.unlink(missing_ok=True)
         if not dest.exists():
             with open_member(href) as src, atomic_path(dest) as tmp, open(tmp, "wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)

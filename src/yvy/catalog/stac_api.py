@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 from ..errors import InputError
-from ..io import multihash_sha256
+from ..io import multihash_sha256, safe_name
 from .formats.radar import annotate_radar_item
 from .ingest import IngestReport, register_items
 from .ports import CatalogStore
@@ -111,18 +111,6 @@ def ingest_stac_api(
         if progress:
             progress(i + 1, len(items), item["id"])
     return report
-
-
-def safe_name(name: str, *, what: str = "name") -> str:
-    """``name`` as one safe path component: letters, digits, ``.``, ``_``, ``-`` kept, anything
-    else replaced by ``_``; never empty, ``.`` or ``..``, never hidden, at most 120 characters
-    (a short hash of the original keeps two different names apart)."""
-    import re
-
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).lstrip(".")[:100]
-    if clean != str(name) or not clean:
-        clean = f"{clean or what}-{hashlib.sha256(str(name).encode()).hexdigest()[:10]}"
-    return clean
 
 
 def _check_remote_hrefs(item: dict, api_url: str) -> None:

@@ -59,6 +59,10 @@ def check_alert_options(**alert_kw) -> None:
     """Raise BadParameter for contradictory alert options (call before any work)."""
     if alert_kw.get("forest_mask") and alert_kw.get("no_forest_filter"):
         raise click.BadParameter("give --forest-mask or --no-forest-filter, not both", param_hint="--forest-mask")
+    if alert_kw.get("forest_mask"):
+        from ..alerts.forest import check_forest_mask
+
+        check_forest_mask(alert_kw["forest_mask"])
 
 
 def alerts_from_product(ctx, item: dict, *, window_days=30, min_loss=0.0, mmu_ha=0.5,

@@ -249,6 +249,10 @@ def _item_crs(item: Mapping) -> str | None:
     return None
 
 
+MAX_GRID_PIXELS = 1e10
+"""Largest output grid of one run (Paraguay at 10 m is about 4e9 pixels)."""
+
+
 def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
                 resolution: float | None = None, sensor: SensorSpec | None = None):
     """The output grid: the AOI in ``crs`` (default: the items' most common CRS, else UTM) at
@@ -266,8 +270,16 @@ def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
         resolution = sensor.resolution if sensor else None
         if resolution is None:
             raise InputError("--resolution", "cannot guess the resolution of these scenes; pass --resolution")
-    if resolution <= 0:
+    if not resolution > 0:
         raise InputError("--resolution", f"{resolution} must be positive")
+    try:
+        minx, miny, maxx, maxy = aoi.to_crs(crs).boundingbox
+    except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS
+        raise ProjectionError("--crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
+    pixels = ((maxx - minx) / resolution + 1) * ((maxy - miny) / resolution + 1)
+    if not pixels <= MAX_GRID_PIXELS:
+        raise InputError("--resolution", f"{resolution:g} gives {pixels:.3g} pixels over this area; at most "
+                         f"{MAX_GRID_PIXELS:.0e} per run (a coarser resolution or a smaller area)")
     try:
         return GeoBox.from_geopolygon(aoi.to_crs(crs), resolution=resolution, crs=crs)
     except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS

@@ -57,6 +57,8 @@ class StacJsonFormat:
             doc = json.loads(read_bytes(path))
         except ValueError as exc:
             raise InputError(path, f"not valid JSON ({_first_line(exc)})") from exc
+        except RecursionError:
+            raise InputError(path, "JSON nested too deeply to be a STAC document") from None
         if not isinstance(doc, dict):
             raise InputError(path, "not a STAC Item or ItemCollection (top level is not an object)")
         kind = doc.get("type")
@@ -114,6 +116,8 @@ def _try_load(path: str):
         return json.loads(read_bytes(path))
     except (InputError, ValueError):
         return None
+    except RecursionError:  # nested too deeply: claimed, and to_items names the problem
+        return {"type": "Feature"}
 
 
 def _features(doc) -> list[dict]:
