@@ -339,3 +339,25 @@ def test_queryables_private(fresh):
     with TestClient(make_app(fresh, public_read=False)) as c:
         assert c.get("/stac/queryables").status_code == 401
         assert c.get("/stac/queryables", headers={"Authorization": f"Bearer {fresh.keys['vic']}"}).status_code == 200
+
+
+def test_timeseries_reads_each_scene_once(built):
+    """The alert time series re-read every scene on every request (2.7 s uncached)."""
+    from fastapi.testclient import TestClient
+
+    from yvy.api import alerts as alerts_api
+
+    reads = []
+    real = alerts_api.read_values
+    alerts_api.read_values = lambda *a, **k: reads.append(1) or real(*a, **k)
+    try:
+        with TestClient(make_app(built)) as c:
+            aid = built.alerts[0]
+            first = c.get(f"/api/alerts/{aid}/timeseries").json()
+            n = len(reads)
+            second = c.get(f"/api/alerts/{aid}/timeseries").json()
+            assert c.get(f"/api/alerts/{aid}/timeseries.png").status_code == 200
+    finally:
+        alerts_api.read_values = real
+    assert n > 0 and len(reads) == n  # the second request and the plot read nothing
+    assert first == second and len(first["series"]) == 4

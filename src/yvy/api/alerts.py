@@ -9,7 +9,10 @@ is the mean NDVI of the alert's clear pixels in each scene.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -140,27 +143,67 @@ def _series(request: Request, alert) -> list[dict]:
     import numpy as np
 
     geom = alert.geometry.__geo_interface__
+    geom_key = hashlib.sha256(alert.geometry.wkb).hexdigest()
+    cache = _series_cache(request)
     out = []
     for item in _scenes(request, alert):
         assets = item["assets"]
         if "nir" not in assets or "red" not in assets:
             continue
-        nir, red = read_values(assets["nir"], geom), read_values(assets["red"], geom)
-        if nir is None or red is None:
-            continue
-        valid = ~(np.ma.getmaskarray(nir) | np.ma.getmaskarray(red))
-        if "scl" in assets:
-            scl = read_values(assets["scl"], geom)
-            if scl is not None:
-                valid &= np.isin(np.ma.filled(scl, 0).astype(int), CLEAR_SCL)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ndvi = (nir - red) / (nir + red)
-        vals = np.ma.filled(ndvi, np.nan)[valid]
-        vals = vals[np.isfinite(vals)]
-        out.append({"date": _day(item), "item": item["id"],
-                    "ndvi": round(float(vals.mean()), 4) if vals.size else None,
-                    "clear_pixels": int(vals.size)})
+        key = (geom_key, item["collection"], item["id"],
+               tuple(sorted((k, a.get("href"), a.get("file:checksum")) for k, a in assets.items())))
+        entry = cache.get(key)
+        if entry is None:
+            entry = _scene_ndvi(item, geom, np)
+            cache.put(key, entry)
+        if entry is not False:
+            out.append(entry)
     return out
+
+
+def _scene_ndvi(item: dict, geom: dict, np):
+    """The series entry of one scene (mean NDVI of the clear pixels), or False when outside."""
+    assets = item["assets"]
+    nir, red = read_values(assets["nir"], geom), read_values(assets["red"], geom)
+    if nir is None or red is None:
+        return False
+    valid = ~(np.ma.getmaskarray(nir) | np.ma.getmaskarray(red))
+    if "scl" in assets:
+        scl = read_values(assets["scl"], geom)
+        if scl is not None:
+            valid &= np.isin(np.ma.filled(scl, 0).astype(int), CLEAR_SCL)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ndvi = (nir - red) / (nir + red)
+    vals = np.ma.filled(ndvi, np.nan)[valid]
+    vals = vals[np.isfinite(vals)]
+    return {"date": _day(item), "item": item["id"], "ndvi": round(float(vals.mean()), 4) if vals.size else None,
+            "clear_pixels": int(vals.size)}
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map (time-series entries per scene and alert shape)."""
+
+    def __init__(self, size: int):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+def _series_cache(request: Request) -> _LRU:
+    """Per-app cache of time-series entries: a scene is read once per alert shape (the key holds
+    the alert's geometry hash and the scene's asset hrefs and checksums, so a change is a miss)."""
+    return request.app.state.yvy.extra.setdefault("timeseries", _LRU(50_000))
 
 
 @router.get("/{alert_id}/timeseries", summary="NDVI time series of an alert", dependencies=[Depends(read_access)])
