@@ -82,7 +82,10 @@ def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf,
     Every monitored date with ``PNF >= pnf_min`` starts a chain; chains are kept in date
     order and the pixel's result is its earliest chain that was not rejected.
     """
-    if status[p] == CONFIRMED:
+    if status[p] == CONFIRMED:  # later dates that still look non-forest add to the confirmation counts
+        if pnf >= pnf_min:
+            for s in range(n_sensors):
+                ch_counts[s, 0, p] += (bits >> s) & 1
         return
     if tk < start:
         prev_pnf[p] = pnf

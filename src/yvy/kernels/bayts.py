@@ -22,7 +22,8 @@ computed per pixel as R's ``bayts::baytsSpatial`` (jreiche/bayts) does:
    flagged), ``change_confirmed`` (date of confirmation), ``pflag`` (Pchange of the pending
    flag), ``pchange`` (Pchange at confirmation), ``status`` (2 confirmed, 1 flagged, 0
    watched without change, -1 no date on or after ``start``, -2 no valid data) and per-sensor
-   ``counts`` (dates of each sensor from the flag to the confirmation).
+   ``counts`` (dates of each sensor from the flag to the confirmation, plus later dates whose
+   ``PNF >= pnf_min``: passes that go on confirming the change).
 
 Dates are decimal years (R's ``bfastts`` time base, :func:`yvy.change.timebase.decimal_year`).
 The per-pixel state (:data:`STATE_KEYS`) is fixed-size, so :func:`bayts_update` continues a run
@@ -41,10 +42,12 @@ import numpy as np
 
 from ..errors import InputError
 from . import _bayts_core as core
+from ._bayts_core import CONFIRMED, FLAGGED, MONITORED, NO_DATA, NO_MONITOR
 
 __all__ = [
-    "OUTPUT_KEYS", "STATE_KEYS", "BaytsParams", "SensorPdf", "bayts", "bayts_update", "init_state",
-    "merge_dates", "spatial_normalise",
+    "CONFIRMED", "FLAGGED", "MAX_CHAINS", "MONITORED", "NO_DATA", "NO_MONITOR", "OUTPUT_KEYS", "STATE_KEYS",
+    "BaytsParams", "SensorPdf", "bayts", "bayts_update", "init_state", "merge_dates", "outputs",
+    "spatial_normalise",
 ]
 
 STATE_KEYS = ("status", "prev_pnf", "n_monitor", "n_chains", "overflow", "chain_start", "chain_p", "chain_i",
