@@ -39,10 +39,25 @@ def _band(path, name):
         return a
 
 
-def test_acceptance_command_matches_r(home, tmp_path, data_file):
+def test_acceptance_command(home, tmp_path, data_file):
+    """The issue's command, with the documented defaults."""
     out = tmp_path / "out"
     r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
-             "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "64")
+             "--monitor-start", "2016-01-01", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out / "breaks.tif") as ds:
+        assert ds.descriptions[:5] == ("break_decimal_year", "change_flagged_decimal_year", "flag_decimal_year",
+                                       "pflag", "pchange")
+    got = _band(out / "breaks.tif", "break_decimal_year")
+    assert 1500 < np.isfinite(got).sum() < 2500
+    assert np.nanmin(got) >= 2016.0 and np.nanmax(got) <= 2016.4
+
+
+def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
+    out = tmp_path / "out"
+    r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
+             "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "64", "--chi", "0.9",
+             "--bwf", "0.1", "0.9", "--pnf-min", "0.5")
     assert r.exit_code == 0, r.output
     assert "1,579 confirmed changes" in r.output and "alert candidate" in r.output
     got = _band(out / "breaks.tif", "break_decimal_year")
@@ -138,3 +153,13 @@ def test_bfast_still_needs_history_start(home, tmp_path):
     r = _run(home, "--stack", str(opt), "--history-start", "2015-01-01", "--monitor-start", "2016-01-01",
              "--sar-stack", str(sar))
     assert r.exit_code == 2 and "--sar-stack" in r.output
+
+
+def test_cli_defaults_are_the_documented_ones():
+    from yvy.change import fusion
+    from yvy.cli import detect
+
+    assert detect.OPTICAL_PDF == fusion.DEFAULT_OPTICAL_PDF and detect.SAR_PDF == fusion.DEFAULT_SAR_PDF
+    assert (detect.CHI, detect.PNF_MIN, detect.BWF) == (fusion.DEFAULT_CHI, fusion.DEFAULT_PNF_MIN,
+                                                        fusion.DEFAULT_BWF)
+    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.5, 0.5, (0.2, 0.8))

@@ -42,6 +42,10 @@ DEFAULT_OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
 DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
 
+DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.5, 0.5, (0.2, 0.8)
+"""Defaults of ``yvy detect --method bayts|sar``, chosen on the tuning half of the Bolivia Hansen
+pixels (``benchmarks/bench_radar_accuracy.py``; R's example uses chi 0.9, bwf (0.1, 0.9))."""
+
 CONFIRM_RULE = ("bayts: confirm_count = optical + radar dates from the flag to the confirmation of the "
                 "change (Pchange >= chi) and later dates with PNF >= pnf_min; prev_obs_days = date of the "
                 "flag; magnitude = -Pchange")
@@ -92,9 +96,9 @@ class FusionRequest:
     """``db`` or ``linear``; None: from the file's unit tags, else from its values (recorded)."""
     optical_pdf: tuple[float, float, float, float] = DEFAULT_OPTICAL_PDF
     sar_pdf: tuple[float, float, float, float] = DEFAULT_SAR_PDF
-    chi: float = 0.9
-    pnf_min: float = 0.5
-    bwf: tuple[float, float] = (0.1, 0.9)
+    chi: float = DEFAULT_CHI
+    pnf_min: float = DEFAULT_PNF_MIN
+    bwf: tuple[float, float] = DEFAULT_BWF
     percentile: float = 0.95
     """Spatial normalisation: each date minus this quantile of its pixels (0 or None: off)."""
     history_start: str | None = None

@@ -47,6 +47,9 @@ OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
 """Default --optical-pdf (= yvy.change.fusion.DEFAULT_OPTICAL_PDF; kept here so --help imports no numba)."""
 SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Default --sar-pdf (= yvy.change.fusion.DEFAULT_SAR_PDF)."""
+CHI, PNF_MIN, BWF = 0.5, 0.5, (0.2, 0.8)
+"""Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
+the Bolivia Hansen pixels by benchmarks/bench_radar_accuracy.py)."""
 
 
 def fusion_options(f):
@@ -63,12 +66,13 @@ def fusion_options(f):
         click.option("--sar-pdf", nargs=4, type=float, default=SAR_PDF, show_default=True,
                      metavar="FMEAN FSD NFMEAN NFSD",
                      help="Forest and non-forest Gaussian (mean, sd) of the normalised backscatter (dB)."),
-        click.option("--chi", type=float, default=0.9, show_default=True,
-                     help="Probability of change at which a flag is confirmed."),
-        click.option("--pnf-min", type=float, default=0.5, show_default=True,
+        click.option("--chi", type=float, default=CHI, show_default=True,
+                     help="Probability of change at which a flag is confirmed (R bayts' example: 0.9)."),
+        click.option("--pnf-min", type=float, default=PNF_MIN, show_default=True,
                      help="Non-forest probability at or above which a date is flagged."),
-        click.option("--bwf", nargs=2, type=float, default=(0.1, 0.9), show_default=True, metavar="LOW HIGH",
-                     help="Block weighting: every non-forest probability is clipped to [LOW, HIGH]."),
+        click.option("--bwf", nargs=2, type=float, default=BWF, show_default=True, metavar="LOW HIGH",
+                     help="Block weighting: every non-forest probability is clipped to [LOW, HIGH] "
+                          "(R bayts' example: 0.1 0.9)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
     ]
