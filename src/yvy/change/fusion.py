@@ -187,7 +187,7 @@ def sar_units(path: str, sample: np.ndarray | None = None) -> tuple[str, str]:
                            "pass --sar-units db or --sar-units linear")
 
 
-def _cube(path: str, what: str):
+def open_stack(path: str, what: str):
     from ..cube.stack import StackCube
 
     if not Path(path).exists():
@@ -207,7 +207,7 @@ def _dates(cube, hs: date | None, end: date | None, subject: str):
     return keep, t, days
 
 
-def _normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
+def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
     """Per kept date, the ``percentile`` of its valid pixels over the whole grid (bayts'
     ``deseasonalizeRaster``; R's quantile type 7). Read one date at a time."""
     if not percentile:
@@ -228,7 +228,7 @@ def _db(x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, 10.0 * np.log10(x), np.nan)
 
 
-def _same_grid(a, b) -> bool:
+def same_grid(a, b) -> bool:
     return a.shape == b.shape and a.crs == b.crs and all(
         math.isclose(x, y, rel_tol=0, abs_tol=1e-6 * max(1.0, abs(x))) for x, y in zip(a.affine, b.affine, strict=True))
 
@@ -256,12 +256,12 @@ def plan_fusion(req: FusionRequest) -> FusionPlan:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
     except InputError as exc:
         raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
-    sar = _cube(req.sar_stack, "--sar-stack")
+    sar = open_stack(req.sar_stack, "--sar-stack")
     units, source = (req.sar_units, "option") if req.sar_units else sar_units(req.sar_stack)
     cubes = [("radar", sar, units == "linear")]
     if req.method == "bayts":
-        opt = _cube(req.stack, "--stack")
-        if not _same_grid(opt.geobox, sar.geobox):
+        opt = open_stack(req.stack, "--stack")
+        if not same_grid(opt.geobox, sar.geobox):
             raise InputError(req.sar_stack, f"grid {sar.geobox.shape.yx} {sar.geobox.crs} does not match the "
                                             f"optical stack's {opt.geobox.shape.yx} {opt.geobox.crs} "
                                             "(same CRS, transform and size needed; reproject one onto the other)")
@@ -270,7 +270,7 @@ def plan_fusion(req: FusionRequest) -> FusionPlan:
     for name, cube, to_db in cubes:
         subject = req.stack if name == "optical" else req.sar_stack
         keep, t, days = _dates(cube, hs, end, subject)
-        shift = _normalise_shift(cube, keep, req.percentile, to_db)
+        shift = normalise_shift(cube, keep, req.percentile, to_db)
         sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
     msd = float(decimal_year([ms.isoformat()])[0])
     if max(s.t[-1] for s in sensors) < msd and ms > date.today():
