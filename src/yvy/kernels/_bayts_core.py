@@ -26,21 +26,17 @@ CONFIRMED = 2
 BLOCK = 256
 """Pixels per block of the parallel loop (the state of a block stays in L1/L2)."""
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@jit(inline="always")
-def _normal_pdf(x, mean, sd):
-    z = (x - mean) / sd
-    return math.exp(-0.5 * z * z) * _INV_SQRT_2PI / sd
-
-
 @jit(inline="always")
 def conditional_pnf(x, f_mean, f_sd, nf_mean, nf_sd, lo, hi):
-    """P(non-forest | x) from Gaussian F/NF densities, clipped to ``[lo, hi]`` (R ``calcPNF``)."""
-    pf = _normal_pdf(x, f_mean, f_sd)
-    pnf = _normal_pdf(x, nf_mean, nf_sd)
-    p = pnf / (pf + pnf) if pnf > 0.0 else 0.0
+    """P(non-forest | x) from Gaussian F/NF densities, clipped to ``[lo, hi]`` (R ``calcPNF``).
+
+    Computed as ``1 / (1 + N_F(x) / N_NF(x))`` with the density ratio from its log (one ``exp``);
+    where ``N_NF`` underflows the ratio is infinite and the result 0, as in R.
+    """
+    zf = (x - f_mean) / f_sd
+    zn = (x - nf_mean) / nf_sd
+    log_ratio = math.log(nf_sd / f_sd) + 0.5 * (zn * zn - zf * zf)  # log N_F(x) - log N_NF(x)
+    p = 1.0 / (1.0 + math.exp(log_ratio))
     if p < lo:
         p = lo
     if p > hi:
@@ -135,40 +131,40 @@ def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf,
 
 
 @jit_parallel
-def run_rows(y, row_sensor, row_step, step_time, pdf, bwf_lo, bwf_hi, start, chi, pnf_min,
+def run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, bwf_lo, bwf_hi, start, chi, pnf_min,
              status, prev_pnf, n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts):
-    """Run the state machine of every pixel over all rows of ``y`` (R, N); state updated in place.
+    """Run the state machine of every pixel over all rows; state updated in place.
 
-    ``row_sensor[r]`` indexes ``pdf`` (S, 4: F mean, F sd, NF mean, NF sd); ``row_step[r]`` is
-    non-decreasing and ``step_time[row_step[r]]`` the row's decimal year. Non-finite values
-    are missing.
+    Sensor 0's dates are the rows of ``y0`` (T0, N), sensor 1's those of ``y1`` (T1, N; may be
+    empty). Row ``r`` of the merged series is row ``row_index[r]`` of sensor ``row_sensor[r]``,
+    whose pdf is ``pdf[s]`` (F mean, F sd, NF mean, NF sd); ``row_step`` is non-decreasing and
+    ``step_time[row_step[r]]`` the row's decimal year. Non-finite values are missing.
     """
-    R, N = y.shape
+    R = row_sensor.shape[0]
+    N = y0.shape[1]
     S = pdf.shape[0]
     n_blocks = (N + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
         p0 = b * BLOCK
-        p1 = min(N, p0 + BLOCK)
-        m = p1 - p0
-        acc = np.empty(m)
+        m = min(N, p0 + BLOCK) - p0
+        acc = np.full(m, np.nan)
         bits = np.zeros(m, dtype=np.int64)
-        for j in range(m):
-            acc[j] = np.nan
         r = 0
         while r < R:
             k = row_step[r]
-            r_end = r
-            while r_end < R and row_step[r_end] == k:
-                s = row_sensor[r_end]
+            while r < R and row_step[r] == k:
+                s = row_sensor[r]
+                y = y0 if s == 0 else y1
+                row = row_index[r]
                 f_mean, f_sd, nf_mean, nf_sd = pdf[s, 0], pdf[s, 1], pdf[s, 2], pdf[s, 3]
                 for j in range(m):
-                    x = y[r_end, p0 + j]
+                    x = y[row, p0 + j]
                     if math.isfinite(x):
                         q = conditional_pnf(x, f_mean, f_sd, nf_mean, nf_sd, bwf_lo, bwf_hi)
                         a = acc[j]
                         acc[j] = q if math.isnan(a) else posterior(a, q)
                         bits[j] |= 1 << s
-                r_end += 1
+                r += 1
             tk = step_time[k]
             for j in range(m):
                 if bits[j] != 0:
@@ -176,4 +172,3 @@ def run_rows(y, row_sensor, row_step, step_time, pdf, bwf_lo, bwf_hi, start, chi
                              n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts)
                     acc[j] = np.nan
                     bits[j] = 0
-            r = r_end

@@ -158,8 +158,8 @@ def init_state(n_pixels: int, n_sensors: int, max_chains: int = MAX_CHAINS) -> d
 def _check_inputs(ys, times, pdfs):
     if not (len(ys) == len(times) == len(pdfs)) or not ys:
         raise InputError("sensors", "give one value array, one date array and one pdf per sensor")
-    if len(ys) > 15:
-        raise InputError("sensors", "at most 15 sensors")
+    if len(ys) > 2:
+        raise InputError("sensors", "at most 2 sensors (optical and radar)")
     n = None
     out = []
     for i, (y, t) in enumerate(zip(ys, times, strict=True)):
@@ -195,12 +195,16 @@ def bayts_update(state: dict, ys: Sequence[np.ndarray], times: Sequence[np.ndarr
     """
     arrs, n = _check_inputs(ys, times, pdfs)
     order, row_sensor, row_step, step_time = merge_dates(times)
-    y = np.concatenate([a for a in arrs], axis=0)[order] if len(arrs) > 1 else arrs[0]
-    if not np.issubdtype(y.dtype, np.floating):
-        y = y.astype(np.float64)
+    offsets = np.cumsum([0] + [a.shape[0] for a in arrs])
+    row_index = order - offsets[row_sensor]
+    arrs = [np.ascontiguousarray(a if a.dtype == np.float32 else a.astype(np.float64)) for a in arrs]
+    if len(arrs) == 2 and arrs[0].dtype != arrs[1].dtype:
+        arrs = [a.astype(np.float64) for a in arrs]
+    y0 = arrs[0]
+    y1 = arrs[1] if len(arrs) > 1 else np.zeros((0, n), y0.dtype)
     pdf = np.array([p.as_row() for p in pdfs], dtype=np.float64)
     s = state
-    core.run_rows(np.ascontiguousarray(y), row_sensor, row_step, step_time, pdf, float(params.bwf[0]),
+    core.run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, float(params.bwf[0]),
                   float(params.bwf[1]), float(start), float(params.chi), float(params.pnf_min),
                   s["status"], s["prev_pnf"], s["n_monitor"], s["n_chains"], s["overflow"], s["chain_start"],
                   s["chain_p"], s["chain_i"], s["chain_confirmed"], s["chain_counts"])
