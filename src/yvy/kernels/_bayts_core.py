@@ -26,22 +26,42 @@ CONFIRMED = 2
 BLOCK = 256
 """Pixels per block of the parallel loop (the state of a block stays in L1/L2)."""
 
-@jit(inline="always")
-def conditional_pnf(x, f_mean, f_sd, nf_mean, nf_sd, lo, hi):
-    """P(non-forest | x) from Gaussian F/NF densities, clipped to ``[lo, hi]`` (R ``calcPNF``).
+_POW2 = np.array([2.0 ** k for k in range(-64, 65)])
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+LOG_RATIO_CLIP = 40.0
+"""|log density ratio| is clipped here: PNF stays in [4.2e-18, 1 - 4e-18] (R: exactly 0 where the
+non-forest density underflows, i.e. beyond a ratio of about e^745)."""
 
-    Computed as ``1 / (1 + N_F(x) / N_NF(x))`` with the density ratio from its log (one ``exp``);
-    where ``N_NF`` underflows the ratio is infinite and the result 0, as in R.
-    """
-    zf = (x - f_mean) / f_sd
-    zn = (x - nf_mean) / nf_sd
-    log_ratio = math.log(nf_sd / f_sd) + 0.5 * (zn * zn - zf * zf)  # log N_F(x) - log N_NF(x)
-    p = 1.0 / (1.0 + math.exp(log_ratio))
-    if p < lo:
-        p = lo
-    if p > hi:
-        p = hi
-    return p
+
+def pnf_coefficients(f_mean: float, f_sd: float, nf_mean: float, nf_sd: float) -> tuple[float, float, float]:
+    """``(a, b, c)`` with ``log N_F(x) - log N_NF(x) = (a x + b) x + c`` for Gaussian F and NF."""
+    a = 0.5 * (1.0 / nf_sd ** 2 - 1.0 / f_sd ** 2)
+    b = -(nf_mean / nf_sd ** 2 - f_mean / f_sd ** 2)
+    c = math.log(nf_sd / f_sd) + 0.5 * (nf_mean ** 2 / nf_sd ** 2 - f_mean ** 2 / f_sd ** 2)
+    return a, b, c
+
+
+@jit(inline="always")
+def _exp(v):
+    """``exp(v)`` for ``|v| <= 40`` (clipped) in plain arithmetic, so loops using it vectorise:
+    Cody-Waite reduction and a degree-11 Taylor polynomial, relative error < 1e-14."""
+    v = min(max(v, -LOG_RATIO_CLIP), LOG_RATIO_CLIP)
+    k = math.floor(v * _LOG2E + 0.5)
+    r = (v - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
+        1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (
+            1.0 / 3628800 + r * (1.0 / 39916800)))))))))))
+    return p * _POW2[int(k) + 64]
+
+
+@jit(inline="always")
+def conditional_pnf(x, a, b, c, lo, hi):
+    """P(non-forest | x) = 1 / (1 + N_F(x) / N_NF(x)) from :func:`pnf_coefficients`, clipped to
+    ``[lo, hi]`` (R ``calcPNF``)."""
+    p = 1.0 / (1.0 + _exp((a * x + b) * x + c))
+    return min(max(p, lo), hi)
 
 
 @jit(inline="always")
@@ -137,7 +157,7 @@ def run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, bwf_lo, bw
 
     Sensor 0's dates are the rows of ``y0`` (T0, N), sensor 1's those of ``y1`` (T1, N; may be
     empty). Row ``r`` of the merged series is row ``row_index[r]`` of sensor ``row_sensor[r]``,
-    whose pdf is ``pdf[s]`` (F mean, F sd, NF mean, NF sd); ``row_step`` is non-decreasing and
+    whose PNF coefficients are ``pdf[s]`` (:func:`pnf_coefficients`); ``row_step`` is non-decreasing and
     ``step_time[row_step[r]]`` the row's decimal year. Non-finite values are missing.
     """
     R = row_sensor.shape[0]
@@ -156,19 +176,33 @@ def run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, bwf_lo, bw
                 s = row_sensor[r]
                 y = y0 if s == 0 else y1
                 row = row_index[r]
-                f_mean, f_sd, nf_mean, nf_sd = pdf[s, 0], pdf[s, 1], pdf[s, 2], pdf[s, 3]
-                for j in range(m):
+                ca, cb, cc = pdf[s, 0], pdf[s, 1], pdf[s, 2]
+                bit = 1 << s
+                for j in range(m):  # branch-free, so that it vectorises
                     x = y[row, p0 + j]
-                    if math.isfinite(x):
-                        q = conditional_pnf(x, f_mean, f_sd, nf_mean, nf_sd, bwf_lo, bwf_hi)
-                        a = acc[j]
-                        acc[j] = q if math.isnan(a) else posterior(a, q)
-                        bits[j] |= 1 << s
+                    ok = math.isfinite(x)
+                    q = conditional_pnf(x if ok else 0.0, ca, cb, cc, bwf_lo, bwf_hi)
+                    a = acc[j]
+                    fused = q if math.isnan(a) else posterior(a, q)
+                    acc[j] = fused if ok else a
+                    bits[j] |= bit if ok else 0
                 r += 1
             tk = step_time[k]
+            monitored = tk >= start
             for j in range(m):
                 if bits[j] != 0:
-                    _process(p0 + j, tk, acc[j], bits[j], S, start, chi, pnf_min, status, prev_pnf,
-                             n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts)
+                    p = p0 + j
+                    pnf = acc[j]
+                    st = status[p]
+                    if pnf < pnf_min and nch[p] == 0 and st != CONFIRMED:  # the common case: nothing open
+                        prev_pnf[p] = pnf
+                        if monitored:
+                            n_monitor[p] += 1
+                            status[p] = MONITORED
+                        else:
+                            status[p] = NO_MONITOR
+                    elif st != CONFIRMED or pnf >= pnf_min:
+                        _process(p, tk, pnf, bits[j], S, start, chi, pnf_min, status, prev_pnf,
+                                 n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts)
                     acc[j] = np.nan
                     bits[j] = 0

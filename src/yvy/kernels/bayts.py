@@ -5,8 +5,10 @@ computed per pixel as R's ``bayts::baytsSpatial`` (jreiche/bayts) does:
 
 1. **Conditional non-forest probability.** Each observation ``x`` of sensor ``s`` gets
    ``PNF = N_NF(x) / (N_F(x) + N_NF(x))`` from the sensor's Gaussian forest (F) and
-   non-forest (NF) densities (mean, sd), ``0`` where ``N_NF(x)`` underflows, then clipped to
-   the block-weighting interval ``bwf = (lo, hi)`` (R ``calcPNF``).
+   non-forest (NF) densities (mean, sd), then clipped to the block-weighting interval
+   ``bwf = (lo, hi)`` (R ``calcPNF``). It is computed as ``1 / (1 + exp(log N_F - log N_NF))``
+   with the log ratio (a quadratic in ``x``) clipped to +-40: R's exact 0 where ``N_NF``
+   underflows becomes 4e-18.
 2. **Fusion of a date.** Observations of several sensors on the same date are combined with
    Bayes' rule ``post = a b / (a b + (1 - a)(1 - b))`` (R ``createBayts``); dates of any sensor
    form one time series.
@@ -202,7 +204,7 @@ def bayts_update(state: dict, ys: Sequence[np.ndarray], times: Sequence[np.ndarr
         arrs = [a.astype(np.float64) for a in arrs]
     y0 = arrs[0]
     y1 = arrs[1] if len(arrs) > 1 else np.zeros((0, n), y0.dtype)
-    pdf = np.array([p.as_row() for p in pdfs], dtype=np.float64)
+    pdf = np.array([core.pnf_coefficients(*p.as_row()) for p in pdfs], dtype=np.float64)
     s = state
     core.run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, float(params.bwf[0]),
                   float(params.bwf[1]), float(start), float(params.chi), float(params.pnf_min),
