@@ -111,3 +111,88 @@ def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=
                 out["break_index"][i] = idx[rows[n + over[0]]]
                 out["break_time"][i] = t[out["break_index"][i]]
     return {k: v.reshape(pix) for k, v in out.items()}
+
+
+# -- bayts ---------------------------------------------------------------------------------------
+def _calc_pnf(x, pdf, bwf):
+    """R ``calcPNF`` for one value: Gaussian F/NF densities, conditional NF, block weighting."""
+    f_mean, f_sd, nf_mean, nf_sd = pdf
+    pf = math.exp(-0.5 * ((x - f_mean) / f_sd) ** 2) / (f_sd * math.sqrt(2 * math.pi))
+    pnf = math.exp(-0.5 * ((x - nf_mean) / nf_sd) ** 2) / (nf_sd * math.sqrt(2 * math.pi))
+    p = pnf / (pf + pnf) if pnf > 0 else 0.0
+    return min(max(p, bwf[0]), bwf[1])
+
+
+def _post(prior, likelihood):
+    return (prior * likelihood) / ((prior * likelihood) + ((1 - prior) * (1 - likelihood)))
+
+
+def _detect_bayts(times, pnf, start, chi, pnf_min):
+    """R ``detectBayts`` (the candidate-restart version), literally: returns its Flag/PChange lists."""
+    n = len(times)
+    flag = [None] * n
+    pch = [None] * n
+    cand = [k for k in range(n) if pnf[k] >= pnf_min and times[k] >= start]
+    if not cand:
+        return flag, pch, times
+    st = min(k for k in range(n) if times[k] >= start)
+    if st == 0:  # R prepends a zero element with PNF 0.5
+        times, pnf = [times[0] - 0.1] + list(times), [0.5] + list(pnf)
+        flag, pch = [None] + flag, [None] + pch
+        cand = [k + 1 for k in cand]
+        st, n = 1, n + 1
+    flag[st - 1] = "0"
+    for k in range(n):
+        if pnf[k] < pnf_min:
+            flag[k] = "0"
+    i = 0
+    for c in cand:
+        for t in range(c, n):
+            if flag[t - 1] in ("0", "oldFlag"):
+                i = 0
+                pch[t] = _post(pnf[t - 1], pnf[t])
+                flag[t] = "Flag"
+            if flag[t - 1] == "Flag":
+                pch[t] = _post(pch[t - 1], pnf[t])
+                flag[t] = "Flag"
+                i += 1
+            if flag[t] == "Flag":
+                if i > 0 and pch[t] < pnf_min:
+                    for q in range(t - i, t + 1):
+                        flag[q] = "0"
+                    flag[t - i] = "oldFlag"
+                    break
+                if pch[t] >= chi and pnf[t] >= pnf_min:
+                    first = flag.index("Flag")
+                    for q in range(first, t + 1):
+                        flag[q] = "Change"
+                    return flag, pch, times
+    return flag, pch, times
+
+
+def bayts_naive(ys, times, pdfs, start, chi=0.9, pnf_min=0.5, bwf=(0.1, 0.9)):
+    """Per-pixel R ``createBayts`` + ``detectBayts`` + ``baytsSpatial`` outputs (flag, change_flagged,
+    change_confirmed, pflag, pchange), one Python loop per pixel; ``pdfs`` are 4-tuples."""
+    n_pix = np.asarray(ys[0]).reshape(np.asarray(ys[0]).shape[0], -1).shape[1]
+    keys = ("flag", "change_flagged", "change_confirmed", "pflag", "pchange")
+    out = {k: np.full(n_pix, np.nan) for k in keys}
+    for p in range(n_pix):
+        by_date: dict[float, float] = {}
+        for y, t, pdf in zip(ys, times, pdfs, strict=True):
+            col = np.asarray(y, dtype=np.float64).reshape(len(t), -1)[:, p]
+            for tk, x in zip(t, col, strict=True):
+                if np.isfinite(x):
+                    q = _calc_pnf(float(x), pdf, bwf)
+                    by_date[float(tk)] = _post(by_date[float(tk)], q) if float(tk) in by_date else q
+        if not by_date:
+            continue
+        tt = sorted(by_date)
+        flag, pch, tz = _detect_bayts(tt, [by_date[k] for k in tt], start, chi, pnf_min)
+        if "Change" in flag:
+            first = flag.index("Change")
+            last = max(k for k, f in enumerate(flag) if f == "Change")
+            out["change_flagged"][p], out["change_confirmed"][p], out["pchange"][p] = tz[first], tz[last], pch[last]
+        if "Flag" in flag:
+            last = max(k for k, f in enumerate(flag) if f == "Flag")
+            out["flag"][p], out["pflag"][p] = tz[flag.index("Flag")], pch[last]
+    return out

@@ -122,12 +122,15 @@ def _cleanup(roots, keep_hrefs: set[str]) -> None:
 
 def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path, props: dict,
             geometry: dict, bbox: list, out: str | None, store_model: bool, started: float,
-            previous_model: dict | None = None) -> dict:
+            previous_model: dict | None = None, outputs=OUTPUTS, breaks_bands=BREAKS_BANDS,
+            confirm_rule: str = CONFIRM_RULE, model_format: str = "yvy-bfast-model") -> dict:
     """Assemble the rasters of a new version, register detection (and model) items, clean up.
 
     ``props`` are the detection item's properties without the summary and version. With
     ``previous_model`` (an update), model arrays missing from the chunks (those the history fit
     set) keep their files, and the new residual rows become one more residual batch.
+    ``outputs``, ``breaks_bands``, ``confirm_rule`` and ``model_format`` describe the method's
+    product (BFAST Monitor's by default; see :mod:`yvy.change.fusion` for bayts).
     """
     assets_root = Path(workspace.assets)
     version, _old = existing_version(store, DETECTIONS, product_id)
@@ -135,7 +138,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     det_dir = assets_root / "detections" / product_id / f"v{version}"
     mod_dir = assets_root / "models" / product_id / f"v{version}"
     chunk_file = _chunk_file(scratch)
-    specs = output_specs()
+    specs = output_specs(outputs)
     files = assemble(scratch, windows, geobox, det_dir, specs, chunk_file)
     summary = _summary(scratch, len(windows))
     grid = grid_properties(geobox)
@@ -156,7 +159,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
             "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],
             "properties": json_ready({
                 "datetime": last, "start_datetime": props["yvy:history_start"], "end_datetime": last,
-                "yvy:format": "yvy-bfast-model", "yvy:detection": product_id, "yvy:model_meta": meta,
+                "yvy:format": model_format, "yvy:detection": product_id, "yvy:model_meta": meta,
                 "yvy:model_arrays": layout, "yvy:params": props["yvy:params"],
                 "yvy:monitor_start": props["yvy:monitor_start"], "yvy:last_processed": last,
                 "yvy:version": version, **grid, "updated": now_iso(),
@@ -167,7 +170,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     det_props = {
         "datetime": last, "start_datetime": props["yvy:history_start"], "end_datetime": last,
         "yvy:format": "yvy-detection", **props, **grid, "yvy:version": version, "yvy:summary": summary,
-        "yvy:confirm_rule": CONFIRM_RULE, "created": props.get("created") or now_iso(), "updated": now_iso(),
+        "yvy:confirm_rule": confirm_rule, "created": props.get("created") or now_iso(), "updated": now_iso(),
     }
     det_props["yvy:model"] = product_id if store_model else None
     item = {
@@ -175,7 +178,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
         "collection": DETECTIONS, "geometry": geometry, "bbox": bbox, "properties": json_ready(det_props),
         "links": [],
         "assets": {o.name: raster_asset(files[o.name], o.description, o.dtype, o.nodata, o.unit)
-                   for o in OUTPUTS},
+                   for o in outputs},
     }
     _ensure_collections(store)
     with store.transaction():
@@ -191,7 +194,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     hrefs |= {a["href"] for a in (model_item or {"assets": {}})["assets"].values()}
     _cleanup((assets_root / "detections" / product_id, assets_root / "models" / product_id), hrefs)
     if out:
-        write_breaks(files, geobox, Path(out) / "breaks.tif", windows)
+        write_breaks(files, geobox, Path(out) / "breaks.tif", windows, breaks_bands)
     return item
 
 

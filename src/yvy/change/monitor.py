@@ -110,17 +110,24 @@ def _new_cube(store, product: dict, geobox, aoi, stack: str | None, stack_mask: 
     return cube, cube.describe()
 
 
-def plan_update(store, product_id: str | None = None, *, stack: str | None = None,
-                stack_mask: str | None = None) -> UpdatePlan:
-    """Find the product and its model and the newer observations; nothing is written."""
+def product_and_model(store, product_id: str | None = None) -> tuple[dict, dict]:
+    """(detection item, model item) of a product (default: the latest); errors when the model is
+    missing or of another version."""
     product = store.get_item(DETECTIONS, product_id) if product_id else latest_product(store)
-    props = product["properties"]
     try:
         model = store.get_item(MODELS, product["id"])
     except NotFoundError:
         raise InputError(product["id"], "this product has no stored model; rerun `yvy detect`") from None
-    if int(model["properties"].get("yvy:version", 0)) != int(props.get("yvy:version", 0)):
+    if int(model["properties"].get("yvy:version", 0)) != int(product["properties"].get("yvy:version", 0)):
         raise ConflictError(product["id"], "model and detection versions differ; rerun `yvy detect`")
+    return product, model
+
+
+def plan_update(store, product_id: str | None = None, *, stack: str | None = None,
+                stack_mask: str | None = None) -> UpdatePlan:
+    """Find the product and its model and the newer observations; nothing is written."""
+    product, model = product_and_model(store, product_id)
+    props = product["properties"]
     geobox = geobox_from_properties(props)
     aoi = _aoi_of(props)
     windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
@@ -173,7 +180,7 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
 
 def update_monitoring(store, workspace, product_id: str | None = None, *, stack: str | None = None,
                       stack_mask: str | None = None, progress: Progress | None = None,
-                      resume: bool = False, runner: Runner | None = None) -> dict:
+                      resume: bool = False, runner: Runner | None = None, sar_stack: str | None = None) -> dict:
     """Monitor the scenes newer than a detection product's last update; return its new item.
 
     Parameters
@@ -184,10 +191,22 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
         For a product made from a time stack: the stack that now holds newer bands
         (default: the original path, re-read).
 
+    sar_stack
+        For a bayts / sar product: the radar stack with newer bands (``stack`` is then the optical
+        one); such products are continued by :func:`yvy.change._fusion_update.update_fusion`.
+
     Returns the product item unchanged, with ``yvy:new_dates`` 0 in its summary, when there is
     nothing new.
     """
     started = time.perf_counter()
+    product, model = product_and_model(store, product_id)
+    if product["properties"].get("yvy:method") in ("bayts", "sar"):
+        from ._fusion_update import update_fusion
+
+        return update_fusion(store, workspace, product, model, stack=stack, sar_stack=sar_stack,
+                             progress=progress, resume=resume, runner=runner)
+    if sar_stack is not None:
+        raise InputError("--sar-stack", f"{product['id']} is not a bayts or sar product")
     plan = plan_update(store, product_id, stack=stack, stack_mask=stack_mask)
     props = plan.product["properties"]
     if plan.t.size == 0:

@@ -196,13 +196,15 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
     return out
 
 
-def output_specs() -> list[RasterSpec]:
-    """:class:`RasterSpec` of each detection output."""
-    return [RasterSpec(o.name, (o.name,), o.dtype, o.nodata, (o.name,)) for o in OUTPUTS]
+def output_specs(outputs: Sequence[Output] = OUTPUTS) -> list[RasterSpec]:
+    """:class:`RasterSpec` of each detection output (BFAST Monitor's by default)."""
+    return [RasterSpec(o.name, (o.name,), o.dtype, o.nodata, (o.name,)) for o in outputs]
 
 
-def write_breaks(files: Mapping[str, Path], geobox, dest: Path, windows) -> Path:
-    """``dest``: one float64 multi-band COG of :data:`BREAKS_BANDS` (NaN where no value)."""
+def write_breaks(files: Mapping[str, Path], geobox, dest: Path, windows,
+                 bands: Sequence[str] = BREAKS_BANDS) -> Path:
+    """``dest``: one float64 multi-band COG of ``bands`` (:data:`BREAKS_BANDS` by default; NaN where
+    no value)."""
     import tempfile
 
     import rasterio
@@ -211,14 +213,14 @@ def write_breaks(files: Mapping[str, Path], geobox, dest: Path, windows) -> Path
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".breaks.", dir=dest.parent) as tmp_dir:
         tmp = Path(tmp_dir) / "breaks.tif"
-        with rasterio.open(tmp, "w", **_profile(geobox, "float64", len(BREAKS_BANDS), np.nan)) as out:
-            for b, name in enumerate(BREAKS_BANDS, start=1):
+        with rasterio.open(tmp, "w", **_profile(geobox, "float64", len(bands), np.nan)) as out:
+            for b, name in enumerate(bands, start=1):
                 out.set_band_description(b, name)
-            srcs = {n: rasterio.open(files[n]) for n in BREAKS_BANDS}
+            srcs = {n: rasterio.open(files[n]) for n in bands}
             try:
                 for rows, cols in windows:
                     win = ((rows.start, rows.stop), (cols.start, cols.stop))
-                    for b, name in enumerate(BREAKS_BANDS, start=1):
+                    for b, name in enumerate(bands, start=1):
                         out.write(srcs[name].read(1, window=win).astype("float64"), b, window=win)
             finally:
                 for s in srcs.values():

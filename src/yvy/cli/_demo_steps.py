@@ -41,6 +41,7 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     report = evaluate_alerts(alerts, demo.truth_path, date_field="date", extent=box(*demo.bounds_lonlat))
     out.print("evaluation against the demo's ground truth:")
     print_report(out, report)
+    _radar_part(out, ws)
     out.print(f"demo workspace ready at {ws.home} in {time.perf_counter() - t0:.0f} s")
     out.print(f"  ground truth:  {demo.truth_path}")
     out.print(f"  alerts:        yvy --home {ws.home} alerts list")
@@ -52,3 +53,17 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
 
     out.print(f"serving the demo: open http://127.0.0.1:{port}/  (Ctrl-C to stop)")
     serve(ws, "127.0.0.1", port, log_level="warning")
+
+
+def _radar_part(out, ws) -> None:
+    """A clearing under wet-season clouds: radar-optical fusion (bayts) against optical only."""
+    from pathlib import Path
+
+    from ..demo._radar import compare, radar_scenario
+
+    demo = radar_scenario(Path(ws.home) / "radar")
+    out.print(f"radar-optical fusion (bayts) on a clearing of {demo.clearing_date} under wet-season clouds "
+              f"({Path(ws.home) / 'radar'}):")
+    for name, r in compare(demo).items():
+        out.print(f"  {name:12s}: alerted {r['median_delay_days']:.0f} days after the clearing "
+                  f"({r['detected_share']:.0%} of its pixels); {r['false_alert_pixels']} false-alert pixels")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -42,16 +43,58 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
     out.print(f"product {item['id']}  ({props.get('yvy:model') and 'model stored' or 'no model'})")
 
 
+OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
+"""Default --optical-pdf (= yvy.change.fusion.DEFAULT_OPTICAL_PDF; kept here so --help imports no numba)."""
+SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
+"""Default --sar-pdf (= yvy.change.fusion.DEFAULT_SAR_PDF)."""
+CHI, PNF_MIN, BWF = 0.5, 0.5, (0.2, 0.8)
+"""Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
+the Bolivia Hansen pixels by benchmarks/bench_radar_accuracy.py)."""
+
+
+def fusion_options(f):
+    """--sar-stack --sar-units --optical-pdf --sar-pdf --chi --pnf-min --bwf --percentile (bayts, sar)."""
+    opts = [
+        click.option("--sar-stack", type=click.Path(exists=True, dir_okay=False),
+                     help="Sentinel-1 backscatter time stack (one polarisation, band descriptions = dates) on "
+                          "the --stack grid (bayts, sar)."),
+        click.option("--sar-units", type=click.Choice(["db", "linear"]),
+                     help="Units of --sar-stack (default: its units tag, else from its values; recorded)."),
+        click.option("--optical-pdf", nargs=4, type=float, default=OPTICAL_PDF, show_default=True,
+                     metavar="FMEAN FSD NFMEAN NFSD",
+                     help="Forest and non-forest Gaussian (mean, sd) of the normalised optical index."),
+        click.option("--sar-pdf", nargs=4, type=float, default=SAR_PDF, show_default=True,
+                     metavar="FMEAN FSD NFMEAN NFSD",
+                     help="Forest and non-forest Gaussian (mean, sd) of the normalised backscatter (dB)."),
+        click.option("--chi", type=float, default=CHI, show_default=True,
+                     help="Probability of change at which a flag is confirmed (R bayts' example: 0.9)."),
+        click.option("--pnf-min", type=float, default=PNF_MIN, show_default=True,
+                     help="Non-forest probability at or above which a date is flagged."),
+        click.option("--bwf", nargs=2, type=float, default=BWF, show_default=True, metavar="LOW HIGH",
+                     help="Block weighting: every non-forest probability is clipped to [LOW, HIGH] "
+                          "(R bayts' example: 0.1 0.9)."),
+        click.option("--percentile", type=float, default=0.95, show_default=True,
+                     help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
+    ]
+    return functools.reduce(lambda acc, opt: opt(acc), reversed(opts), f)
+
+
 @click.command(epilog=(
     "Example: yvy detect --bbox -55.9,-25.6,-55.7,-25.4 --index ndvi --history-start 2019-01-01 "
     "--monitor-start 2023-01-01 --out ./result\n\n"
-    "Example: yvy detect --stack ndvi_stack.tif --history-start 2005-01-01 --monitor-start 2016-01-01"))
+    "Example: yvy detect --stack ndvi_stack.tif --history-start 2005-01-01 --monitor-start 2016-01-01\n\n"
+    "Example: yvy detect --method bayts --stack ndvi_stack.tif --sar-stack s1_vv_stack.tif "
+    "--monitor-start 2016-01-01 --out ./result"))
+@click.option("--method", type=click.Choice(["bfast", "bayts", "sar"]), default="bfast", show_default=True,
+              help="bfast: BFAST Monitor on one optical index; bayts: Bayesian radar-optical fusion "
+                   "(--stack + --sar-stack); sar: radar only (--sar-stack). See docs/radar.md.")
 @click.option("--aoi", type=click.Path(exists=True, dir_okay=False), help="Area of interest (GeoJSON or vector file).")
 @bbox_opt
 @click.option("--scene", help="Use the footprint of this catalog scene (item id) as the area.")
 @click.option("--index", default="ndvi", show_default=True,
               help="Index from the scenes' bands: ndvi, nbr, nbr2, ndmi, ndwi, evi.")
-@click.option("--history-start", required=True, help="First date of the stable history (YYYY-MM-DD).")
+@click.option("--history-start", help="First date of the stable history (YYYY-MM-DD); required by bfast, "
+                                     "optional for bayts/sar (first date read; default all).")
 @click.option("--monitor-start", required=True, help="Start of the monitoring period (YYYY-MM-DD).")
 @click.option("--end", help="Last date to use (default: all data).")
 @click.option("--history", type=click.Choice(["all", "roc"]), default="all", show_default=True,
@@ -69,6 +112,7 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
               help="Time-stack GeoTIFF (band descriptions = dates) instead of catalog scenes.")
 @click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False),
               help="Mask stack for --stack (same grid and dates; non-zero = invalid).")
+@fusion_options
 @click.option("--collection", help="Only scenes of this collection.")
 @click.option("--resolution", type=float, help="Pixel size in CRS units (default: native).")
 @click.option("--crs", help="Output CRS, e.g. 32721 or EPSG:32721 (default: the scenes').")
@@ -81,23 +125,40 @@ def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> Non
 @cluster_options
 @json_opt
 @click.pass_context
-def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
+def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
             no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
-            no_alerts, as_json, scheduler, workers, **alert_kw):
-    """Detect the first break after --monitor-start in every pixel (BFAST Monitor).
+            no_alerts, as_json, scheduler, workers, sar_stack, sar_units, optical_pdf, sar_pdf, chi, pnf_min, bwf,
+            percentile, **alert_kw):
+    """Detect the first break after --monitor-start in every pixel (BFAST Monitor, or bayts / sar).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
     (collection yvy-models) so `yvy monitor update` can add new scenes without refitting. The
     result is a detection product in collection yvy-detections: COGs of break date (decimal year
     and days since 1970-01-01), magnitude, statistic, history start, valid-history count, status,
     confirm_count and prev_obs_days. Work is done chunk by chunk; --resume continues after a kill.
+
+    --method bayts fuses an optical stack and a Sentinel-1 stack (Reiche et al. 2018); --method
+    sar uses the radar stack alone. Their products add the flag and confirmation dates, Pflag,
+    Pchange and per-sensor confirmation counts (docs/radar.md).
     """
     from ..change.detect import DetectRequest, run_detection
-    from ..cluster import chunk_executor
 
     check_alert_options(**alert_kw)
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)  # GDAL's block cache counts in the RSS too
+    if method != "bfast":
+        from ..change.fusion import FusionRequest, run_fusion
 
+        freq = FusionRequest(monitor_start=monitor_start, method=method, stack=stack, sar_stack=sar_stack,
+                             sar_units=sar_units, optical_pdf=tuple(optical_pdf), sar_pdf=tuple(sar_pdf), chi=chi,
+                             pnf_min=pnf_min, bwf=tuple(bwf), percentile=percentile, history_start=history_start,
+                             end=end, chunk=chunk, out=out, resume=resume, store_model=not no_model)
+        _run(ctx, functools.partial(run_fusion, request=freq), _print_fusion, as_json, no_alerts, out, scheduler,
+             workers, alert_kw)
+        return
+    if history_start is None:
+        raise click.MissingParameter(param_hint="'--history-start'", param_type="option")
+    if sar_stack is not None:
+        raise click.BadParameter("only with --method bayts or sar", param_hint="--sar-stack")
     req = DetectRequest(
         history_start=history_start, monitor_start=monitor_start, index=index, aoi=aoi, bbox=bbox,
         scene=scene, stack=stack, stack_mask=stack_mask, collection=collection, end=end,
@@ -105,12 +166,32 @@ def command(ctx, aoi, bbox, scene, index, history_start, monitor_start, end, his
         crs=norm_crs(crs),
         resolution=resolution, chunk=chunk, out=out, resume=resume, store_model=not no_model,
     )
+    _run(ctx, functools.partial(run_detection, request=req), print_summary, as_json, no_alerts, out, scheduler,
+         workers, alert_kw)
+
+
+def _print_fusion(ctx, item: dict, as_json: bool) -> None:
+    """The end-of-run summary of a bayts/sar product, or the item as JSON."""
+    s = item["properties"]["yvy:summary"]
+    if as_json:
+        click.echo(json.dumps(item, indent=2))
+        return
+    console(ctx).print(f"{s['pixels']:,} pixels, {s['breaks']:,} confirmed changes, "
+                       f"{s['seconds']:.1f} s; data to {item['properties']['yvy:last_processed'][:10]}")
+    console(ctx).print(f"product {item['id']}")
+
+
+def _run(ctx, run, printer, as_json, no_alerts, out, scheduler, workers, alert_kw) -> None:
+    """Run a detection (``run(store, workspace, progress=, runner=)``) on the chunk runner, print
+    its summary, then make its alerts."""
+    from ..cluster import chunk_executor
+
     ws, st = workspace(ctx), store(ctx)
     quiet = as_json or ctx.find_root().obj.get("quiet")
     with chunk_executor(scheduler=scheduler, workers=workers) as runner, \
             progress_bar("detect (chunks)", quiet=quiet) as bar:
-        item = run_detection(st, ws, req, progress=bar, runner=runner)
-    print_summary(ctx, item, as_json)
+        item = run(st, ws, progress=bar, runner=runner)
+    printer(ctx, item, as_json)
     if not no_alerts:
         res = alerts_from_product(ctx, item, **alert_kw)
         if not as_json:

@@ -15,7 +15,7 @@ from .progress import progress_bar
 
 @click.group(epilog="Example: yvy monitor update --product bfm-ndvi-2023-01-01-1a2b3c4d5e")
 def command():
-    """Advance stored BFAST Monitor models with new scenes, without refitting."""
+    """Advance stored BFAST Monitor models (or bayts/sar state) with new scenes, without refitting."""
 
 
 @command.command("update", epilog="Example: yvy monitor update --product bfm-ndvi-2023-01-01-1a2b3c4d5e --json")
@@ -23,13 +23,16 @@ def command():
 @click.option("--stack", type=click.Path(exists=True, dir_okay=False),
               help="For a product made from a time stack: the stack with the newer bands.")
 @click.option("--stack-mask", type=click.Path(exists=True, dir_okay=False), help="Mask stack for --stack.")
+@click.option("--sar-stack", type=click.Path(exists=True, dir_okay=False),
+              help="For a bayts/sar product: the radar stack with the newer bands (--stack: the optical one).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted update.")
 @click.option("--no-alerts", is_flag=True, help="Do not update the alerts at the end.")
 @alert_options
 @cluster_options
 @json_opt
 @click.pass_context
-def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, scheduler, workers, **alert_kw):
+def update(ctx, product_id, stack, stack_mask, sar_stack, resume, no_alerts, as_json, scheduler, workers,
+           **alert_kw):
     """Process only the scenes newer than the product's last update and publish a new version.
 
     The stored history model is not refitted; the result equals a from-scratch `yvy detect` on
@@ -46,7 +49,7 @@ def update(ctx, product_id, stack, stack_mask, resume, no_alerts, as_json, sched
     with chunk_executor(scheduler=scheduler, workers=workers) as runner, \
             progress_bar("monitor (chunks)", quiet=quiet) as bar:
         item = update_monitoring(st, ws, product_id, stack=stack, stack_mask=stack_mask, progress=bar,
-                                 resume=resume, runner=runner)
+                                 resume=resume, runner=runner, sar_stack=sar_stack)
     print_summary(ctx, item, as_json, verb="so far")
     if not no_alerts:
         res = alerts_from_product(ctx, item, **alert_kw)

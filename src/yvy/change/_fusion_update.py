@@ -1,0 +1,159 @@
+"""Incremental bayts / sar monitoring: continue a fusion product's stored per-pixel state on new dates.
+
+:func:`update_fusion` is what ``yvy monitor update`` runs for a product of ``yvy detect --method
+bayts|sar``: for each sensor it reads only the dates after the last one the product processed
+(from the recorded stacks, or newer copies given as ``stack`` / ``sar_stack``; a date older than the
+newest one already processed, of any sensor, cannot be inserted into the past: it is skipped and
+counted in ``yvy:updates``, and only a new ``yvy detect`` uses it), normalises them
+as the first run did (each date by its own percentile over the grid, so old dates never change),
+loads the kernel state of each chunk from the model product (``state__*`` rasters), advances it
+with :func:`yvy.kernels.bayts.bayts_update` and publishes a new version. The result equals one
+run over all the dates (the state is the kernel's complete per-pixel state).
+
+Must not import: click, rich, sqlite3, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..kernels import bayts as kb
+from ._publish import publish
+from .detect import finish_job, run_chunks
+from .fusion import (
+    BAYTS_BANDS,
+    BAYTS_OUTPUTS,
+    CONFIRM_RULE,
+    Sensor,
+    chunk_result,
+    normalise_shift,
+    open_stack,
+    read_sensor,
+    same_grid,
+)
+from .product import geobox_from_properties
+from .timebase import bfast_dates
+
+__all__ = ["update_fusion"]
+
+
+def _new_sensors(props: dict, meta: dict, geobox, stack: str | None, sar_stack: str | None,
+                 skipped: dict) -> list[Sensor]:
+    """The sensors' dates after the newest date the product processed (``skipped``: per sensor, the
+    dates that arrived late, older than that, which one run over all dates would have used)."""
+    inputs = props.get("yvy:inputs", {})
+    req = props.get("yvy:request", {})
+    given = {"optical": stack, "radar": sar_stack}
+    last_time = max(float(m["last_time"]) for m in meta["sensors"])
+    out = []
+    for m in meta["sensors"]:
+        name = m["name"]
+        path = given.get(name) or inputs.get(name, {}).get("stack")
+        if not path or not Path(path).exists():
+            flag = "--stack" if name == "optical" else "--sar-stack"
+            raise InputError(str(path), f"{name} stack file not found; pass the updated stack with {flag}")
+        cube = open_stack(path, name)
+        if not same_grid(cube.geobox, geobox):
+            raise InputError(path, "the stack's grid differs from the product's grid")
+        times = list(cube.times)
+        sel = np.arange(len(times), dtype=np.int64)
+        if req.get("end"):
+            sel = np.array([i for i in sel if times[i].date().isoformat() <= req["end"][:10]], dtype=np.int64)
+        if sel.size:
+            t, k = bfast_dates([times[i].date().isoformat() for i in sel])
+            late = (t > float(m["last_time"])) & (t <= last_time)
+            skipped[name] = int(late.sum())  # older than the newest processed date: cannot be inserted
+            newer = t > last_time
+            t, keep = t[newer], sel[k][newer]
+        else:
+            t, keep = np.zeros(0), sel
+        days = np.array([(times[i].date() - date(1970, 1, 1)).days for i in keep], dtype=np.int64)
+        shift = normalise_shift(cube, keep, req.get("percentile"), bool(m["to_db"]))
+        out.append(Sensor(name, cube, keep, t, days, kb.SensorPdf(*m["pdf"]), shift, bool(m["to_db"])))
+    return out
+
+
+def _state_chunk(model: dict, rows: slice, cols: slice) -> dict:
+    from .monitor import _model_chunk
+
+    _, state = _model_chunk(model, rows, cols)
+    return state
+
+
+def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | None = None,
+                  sar_stack: str | None = None, progress=None, resume: bool = False, runner=None) -> dict:
+    """Advance a bayts / sar product over the dates newer than its last update; return its new item.
+
+    Returns the product item unchanged, with ``new_dates`` 0 in its summary, when nothing is new.
+    """
+    started = time.perf_counter()
+    props = product["properties"]
+    meta = model["properties"]["yvy:model_meta"]
+    geobox = geobox_from_properties(props)
+    skipped: dict = {}
+    sensors = _new_sensors(props, meta, geobox, stack, sar_stack, skipped)
+    n_new = sum(int(s.t.size) for s in sensors)
+    if n_new == 0:
+        item = dict(product)
+        item["properties"] = {**props, "yvy:summary": {**props.get("yvy:summary", {}), "new_dates": 0}}
+        return item
+    from ..cube.build import chunk_windows
+
+    windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
+    params = kb.BaytsParams(chi=meta["params"]["chi"], pnf_min=meta["params"]["pnf_min"],
+                            bwf=tuple(meta["params"]["bwf"]))
+    new_meta = {**meta, "sensors": [
+        {**m, **({"last_time": float(s.t[-1]), "last_day": int(s.days[-1])} if s.t.size else {})}
+        for m, s in zip(meta["sensors"], sensors, strict=True)]}
+
+    def work(i: int) -> dict:
+        rows, cols = windows[i]
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        state = _state_chunk(model, rows, cols)
+        ys = [read_sensor(s, rows, cols) if s.t.size else np.zeros((0, h * w), np.float32) for s in sensors]
+        kb.bayts_update(state, ys, [s.t for s in sensors], [s.pdf for s in sensors], meta["monitor_start"],
+                        params)
+        arrays = chunk_result(state, h, w, [s.name for s in sensors], True)
+        arrays["meta_json"] = np.array(json.dumps(new_meta))
+        return arrays
+
+    pid = product["id"]
+    version = int(props.get("yvy:version", 1))
+    scratch = Path(workspace.assets) / "detections" / pid / f".scratch-update-v{version + 1}"
+    job_id = f"monitor:{pid}:v{version + 1}"
+    job_params = {"product": pid, "from_version": version,
+                  "dates": {s.name: [int(d) for d in s.days] for s in sensors}}
+    run_chunks(store, job_id, "monitor", job_params, scratch, len(windows), work, resume=resume,
+               progress=progress, runner=runner)
+    last = max(int(m.get("last_day", 0)) for m in new_meta["sensors"])
+    iso = f"{np.datetime_as_string(np.datetime64(last, 'D'))}T00:00:00Z"
+    inputs = dict(props.get("yvy:inputs", {}))
+    for s in sensors:
+        inputs[s.name] = s.cube.describe()
+    new_props = {k: v for k, v in props.items()
+                 if k.startswith("yvy:") and k not in ("yvy:summary", "yvy:version", "yvy:model", "yvy:confirm_rule")}
+    n_dates = dict(props.get("yvy:n_dates", {}))
+    for s in sensors:
+        n_dates[s.name] = int(n_dates.get(s.name, 0)) + int(s.t.size)
+    norm = dict(props.get("yvy:normalisation", {}))
+    for s in sensors:
+        norm[s.name] = [*norm.get(s.name, []), *[float(x) for x in s.shift]]
+    new_props.update({"yvy:last_processed": iso, "yvy:inputs": inputs, "yvy:n_dates": n_dates,
+                      "yvy:normalisation": norm, "created": props.get("created"),
+                      "yvy:updates": [*props.get("yvy:updates", []), {"new_dates": n_new, "last_processed": iso,
+                                                                "late_dates_skipped": skipped}]})
+    item = publish(store, workspace, product_id=pid, geobox=geobox, windows=windows, scratch=scratch,
+                   props=new_props, geometry=product["geometry"], bbox=product["bbox"], out=None, store_model=True,
+                   started=started, previous_model=model, outputs=BAYTS_OUTPUTS, breaks_bands=BAYTS_BANDS,
+                   confirm_rule=CONFIRM_RULE, model_format="yvy-bayts-state")
+    item["properties"]["yvy:summary"]["new_dates"] = n_new
+    finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
+    shutil.rmtree(scratch, ignore_errors=True)
+    return item

@@ -1,0 +1,417 @@
+"""Radar and radar-optical change detection (``yvy detect --method bayts|sar``) on time stacks.
+
+The same pipeline as BFAST Monitor (:mod:`yvy.change.detect`): **plan** (every argument and input
+checked, one-line errors before anything is written), **chunks** (resumable, run by
+:func:`yvy.change.detect.run_chunks` in process or on Dask) and **assemble/publish**
+(:func:`yvy.change._publish.publish`: COGs, STAC items in ``yvy-detections`` / ``yvy-models``).
+
+Per chunk: read the optical stack (e.g. Landsat NDVI) and the Sentinel-1 backscatter stack on the
+same grid, bring radar to dB, normalise every date by the ``percentile`` of its pixels over the
+whole grid (bayts' spatial normalisation, which removes dry-forest seasonality), and run the
+bayts kernel (:mod:`yvy.kernels.bayts`). ``sar`` runs the same kernel on radar alone: per-pass
+likelihoods confirmed by later passes, as RADD does. The per-pixel kernel state is stored
+(``state__*`` rasters of the model product) so :mod:`yvy.change.monitor` can continue it.
+
+Must not import: click, rich, sqlite3, yvy.cli.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DateRangeError, InputError
+from ..kernels import bayts as kb
+from .product import Output
+from .timebase import bfast_dates, decimal_year
+
+__all__ = ["BAYTS_BANDS", "BAYTS_OUTPUTS", "FusionRequest", "plan_fusion", "run_fusion", "sar_units"]
+
+METHODS = ("bayts", "sar")
+DEFAULT_OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
+"""Normalised NDVI: forest N(0, 0.1), non-forest N(-0.5, 0.125) (Reiche et al. 2018)."""
+DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
+"""Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
+
+DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.5, 0.5, (0.2, 0.8)
+"""Defaults of ``yvy detect --method bayts|sar``, chosen on the tuning half of the Bolivia Hansen
+pixels (``benchmarks/bench_radar_accuracy.py``; R's example uses chi 0.9, bwf (0.1, 0.9))."""
+
+CONFIRM_RULE = ("bayts: confirm_count = optical + radar dates from the flag to the confirmation of the "
+                "change (Pchange >= chi) and later dates with PNF >= pnf_min; prev_obs_days = date of the "
+                "flag; magnitude = -Pchange")
+
+BAYTS_OUTPUTS: tuple[Output, ...] = (
+    Output("break_decimal_year", "float64", np.nan,
+           "time of the confirmed change (bayts change.confirmed), decimal year (NaN: none)", "year"),
+    Output("break_days", "float32", np.nan, "time of the confirmed change, days since 1970-01-01", "day"),
+    Output("change_flagged_decimal_year", "float64", np.nan,
+           "time at which the confirmed change was flagged (bayts change.flagged)", "year"),
+    Output("flag_decimal_year", "float64", np.nan, "time of a flagged, not yet confirmed change (bayts flag)",
+           "year"),
+    Output("pflag", "float32", np.nan, "probability of change of the unconfirmed flag (bayts Pflag)"),
+    Output("pchange", "float32", np.nan, "probability of change at confirmation (bayts Pchange)"),
+    Output("magnitude", "float32", np.nan, "-Pchange of a confirmed change (loss evidence for alerts)"),
+    Output("break_magnitude", "float32", np.nan, "-Pchange of a confirmed change"),
+    Output("status", "int8", -128, "1 confirmed change, 2 flagged (unconfirmed), 0 no change, "
+                                   "-1 no date on or after the monitoring start, -2 no data, -128 outside the AOI"),
+    Output("confirm_count", "int16", -1, CONFIRM_RULE),
+    Output("confirm_count_optical", "int16", -1, "optical dates of confirm_count"),
+    Output("confirm_count_radar", "int16", -1, "radar dates of confirm_count"),
+    Output("prev_obs_days", "float32", np.nan, "date the confirmed change was flagged, days since 1970-01-01",
+           "day"),
+    Output("monitor_valid_count", "int16", -1, "valid fused dates monitored"),
+)
+"""Rasters of a bayts / sar detection product."""
+
+BAYTS_BANDS = ("break_decimal_year", "change_flagged_decimal_year", "flag_decimal_year", "pflag", "pchange",
+               "break_days", "status")
+"""Band order of ``breaks.tif`` for bayts / sar (R baytsSpatial's five bands come first, in its order
+but with the confirmed time first)."""
+
+_STATUS = {kb.CONFIRMED: 1, kb.FLAGGED: 2, kb.MONITORED: 0, kb.NO_MONITOR: -1, kb.NO_DATA: -2}
+
+
+@dataclass(frozen=True)
+class FusionRequest:
+    """Everything ``yvy detect --method bayts|sar`` takes. Dates are ISO ``YYYY-MM-DD``."""
+
+    monitor_start: str
+    """Dates on or after it are monitored; earlier dates only give the prior of the first flag."""
+    method: str = "bayts"
+    stack: str | None = None
+    """Optical time stack (e.g. NDVI), band descriptions = dates (bayts)."""
+    sar_stack: str | None = None
+    """Sentinel-1 backscatter time stack on the same grid (one polarisation)."""
+    sar_units: str | None = None
+    """``db`` or ``linear``; None: from the file's unit tags, else from its values (recorded)."""
+    optical_pdf: tuple[float, float, float, float] = DEFAULT_OPTICAL_PDF
+    sar_pdf: tuple[float, float, float, float] = DEFAULT_SAR_PDF
+    chi: float = DEFAULT_CHI
+    pnf_min: float = DEFAULT_PNF_MIN
+    bwf: tuple[float, float] = DEFAULT_BWF
+    percentile: float = 0.95
+    """Spatial normalisation: each date minus this quantile of its pixels (0 or None: off)."""
+    history_start: str | None = None
+    """First date read (default: all)."""
+    end: str | None = None
+    chunk: int = 512
+    out: str | None = None
+    resume: bool = False
+    store_model: bool = True
+
+    def params(self) -> kb.BaytsParams:
+        """Kernel thresholds; errors name the CLI option."""
+        try:
+            return kb.BaytsParams(chi=self.chi, pnf_min=self.pnf_min, bwf=tuple(self.bwf))
+        except InputError as exc:
+            raise InputError({"pnf_min": "--pnf-min"}.get(exc.subject, f"--{exc.subject}"), exc.problem) from None
+
+
+@dataclass
+class Sensor:
+    """One input stack of a fusion plan."""
+
+    name: str
+    cube: object
+    keep: np.ndarray
+    t: np.ndarray
+    days: np.ndarray
+    pdf: kb.SensorPdf
+    shift: np.ndarray
+    """Per kept date: the value subtracted (spatial normalisation), 0 when off."""
+    to_db: bool = False
+
+
+@dataclass
+class FusionPlan:
+    """A checked fusion request with its cubes, dates and chunking: nothing is written yet."""
+
+    request: FusionRequest
+    sensors: list
+    geobox: object
+    windows: list
+    monitor_start: float
+    params: kb.BaytsParams
+    product_id: str
+    inputs: dict
+    units: dict = field(default_factory=dict)
+
+
+def _date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise DateRangeError(name, f"{value!r} is not a valid ISO date (YYYY-MM-DD)") from None
+
+
+def sar_units(path: str, sample: np.ndarray | None = None) -> tuple[str, str]:
+    """``(units, source)`` of a backscatter stack: from a ``units``/``unit`` tag, else from values.
+
+    Values: any finite value below 0 means dB (linear backscatter is never negative); all values
+    in [0, 10] mean linear power; anything else is InputError (pass ``--sar-units``).
+    """
+    from ..io import open_raster
+
+    with open_raster(path) as ds:
+        tags = {k.lower(): v for k, v in ds.tags().items()}
+        tags.update({k.lower(): v for k, v in ds.tags(1).items()})
+        unit = (tags.get("units") or tags.get("unit") or (ds.units[0] if ds.units else None) or "").strip().lower()
+        if sample is None:
+            step = max(1, ds.count // 16)
+            sample = ds.read(list(range(1, ds.count + 1, step)), out_dtype="float32", masked=True).filled(np.nan)
+    if unit in ("db", "decibel", "decibels"):
+        return "db", "tag"
+    if unit in ("linear", "power", "amplitude^2", "1"):
+        return "linear", "tag"
+    v = sample[np.isfinite(sample)]
+    v = v[np.abs(v) < 1e30]
+    if v.size == 0:
+        raise InputError(path, "no valid backscatter values")
+    if (v < 0).any():
+        return "db", "values"
+    if v.max() <= 10.0:
+        return "linear", "values"
+    raise InputError(path, "unknown backscatter units (no units tag, values neither dB nor linear power); "
+                           "pass --sar-units db or --sar-units linear")
+
+
+def open_stack(path: str, what: str):
+    from ..cube.stack import StackCube
+
+    if not Path(path).exists():
+        raise InputError(path, "file not found")
+    return StackCube(path, variable=Path(path).stem)
+
+
+def _dates(cube, hs: date | None, end: date | None, subject: str):
+    times = list(cube.times)
+    sel = np.array([i for i, tm in enumerate(times)
+                    if (hs is None or tm.date() >= hs) and (end is None or tm.date() <= end)], dtype=np.int64)
+    if sel.size == 0:
+        raise DateRangeError(subject, "no dates in the requested period")
+    t, k = bfast_dates([times[i].date().isoformat() for i in sel])
+    keep = sel[k]
+    days = np.array([(times[i].date() - date(1970, 1, 1)).days for i in keep], dtype=np.int64)
+    return keep, t, days
+
+
+def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
+    """Per kept date, the ``percentile`` of its valid pixels over the whole grid (bayts'
+    ``deseasonalizeRaster``; R's quantile type 7). Read one date at a time."""
+    if not percentile:
+        return np.zeros(keep.size)
+    h, w = cube.geobox.shape
+    out = np.zeros(keep.size)
+    for j, b in enumerate(keep):
+        band = cube.read(slice(0, h), slice(0, w), np.array([b]))[0].astype(np.float64)
+        if to_db:
+            band = _db(band)
+        v = band[np.isfinite(band)]
+        out[j] = np.quantile(v, percentile) if v.size else 0.0
+    return out
+
+
+def _db(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, 10.0 * np.log10(x), np.nan)
+
+
+def same_grid(a, b) -> bool:
+    return a.shape == b.shape and a.crs == b.crs and all(
+        math.isclose(x, y, rel_tol=0, abs_tol=1e-6 * max(1.0, abs(x))) for x, y in zip(a.affine, b.affine, strict=True))
+
+
+def plan_fusion(req: FusionRequest) -> FusionPlan:
+    """Check ``req`` and open its stacks; raise one-line yvy errors before anything is written."""
+    if req.method not in METHODS:
+        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
+    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
+        _date("--end", req.end)
+    if ms is None:
+        raise DateRangeError("--monitor-start", "is required")
+    if req.chunk < 16:
+        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+    if req.sar_stack is None:
+        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack")
+    if req.method == "bayts" and req.stack is None:
+        raise InputError("--stack", "--method bayts needs an optical time stack (or use --method sar)")
+    if req.sar_units not in (None, "db", "linear"):
+        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
+    if req.percentile is not None and not 0 <= req.percentile <= 1:
+        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
+    params = req.params()
+    try:
+        pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
+    except InputError as exc:
+        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+    sar = open_stack(req.sar_stack, "--sar-stack")
+    units, source = (req.sar_units, "option") if req.sar_units else sar_units(req.sar_stack)
+    cubes = [("radar", sar, units == "linear")]
+    if req.method == "bayts":
+        opt = open_stack(req.stack, "--stack")
+        if not same_grid(opt.geobox, sar.geobox):
+            raise InputError(req.sar_stack, f"grid {sar.geobox.shape.yx} {sar.geobox.crs} does not match the "
+                                            f"optical stack's {opt.geobox.shape.yx} {opt.geobox.crs} "
+                                            "(same CRS, transform and size needed; reproject one onto the other)")
+        cubes.insert(0, ("optical", opt, False))
+    sensors = []
+    for name, cube, to_db in cubes:
+        subject = req.stack if name == "optical" else req.sar_stack
+        keep, t, days = _dates(cube, hs, end, subject)
+        shift = normalise_shift(cube, keep, req.percentile, to_db)
+        sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
+    msd = float(decimal_year([ms.isoformat()])[0])
+    if max(s.t[-1] for s in sensors) < msd and ms > date.today():
+        raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()}")
+    geobox = sensors[0].cube.geobox
+    inputs = {s.name: s.cube.describe() for s in sensors}
+    ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in ("out", "resume", "chunk",
+                                                                                   "store_model")},
+                        "inputs": inputs, "units": units,
+                        "dates": {s.name: [int(d) for d in s.days] for s in sensors}}, sort_keys=True, default=str)
+    product_id = f"{req.method}-{ms.isoformat()}-{hashlib.sha256(ident.encode()).hexdigest()[:10]}"
+    from ..cube.build import chunk_windows
+
+    return FusionPlan(req, sensors, geobox, chunk_windows(tuple(geobox.shape), req.chunk), msd, params,
+                      product_id, inputs, {"radar": units, "radar_source": source})
+
+
+def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | None = None,
+                shift: np.ndarray | None = None) -> np.ndarray:
+    """(T, h*w) float32 normalised values of one sensor's window (dB for radar)."""
+    keep = sensor.keep if keep is None else keep
+    shift = sensor.shift if shift is None else shift
+    y = sensor.cube.read(rows, cols, keep).astype(np.float32, copy=False)
+    if sensor.to_db:
+        y = _db(y).astype(np.float32)
+    y -= shift.astype(np.float32)[:, None, None]
+    return y.reshape(y.shape[0], -1)
+
+
+def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: bool) -> dict[str, np.ndarray]:
+    """Product arrays of one chunk (and the kernel state as ``state__*``) from a kernel state."""
+    o = kb.outputs(state)
+    g = lambda a, dt: np.asarray(a).reshape(h, w).astype(dt)  # noqa: E731
+    conf = o["status"] == kb.CONFIRMED
+    counts = np.where(conf[None, :], o["counts"], 0)
+    by = dict(zip(names, counts, strict=True))
+    cc = lambda n: g(by.get(n, np.zeros(conf.size)), "int16")  # noqa: E731
+    day0 = date(1970, 1, 1).toordinal()
+    arrays = {
+        "break_decimal_year": g(o["change_confirmed"], "float64"),
+        "break_days": g(_days_of(o["change_confirmed"], day0), "float32"),
+        "change_flagged_decimal_year": g(o["change_flagged"], "float64"),
+        "flag_decimal_year": g(o["flag"], "float64"),
+        "pflag": g(o["pflag"], "float32"), "pchange": g(o["pchange"], "float32"),
+        "magnitude": g(-o["pchange"], "float32"), "break_magnitude": g(-o["pchange"], "float32"),
+        "status": g(np.vectorize(_STATUS.get, otypes=[np.int8])(o["status"]), "int8"),
+        "confirm_count": g(counts.sum(axis=0), "int16"),
+        "confirm_count_optical": cc("optical"), "confirm_count_radar": cc("radar"),
+        "prev_obs_days": g(_days_of(o["change_flagged"], day0), "float32"),
+        "monitor_valid_count": g(o["n_monitor"], "int16"),
+    }
+    if store_state:
+        for k in kb.STATE_KEYS:
+            a = np.asarray(state[k])
+            arrays[f"state__{k}"] = a.reshape(a.shape[:-1] + (h, w))
+    return arrays
+
+
+def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
+    """Days since 1970-01-01 of decimal years in R's time base (NaN stays NaN)."""
+    from .timebase import DAYS_PER_YEAR
+
+    t = np.asarray(t, dtype=np.float64)
+    out = np.full(t.shape, np.nan)
+    ok = np.isfinite(t)
+    if ok.any():
+        year = np.floor(t[ok] + 1e-9).astype(np.int64)
+        yday = np.rint((t[ok] - year) * DAYS_PER_YEAR).astype(np.int64)  # 0-based, 365-day year
+        cum = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365])
+        month = np.searchsorted(cum, yday, side="right") - 1
+        first = np.array([date(int(y), 1, 1).toordinal() for y in year])
+        leap = np.array([date(int(y), 3, 1).toordinal() - date(int(y), 1, 1).toordinal() == 60 for y in year])
+        out[ok] = first + yday + np.where(leap & (month >= 2), 1, 0) - day0
+    return out
+
+
+def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
+    rows, cols = plan.windows[i]
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    ys = [read_sensor(s, rows, cols) for s in plan.sensors]
+    state = kb.init_state(h * w, len(plan.sensors))
+    kb.bayts_update(state, ys, [s.t for s in plan.sensors], [s.pdf for s in plan.sensors], plan.monitor_start,
+                    plan.params)
+    arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model)
+    if plan.request.store_model:
+        arrays["meta_json"] = np.array(json.dumps(_meta(plan)))
+    return arrays
+
+
+def _meta(plan: FusionPlan) -> dict:
+    return {"method": plan.request.method, "monitor_start": plan.monitor_start,
+            "params": {"chi": plan.params.chi, "pnf_min": plan.params.pnf_min, "bwf": list(plan.params.bwf)},
+            "sensors": [{"name": s.name, "pdf": list(s.pdf.as_row()), "to_db": s.to_db,
+                         "last_time": float(s.t[-1]), "last_day": int(s.days[-1])} for s in plan.sensors],
+            "max_chains": kb.MAX_CHAINS}
+
+
+def _props(plan: FusionPlan) -> dict:
+    req = plan.request
+    last = max(int(s.days[-1]) for s in plan.sensors)
+    first = min(int(s.days[0]) for s in plan.sensors)
+    iso = lambda d: f"{np.datetime_as_string(np.datetime64(int(d), 'D'))}T00:00:00Z"  # noqa: E731
+    request = {k: v for k, v in asdict(req).items() if k not in ("resume", "out")}
+    return {
+        "yvy:method": req.method, "yvy:index": "+".join(s.name for s in plan.sensors),
+        "yvy:params": {"method": req.method, "chi": req.chi, "pnf_min": req.pnf_min, "bwf": list(req.bwf),
+                       "percentile": req.percentile,
+                       "pdfs": {s.name: list(s.pdf.as_row()) for s in plan.sensors}},
+        "yvy:sar_units": plan.units,
+        "yvy:history_start": iso(first), "yvy:monitor_start": req.monitor_start,
+        "yvy:monitor_start_decimal_year": plan.monitor_start, "yvy:last_processed": iso(last),
+        "yvy:first_date": iso(first), "yvy:n_dates": {s.name: int(s.t.size) for s in plan.sensors},
+        "yvy:normalisation": {s.name: [float(x) for x in s.shift] for s in plan.sensors},
+        "yvy:aoi": None, "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
+        "yvy:breaks_bands": list(BAYTS_BANDS), "yvy:forest_rule": None,
+    }
+
+
+def run_fusion(store, workspace, request: FusionRequest, progress=None, runner=None) -> dict:
+    """Run bayts (or sar) over the request's stacks; return the detection product's STAC item dict.
+
+    Same chunked, resumable job as :func:`yvy.change.detect.run_detection` (``runner``: where the
+    chunks run, e.g. Dask). InputError (and subclasses) for bad arguments, before anything is written.
+    """
+    from ._publish import publish
+    from .detect import finish_job, run_chunks
+
+    started = time.perf_counter()
+    plan = plan_fusion(request)
+    scratch = Path(workspace.assets) / "detections" / plan.product_id / ".scratch"
+    job_id = f"detect:{plan.product_id}"
+    run_chunks(store, job_id, "detect", {"product": plan.product_id, "chunk": request.chunk,
+                                         "store_model": request.store_model},
+               scratch, len(plan.windows), functools.partial(_chunk, plan), resume=request.resume,
+               progress=progress, runner=runner)
+    footprint = plan.geobox.extent.to_crs("EPSG:4326")
+    minx, miny, maxx, maxy = footprint.boundingbox
+    item = publish(store, workspace, product_id=plan.product_id, geobox=plan.geobox, windows=plan.windows,
+                   scratch=scratch, props=_props(plan), geometry=footprint.json, bbox=[minx, miny, maxx, maxy],
+                   out=request.out, store_model=request.store_model, started=started, outputs=BAYTS_OUTPUTS,
+                   breaks_bands=BAYTS_BANDS, confirm_rule=CONFIRM_RULE, model_format="yvy-bayts-state")
+    finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
+    shutil.rmtree(scratch, ignore_errors=True)
+    return item
