@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("yvy.cli.users", "Manage users, roles and API keys."),
     "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
+    "flood": ("yvy.cli.flood", "Water and flood extent maps from Sentinel-1 and Sentinel-2."),
+    "fires": ("yvy.cli.fires", "Ingest NASA FIRMS hotspots and list fire events."),
+    "burn": ("yvy.cli.burn", "Burn scars and severity (dNBR) from scenes before and after."),
+    "disaster": ("yvy.cli.disaster", "Event reports (PDF + GeoPackage) for floods and fires."),
 }
 
 
