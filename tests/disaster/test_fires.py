@@ -12,6 +12,7 @@ import shapely
 from click.testing import CliRunner
 
 from yvy.cli.main import cli
+from yvy.config import Workspace
 from yvy.disaster.fires import ClusterParams, cluster_hotspots, hours, ingest_fires
 from yvy.disaster.firms import read_firms, read_many
 from yvy.errors import InputError
@@ -138,7 +139,7 @@ def test_cli_acceptance_with_context_and_webhook(tmp_path, data_file, monkeypatc
     r = CliRunner().invoke(cli, [*home, "context", "add", "pa.geojson", "--kind", "protected_area",
                                  "--name-field", "nombre"])
     assert r.exit_code == 0, r.output
-    store = open_store(f"sqlite:///{tmp_path / 'ws' / 'yvy.db'}")
+    store = open_store(Workspace(tmp_path / "ws").database_url)
     SQLFeedStore(store).add_webhook("https://example.org/hook", area=shapely.geometry.mapping(py))
 
     r = CliRunner().invoke(cli, [*home, "fires", "ingest", *sorted(str(p.relative_to(tmp_path))
@@ -176,5 +177,5 @@ def test_cli_bad_file_is_one_line_and_writes_nothing(tmp_path):
     bad = _write(tmp_path / "bad.csv", rows)
     r = CliRunner().invoke(cli, [*home, "fires", "ingest", str(good), str(bad)])
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and "row 4" in r.output
-    store = SQLFireStore(open_store(f"sqlite:///{tmp_path / 'ws' / 'yvy.db'}"))
+    store = SQLFireStore(open_store(Workspace(tmp_path / "ws").database_url))
     assert store.count_hotspots() == 0
