@@ -41,8 +41,9 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
     """
     from ..disaster.burn import map_burn, nbr_from_file, nbr_pair_from_catalog
     from ..errors import InputError
+    from .fires import workspace_stores
 
-    stores = _stores(ctx, required=bbox is not None)
+    stores = workspace_stores(ctx, required=bbox is not None)
     window = (None, None)
     if before and after:
         pre, grid = nbr_from_file(before)
@@ -65,22 +66,3 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
                        f"({', '.join(f'{k} {v:.1f}' for k, v in res.hectares.items())}); "
                        f"{len(res.alerts_linked)} alert(s) given fire context")
 
-
-def _stores(ctx, *, required: bool) -> dict:
-    """Catalog, alert, fire stores and context features of the workspace, when there is one."""
-    from ..errors import WorkspaceError
-    from .options import store
-
-    try:
-        s = store(ctx)
-    except WorkspaceError:
-        if required:
-            raise
-        return {}
-    from ..storage.alerts_sqlite import SQLiteAlertStore
-    from ..storage.fires import SQLFireStore
-    from .fires import CONTEXT_KINDS
-
-    alerts = SQLiteAlertStore(s)
-    return {"catalog": s, "alerts": alerts, "fires": SQLFireStore(s),
-            "context": alerts.context_features(kinds=CONTEXT_KINDS)}

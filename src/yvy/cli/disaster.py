@@ -30,7 +30,9 @@ def report(ctx, fire_id, flood_dir, burn_dir, out_dir, as_json) -> None:
     chosen = [x for x in (fire_id, flood_dir, burn_dir) if x]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --fire, --flood, --burn")
-    context = _context(ctx, required=bool(fire_id))
+    from .fires import workspace_stores
+
+    context = workspace_stores(ctx, required=bool(fire_id)).get("context", [])
     if fire_id:
         from .fires import fire_store
 
@@ -46,18 +48,3 @@ def report(ctx, fire_id, flood_dir, burn_dir, out_dir, as_json) -> None:
         return
     console(ctx).print(f"{rep.title}: {paths['pdf']}, {paths['gpkg']}")
 
-
-def _context(ctx, *, required: bool) -> list:
-    from ..errors import WorkspaceError
-    from .options import store
-
-    try:
-        s = store(ctx)
-    except WorkspaceError:
-        if required:
-            raise
-        return []
-    from ..storage.alerts_sqlite import SQLiteAlertStore
-    from .fires import CONTEXT_KINDS
-
-    return SQLiteAlertStore(s).context_features(kinds=CONTEXT_KINDS)

@@ -8,7 +8,7 @@ import click
 
 from .options import bbox_opt, check_date, console, json_opt
 
-__all__ = ["command", "fire_store"]
+__all__ = ["command", "fire_store", "workspace_stores"]
 
 CONTEXT_KINDS = ("admin", "protected_area", "indigenous_land", "border_zone")
 
@@ -31,6 +31,26 @@ def fire_store(ctx: click.Context, *, create: bool = False):
         root.obj["store"] = root.obj.get("store") or open_store(ws.database_url, create=create)
         root.obj["fire_store"] = SQLFireStore(root.obj["store"])
     return root.obj["fire_store"]
+
+
+def workspace_stores(ctx: click.Context, *, required: bool) -> dict:
+    """Catalog, alert and fire stores and context features of the workspace; {} without one
+    unless ``required``."""
+    from ..errors import WorkspaceError
+    from .options import store
+
+    try:
+        s = store(ctx)
+    except WorkspaceError:
+        if required:
+            raise
+        return {}
+    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.fires import SQLFireStore
+
+    alerts = SQLiteAlertStore(s)
+    return {"catalog": s, "alerts": alerts, "fires": SQLFireStore(s),
+            "context": alerts.context_features(kinds=CONTEXT_KINDS)}
 
 
 @click.group(epilog="Example: yvy fires ingest fire/*.csv && yvy fires list --json")

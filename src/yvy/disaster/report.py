@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from .. import __version__
-from ..errors import InputError, MissingDependencyError
+from ..errors import InputError
 
 __all__ = ["EventReport", "burn_report", "fire_report", "flood_report", "write_report"]
 
@@ -218,23 +217,11 @@ def _write_gpkg(report: EventReport, path: Path) -> None:
 
 
 def _write_pdf(report: EventReport, images, path: Path) -> None:
-    try:
-        from fpdf import FPDF
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("fpdf2", "the PDF report needs fpdf2; pip install fpdf2") from exc
+    from .._pdf import latin1 as txt
+    from .._pdf import start_pdf
     from ..io import atomic_path
 
-    def txt(s) -> str:
-        return str(s).encode("latin-1", "replace").decode("latin-1")
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=12)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, txt(report.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    pdf.cell(0, 5, txt(f"Generated {stamp} by yvy {__version__}"), new_x="LMARGIN", new_y="NEXT")
+    pdf = start_pdf(report.title, f"Generated {datetime.now(UTC).isoformat(timespec='seconds')}")
     for k, v in report.facts:
         pdf.set_font("Helvetica", "B", 8)
         pdf.cell(55, 5, txt(k))
