@@ -179,3 +179,20 @@ def test_cli_bad_file_is_one_line_and_writes_nothing(tmp_path):
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and "row 4" in r.output
     store = SQLFireStore(open_store(Workspace(tmp_path / "ws").database_url))
     assert store.count_hotspots() == 0
+
+
+@pytest.mark.parametrize("driver, suffix", [("ESRI Shapefile", ".shp"), ("KML", ".kml"), ("GPKG", ".gpkg")])
+def test_vector_formats_read_like_csv(tmp_path, driver, suffix):
+    import geopandas as gpd
+    import pandas as pd
+
+    rows = firms_rows(30, fires=2, seed=8, sensor="MODIS")
+    csv_path = _write(tmp_path / "m.csv", rows)
+    df = pd.read_csv(csv_path, dtype={"acq_time": str})
+    gdf = gpd.GeoDataFrame(df.rename(columns=str.upper).drop(columns=["LATITUDE", "LONGITUDE"]),
+                           geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs="EPSG:4326")
+    gdf.to_file(tmp_path / f"m{suffix}", driver=driver)
+    a, b = read_firms(csv_path), read_firms(tmp_path / f"m{suffix}")
+    cols = ["sensor", "satellite", "latitude", "longitude", "acquired", "confidence", "frp"]
+    pd.testing.assert_frame_equal(a[cols].sort_values("acquired").reset_index(drop=True),
+                                  b[cols].sort_values("acquired").reset_index(drop=True), check_dtype=False)
