@@ -18,19 +18,13 @@ from yvy.disaster.firms import read_firms, read_many
 from yvy.errors import InputError
 from yvy.storage import open_store
 from yvy.storage.fires import SQLFireStore
-from yvy.testing.disaster import firms_rows
+from yvy.testing.disaster import firms_rows, write_firms_csv
 
 MODIS = "fire/MODIS_C6_South_America_24h.csv"
 VIIRS = "fire/fire_nrt_V1_157511.csv"
 
 
-def _write(path, rows):
-    cols = [c for c in rows[0] if c != "truth"]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    return path
+_write = write_firms_csv
 
 
 def test_real_downloads_are_normalised(data_file):

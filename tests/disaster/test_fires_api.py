@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,7 +11,7 @@ from yvy.config import Workspace
 from yvy.disaster.fires import ingest_fires
 from yvy.storage import open_store
 from yvy.storage.fires import SQLFireStore
-from yvy.testing.disaster import firms_rows
+from yvy.testing.disaster import firms_rows, write_firms_csv
 
 
 @pytest.fixture
@@ -23,10 +22,7 @@ def app(tmp_path):
     ws = Workspace.create(tmp_path / "ws")
     store = open_store(ws.database_url, create=True)
     rows = firms_rows(400, fires=12, seed=11)
-    with open(tmp_path / "f.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, [c for c in rows[0] if c != "truth"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    write_firms_csv(tmp_path / "f.csv", rows)
     res = ingest_fires([tmp_path / "f.csv"], SQLFireStore(store))
     store.close()
     return TestClient(create_app(ws, ServeSettings(notify_interval=0))), res

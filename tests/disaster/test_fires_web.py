@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-
 from yvy.config import Workspace
 from yvy.disaster.fires import ingest_fires
 from yvy.storage import open_store
 from yvy.storage.fires import SQLFireStore
-from yvy.testing.disaster import firms_rows
+from yvy.testing.disaster import firms_rows, write_firms_csv
 
 from ..api._build import LiveServer
 from ..api.test_web import page  # noqa: F401 - the headless Chromium fixture
@@ -21,10 +19,7 @@ def test_map_shows_fire_events(page, tmp_path):  # noqa: F811
     ws = Workspace.create(tmp_path / "ws")
     store = open_store(ws.database_url, create=True)
     rows = firms_rows(200, fires=4, seed=15)
-    with open(tmp_path / "f.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, [c for c in rows[0] if c != "truth"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    write_firms_csv(tmp_path / "f.csv", rows)
     res = ingest_fires([tmp_path / "f.csv"], SQLFireStore(store))
     store.close()
     with LiveServer(create_app(ws, ServeSettings(notify_interval=0))) as srv:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import geopandas as gpd
@@ -10,7 +9,7 @@ import pyogrio
 from click.testing import CliRunner
 
 from yvy.cli.main import cli
-from yvy.testing.disaster import firms_rows, s1_flood_scene, water_shapes
+from yvy.testing.disaster import firms_rows, s1_flood_scene, water_shapes, write_firms_csv
 
 from .test_burn import _scene_pair
 
@@ -23,10 +22,7 @@ def _pdf_ok(path) -> bool:
 def test_fire_report(tmp_path, data_file):
     home = ["--home", str(tmp_path / "ws")]
     rows = firms_rows(300, fires=3, seed=12, bbox=(-60.0, -22.0, -59.0, -21.0))
-    with open(tmp_path / "f.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, [c for c in rows[0] if c != "truth"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    write_firms_csv(tmp_path / "f.csv", rows)
     assert CliRunner().invoke(cli, [*home, "init"]).exit_code == 0
     r = CliRunner().invoke(cli, [*home, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")),
                                  "--kind", "admin", "--name-field", "name"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["firms_rows", "s1_flood_scene", "water_shapes"]
+__all__ = ["firms_rows", "s1_flood_scene", "water_shapes", "write_firms_csv"]
 
 
 def water_shapes(shape: tuple[int, int], fraction: float, seed: int = 0) -> np.ndarray:
@@ -85,3 +85,15 @@ def firms_rows(n: int, *, fires: int = 50, seed: int = 0, sensor: str = "VIIRS",
                        confidence=int(rng.integers(0, 101)), version="6.1NRT")
         rows.append(row)
     return rows
+
+
+def write_firms_csv(path: str | Path, rows: list[dict]) -> Path:
+    """Write :func:`firms_rows` rows as a FIRMS CSV (the ``truth`` key left out)."""
+    import csv
+
+    p = Path(path)
+    with open(p, "w", newline="") as fh:
+        w = csv.DictWriter(fh, [c for c in rows[0] if c != "truth"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return p
