@@ -27,6 +27,7 @@ def test_synthetic_water_is_recovered(tmp_path, fraction):
     with rasterio.open(res.water) as ds, rasterio.open(scene) as src:
         w = ds.read(1)
         assert ds.transform == src.transform and ds.crs == src.crs and ds.dtypes[0] == "uint8"
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG" and ds.overviews(1)
     assert set(np.unique(w)) <= {0, 1}
     assert iou(w == 1, truth) > 0.85
     t = res.thresholds["vh_db"]

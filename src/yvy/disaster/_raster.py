@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels import water as wk
 
-__all__ = ["S1_BANDS", "S2_BANDS", "Sources", "band_index", "open_raster_input", "strips"]
+__all__ = ["S1_BANDS", "S2_BANDS", "Sources", "band_index", "open_raster_input", "strips", "to_cog"]
 
 S1_BANDS = ("VV", "VH")
 S2_BANDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
@@ -31,6 +31,20 @@ def strips(height: int, strip: int, halo: int):
     for r0 in range(0, height, strip):
         r1 = min(r0 + strip, height)
         yield r0, r1, max(r0 - halo, 0), min(r1 + halo, height)
+
+
+def to_cog(path: Path, resampling: str = "mode") -> None:
+    """Rewrite a GeoTIFF in place as a Cloud-Optimized GeoTIFF (GDAL's COG driver, deflate)."""
+    import os
+
+    from rasterio.shutil import copy
+
+    tmp = path.with_name(path.name + ".cog")
+    try:
+        copy(path, tmp, driver="COG", compress="DEFLATE", blocksize=256, overview_resampling=resampling)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def open_raster_input(path, what: str):

@@ -25,7 +25,7 @@ from ..alerts import _geo
 from ..errors import InputError
 from ..kernels import burn as bk
 from ..kernels.indices import normalized_difference
-from ._raster import S2_BANDS, band_index, open_raster_input
+from ._raster import S2_BANDS, band_index, open_raster_input, to_cog
 
 __all__ = ["BurnResult", "Grid", "link_alerts", "map_burn", "nbr_from_file", "nbr_from_items"]
 
@@ -135,11 +135,13 @@ def _write(path: Path, data: np.ndarray, grid: Grid, nodata, names=None) -> None
     arr = data if data.ndim == 3 else data[None]
     prof = {"driver": "GTiff", "width": grid.shape[1], "height": grid.shape[0], "count": arr.shape[0],
             "dtype": arr.dtype.name, "crs": grid.crs, "transform": grid.transform, "nodata": nodata,
-            "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **prof) as ds:
-        ds.write(arr)
-        if names:
-            ds.descriptions = names
+            "tiled": True, "blockxsize": 256, "blockysize": 256}
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **prof) as ds:
+            ds.write(arr)
+            if names:
+                ds.descriptions = names
+        to_cog(tmp, "mode" if arr.dtype == np.uint8 else "average")
 
 
 def _pixel_ha(grid: Grid) -> float:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import water as wk
-from ._raster import Sources, strips
+from ._raster import Sources, strips, to_cog
 
 __all__ = ["FloodParams", "NoWaterContrastError", "Threshold", "WaterResult", "estimate_threshold", "map_water"]
 
@@ -170,14 +170,7 @@ def _mndwi_threshold(src: Sources) -> float:
 def _profile(src: Sources) -> dict:
     return {"driver": "GTiff", "dtype": "uint8", "count": 1, "nodata": 255, "width": src.width,
             "height": src.height, "crs": src.crs, "transform": src.transform, "tiled": True,
-            "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
-
-
-def _overviews(path: Path) -> None:
-    import rasterio
-
-    with rasterio.open(path, "r+") as ds:
-        ds.build_overviews([f for f in (2, 4, 8, 16) if min(ds.shape) // f >= 64] or [2])
+            "blockxsize": 256, "blockysize": 256}
 
 
 def map_water(scene: str | Path, out_dir: str | Path, *, optical: str | Path | None = None,
@@ -245,7 +238,7 @@ def _classify_scene(src: Sources, t_vh: Threshold, t_m: float | None, out: Path,
                 progress(src.height + r1, 2 * src.height)
         for dst, tmp in zip(dsts, outs, strict=True):
             dst.close()
-            _overviews(tmp)
+            to_cog(tmp)
     return _result(src, out, t_vh, t_m, counts[0], counts[1] if with_ref else None,
                    clear if src.has("optical") else [0, 0], src.params)
 
