@@ -42,6 +42,8 @@ class ClusterParams:
     eps_km: float = 2.0
     max_gap_hours: float = 48.0
     min_samples: int = 1
+    workers: int = 2
+    """Threads for the neighbour search (scikit-learn ``n_jobs``)."""
 
     def __post_init__(self):
         if not (self.eps_km > 0 and self.max_gap_hours > 0 and self.min_samples >= 1):
@@ -129,7 +131,7 @@ def cluster_hotspots(lat: np.ndarray, lon: np.ndarray, t_hours: np.ndarray,
     if n == 0:
         return np.empty(0, dtype=np.int64)
     eps = params.eps_km / EARTH_KM
-    nn = NearestNeighbors(radius=eps, metric="haversine", algorithm="ball_tree")
+    nn = NearestNeighbors(radius=eps, metric="haversine", algorithm="ball_tree", n_jobs=params.workers)
     graph = nn.fit(np.radians(np.column_stack([lat, lon]))).radius_neighbors_graph(mode="distance",
                                                                                    sort_results=True)
     rows = np.repeat(np.arange(n), np.diff(graph.indptr))
@@ -151,36 +153,49 @@ def build_events(hotspots: pd.DataFrame, labels: np.ndarray, *, context=None) ->
 
     df = hotspots.assign(label=labels)
     df = df[df["label"] >= 0].sort_values(["acquired", "id"])
+    if df.empty:
+        return []
+    df["frp"] = df["frp"].astype(float)
+    df["half_km"] = df["sensor"].map(PIXEL_KM).fillna(1.0) / 2
+    agg = df.groupby("label", sort=False).agg(
+        first_id=("id", "first"), start=("acquired", "first"), last_seen=("acquired", "last"),
+        hotspots=("id", "size"), frp_sum=("frp", "sum"), frp_max=("frp", "max"),
+        confidence_max=("confidence", "max"), half_km=("half_km", "max"), lat=("latitude", "mean"))
+    sensors = df.groupby("label", sort=False)["sensor"].unique()
+    geoms = _footprints(df, agg)
     events = []
-    for _, g in df.groupby("label", sort=False):
-        geom = _footprint(g)
-        first = g.iloc[0]
-        frp = g["frp"].to_numpy(dtype=float)
+    for row, geom, sens in zip(agg.itertuples(), geoms, sensors.loc[agg.index], strict=True):
         events.append(FireEvent(
-            id=_event_id(first["acquired"], first["id"]), start=str(first["acquired"]),
-            last_seen=str(g["acquired"].iloc[-1]), hotspots=len(g), frp_sum=round(float(np.nansum(frp)), 2),
-            frp_max=round(float(np.nanmax(frp, initial=0.0)), 2), confidence_max=int(g["confidence"].max()),
-            sensors=sorted(set(g["sensor"])), geometry=geom, bbox=tuple(round(v, 6) for v in geom.bounds)))
+            id=_event_id(row.start, row.first_id), start=str(row.start), last_seen=str(row.last_seen),
+            hotspots=int(row.hotspots), frp_sum=round(float(row.frp_sum), 2),
+            frp_max=round(float(0.0 if row.frp_max != row.frp_max else row.frp_max), 2),
+            confidence_max=int(row.confidence_max), sensors=sorted(sens), geometry=geom,
+            bbox=tuple(round(float(v), 6) for v in geom.bounds)))
     if context:
-        for ev, ctx in zip(events, overlay([e.geometry for e in events], context), strict=True):
+        for ev, ctx in zip(events, overlay(geoms, context), strict=True):
             ev.context = ctx
     for ev in events:
         ev.geometry = shapely.geometry.mapping(ev.geometry)
     return events
 
 
-def _footprint(g: pd.DataFrame):
-    """Convex hull of the hotspots grown by half the largest pixel (degrees at this latitude)."""
-    lat, lon = g["latitude"].to_numpy(float), g["longitude"].to_numpy(float)
-    half_km = max(PIXEL_KM.get(s, 1.0) for s in set(g["sensor"])) / 2
-    dlat = half_km / 111.32
-    dlon = dlat / max(np.cos(np.radians(np.mean(lat))), 0.05)
-    pts = shapely.multipoints(np.column_stack([lon, lat]))
-    hull = shapely.convex_hull(pts)
-    # grow in a frame where one unit is half a pixel on both axes, so the buffer is round on the ground
-    scaled = shapely.transform(hull, lambda c: c / [dlon, dlat])
-    grown = shapely.buffer(scaled, 1.0, quad_segs=4)
-    return shapely.set_precision(shapely.transform(grown, lambda c: c * [dlon, dlat]), 1e-6)
+def _footprints(df: pd.DataFrame, agg: pd.DataFrame) -> np.ndarray:
+    """Per event: convex hull of its hotspots grown by half its largest pixel, all events at once.
+
+    The hull is grown in a frame where one unit is half a pixel on both axes (degrees of
+    longitude shrink with latitude), so the buffer is round on the ground.
+    """
+    order = {lab: i for i, lab in enumerate(agg.index)}
+    idx = df["label"].map(order).to_numpy()
+    dlat = agg["half_km"].to_numpy() / 111.32
+    dlon = dlat / np.maximum(np.cos(np.radians(agg["lat"].to_numpy())), 0.05)
+    scale = np.column_stack([dlon, dlat])
+    xy = np.column_stack([df["longitude"].to_numpy(float), df["latitude"].to_numpy(float)]) / scale[idx]
+    o = np.argsort(idx, kind="stable")
+    hulls = shapely.convex_hull(shapely.multipoints(shapely.points(xy[o]), indices=idx[o]))
+    grown = shapely.buffer(hulls, 1.0, quad_segs=4)
+    coords, owner = shapely.get_coordinates(grown, return_index=True)
+    return shapely.set_precision(shapely.set_coordinates(grown, coords * scale[owner]), 1e-6)
 
 
 def hours(acquired: pd.Series) -> np.ndarray:
