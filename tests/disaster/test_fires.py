@@ -190,3 +190,42 @@ def test_vector_formats_read_like_csv(tmp_path, driver, suffix):
     cols = ["sensor", "satellite", "latitude", "longitude", "acquired", "confidence", "frp"]
     pd.testing.assert_frame_equal(a[cols].sort_values("acquired").reset_index(drop=True),
                                   b[cols].sort_values("acquired").reset_index(drop=True), check_dtype=False)
+
+
+def test_fetch_from_the_area_api(tmp_path):
+    """The FIRMS area API, played by a server on loopback (tests never reach the network)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = write_firms_csv(tmp_path / "api.csv", firms_rows(40, fires=2, seed=9)).read_bytes()
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            ok = "/GOODKEY/" in self.path
+            data = body if ok else b"Invalid MAP_KEY."
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_port}/api/area/csv"
+    home = ["--home", str(tmp_path / "ws")]
+    try:
+        r = CliRunner().invoke(cli, [*home, "fires", "fetch", "--map-key", "GOODKEY", "--bbox", "-62,-23,-57,-19.5",
+                                     "--days", "2", "--api", api, "--json"])
+        assert r.exit_code == 0, r.output
+        assert seen[0] == "/api/area/csv/GOODKEY/VIIRS_SNPP_NRT/-62,-23,-57,-19.5/2"
+        assert json.loads(r.output)["inserted"] == 40
+        r = CliRunner().invoke(cli, [*home, "fires", "fetch", "--map-key", "BAD", "--bbox", "-62,-23,-57,-19.5",
+                                     "--api", api])
+        assert r.exit_code == 1 and "Invalid MAP_KEY" in r.output and "BAD" not in r.output  # the key is not echoed
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -91,6 +91,31 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
                        "notification(s) queued")
 
 
+@command.command(epilog="Example: yvy fires fetch --map-key $FIRMS_MAP_KEY --bbox -62.7,-27.6,-54.2,-19.3 --days 2")
+@click.option("--map-key", envvar="FIRMS_MAP_KEY", required=True, help="FIRMS MAP_KEY (or $FIRMS_MAP_KEY).")
+@click.option("--source", default="VIIRS_SNPP_NRT", show_default=True, help="FIRMS source, e.g. MODIS_NRT.")
+@bbox_opt
+@click.option("--days", type=click.IntRange(1, 10), default=1, show_default=True, help="Days back (1-10).")
+@click.option("--api", "base_url", envvar="YVY_FIRMS_API", default=None, help="Area API base URL (default: NASA's).")
+@json_opt
+@click.pass_context
+def fetch(ctx, map_key, source, bbox, days, base_url, as_json) -> None:
+    """Download the hotspots of an area from the FIRMS area API and ingest them (needs network)."""
+    from datetime import UTC, datetime
+
+    from ..config import Workspace
+    from ..disaster.firms import FIRMS_API, fetch_area
+
+    if bbox is None:
+        raise click.UsageError("--bbox is required")
+    fire_store(ctx, create=True)
+    ws = Workspace.open(ctx.find_root().obj.get("home"))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = fetch_area(map_key, source, bbox, days, ws.home / "firms" / f"{source}_{stamp}.csv",
+                      base_url=base_url or FIRMS_API)
+    ctx.invoke(ingest, files=(str(path),), eps_km=2.0, max_gap_hours=48.0, as_json=as_json)
+
+
 @command.command("list", epilog="Example: yvy fires list --since 2020-10-01 --in-protected-area --json")
 @click.option("--since", help="Seen on or after this ISO date.")
 @click.option("--until", help="Started on or before this ISO date.")

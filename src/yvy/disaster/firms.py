@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["COLUMNS", "CONFIDENCE_CLASSES", "KEY", "read_firms", "read_many"]
+__all__ = ["COLUMNS", "CONFIDENCE_CLASSES", "KEY", "SOURCES", "fetch_area", "read_firms", "read_many"]
 
 KEY = ("sensor", "satellite", "latitude", "longitude", "acq_date", "acq_time")
 """Columns that identify one hotspot across FIRMS downloads."""
@@ -160,3 +160,39 @@ def _confidence(raw: pd.DataFrame, sensor: pd.Series, p: Path):
          raw["confidence"])
     klass = pd.cut(value, [-1, 29.999, 79.999, 100], labels=["low", "nominal", "high"]).astype(str)
     return value.round().astype(int), klass
+
+
+FIRMS_API = "https://firms.modaps.eosdis.nasa.gov/api/area/csv"
+SOURCES = ("MODIS_NRT", "MODIS_SP", "VIIRS_SNPP_NRT", "VIIRS_SNPP_SP", "VIIRS_NOAA20_NRT", "VIIRS_NOAA20_SP",
+           "VIIRS_NOAA21_NRT")
+"""FIRMS area API sources (NRT: near real time, SP: standard processing)."""
+
+
+def fetch_area(map_key: str, source: str, bbox, days: int, dest: str | Path, *, date: str | None = None,
+               base_url: str = FIRMS_API, timeout: float = 60.0) -> Path:
+    """Download hotspots of ``bbox`` (W,S,E,N) for ``days`` (1-10) from the FIRMS area API to ``dest``.
+
+    The file is checked with :func:`read_firms` before it replaces ``dest``; FIRMS answers an
+    invalid key or request with a one-line text, which becomes an InputError.
+    """
+    import requests
+
+    from ..io import atomic_path
+
+    if source not in SOURCES:
+        raise InputError("source", f"{source!r} is not a FIRMS source; use one of {', '.join(SOURCES)}")
+    if not 1 <= int(days) <= 10:
+        raise InputError("days", "the FIRMS area API serves 1 to 10 days")
+    area = ",".join(f"{v:g}" for v in bbox)
+    url = f"{base_url.rstrip('/')}/{map_key}/{source}/{area}/{int(days)}" + (f"/{date}" if date else "")
+    try:
+        r = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise InputError("FIRMS", f"cannot reach the FIRMS API ({type(exc).__name__})") from exc
+    text = r.text
+    if r.status_code != 200 or not text.startswith("latitude"):
+        raise InputError("FIRMS", f"the API refused the request (HTTP {r.status_code}: {text.strip()[:120]})")
+    with atomic_path(dest, suffix=".csv") as tmp:
+        tmp.write_text(text)
+        read_firms(tmp)
+    return Path(dest)
