@@ -55,11 +55,11 @@ def one_run(csv_path: Path, context) -> tuple[float, dict]:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/yvy.db", create=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = ingest_fires([csv_path], SQLFireStore(store), context=context)
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         store.close()
-    return dt, res.to_dict()
+    return dt, res.to_dict() | {"cpu_s": cpu}
 
 
 def main() -> None:
@@ -73,25 +73,29 @@ def main() -> None:
         write_csv(path, args.n, args.fires)
         one_run(path, [])  # warm imports outside the timing
         ctx = context_layers()
-        out = {"hotspots": args.n, "fires": args.fires, "runs": args.runs, "cpus": os.cpu_count(), "cases": {}}
+        out = {"hotspots": args.n, "fires": args.fires, "runs": args.runs, "cpus": os.cpu_count(),
+               "load_avg_1_5_15": [round(x, 1) for x in os.getloadavg()], "cases": {}}
         for name, layers in (("no context", []), ("departments + border", ctx)):
             if name != "no context" and not layers:
                 continue
-            times, res = [], None
+            times, cpus, res = [], [], None
             for _ in range(args.runs):
                 dt, res = one_run(path, layers)
                 times.append(dt)
+                cpus.append(res["cpu_s"])
             out["cases"][name] = {"seconds": [round(t, 2) for t in times],
                                   "median_s": round(statistics.median(times), 2),
+                                  "median_cpu_s": round(statistics.median(cpus), 2),
                                   "events": res["events"], "inserted": res["inserted"]}
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "bench_fires.json").write_text(json.dumps(out, indent=1))
     lines = [f"# bench_fires\n\n`benchmarks/bench_fires.py --n {args.n} --fires {args.fires} --runs {args.runs}`\n",
-             "| case | hotspots | events | median s (read CSV + store + DBSCAN + events) |", "|---|---|---|---|"]
+             "| case | hotspots | events | median wall s (read CSV + store + DBSCAN + events) | median CPU s |",
+             "|---|---|---|---|---|"]
     for name, c in out["cases"].items():
-        lines.append(f"| {name} | {c['inserted']} | {c['events']} | {c['median_s']} |")
+        lines.append(f"| {name} | {c['inserted']} | {c['events']} | {c['median_s']} | {c['median_cpu_s']} |")
     lines.append(f"\nSynthetic VIIRS rows (yvy.testing.disaster.firms_rows, seed 1); fresh SQLite workspace per run; "
-                 f"{out['cpus']} CPUs.\n")
+                 f"{out['cpus']} CPUs, load average {out['load_avg_1_5_15']} (shared machine).\n")
     md = "\n".join(lines)
     (HERE / "results" / "bench_fires.md").write_text(md)
     print(md)
