@@ -123,3 +123,23 @@ def test_acceptance_on_the_shared_chip(tmp_path, data_file, monkeypatch):
         radar = ds.read(1) == 1
     clear = np.isfinite(ndwi)
     assert iou(radar & clear, (ndwi > 0) & clear) > 0.5
+
+
+def test_polygons_with_hectares_per_department(tmp_path, data_file):
+    home = ["--home", str(tmp_path / "ws")]
+    assert CliRunner().invoke(cli, [*home, "init"]).exit_code == 0
+    r = CliRunner().invoke(cli, [*home, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")),
+                                 "--kind", "admin", "--name-field", "name"])
+    assert r.exit_code == 0, r.output
+    truth = water_shapes((300, 300), 0.2, seed=16)
+    scene = s1_flood_scene(tmp_path / "s1.tif", truth, seed=17)  # UTM 21S, inside Paraguay
+    r = CliRunner().invoke(cli, [*home, "flood", "map", "--scene", str(scene), "--out", str(tmp_path / "o"),
+                                 "--polygons", "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    gj = json.loads((tmp_path / "o" / "water_polygons.geojson").read_text())
+    total = sum(f["properties"]["ha"] for f in gj["features"])
+    assert abs(total - summary["hectares"]["water"]) / summary["hectares"]["water"] < 0.01
+    by_dept = sum(v["water"] for v in summary["by_department"].values())
+    assert summary["by_department"] and abs(by_dept - total) / total < 0.01
+    assert all(f["properties"]["departments"] for f in gj["features"])

@@ -32,9 +32,11 @@ def command() -> None:
 @click.option("--tile", type=click.IntRange(min=16), default=100, show_default=True, help="Tile edge (pixels).")
 @click.option("--max-hand", type=click.FloatRange(min=0), default=15.0, show_default=True,
               help="No water above this height above drainage (m), with --hand.")
+@click.option("--polygons", is_flag=True,
+              help="Also write flood (or water) polygons with hectares per department and protected area.")
 @json_opt
 @click.pass_context
-def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, as_json) -> None:
+def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, polygons, as_json) -> None:
     """Write DIR/water.tif (1 water, 0 dry, 255 no data) on the scene's grid.
 
     The VH threshold comes from tiles with a bimodal backscatter histogram (HydroSAR's
@@ -46,8 +48,14 @@ def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, 
     with progress_bar("flood map", quiet=as_json or ctx.find_root().obj.get("quiet")) as bar:
         res = map_water(scene, out_dir, optical=optical, hand=hand, reference=reference, params=params,
                         progress=bar)
+    summary = res.to_dict()
+    if polygons:
+        from ..disaster.flood import water_polygons
+        from .fires import workspace_stores
+
+        summary = water_polygons(res, workspace_stores(ctx, required=False).get("context", []))
     if as_json:
-        click.echo(json.dumps(res.to_dict(), indent=1))
+        click.echo(json.dumps(summary, indent=1))
         return
     t = res.thresholds["vh_db"]
     msg = (f"{res.water}: {res.hectares['water']} ha water (VH < {t['value']} dB from {t['tiles_selected']} of "
@@ -57,4 +65,7 @@ def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, 
     msg += ")"
     if res.flood:
         msg += f"; {res.flood}: {res.hectares['flood']} ha flooded"
+    if polygons:
+        msg += f"; polygons: {summary['polygons']}"
+        msg += "".join(f"; {k} {v.get('flood', v.get('water', 0)):.1f} ha" for k, v in summary["by_department"].items())
     console(ctx).print(msg)

@@ -18,7 +18,7 @@ import shapely
 from ..alerts import _geo
 from ..alerts.context import border_geometry
 
-__all__ = ["overlay"]
+__all__ = ["area_tables", "overlay", "raster_polygons"]
 
 EARTH_KM = 6371.0088
 KINDS = {"admin": "admin", "protected_area": "protected_areas", "indigenous_land": "indigenous_lands"}
@@ -68,3 +68,33 @@ def border_km(geoms: np.ndarray, border) -> np.ndarray:
     np.minimum.at(best, index, dist[:, 0] * EARTH_KM)
     best[shapely.intersects(geoms, border)] = 0.0
     return best
+
+
+def raster_polygons(path) -> tuple[list, list[dict]]:
+    """WGS84 polygons of the pixels equal to 1 of a uint8 product raster, with their hectares."""
+    import rasterio
+    from rasterio import features
+
+    with rasterio.open(path) as ds:
+        arr = ds.read(1)
+        shapes = [shapely.geometry.shape(g) for g, _ in
+                  features.shapes(arr, mask=arr == 1, transform=ds.transform, connectivity=8)]
+        crs = ds.crs
+    if not shapes:
+        return [], []
+    geoms = list(_geo.reproject(np.asarray(shapes, dtype=object), crs, _geo.WGS84))
+    return geoms, [{"ha": round(float(a), 4)} for a in _geo.areas_ha(geoms)]
+
+
+def area_tables(geoms, context, label: str) -> tuple[dict, dict]:
+    """Hectares of ``geoms`` per department and per protected area: ``{name: {label: ha}}``."""
+    if not context or not geoms:
+        return {}, {}
+    dept: dict = {}
+    pas: dict = {}
+    for ctx in overlay(geoms, list(context)):
+        for key, table in (("admin", dept), ("protected_areas", pas)):
+            for a in ctx[key]:
+                row = table.setdefault(a["name"], {})
+                row[label] = round(row.get(label, 0.0) + a["ha"], 4)
+    return dept, pas

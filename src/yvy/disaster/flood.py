@@ -25,12 +25,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from ..errors import InputError
 from ..kernels import water as wk
 from ._raster import Sources, strips, to_cog
 
-__all__ = ["FloodParams", "NoWaterContrastError", "Threshold", "WaterResult", "estimate_threshold", "map_water"]
+__all__ = ["FloodParams", "NoWaterContrastError", "Threshold", "WaterResult", "estimate_threshold", "map_water",
+           "water_polygons"]
 
 Progress = Callable[[int, int], None] | None
 
@@ -272,3 +274,28 @@ def _result(src, out, t_vh, t_m, counts, flood_counts, clear, params) -> WaterRe
 
     atomic_write_bytes(out / "water.json", json.dumps(res.to_dict(), indent=1).encode())
     return res
+
+
+def water_polygons(result: WaterResult, context=()) -> dict:
+    """Polygons of the flood (or, without a reference, the water) with hectares, departments and
+    protected areas: ``<flood|water>_polygons.geojson`` beside the raster; the hectares per
+    department and protected area are added to ``water.json``. Returns that summary."""
+    from ..io import atomic_write_bytes
+    from ._context import area_tables, overlay, raster_polygons
+
+    what = "flood" if result.flood else "water"
+    geoms, props = raster_polygons(result.flood or result.water)
+    if context and geoms:
+        for p, ctx in zip(props, overlay(geoms, list(context)), strict=True):
+            p.update(departments=[a["name"] for a in ctx["admin"]],
+                     protected_areas=[a["name"] for a in ctx["protected_areas"]])
+    out = Path(result.water).parent
+    feats = [{"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": p}
+             for g, p in zip(geoms, props, strict=True)]
+    atomic_write_bytes(out / f"{what}_polygons.geojson",
+                       json.dumps({"type": "FeatureCollection", "features": feats}).encode())
+    dept, pas = area_tables(geoms, context, what)
+    summary = result.to_dict() | {"polygons": str(out / f"{what}_polygons.geojson"), "by_department": dept,
+                                  "by_protected_area": pas}
+    atomic_write_bytes(out / "water.json", json.dumps(summary, indent=1).encode())
+    return summary

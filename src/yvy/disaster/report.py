@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from ..errors import InputError
+from ._context import area_tables, raster_polygons
 
 __all__ = ["EventReport", "burn_report", "fire_report", "flood_report", "write_report"]
 
@@ -66,14 +67,14 @@ def flood_report(out_dir, context=()) -> EventReport:
     d = Path(out_dir)
     summary = _load_json(d / "water.json")
     raster = d / "flood.tif" if (d / "flood.tif").exists() else d / "water.tif"
-    geoms, props = _raster_polygons(raster)
+    geoms, props = raster_polygons(raster)
     what = "flood" if raster.name == "flood.tif" else "water"
     t = summary["thresholds"]["vh_db"]
     facts = [("product", str(raster)), (f"{what} (ha)", f"{summary['hectares'].get(what, 0):.1f}"),
              ("VH threshold (dB)", f"{t['value']} ({t['method']}, {t['tiles_selected']}/{t['tiles_total']} "
                                    "bimodal tiles)"),
              ("optical clear fraction", str(summary.get("optical_clear_fraction")))]
-    dept, pas = _context_tables(geoms, context, what)
+    dept, pas = area_tables(geoms, context, what)
     return EventReport("flood", f"Flood extent: {d.name}", facts, layers={what: (geoms, props)},
                        by_department=dept, by_protected_area=pas)
 
@@ -97,37 +98,6 @@ def _load_json(path: Path) -> dict:
     if not path.exists():
         raise InputError(path.parent, f"no {path.name} here; is this the output folder of yvy flood/burn map?")
     return json.loads(path.read_text())
-
-
-def _raster_polygons(path: Path):
-    import rasterio
-    from rasterio import features
-
-    from ..alerts import _geo
-
-    with rasterio.open(path) as ds:
-        arr = ds.read(1)
-        geoms, props = [], []
-        for g, _ in features.shapes(arr, mask=arr == 1, transform=ds.transform, connectivity=8):
-            geom = _geo.reproject(shapely.geometry.shape(g), ds.crs, _geo.WGS84)
-            geoms.append(geom)
-            props.append({"ha": round(_geo.area_ha(geom), 4)})
-    return geoms, props
-
-
-def _context_tables(geoms, context, label: str) -> tuple[dict, dict]:
-    if not context or not geoms:
-        return {}, {}
-    from ._context import overlay
-
-    dept: dict = {}
-    pas: dict = {}
-    for ctx in overlay(geoms, list(context)):
-        for key, table in (("admin", dept), ("protected_areas", pas)):
-            for a in ctx[key]:
-                row = table.setdefault(a["name"], {})
-                row[label] = round(row.get(label, 0.0) + a["ha"], 4)
-    return dept, pas
 
 
 def write_report(report: EventReport, out_dir, *, context=()) -> dict:
