@@ -135,3 +135,19 @@ def test_burn_from_catalog_links_fires_and_alerts(tmp_path, store_url):
     assert res.alerts_linked == ["YVY-2020-000001"]
     assert alerts.get_alert("YVY-2020-000001").context["fire"]["severity"] == "high"
     assert "fire" not in alerts.get_alert("YVY-2020-000002").context
+
+
+def test_burn_publish_registers_layers(tmp_path):
+    from yvy.config import Workspace
+
+    pre_p, post_p = _scene_pair(tmp_path)
+    home = ["--home", str(tmp_path / "ws")]
+    r = CliRunner().invoke(cli, [*home, "burn", "map", "--before", str(pre_p), "--after", str(post_p),
+                                 "--out", str(tmp_path / "chaco"), "--publish"])
+    assert r.exit_code == 1 and "yvy init" in r.output  # publishing needs a workspace
+    assert CliRunner().invoke(cli, [*home, "init"]).exit_code == 0
+    r = CliRunner().invoke(cli, [*home, "burn", "map", "--before", str(pre_p), "--after", str(post_p),
+                                 "--out", str(tmp_path / "chaco"), "--publish"])
+    assert r.exit_code == 0, r.output
+    item = open_store(Workspace(tmp_path / "ws").database_url).get_item("yvy-detections-disasters", "burn-chaco")
+    assert set(item["assets"]) == {"severity", "dnbr"}

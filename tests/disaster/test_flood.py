@@ -143,3 +143,28 @@ def test_polygons_with_hectares_per_department(tmp_path, data_file):
     by_dept = sum(v["water"] for v in summary["by_department"].values())
     assert summary["by_department"] and abs(by_dept - total) / total < 0.01
     assert all(f["properties"]["departments"] for f in gj["features"])
+
+
+def test_published_water_is_served_as_tiles(tmp_path):
+    import morecantile
+    from fastapi.testclient import TestClient
+
+    from yvy.api import create_app
+    from yvy.api._render import EMPTY_PNG
+    from yvy.api.settings import ServeSettings
+    from yvy.config import Workspace
+
+    home = ["--home", str(tmp_path / "ws")]
+    assert CliRunner().invoke(cli, [*home, "init"]).exit_code == 0
+    scene = s1_flood_scene(tmp_path / "s1.tif", water_shapes((300, 300), 0.3, seed=18), seed=19)
+    r = CliRunner().invoke(cli, [*home, "flood", "map", "--scene", str(scene), "--out", str(tmp_path / "o"),
+                                 "--publish", "--json"])
+    assert r.exit_code == 0, r.output
+    item_id = json.loads(r.output)["item"]
+    client = TestClient(create_app(Workspace(tmp_path / "ws"), ServeSettings(notify_interval=0)))
+    layers = client.get(f"/tiles/yvy-detections-disasters/{item_id}").json()["layers"]
+    assert [lyr["name"] for lyr in layers] == ["water"]
+    bbox = client.get(f"/stac/collections/yvy-detections-disasters/items/{item_id}").json()["bbox"]
+    t = morecantile.tms.get("WebMercatorQuad").tile((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 15)
+    png = client.get(f"/tiles/yvy-detections-disasters/{item_id}/water/{t.z}/{t.x}/{t.y}.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG") and png.content != bytes(EMPTY_PNG)

@@ -29,10 +29,11 @@ def command() -> None:
 @click.option("--min-ha", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="Smallest burn scar kept (hectares).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--publish", is_flag=True, help="Register the rasters in the workspace catalog (tiles, web map).")
 @json_opt
 @click.pass_context
 def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, resolution, min_ha, out_dir,
-         as_json) -> None:
+         publish, as_json) -> None:
     """Write severity.tif, dnbr.tif (dNBR, RdNBR), burn_scars.geojson and burn.json.
 
     From two files, or from the catalog's clearest views before and after the fire over
@@ -43,7 +44,7 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
     from ..errors import InputError
     from .fires import workspace_stores
 
-    stores = workspace_stores(ctx, required=bbox is not None)
+    stores = workspace_stores(ctx, required=bbox is not None or publish)
     window = (None, None)
     if before and after:
         pre, grid = nbr_from_file(before)
@@ -58,6 +59,13 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
         raise click.UsageError("give --before and --after, or --bbox with --fire-start and --fire-end")
     res = map_burn(pre, post, grid, out_dir, context=stores.get("context", ()), fires=stores.get("fires"),
                    alerts=stores.get("alerts"), window=window, min_ha=min_ha)
+    if publish:
+        from pathlib import Path
+
+        from ..disaster.publish import publish_rasters
+
+        publish_rasters(stores["catalog"], f"burn-{Path(out_dir).name}", {"severity": res.severity, "dnbr": res.dnbr},
+                        kind="burn", when=window[1])
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=1, default=str))
         return

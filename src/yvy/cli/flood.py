@@ -34,9 +34,10 @@ def command() -> None:
               help="No water above this height above drainage (m), with --hand.")
 @click.option("--polygons", is_flag=True,
               help="Also write flood (or water) polygons with hectares per department and protected area.")
+@click.option("--publish", is_flag=True, help="Register the rasters in the workspace catalog (tiles, web map).")
 @json_opt
 @click.pass_context
-def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, polygons, as_json) -> None:
+def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, polygons, publish, as_json) -> None:
     """Write DIR/water.tif (1 water, 0 dry, 255 no data) on the scene's grid.
 
     The VH threshold comes from tiles with a bimodal backscatter histogram (HydroSAR's
@@ -54,6 +55,14 @@ def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, 
         from .fires import workspace_stores
 
         summary = water_polygons(res, workspace_stores(ctx, required=False).get("context", []))
+    if publish:
+        from pathlib import Path
+
+        from ..disaster.publish import publish_rasters
+        from .options import store
+
+        rasters = {"water": res.water, **({"flood": res.flood} if res.flood else {})}
+        summary["item"] = publish_rasters(store(ctx), f"flood-{Path(scene).stem}", rasters, kind="flood")["id"]
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return
