@@ -24,7 +24,7 @@ from shapely.geometry import mapping
 from .. import __version__
 from ..catalog.ports import ItemQuery
 from ..change.product import DETECTIONS
-from ..errors import MissingDependencyError, NotFoundError
+from ..errors import NotFoundError
 from ..io import atomic_path, sha256_file
 from ..security.events import emit
 from . import _geo
@@ -303,22 +303,10 @@ def _locator(alert: Alert, features, path: Path) -> None:
 
 
 def _pdf(out: Path, alert: Alert, attrs: dict, images: list[tuple[str, str]], warnings: list[str]) -> None:
-    try:
-        from fpdf import FPDF
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("fpdf2", "the PDF report needs fpdf2; pip install fpdf2") from exc
+    from .._pdf import latin1 as txt
+    from .._pdf import start_pdf
 
-    def txt(s) -> str:
-        return str(s).encode("latin-1", "replace").decode("latin-1")
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=12)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, txt(f"Deforestation alert {alert.id}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8)
-    pdf.cell(0, 5, txt(f"Evidence package generated {attrs['generated']} by yvy {__version__}"),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf = start_pdf(f"Deforestation alert {alert.id}", f"Evidence package generated {attrs['generated']}")
     pdf.ln(2)
     rows = [(k, v) for k, v in attrs["summary"].items() if v not in (None, "")]
     legal = alert.legal or {}

@@ -41,7 +41,8 @@ _SCENE_LAYERS = (
     LayerSpec("ndvi", ("nir", "red"), "index", -0.2, 0.9, "rdylgn", "NDVI"),
     LayerSpec("nbr", ("nir", "swir22"), "index", -0.5, 0.9, "rdylgn", "NBR"),
 )
-_DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis"}
+_DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis",
+                        "water": "blues", "flood": "blues", "severity": "ylorrd", "dnbr": "rdylgn_r"}
 
 
 def _is_band_asset(asset: dict) -> bool:

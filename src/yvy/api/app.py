@@ -40,7 +40,7 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     settings
         Server settings; default :meth:`ServeSettings.from_env`.
     """
-    from . import alerts, features, feeds, stac, tiles, users, web, wellknown
+    from . import alerts, features, feeds, fires, stac, tiles, users, web, wellknown
 
     settings = settings or ServeSettings.from_env()
     ctx = AppContext.open(workspace, settings)
@@ -61,6 +61,7 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     app.state.yvy = ctx
     stac.add_stac_api(app, settings.title)
     app.include_router(stac.asset_router)
+    app.include_router(fires.router)  # before features: its collection routes are more specific
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(alerts.router)

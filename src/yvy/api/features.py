@@ -152,6 +152,9 @@ def _collections(request: Request) -> dict[str, dict]:
             out[name] = _collection_doc(request, name, name, f"Context layer ({layer['kind']}), "
                                         f"{layer['features']} features from {layer['source']}",
                                         _layer_bbox(alerts, name), [None, None])
+    from .fires import FIRES, collection_doc
+
+    out[FIRES] = collection_doc(request)
     return out
 
 

@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evidence": ("yvy.cli.evidence", "Verify signed evidence packages offline."),
     "backup": ("yvy.cli.backup", "Back up the workspace (database, files, checksums)."),
     "restore": ("yvy.cli.restore", "Restore a backup into a new workspace, verifying it."),
+    "flood": ("yvy.cli.flood", "Water and flood extent maps from Sentinel-1 and Sentinel-2."),
+    "fires": ("yvy.cli.fires", "Ingest NASA FIRMS hotspots and list fire events."),
+    "burn": ("yvy.cli.burn", "Burn scars and severity (dNBR) from scenes before and after."),
+    "disaster": ("yvy.cli.disaster", "Event reports (PDF + GeoPackage) for floods and fires."),
 }
 
 

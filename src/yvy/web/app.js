@@ -8,7 +8,7 @@
     dismissed: "#868e96", referred: "#1c7ed6",
   };
   const $ = (id) => document.getElementById(id);
-  const state = { user: null, alerts: null, imagery: null, detection: null, selected: null, scenes: [], layerById: {} };
+  const state = { user: null, alerts: null, fires: null, imagery: null, detection: null, selected: null, scenes: [], layerById: {} };
 
   const map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([-22.6, -58.5], 7);
   L.control.scale({ imperial: false }).addTo(map);
@@ -108,6 +108,36 @@
     if (fit && fc.features.length) map.fitBounds(state.alerts.getBounds(), { maxZoom: 15, padding: [20, 20] });
   }
 
+  // -- fire events (OGC API Features collection "fires") -----------------------------------
+  async function loadFires() {
+    if (state.fires) { map.removeLayer(state.fires); state.fires = null; }
+    if (!$("show-fires").checked) { $("fire-count").textContent = ""; return; }
+    const q = new URLSearchParams({ limit: "1000" });
+    const dt = datetimeParam();
+    if (dt) q.set("datetime", dt);
+    let fc;
+    try {
+      fc = await api("/features/collections/fires/items?" + q.toString());
+    } catch (e) {
+      $("fire-count").textContent = e.message;
+      return;
+    }
+    state.fires = L.geoJSON(fc, {
+      style: (f) => ({
+        color: (f.properties.protected_areas || []).length ? "#c92a2a" : "#e8590c", weight: 1.5,
+        fillOpacity: 0.45, className: "yvy-fire",
+      }),
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        layer.bindTooltip(f.id + " · " + p.hotspots + " hotspots · FRP " + p.frp_sum.toFixed(1) + " MW · " +
+          p.start.slice(0, 16) + " → " + p.end.slice(0, 16) +
+          ((p.protected_areas || []).length ? " · " + p.protected_areas.join(", ") : ""));
+      },
+    }).addTo(map);
+    $("fire-count").textContent = fc.numberReturned + " of " + fc.numberMatched + " fire events shown";
+    document.body.dataset.fires = String(fc.numberReturned);
+  }
+
   async function openAlert(id) {
     const d = await api("/api/alerts/" + encodeURIComponent(id));
     state.selected = d;
@@ -179,7 +209,7 @@
     state.scenes = res.features;
     const scenes = res.features.filter((f) => !f.collection.startsWith("yvy-"));  // imagery, not yvy products
     state.sceneList = scenes;
-    const dets = res.features.filter((f) => f.collection === "yvy-detections");
+    const dets = res.features.filter((f) => f.collection.startsWith("yvy-detections"));  // change + disaster products
     $("scene").innerHTML = "<option value=''>(none)</option>" + scenes.map((f) =>
       "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id +
         (f.properties["eo:cloud_cover"] != null ? " (" + Math.round(f.properties["eo:cloud_cover"]) + "% cloud)" : "")) + "</option>").join("");
@@ -213,14 +243,15 @@
   $("scene").addEventListener("change", showScene);
   $("layer").addEventListener("change", showScene);
   $("show-det").addEventListener("change", showDetection);
+  $("show-fires").addEventListener("change", loadFires);
   $("det-layer").addEventListener("change", showDetection);
   for (const id of ["date-from", "date-to", "conf"]) {
-    $(id).addEventListener("change", async () => { await loadAlerts(); await loadScenes(); });
+    $(id).addEventListener("change", async () => { await loadAlerts(); await loadScenes(); await loadFires(); });
   }
 
   async function start() {
     await refreshUser().catch(() => {});
-    await Promise.all([loadAlerts(true), loadScenes()]);
+    await Promise.all([loadAlerts(true), loadScenes(), loadFires()]);
     if ($("scene").options.length > 1) {
       // the latest scene with little cloud (else the latest), in true colour
       const clear = (state.sceneList || []).findIndex((f) => (f.properties["eo:cloud_cover"] ?? 0) <= 10);
