@@ -63,9 +63,10 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
         from pathlib import Path
 
         from ..disaster.publish import publish_rasters
+        from .options import workspace
 
         publish_rasters(stores["catalog"], f"burn-{Path(out_dir).name}", {"severity": res.severity, "dnbr": res.dnbr},
-                        kind="burn", when=window[1])
+                        kind="burn", when=window[1], assets_dir=workspace(ctx).assets)
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=1, default=str))
         return

@@ -59,10 +59,11 @@ def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, 
         from pathlib import Path
 
         from ..disaster.publish import publish_rasters
-        from .options import store
+        from .options import store, workspace
 
         rasters = {"water": res.water, **({"flood": res.flood} if res.flood else {})}
-        summary["item"] = publish_rasters(store(ctx), f"flood-{Path(scene).stem}", rasters, kind="flood")["id"]
+        summary["item"] = publish_rasters(store(ctx), f"flood-{Path(scene).stem}", rasters, kind="flood",
+                                          assets_dir=workspace(ctx).assets)["id"]
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return

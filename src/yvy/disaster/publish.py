@@ -30,10 +30,26 @@ def _collection() -> dict:
                                     "temporal": {"interval": [[None, None]]}}}
 
 
-def publish_rasters(store, item_id: str, rasters: dict[str, str | Path], *, kind: str,
+def publish_rasters(store, item_id: str, rasters: dict[str, str | Path], *, kind: str, assets_dir: Path,
                     when: str | None = None, props: dict | None = None) -> dict:
-    """Register ``rasters`` (asset key -> COG path, all on one grid) as one catalog item."""
+    """Copy ``rasters`` (asset key -> COG path, all on one grid) under ``assets_dir`` (the
+    workspace's ``assets/``, the only place the server reads products from) and register them as
+    one catalog item."""
+    import shutil
+
     import rasterio
+
+    from ..io import atomic_path, safe_name
+
+    folder = Path(assets_dir) / "products" / COLLECTION / safe_name(item_id, what="item")
+    copied = {}
+    for key, path in rasters.items():
+        dest = folder / f"{safe_name(key, what='asset')}.tif"
+        if Path(path).resolve() != dest.resolve():
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(path, tmp)
+        copied[key] = dest
+    rasters = copied
 
     first = next(iter(rasters.values()))
     with rasterio.open(first) as ds:
