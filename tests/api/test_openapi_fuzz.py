@@ -11,7 +11,7 @@ MAX_EXAMPLES = 12
 
 
 def test_no_server_errors(fresh):
-    schemathesis = pytest.importorskip("schemathesis")
+    import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error
 

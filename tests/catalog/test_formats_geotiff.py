@@ -53,7 +53,7 @@ def test_no_date_asks_for_datetime(tmp_path):
     path = write_raster(tmp_path / "nodate.tif", res=30.0)
     with pytest.raises(InputError) as err:
         read_items([path])
-    assert str(err.value) == f"{path}: no acquisition date in tags, band descriptions or file name; pass --datetime"
+    assert str(err.value) == f"{path}: no acquisition date in tags, band descriptions or file name; give the date"
 
 
 def test_drone_by_tags_and_name(tmp_path):

@@ -78,7 +78,7 @@ def test_time_range_item(tmp_path):
 
 def test_missing_date_is_input_error(tmp_path):
     info = read_raster(str(write_raster(tmp_path / "t.tif")))
-    with pytest.raises(InputError, match="--datetime"):
+    with pytest.raises(InputError, match="no acquisition date; give the date"):
         build_item("t", {"data": AssetSpec(info)}, fmt="t")
 
 

@@ -327,7 +327,7 @@ def build_item(
     if not assets:
         raise InputError(item_id, "no raster assets to describe")
     if datetime is None and (start_datetime is None or end_datetime is None):
-        raise InputError(item_id, "no acquisition date; pass --datetime")
+        raise InputError(item_id, "no acquisition date; give the date")
     rasters = [a.raster for a in assets.values()]
     ref = max(rasters, key=lambda r: r.shape[0] * r.shape[1])
     geometry, bbox = footprint(ref)

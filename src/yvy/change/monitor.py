@@ -89,7 +89,7 @@ def _new_cube(store, product: dict, geobox, aoi, stack: str | None, stack_mask: 
         else:
             path = stack or inputs["stack"]
             if not Path(path).exists():
-                raise InputError(path, "stack file not found; pass the updated stack with --stack")
+                raise InputError(path, "stack file not found; give the updated stack")
             cube = StackCube(path, mask=stack_mask or (inputs.get("stack_mask") if not stack else None),
                              aoi=aoi, crs=req.get("crs"), resolution=req.get("resolution"),
                              variable=props.get("yvy:index"))

@@ -127,7 +127,7 @@ def bbox_geometry(bbox: Sequence[float]):
 
     minx, miny, maxx, maxy = (float(v) for v in bbox)
     if not (minx < maxx and miny < maxy):
-        raise EmptyAOIError("--bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
+        raise EmptyAOIError("bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
     return box(minx, miny, maxx, maxy, "EPSG:4326")
 
 
@@ -145,7 +145,7 @@ def check_index(name: str) -> str:
     """The normalised index name, or InputError listing the known ones."""
     key = str(name).lower()
     if key not in INDICES:
-        raise InputError("--index", f"unknown index {name!r}; choose one of {', '.join(index_names())}")
+        raise InputError("index", f"unknown index {name!r}; choose one of {', '.join(index_names())}")
     return key
 
 
@@ -184,7 +184,7 @@ def resolve_bands(items: Sequence[Mapping], index: str, sensor: SensorSpec | Non
     if missing:
         have = sorted(set.intersection(*(set(it.get("assets", {})) for it in items)))
         raise InputError(
-            "--index", f"{index} needs bands {', '.join(spec.bands)}; the scenes lack {', '.join(missing)} "
+            "index", f"{index} needs bands {', '.join(spec.bands)}; the scenes lack {', '.join(missing)} "
                        f"(they have {', '.join(have) or 'none'})")
     return out
 
@@ -265,13 +265,13 @@ def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
     if resolution is None:
         resolution = sensor.resolution if sensor else None
         if resolution is None:
-            raise InputError("--resolution", "cannot guess the resolution of these scenes; pass --resolution")
+            raise InputError("resolution", "cannot guess the resolution of these scenes; give one")
     if resolution <= 0:
-        raise InputError("--resolution", f"{resolution} must be positive")
+        raise InputError("resolution", f"{resolution} must be positive")
     try:
         return GeoBox.from_geopolygon(aoi.to_crs(crs), resolution=resolution, crs=crs)
     except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS
-        raise ProjectionError("--crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
+        raise ProjectionError("crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
 
 
 # -- cube ---------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ class ItemCube:
 def chunk_windows(shape: tuple[int, int], chunk: int) -> list[tuple[slice, slice]]:
     """Row-major list of (rows, cols) windows of ``chunk`` pixels covering ``shape``."""
     if chunk < 1:
-        raise InputError("--chunk", f"{chunk} must be a positive number of pixels")
+        raise InputError("chunk", f"{chunk} must be a positive number of pixels")
     h, w = shape
     return [(slice(r, min(r + chunk, h)), slice(c, min(c + chunk, w)))
             for r in range(0, h, chunk) for c in range(0, w, chunk)]

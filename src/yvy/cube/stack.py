@@ -210,7 +210,7 @@ def stack_item_cube(item: Mapping, *, index: str, mask: str | None = None, aoi=N
     need = INDICES[index].bands
     lacking = [r for r in need if r not in assets]
     if lacking:
-        raise InputError("--index", f"{index} needs bands {', '.join(need)}; stack item {item['id']} "
+        raise InputError("index", f"{index} needs bands {', '.join(need)}; stack item {item['id']} "
                                     f"lacks {', '.join(lacking)} (it has {', '.join(sorted(assets))})")
     bands = {r: href(assets[r]) for r in need}
     scaling = {r: band_scaling(item, r, None) for r in need}

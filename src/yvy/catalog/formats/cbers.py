@@ -167,5 +167,5 @@ def _dates(group, assets, first, options):
         d = option_datetime(options)
     if d is None:
         raise InputError(group.key, "no acquisition date in band descriptions or file name; "
-                                    "pass --datetime")
+                                    "give the date")
     return d, None, None

@@ -128,7 +128,7 @@ def find_datetime(info: RasterInfo, options: IngestOptions) -> dt.datetime:
         return d
     raise InputError(
         info.href,
-        "no acquisition date in tags, band descriptions or file name; pass --datetime",
+        "no acquisition date in tags, band descriptions or file name; give the date",
     )
 
 
@@ -138,7 +138,7 @@ def option_datetime(options: IngestOptions) -> dt.datetime | None:
         return None
     d = parse_datetime(options.datetime)
     if d is None:
-        raise DateRangeError("--datetime", f"{options.datetime!r} is not an ISO date or datetime")
+        raise DateRangeError("datetime", f"{options.datetime!r} is not an ISO date or datetime")
     return d
 
 

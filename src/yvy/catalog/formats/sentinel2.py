@@ -232,7 +232,7 @@ def _cog_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     when = when or tile.get("datetime") or option_datetime(options)
     if when is None:
         raise InputError(folder, "no acquisition date (no STAC JSON, tileinfo_metadata.json "
-                                 "or S2X_TILE_YYYYMMDD_N_L2A folder name); pass --datetime")
+                                 "or S2X_TILE_YYYYMMDD_N_L2A folder name); give the date")
     baseline = src_props.get("s2:processing_baseline")
     add = -0.1 if (float(baseline) >= 4.0 if baseline else when >= _BASELINE4_FROM) else 0.0
     by_name = {}
