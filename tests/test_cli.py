@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from yvy import __version__
 from yvy.cli.main import COMMANDS, cli, translate_error
-from yvy.errors import InputError
 from yvy.config import Workspace
+from yvy.errors import InputError
 from yvy.storage import open_store
 
 
@@ -43,7 +42,7 @@ def test_the_group_lists_every_registered_command():
 def test_every_command_has_help_with_example():
     """Walk the click tree from the root: every command and sub-command, none skipped."""
     paths = []
-    for path, cmd in _walk(cli, ()):
+    for path, _cmd in _walk(cli, ()):
         paths.append(path)
         r = CliRunner().invoke(cli, [*path, "--help"])
         assert r.exit_code == 0, (path, r.output)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ._build import LiveServer, bearer, make_app
 
 MAX_EXAMPLES = 12

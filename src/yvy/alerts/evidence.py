@@ -120,7 +120,8 @@ def index_value(item: dict, geom, index: str = "ndvi", pad: float = 0.0) -> tupl
     if any(arr.shape != shape for arr, _, _ in layers):
         return float("nan"), 0.0
     inside = _pixel_mask(geom, tr, crs, shape)
-    idx = compute_index(index, {role: arr for role, (arr, _, _) in zip(INDICES[index].bands, layers, strict=True)})
+    roles = INDICES[index].bands
+    idx = compute_index(index, {role: arr for role, (arr, _, _) in zip(roles, layers, strict=True)})
     ok = np.isfinite(idx)
     clear = _clear_mask(item, geom, pad, shape)
     if clear is not None:

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..catalog.ports import ItemQuery
+from ..cube.mask import clear_mask, quality_band
 from ..errors import NotFoundError
 from ._render import EMPTY_PNG, layers_for_item, read_values, render_bbox
 from .auth import SECURITY, Analyst, read_access
@@ -26,8 +27,6 @@ from .features import alert_feature
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/alerts", tags=["Alerts"])
-CLEAR_SCL = (2, 4, 5, 6, 7, 11)
-"""Sentinel-2 scene classes counted as clear (dark area, vegetation, bare, water, unclassified, snow)."""
 
 
 class Review(BaseModel):
@@ -136,16 +135,18 @@ def _series(request: Request, alert) -> list[dict]:
     out = []
     for item in _scenes(request, alert):
         assets = item["assets"]
-        if "nir" not in assets or "red" not in assets:
+        spec = layers_for_item(item).get("ndvi")
+        if spec is None:
             continue
-        nir, red = read_values(assets["nir"], geom), read_values(assets["red"], geom)
+        nir, red = (read_values(assets[k], geom) for k in spec.assets)
         if nir is None or red is None:
             continue
         valid = ~(np.ma.getmaskarray(nir) | np.ma.getmaskarray(red))
-        if "scl" in assets:
-            scl = read_values(assets["scl"], geom)
-            if scl is not None:
-                valid &= np.isin(np.ma.filled(scl, 0).astype(int), CLEAR_SCL)
+        quality = quality_band(item)
+        if quality is not None:
+            q = read_values(assets[quality[1]], geom)
+            if q is not None and q.shape == valid.shape:
+                valid &= clear_mask(quality[0], q)
         with np.errstate(divide="ignore", invalid="ignore"):
             ndvi = (nir - red) / (nir + red)
         vals = np.ma.filled(ndvi, np.nan)[valid]

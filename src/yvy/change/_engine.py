@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 
-from ..errors import InputError
 from ..kernels import bfast
 from ..kernels.confirm import advance_confirmation, break_magnitude
 from .forest import UNKNOWN, forest_from_model
