@@ -7,7 +7,8 @@ import hashlib
 
 import pytest
 
-from yvy.catalog.items import AssetSpec, BandInfo, build_item, parse_datetime, read_raster, validate_item
+from yvy.catalog.items import AssetSpec, BandInfo, build_item, read_raster, validate_item
+from yvy.dates import find_datetime
 from yvy.errors import InputError
 from yvy.testing.products import check_item, write_raster
 
@@ -94,8 +95,8 @@ def test_missing_date_is_input_error(tmp_path):
         ("Layer_1", None), ("2023-13-40", None), (None, None),
     ],
 )
-def test_parse_datetime(text, expected):
-    assert parse_datetime(text) == expected
+def test_find_datetime(text, expected):
+    assert find_datetime(text) == expected
 
 
 def test_validate_item_offline_rejects_bad_geometry():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..catalog import assets as keys
 from ..catalog.ports import ItemQuery
 from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
+from ..dates import now_iso
 from ..errors import MissingDependencyError, NotFoundError
 from ..io import atomic_path, sha256_file
 from ..kernels.indices import INDICES, compute_index
@@ -51,7 +52,7 @@ class Band:
 def find_band(item: dict, common: str) -> Band | None:
     """The band with this common name (blue, green, red, nir, swir16, swir22) in an item."""
     assets = item.get("assets", {})
-    for key, asset in assets.items():
+    for asset in assets.values():
         eo = asset.get("eo:bands") or []
         bands = asset.get("bands") or []
         rb = asset.get("raster:bands") or []
@@ -393,7 +394,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     images.insert(0, ("Location", str(loc)))
     chain = verify_chain(alert_store.iter_audit())
     attrs = {
-        "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "generated": now_iso(),
         "feature": to_feature(alert), "summary": summary(alert), "context": alert.context, "legal": alert.legal,
         "reviews": alert_store.reviews(alert_id), "merges": alert_store.merges(alert_id),
         "audit": {"ok": chain.ok, "head": chain.head, "entries": [

@@ -11,18 +11,15 @@ NotFoundError; nothing changes in any of these cases.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from ..dates import now_iso
 from ..errors import ConflictError, InputError
 from .model import DISMISS_REASONS, TRANSITIONS, Alert, AlertStatus
 from .ports import AlertStore
 
-__all__ = ["OPENED_FIRST", "apply_review", "now_iso", "review_alert"]
+__all__ = ["AUDIT_TIMESPEC", "OPENED_FIRST", "apply_review", "review_alert"]
 
-
-def now_iso() -> str:
-    """Current UTC time as ISO 8601 with microseconds and ``Z``."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+AUDIT_TIMESPEC = "microseconds"
+"""Review and audit times keep microseconds, so entries of one second stay ordered."""
 
 
 def apply_review(alert: Alert, status: str | AlertStatus, *, by: str, reason: str | None = None,
@@ -59,7 +56,7 @@ def apply_review(alert: Alert, status: str | AlertStatus, *, by: str, reason: st
         authority, case = authority.strip(), case.strip()
     elif authority or case:
         raise InputError("authority", "an authority and a case number only apply to status referred")
-    at = at or now_iso()
+    at = at or now_iso(AUDIT_TIMESPEC)
     review = {"by": by, "at": at, "status": target.value, "reason": reason, "note": note}
     if target is AlertStatus.REFERRED:
         review.update(authority=authority, case=case)
@@ -93,7 +90,7 @@ OPENED_FIRST = frozenset({AlertStatus.CONFIRMED, AlertStatus.DISMISSED})
 
 
 def _store_transition(store: AlertStore, alert: Alert, target: AlertStatus, **kw) -> Alert:
-    at = now_iso()
+    at = now_iso(AUDIT_TIMESPEC)
     new, payload = apply_review(alert, target, at=at, **kw)
     store.update_alert(new)
     store.add_review(alert.id, at=at, by=new.review["by"], payload=payload)

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ..dates import now_iso
 from .auth import SECURITY, Admin, Analyst, read_access
 from .errors import ForbiddenError
 from .params import BBox, parse_bbox
@@ -167,15 +168,11 @@ def _area_query(hook):
 def _payload(hook, alert, root: str | None) -> str:
     from ..alerts.model import to_feature
 
-    body = {"event": EVENT, "webhook": hook.id, "created": _now_iso(), "alert": to_feature(alert)}
+    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert)}
     if root:
         body["links"] = {"alert": f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}",
                          "map": f"{root}/#alert={quote(alert.id, safe='')}"}
     return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def baseline(ctx, hook) -> int:

@@ -22,7 +22,6 @@ import datetime as dt
 import math
 import os
 import posixpath
-import re
 import struct
 import warnings
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 
 import pystac
 
+from ..dates import as_utc, to_iso
 from ..errors import CorruptRasterError, InputError
 from ..io import multihash_sha256, open_member, open_raster, sha256_file, split_vsi
 
@@ -40,8 +40,6 @@ __all__ = [
     "read_raster",
     "build_item",
     "validate_item",
-    "parse_datetime",
-    "isoformat",
     "basename",
     "dirname",
     "read_bytes",
@@ -333,8 +331,8 @@ def build_item(
     geometry, bbox = footprint(ref)
     props = dict(properties or {})
     if datetime is None:
-        props["start_datetime"] = isoformat(start_datetime)
-        props["end_datetime"] = isoformat(end_datetime)
+        props["start_datetime"] = to_iso(start_datetime)
+        props["end_datetime"] = to_iso(end_datetime)
     props["yvy:format"] = fmt
     codes = {r.crs_code for r in rasters}
     wkts = {r.crs_wkt2 for r in rasters}
@@ -346,7 +344,7 @@ def build_item(
         id=item_id,
         geometry=geometry,
         bbox=bbox,
-        datetime=_utc(datetime),
+        datetime=as_utc(datetime),
         properties=props,
         collection=collection,
     )
@@ -508,56 +506,6 @@ def read_bytes(path: str, limit: int = 64 << 20) -> bytes:
 def is_raster_name(path: str) -> bool:
     """True for .tif/.tiff/.jp2 names (any case)."""
     return basename(path).lower().endswith((".tif", ".tiff", ".jp2"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Dates
-
-_DATE_RE = re.compile(
-    r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(\.\d+)?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?$"
-)
-
-
-def parse_datetime(text: object) -> dt.datetime | None:
-    """Parse an ISO-like date or datetime (``2023-01-05``, ``20230105``, ``2023:01:05 10:00:00``,
-    ``2023-01-05T10:00:00.5Z``); return an aware UTC datetime, or None if it is not one."""
-    if text is None:
-        return None
-    s = str(text).strip()
-    if re.match(r"^\d{4}:\d{2}:\d{2}", s):  # TIFFTAG_DATETIME
-        s = s[:10].replace(":", "-") + s[10:]
-    m = _DATE_RE.match(s)
-    if not m:
-        return None
-    y, mo, d, hh, mm, ss, frac, tz = m.groups()
-    try:
-        value = dt.datetime(
-            int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0),
-            int(round(float(frac) * 1e6)) if frac else 0,
-        )
-    except ValueError:
-        return None
-    if not 1950 <= value.year <= 2100:
-        return None
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        tzd = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:]))
-        value = value - sign * tzd
-    return value.replace(tzinfo=dt.UTC)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def isoformat(value: dt.datetime) -> str:
-    """RFC 3339 UTC string with a ``Z`` suffix."""
-    return _utc(value).isoformat().replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------------------------

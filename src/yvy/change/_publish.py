@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dates import now_iso
 from ..errors import NotFoundError
 from .product import (
     BREAKS_BANDS,
@@ -27,7 +28,6 @@ from .product import (
     grid_properties,
     json_ready,
     load_chunk,
-    now_iso,
     output_specs,
     raster_asset,
     write_breaks,

@@ -38,15 +38,15 @@ from ..cube.build import (
     check_index,
     chunk_windows,
     item_geometry,
-    parse_time,
     plan_geobox,
     read_aoi,
 )
 from ..cube.mask import SENSORS, sensor_of
+from ..dates import now_iso, parse_date
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
 from .forest import ForestRule, rule_for_index
-from .product import DETECTIONS, MODELS, now_iso
+from .product import DETECTIONS, MODELS
 from .timebase import bfast_dates
 
 __all__ = [
@@ -142,15 +142,6 @@ class DetectPlan:
 
 
 # -- planning -----------------------------------------------------------------------------------
-def _check_date(name: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value).date()
-    except (ValueError, TypeError):
-        raise DateRangeError(name, f"{value!r} is not a valid ISO date (YYYY-MM-DD)") from None
-
-
 def _aoi(store, req: DetectRequest):
     given = [x for x in (req.aoi, req.bbox, req.scene, req.geometry) if x is not None]
     if len(given) > 1:
@@ -227,9 +218,9 @@ def _catalog_cube(store, req: DetectRequest, aoi, start: date, end: date | None)
 
 def plan_detection(store, req: DetectRequest) -> DetectPlan:
     """Check ``req`` and open its data; raise one-line yvy errors before anything is written."""
-    hs = _check_date("history_start", req.history_start)
-    ms = _check_date("monitor_start", req.monitor_start)
-    end = _check_date("end", req.end)
+    hs = parse_date(req.history_start, "history_start")
+    ms = parse_date(req.monitor_start, "monitor_start")
+    end = parse_date(req.end, "end")
     if hs is None or ms is None:
         raise DateRangeError("monitor_start", "both the history start and the monitoring start are required")
     if ms <= hs:

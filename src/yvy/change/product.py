@@ -20,7 +20,6 @@ import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,6 @@ __all__ = [
     "assemble",
     "collection_dict",
     "load_chunk",
-    "now_iso",
     "raster_asset",
     "read_window",
     "save_chunk",
@@ -91,11 +89,6 @@ OUTPUTS: tuple[Output, ...] = (
 BREAKS_BANDS = ("break_decimal_year", "break_days", "magnitude", "statistic", "history_start",
                 "history_valid_count")
 """Band order of ``breaks.tif`` written with ``--out``."""
-
-
-def now_iso() -> str:
-    """Current UTC time, ISO 8601 with ``Z``."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # -- chunk files --------------------------------------------------------------------------------

@@ -84,8 +84,9 @@ def translate_error(exc: YvyError, command: click.Command) -> str:
     parameters (``monitor_start``, ``order``, ``trend``) becomes its flag (``--monitor-start``,
     ``--k``, ``--no-trend``)."""
     names = (exc.subject, f"no_{exc.subject}")
+    flag = f"--{str(exc.subject).replace('_', '-')}"
     for p in command.params:
-        if isinstance(p, click.Option) and p.name in names:
+        if isinstance(p, click.Option) and (p.name in names or flag in p.opts):
             return f"{max(p.opts, key=len)}: {exc.problem}"
     return str(exc)
 

@@ -25,6 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ..bbox import parse_bbox
+from ..dates import parse_instant
 from ..errors import EmptyAOIError, InputError, ProjectionError
 from ..kernels.indices import INDICES, compute_index, index_names
 from .mask import SENSORS, SensorSpec, sensor_of
@@ -40,7 +42,6 @@ __all__ = [
     "chunk_windows",
     "footprint_wgs84",
     "item_geometry",
-    "parse_time",
     "plan_geobox",
     "read_aoi",
     "resolve_bands",
@@ -122,10 +123,11 @@ def read_aoi(path: str | Path):
 
 
 def bbox_geometry(bbox: Sequence[float]):
-    """WGS84 ``Geometry`` of a (minx, miny, maxx, maxy) lon/lat box."""
+    """WGS84 ``Geometry`` of a (minx, miny, maxx, maxy) lon/lat box (validated by
+    :func:`yvy.bbox.parse_bbox`; a box without area is an EmptyAOIError)."""
     from odc.geo.geom import box
 
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    minx, miny, maxx, maxy = parse_bbox(bbox)
     if not (minx < maxx and miny < maxy):
         raise EmptyAOIError("bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
     return box(minx, miny, maxx, maxy, "EPSG:4326")
@@ -222,17 +224,8 @@ def _s2_offset(item: Mapping) -> float:
             return -0.1 if float(baseline) >= 4.0 else 0.0
         except ValueError:
             pass
-    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    when = parse_instant(props.get("datetime") or props.get("start_datetime"))
     return -0.1 if when >= datetime(2022, 1, 25, tzinfo=UTC) else 0.0
-
-
-def parse_time(value: str) -> datetime:
-    """ISO date/datetime -> aware UTC datetime."""
-    s = str(value).strip()
-    if len(s) == 10:
-        s += "T00:00:00"
-    dt = datetime.fromisoformat(s)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _item_crs(item: Mapping) -> str | None:
@@ -277,7 +270,7 @@ def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
 # -- cube ---------------------------------------------------------------------------------------
 def _solar_day(item: Mapping) -> str:
     props = item["properties"]
-    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    when = parse_instant(props.get("datetime") or props.get("start_datetime"))
     bbox = item.get("bbox") or [0, 0, 0, 0]
     lon = (bbox[0] + bbox[2]) / 2
     return (when + timedelta(seconds=lon * 240)).date().isoformat()
@@ -313,7 +306,7 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
     spec = SENSORS.get(sensor_name) if sensor_name else None
     roles = resolve_bands(items, index, spec)
     mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
-    ordered = sorted(items, key=lambda it: (parse_time(it["properties"].get("datetime")
+    ordered = sorted(items, key=lambda it: (parse_instant(it["properties"].get("datetime")
                                                        or it["properties"]["start_datetime"]), it["id"]))
     groups: dict[str, Mapping] = {}
     for it in ordered:

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dates import parse_instant
 from ..errors import DateRangeError, EmptyAOIError, InputError
 from ..io import open_raster
 from ..kernels.indices import INDICES, compute_index
-from .build import band_scaling, check_index, parse_time
+from .build import band_scaling, check_index
 
 __all__ = ["StackCube", "stack_dates", "stack_item_cube"]
 
@@ -41,7 +42,7 @@ def stack_dates(ds, subject: object) -> list[datetime]:
             raise InputError(subject, f"band {i} has no description; a time stack needs the ISO date "
                                       "of each band as its description")
         try:
-            out.append(parse_time(desc))
+            out.append(parse_instant(desc))
         except ValueError:
             raise DateRangeError(subject, f"band {i} description {desc!r} is not an ISO date") from None
     if any(b < a for a, b in itertools.pairwise(out)):

@@ -20,8 +20,9 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime, to_iso
 from ...errors import InputError
-from ..items import AssetSpec, BandInfo, basename, build_item, dirname, isoformat, read_raster
+from ..items import AssetSpec, BandInfo, basename, build_item, dirname, read_raster
 from . import IngestOptions, SceneGroup
 from .geotiff import date_from_name, stack_dates
 
@@ -117,7 +118,7 @@ class CbersFormat:
         when, start, end = _dates(group, assets, first, options)
         if start is not None:
             dates = stack_dates(next(iter(assets.values())).raster)
-            props["yvy:stack_dates"] = [isoformat(d) for d in dates]
+            props["yvy:stack_dates"] = [to_iso(d) for d in dates]
             assets = {k: AssetSpec(a.raster, [_dated(a.bands[0], d) for d in dates], a.title,
                                    a.roles) for k, a in assets.items()}
         item = build_item(
@@ -145,7 +146,7 @@ def _band(sat: str, cam: str, token: str, path: str) -> tuple[str, BandInfo]:
 
 
 def _dated(band: BandInfo, d: dt.datetime) -> BandInfo:
-    return BandInfo(name=isoformat(d), description=isoformat(d), common_name=band.common_name,
+    return BandInfo(name=to_iso(d), description=to_iso(d), common_name=band.common_name,
                     center_wavelength=band.center_wavelength)
 
 
@@ -158,7 +159,7 @@ def _dates(group, assets, first, options):
             raise InputError(group.key, "band files of this stack have different dates")
         return None, min(values[0]), max(values[0])
     if first["inpe"]:
-        day = dt.datetime.strptime(first["date"], "%Y%m%d").replace(tzinfo=dt.UTC)
+        day = find_datetime(first["date"])
         return day, None, None
     d = date_from_name(group.key)
     if d is None and options.datetime:

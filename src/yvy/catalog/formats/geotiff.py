@@ -19,8 +19,9 @@ import re
 
 import pystac
 
+from ...dates import find_datetime, to_iso
 from ...errors import DateRangeError, InputError
-from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, isoformat, parse_datetime, read_raster
+from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, read_raster
 from . import IngestOptions, SceneGroup
 
 __all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "option_datetime"]
@@ -83,14 +84,14 @@ def describe_raster(info: RasterInfo, options: IngestOptions, fmt: str = NAME) -
     props.pop("_collection", None)
     bands = [BandInfo(name=_band_name(info, i)) for i in range(info.count)]
     if dates is not None:
-        bands = [BandInfo(name=isoformat(d), description=isoformat(d)) for d in dates]
-        props["yvy:stack_dates"] = [isoformat(d) for d in dates]
+        bands = [BandInfo(name=to_iso(d), description=to_iso(d)) for d in dates]
+        props["yvy:stack_dates"] = [to_iso(d) for d in dates]
         return build_item(
             stem, {"data": AssetSpec(info, bands)}, fmt=fmt, start_datetime=min(dates),
             end_datetime=max(dates), properties=props, collection=collection,
             checksum=options.checksum,
         )
-    when = find_datetime(info, options)
+    when = acquisition_datetime(info, options)
     if drone and _is_rgb(info):
         names = ("red", "green", "blue", "alpha")
         bands = [BandInfo(name=names[i], common_name=names[i] if i < 3 else None)
@@ -105,26 +106,26 @@ def stack_dates(info: RasterInfo) -> list[dt.datetime] | None:
     """Per-band datetimes when every band description (two bands or more) is an ISO date."""
     if info.count < 2 or not all(info.descriptions):
         return None
-    dates = [parse_datetime(d) for d in info.descriptions]
+    dates = [find_datetime(d) for d in info.descriptions]
     if any(d is None for d in dates):
         return None
     return dates
 
 
-def find_datetime(info: RasterInfo, options: IngestOptions) -> dt.datetime:
-    """Acquisition datetime of a single-date raster; InputError saying to pass --datetime."""
+def acquisition_datetime(info: RasterInfo, options: IngestOptions) -> dt.datetime:
+    """Acquisition datetime of a single-date raster; InputError asking for the date."""
     forced = option_datetime(options)
     if forced:
         return forced
     tags = {k.upper(): v for k, v in info.tags.items()}
     for key in _ACQ_TAGS:
-        if key in tags and (d := parse_datetime(tags[key])):
+        if key in tags and (d := find_datetime(tags[key])):
             return d
-    if info.count == 1 and (d := parse_datetime(info.descriptions[0])):
+    if info.count == 1 and (d := find_datetime(info.descriptions[0])):
         return d
     if d := date_from_name(info.href):
         return d
-    if d := parse_datetime(tags.get("TIFFTAG_DATETIME")):
+    if d := find_datetime(tags.get("TIFFTAG_DATETIME")):
         return d
     raise InputError(
         info.href,
@@ -136,7 +137,7 @@ def option_datetime(options: IngestOptions) -> dt.datetime | None:
     """``--datetime`` parsed, or None; DateRangeError when it is not an ISO date."""
     if not options.datetime:
         return None
-    d = parse_datetime(options.datetime)
+    d = find_datetime(options.datetime)
     if d is None:
         raise DateRangeError("datetime", f"{options.datetime!r} is not an ISO date or datetime")
     return d

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
 from ..items import (
     LANDSAT_EXT,
@@ -28,7 +29,6 @@ from ..items import (
     basename,
     build_item,
     dirname,
-    parse_datetime,
     read_bytes,
     read_raster,
 )
@@ -153,8 +153,8 @@ def _num(value, default: float) -> float:
 def _acquired(attrs: dict, mtl_path: str) -> dt.datetime:
     date = attrs.get("DATE_ACQUIRED")
     time = str(attrs.get("SCENE_CENTER_TIME", "")).strip('"')
-    when = parse_datetime(f"{date}T{time[:15]}") if date and time else None
-    when = when or parse_datetime(date)
+    when = find_datetime(f"{date}T{time[:15]}") if date and time else None
+    when = when or find_datetime(date)
     if when is None:
         raise InputError(mtl_path, "DATE_ACQUIRED missing or unreadable in the MTL")
     return when

@@ -23,6 +23,7 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
 from ..items import (
     MGRS_EXT,
@@ -32,7 +33,6 @@ from ..items import (
     basename,
     build_item,
     dirname,
-    parse_datetime,
     read_bytes,
     read_raster,
 )
@@ -143,7 +143,7 @@ def _safe_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     safe = group.key
     name = basename(safe)
     name = name[:-5] if name.upper().endswith(".SAFE") else name
-    when = parse_datetime(f.get("PRODUCT_START_TIME") or f.get("DATATAKE_SENSING_START"))
+    when = find_datetime(f.get("PRODUCT_START_TIME") or f.get("DATATAKE_SENSING_START"))
     if when is None:
         raise InputError(mtd, "PRODUCT_START_TIME missing or unreadable")
     baseline = f.get("PROCESSING_BASELINE")
@@ -224,11 +224,11 @@ def _cog_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     src_props = dict(src.get("properties", {})) if src else {}
     src_assets = src.get("assets", {}) if src else {}
     item_id = (src or {}).get("id") or basename(folder)
-    when = parse_datetime(src_props.get("datetime")) if src else None
+    when = find_datetime(src_props.get("datetime")) if src else None
     m = _ES_NAME.match(item_id) or _ES_NAME.match(basename(folder))
     tile = _tileinfo(group)
     if when is None and m:
-        when = parse_datetime(m.group(5))
+        when = find_datetime(m.group(5))
     when = when or tile.get("datetime") or option_datetime(options)
     if when is None:
         raise InputError(folder, "no acquisition date (no STAC JSON, tileinfo_metadata.json "
@@ -299,7 +299,7 @@ def _tileinfo(group: SceneGroup) -> dict:
             except ValueError as exc:
                 raise InputError(p, f"not valid JSON ({exc})") from exc
             out = {}
-            if d := parse_datetime(doc.get("timestamp")):
+            if d := find_datetime(doc.get("timestamp")):
                 out["datetime"] = d
             if doc.get("utmZone") and doc.get("latitudeBand") and doc.get("gridSquare"):
                 out |= _mgrs(str(doc["utmZone"]), doc["latitudeBand"], doc["gridSquare"])
