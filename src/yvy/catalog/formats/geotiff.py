@@ -1,8 +1,9 @@
 """Generic GeoTIFF / COG reader: single- and multi-band rasters, time stacks, drone orthomosaics.
 
 Claims every ``.tif`` / ``.tiff`` left over by the specific readers; one Item per file, id = file
-stem. A raster whose band descriptions are all ISO dates or datetimes (two bands or more) is a
-**time stack**: one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and
+stem and a short digest of the file's folder (``BAND0-1f3a9c2e``), so files of the same name in
+different folders stay different items and the same file ingested twice stays one. A raster
+whose band descriptions are all ISO dates or datetimes (two bands or more) is a **time stack**: one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and
 ``yvy:stack_dates`` (one ISO datetime per band, in band order), asset key ``data``.
 
 Other rasters need a date: ``--datetime`` (:attr:`IngestOptions.datetime`) first, then
@@ -21,10 +22,10 @@ import pystac
 
 from ...dates import find_datetime, to_iso
 from ...errors import DateRangeError, InputError
-from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, read_raster
+from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, dirname, read_raster
 from . import IngestOptions, SceneGroup
 
-__all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "option_datetime"]
+__all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "generic_id", "option_datetime"]
 
 NAME = "geotiff"
 _ACQ_TAGS = (
@@ -71,7 +72,7 @@ FORMAT = GeoTiffFormat()
 
 def describe_raster(info: RasterInfo, options: IngestOptions, fmt: str = NAME) -> pystac.Item:
     """Item for one generic raster (time stack, drone orthomosaic or plain image)."""
-    stem = _stem(info.href)
+    stem = generic_id(info.href)
     dates = stack_dates(info)
     props: dict = {}
     props.update(_sensor_hints(info))
@@ -206,6 +207,17 @@ def _sensor_hints(info: RasterInfo) -> dict:
 
 def _band_name(info: RasterInfo, i: int) -> str:
     return info.descriptions[i] or f"b{i + 1}"
+
+
+def generic_id(path: str) -> str:
+    """Item id of a generic raster: its stem and 8 hex digits of SHA-256 of its folder."""
+    import hashlib
+    import os
+
+    folder = dirname(path)
+    if not folder.startswith("/vsi"):
+        folder = os.path.abspath(folder or ".")
+    return f"{_stem(path)}-{hashlib.sha256(folder.encode()).hexdigest()[:8]}"
 
 
 def _stem(path: str) -> str:
