@@ -50,6 +50,18 @@ def yvy_data() -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def stac_validator():
+    """A pystac validator answering extension schema URLs from ``YVY_STAC_SCHEMAS`` (default
+    ``../shared/stac-schemas``), offline; see :mod:`yvy.testing.stac`."""
+    from yvy.testing.stac import offline_validator
+
+    root = Path(os.environ.get("YVY_STAC_SCHEMAS", REPO.parent / "shared" / "stac-schemas")).resolve()
+    if not any(root.glob("*/*/schema.json")):
+        missing(f"STAC extension schemas not found at {root} (set YVY_STAC_SCHEMAS)")
+    return offline_validator(root)
+
+
 @pytest.fixture
 def data_file(yvy_data):
     """Return a function mapping a path relative to the data root to an existing Path."""

@@ -40,6 +40,8 @@ __all__ = [
     "read_raster",
     "build_item",
     "validate_item",
+    "link_collection",
+    "COLLECTION_HREF",
     "basename",
     "dirname",
     "read_bytes",
@@ -53,7 +55,6 @@ __all__ = [
     "SAT_EXT",
     "MGRS_EXT",
     "VIEW_EXT",
-    "LANDSAT_EXT",
 ]
 
 PROJ_EXT = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
@@ -63,7 +64,6 @@ FILE_EXT = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
 SAT_EXT = "https://stac-extensions.github.io/sat/v1.0.0/schema.json"
 MGRS_EXT = "https://stac-extensions.github.io/mgrs/v1.0.0/schema.json"
 VIEW_EXT = "https://stac-extensions.github.io/view/v1.0.0/schema.json"
-LANDSAT_EXT = "https://landsat.usgs.gov/stac/landsat-extension/v1.1.1/schema.json"
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 MEDIA_TYPES = {
@@ -348,6 +348,8 @@ def build_item(
         properties=props,
         collection=collection,
     )
+    if collection:
+        item.add_link(pystac.Link("collection", COLLECTION_HREF, pystac.MediaType.JSON, collection))
     for key, spec in assets.items():
         item.add_asset(key, _raster_asset(spec, checksum, crs_on_asset="proj:code" not in props))
     for key, asset in (extra_assets or {}).items():
@@ -512,6 +514,22 @@ def is_raster_name(path: str) -> bool:
 # Validation
 
 
+COLLECTION_HREF = "../collection.json"
+"""Where an item's ``collection`` link points when no server publishes it: the collection
+document of a self-contained STAC catalog laid out as ``<collection>/<item>/<item>.json`` beside
+``<collection>/collection.json`` (pystac's layout). The STAC API replaces it with its own URL."""
+
+
+def link_collection(item: dict) -> dict:
+    """``item`` with a ``collection`` link whenever it has a ``collection`` field (STAC 1.1
+    requires the link with the field)."""
+    cid = item.get("collection")
+    links = [ln for ln in item.get("links") or [] if isinstance(ln, dict)]
+    if cid and not any(ln.get("rel") == "collection" for ln in links):
+        links.append({"rel": "collection", "href": COLLECTION_HREF, "type": "application/json", "title": cid})
+    return {**item, "links": links} if cid else item
+
+
 def validate_item(item: pystac.Item | dict, subject: object = None) -> None:
     """Validate an Item against the core STAC 1.1 JSON schema shipped with pystac (offline).
 
@@ -524,10 +542,7 @@ def validate_item(item: pystac.Item | dict, subject: object = None) -> None:
 
     d = item.to_dict(include_self_link=False) if isinstance(item, pystac.Item) else dict(item)
     d["stac_version"] = pystac.get_stac_version()
-    links = d.get("links") or []
-    if "collection" in d and not any(isinstance(x, dict) and x.get("rel") == "collection"
-                                     for x in links):
-        d.pop("collection")  # the catalog store adds the collection link with the field
+    d = link_collection(d)
     try:
         JsonSchemaSTACValidator().validate_core(d, pystac.STACObjectType.ITEM, d["stac_version"])
     except STACValidationError as exc:

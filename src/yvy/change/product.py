@@ -28,6 +28,7 @@ from ..io import atomic_path
 
 __all__ = [
     "BREAKS_BANDS",
+    "STAC_VERSION",
     "CONFIRM_RULE",
     "DETECTIONS",
     "MODELS",
@@ -41,6 +42,9 @@ __all__ = [
     "save_chunk",
     "write_breaks",
 ]
+
+STAC_VERSION = "1.1.0"
+"""STAC version of the products and collections yvy writes."""
 
 DETECTIONS = "yvy-detections"
 MODELS = "yvy-models"
@@ -234,7 +238,7 @@ def collection_dict(collection_id: str) -> dict:
     what = ("BFAST Monitor change-detection products" if collection_id == DETECTIONS
             else "BFAST Monitor history models (per-pixel coefficients and monitoring state)")
     return {
-        "type": "Collection", "stac_version": "1.0.0", "id": collection_id, "description": what,
+        "type": "Collection", "stac_version": STAC_VERSION, "id": collection_id, "description": what,
         "license": "proprietary", "links": [],
         "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [[None, None]]}},
     }

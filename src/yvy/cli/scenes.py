@@ -41,7 +41,10 @@ def command(ctx, collections, bbox, dt, max_cloud, limit, as_json):
                   max_cloud=max_cloud, limit=limit)
     items = st.search_items(q)
     if as_json:
-        click.echo(json.dumps({"type": "FeatureCollection", "features": items}, indent=None))
+        from ..catalog.items import link_collection
+
+        features = [link_collection(it) for it in items]
+        click.echo(json.dumps({"type": "FeatureCollection", "features": features}, indent=None))
         return
     from rich.table import Table
 

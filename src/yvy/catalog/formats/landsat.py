@@ -22,7 +22,6 @@ import pystac
 from ...dates import find_datetime
 from ...errors import InputError
 from ..items import (
-    LANDSAT_EXT,
     VIEW_EXT,
     AssetSpec,
     BandInfo,
@@ -134,7 +133,7 @@ class LandsatFormat:
                                      media_type=_MTL_MEDIA[mtl_path.rsplit(".", 1)[-1].lower()])}
         return [build_item(
             pid, assets, fmt=NAME, datetime=when, properties=props, collection="landsat-c2-l2",
-            checksum=options.checksum, extra_assets=extra, extensions=(LANDSAT_EXT, VIEW_EXT),
+            checksum=options.checksum, extra_assets=extra, extensions=(VIEW_EXT,),
         )]
 
 
