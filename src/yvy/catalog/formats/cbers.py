@@ -102,14 +102,16 @@ class CbersFormat:
                 groups[(dirname(p), info["key"])].append(p)
         out = []
         for (folder, key), files in groups.items():
-            if not any(f.lower().endswith((".tif", ".tiff")) for f in files):
-                continue
             metas = {f: tagged[f] for f in files if f in tagged}
             out.append(SceneGroup(NAME, f"{folder}/{key}", tuple(sorted(files)), {"id": key, "tagged": metas}))
         return out
 
     def to_items(self, group: SceneGroup, options: IngestOptions) -> list[pystac.Item]:
         """One Item per scene (or per stack), one asset per band."""
+        if not any(f.lower().endswith((".tif", ".tiff")) for f in group.files):
+            names = ", ".join(basename(f) for f in group.files)
+            raise InputError(group.key, f"metadata only: INPE band metadata ({names}) without the band "
+                                        "GeoTIFFs it describes")
         assets: dict[str, AssetSpec] = {}
         extra: dict[str, pystac.Asset] = {}
         first = None

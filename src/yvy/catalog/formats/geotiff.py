@@ -4,7 +4,8 @@ Claims every ``.tif`` / ``.tiff`` left over by the specific readers; one Item pe
 stem and a short digest of the file's folder (``BAND0-1f3a9c2e``), so files of the same name in
 different folders stay different items and the same file ingested twice stays one. A raster
 whose band descriptions are all ISO dates or datetimes (two bands or more) is a **time stack**:
-one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and ``yvy:stack_dates`` (one ISO datetime per band, in band order), asset key ``data``.
+one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and ``yvy:stack_dates`` (one
+ISO datetime per band, in band order), asset key ``data``.
 
 Other rasters need a date: :attr:`IngestOptions.datetime` first, then
 acquisition tags, a date band description, a date in the file name, ``TIFFTAG_DATETIME``.
