@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..catalog import assets as keys
 from ._site import EPSG, GRID_SQUARE, LATITUDE_BAND, MGRS_TILE, UTM_ZONE
 
 __all__ = ["BAND_ASSETS", "build_item", "product_uri", "scene_id"]
@@ -74,7 +75,7 @@ def _iso(when: datetime) -> str:
 
 def _asset(stem: str, size: int, transform: list[float]) -> tuple[str, dict]:
     if stem == "SCL":
-        return "scl", {
+        return keys.SCL, {
             "href": "SCL.tif",
             "type": _COG,
             "title": "Scene classification map (SCL)",

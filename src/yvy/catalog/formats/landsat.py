@@ -21,6 +21,7 @@ import pystac
 
 from ...dates import find_datetime
 from ...errors import InputError
+from .. import assets as keys
 from ..items import (
     VIEW_EXT,
     AssetSpec,
@@ -50,9 +51,9 @@ _TM = {
     "BAND_5": ("swir16", "swir16", 1.65), "BAND_7": ("swir22", "swir22", 2.22),
     "BAND_ST_B6": ("lwir", "lwir", 11.45),
 }
-_QA = {"QUALITY_L1_PIXEL": "qa_pixel", "QUALITY_L2_AEROSOL": "qa_aerosol",
+_QA = {"QUALITY_L1_PIXEL": keys.QA_PIXEL, "QUALITY_L2_AEROSOL": keys.QA_AEROSOL,
        "QUALITY_L1_RADIOMETRIC_SATURATION": "qa_radsat"}
-_REQUIRED_QA = {"qa_pixel"}
+_REQUIRED_QA = {keys.QA_PIXEL}
 _INSTRUMENTS = {"OLI_TIRS": ["oli", "tirs"], "OLI": ["oli"], "TIRS": ["tirs"], "ETM": ["etm+"],
                 "TM": ["tm"], "MSS": ["mss"]}
 _MTL_PREFERENCE = {"json": 0, "xml": 1, "txt": 2}
@@ -125,7 +126,7 @@ class LandsatFormat:
                 if key in _REQUIRED_QA:
                     raise InputError(mtl_path, f"references {fname} ({key}), which is missing")
                 continue
-            band = BandInfo(name=key.upper(), nodata=1 if key == "qa_pixel" else None)
+            band = BandInfo(name=key.upper(), nodata=1 if key == keys.QA_PIXEL else None)
             assets[key] = AssetSpec(read_raster(path), [band], title=fname, roles=("cloud",))
         if not assets:
             raise InputError(mtl_path, "MTL lists no surface reflectance band files")

@@ -25,6 +25,7 @@ import pystac
 
 from ...dates import find_datetime
 from ...errors import InputError
+from .. import assets as keys
 from ..items import (
     MGRS_EXT,
     SAT_EXT,
@@ -53,7 +54,7 @@ S2_BANDS = {
 }
 _BAND_IDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10",
              "B11", "B12"]
-_AUX = {"SCL": ("scl", 20), "AOT": ("aot", 10), "WVP": ("wvp", 10), "TCI": ("visual", 10)}
+_AUX = {"SCL": (keys.SCL, 20), "AOT": (keys.AOT, 10), "WVP": (keys.WVP, 10), "TCI": (keys.VISUAL, 10)}
 _SAFE_IMG = re.compile(r"/IMG_DATA/R(\d+)m/[^/]*_(B\d[\dA]|SCL|AOT|WVP|TCI)_(\d+)m\.jp2$", re.I)
 _COG = re.compile(r"^(B\d[\dA]|SCL|AOT|WVP|TCI|visual)\.tiff?$", re.I)
 _ES_NAME = re.compile(r"^S2([ABCD])_(\d{1,2})([C-X])([A-Z]{2})_(\d{8})_\d+_L2A$")
