@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from ..dates import now_iso
 from .auth import SECURITY, Admin, Analyst, read_access
 from .errors import ForbiddenError
-from .params import BBox, parse_bbox
+from .params import BBox, RowId, parse_bbox
 
 __all__ = ["EVENT", "deliver_due", "dispatch", "router", "scan", "sign", "start_notifier"]
 
@@ -133,7 +133,7 @@ def list_webhooks(request: Request, user: Analyst) -> dict:
 
 
 @router.delete("/api/webhooks/{webhook_id}", summary="Unsubscribe a webhook", dependencies=SECURITY)
-def delete_webhook(webhook_id: int, request: Request, user: Analyst) -> dict:
+def delete_webhook(webhook_id: RowId, request: Request, user: Analyst) -> dict:
     """Stop sending to this subscriber (its history is kept)."""
     _own(request, user, webhook_id)
     request.app.state.yvy.feeds.deactivate_webhook(webhook_id)
@@ -141,7 +141,7 @@ def delete_webhook(webhook_id: int, request: Request, user: Analyst) -> dict:
 
 
 @router.get("/api/webhooks/{webhook_id}/deliveries", summary="Deliveries of a webhook", dependencies=SECURITY)
-def deliveries(webhook_id: int, request: Request, user: Analyst,
+def deliveries(webhook_id: RowId, request: Request, user: Analyst,
                limit: int = Query(100, ge=1, le=1000)) -> dict:
     """Every notification queued for this subscriber and the outcome of its attempts."""
     _own(request, user, webhook_id)

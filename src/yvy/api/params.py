@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from ..bbox import parse_bbox
 from ..dates import parse_interval
@@ -19,6 +19,7 @@ __all__ = [
     "Datetime",
     "Limit",
     "Offset",
+    "RowId",
     "parse_bbox",
     "parse_datetime",
 ]
@@ -33,6 +34,8 @@ Datetime = Annotated[str | None, Query(
     examples=["2024-01-01T00:00:00Z/2024-12-31T23:59:59Z"])]
 Limit = Annotated[int, Query(ge=1, description=f"page size (cropped to {MAX_LIMIT})")]
 Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="database id (a 64-bit integer)")]
+"""A numeric id in a URL path: larger values are a 422, not an overflow in the database."""
 
 
 def parse_datetime(value: str | None, name: str = "datetime") -> tuple[str | None, str | None]:
