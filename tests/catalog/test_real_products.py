@@ -230,6 +230,9 @@ def test_generic_geotiffs_of_the_same_name_do_not_collide(data_file, tmp_path):
 
 
 def test_inpe_band_metadata_without_its_tiff(data_file):
-    _one_line_error(data_file(f"{INPE_XML}/CBERS_4A_WFI_20200801_221_156_L4_BAND13.xml"),
-                    r"CBERS_4A_WFI_20200801_221_156_L4: metadata only: INPE band metadata "
-                    r"\(CBERS_4A_WFI_20200801_221_156_L4_BAND13.xml\) without the band GeoTIFFs")
+    xmls = sorted(data_file(INPE_XML).glob("*.xml"))
+    assert len(xmls) == 10  # CBERS-4 MUX/AWFI/PAN5M/PAN10M, CBERS-4A MUX/WFI/WPM, Amazonia-1 WFI
+    for xml in xmls:
+        scene = xml.name.rsplit("_BAND", 1)[0]
+        _one_line_error(xml, rf"{scene}: metadata only: INPE band metadata \({xml.name}\) without the band "
+                             r"GeoTIFFs it describes$")

@@ -67,6 +67,11 @@ _G2T = re.compile(
     r"Band (?P<band>\d+) Level (?P<level>\w+) P(?P<path>\d+) R(?P<row>\d+) "
     r"Acquisition Date (?P<when>\d{4}-\d{2}-\d{2}T[\d:.]+)", re.I,
 )
+_AMAZONIA = re.compile(
+    r"^(?P<scene>AMAZONIA_1_(?P<cam>WFI)_(?P<date>\d{8})_(?P<path>\d{3})_(?P<row>\d{3})_(?P<level>L\d)"
+    r"(?P<rest>_LEFT|_RIGHT)?)_(?P<band>BAND\d+)\.(?P<ext>tiff?|xml)$", re.I,
+)
+"""Amazonia-1 (INPE) band files: recognised so that their metadata is named, not yet read."""
 _SHORT = re.compile(r"^band\d+\.tiff?$", re.I)
 GSD_TOLERANCE = 0.1
 """Relative difference allowed between a file's pixel size and its camera's nominal GSD."""
@@ -77,6 +82,10 @@ def _parse(name: str) -> dict | None:
     if m:
         d = m.groupdict()
         return {**d, "key": d["scene"] + (d["rest"] or ""), "inpe": True}
+    m = _AMAZONIA.match(name)
+    if m:
+        d = m.groupdict()
+        return {**d, "sat": "amazonia-1", "key": d["scene"], "inpe": True}
     m = _LOOSE.match(name)
     if m:
         d = m.groupdict()
@@ -112,6 +121,9 @@ class CbersFormat:
             names = ", ".join(basename(f) for f in group.files)
             raise InputError(group.key, f"metadata only: INPE band metadata ({names}) without the band "
                                         "GeoTIFFs it describes")
+        if basename(group.key).upper().startswith("AMAZONIA"):
+            raise InputError(group.key, "an Amazonia-1 WFI product; yvy reads CBERS-4/4A band files, "
+                                        "not Amazonia-1 ones yet")
         assets: dict[str, AssetSpec] = {}
         extra: dict[str, pystac.Asset] = {}
         first = None
