@@ -96,3 +96,12 @@ def test_stored_products_and_collections_are_valid(detected, stac_validator):
         _valid(c, stac_validator)
         for item in store.search_items(ItemQuery(collections=[c["id"]])):
             _valid(item, stac_validator)
+
+
+def test_demo_scene_items_are_valid(tmp_path, stac_validator):
+    """The demo writes Earth Search-like item files beside its COGs."""
+    from yvy.demo import generate_demo
+
+    demo = generate_demo(tmp_path / "demo", size_px=100, years=2, seed=0)
+    for path in demo.item_paths[:10]:
+        _valid(json.loads(Path(path).read_text()), stac_validator)
