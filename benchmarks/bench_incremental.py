@@ -33,8 +33,15 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=600)
     ap.add_argument("--years", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
     a = ap.parse_args()
+    from _results import recorded
 
+    with recorded("bench_incremental", a.repeats, a.note):
+        _run(a)
+
+
+def _run(a) -> None:
     from yvy.catalog.ingest import ingest_paths
     from yvy.change.detect import DetectRequest, run_detection
     from yvy.change.monitor import update_monitoring

@@ -80,5 +80,9 @@ if __name__ == "__main__":
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
     a = ap.parse_args()
-    run(a.n, a.size, a.repeats)
+    from _results import recorded
+
+    with recorded("bench_ingest", a.repeats, a.note):
+        run(a.n, a.size, a.repeats)

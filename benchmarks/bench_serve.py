@@ -125,8 +125,15 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=800, help="requests per scenario")
     ap.add_argument("--size", type=int, default=1024, help="scene width in 10 m pixels")
     ap.add_argument("--alerts", type=int, default=500, help="extra alerts in the workspace")
+    ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
     args = ap.parse_args()
+    from _results import recorded
 
+    with recorded("bench_serve", 1, f"one timed pass of --requests per scenario. {args.note}".strip()):
+        _run(args)
+
+
+def _run(args) -> None:
     from _build import build_workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="yvy-bench-"))

@@ -32,6 +32,15 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+def other_engine_pass(engine: str):
+    """Skip a test written for one database engine on the other engine's pass.
+
+    Not a missing component: CI runs the suite once per engine, so every such test runs in one
+    of the two passes; under ``CI=true`` a PostgreSQL pass that cannot reach its server fails
+    (:func:`database_engine`)."""
+    pytest.skip(f"{engine}-only test; runs on the {engine} pass")
+
+
 @pytest.fixture(scope="session")
 def yvy_data() -> Path:
     """Root of the shared real data (``YVY_TEST_DATA``)."""
@@ -39,6 +48,18 @@ def yvy_data() -> Path:
     if not (root / "MANIFEST.md").exists():
         missing(f"real test data not found at {root} (set YVY_TEST_DATA)")
     return root
+
+
+@pytest.fixture(scope="session")
+def stac_validator():
+    """A pystac validator answering extension schema URLs from ``YVY_STAC_SCHEMAS`` (default
+    ``../shared/stac-schemas``), offline; see :mod:`yvy.testing.stac`."""
+    from yvy.testing.stac import offline_validator
+
+    root = Path(os.environ.get("YVY_STAC_SCHEMAS", REPO.parent / "shared" / "stac-schemas")).resolve()
+    if not any(root.glob("*/*/schema.json")):
+        missing(f"STAC extension schemas not found at {root} (set YVY_STAC_SCHEMAS)")
+    return offline_validator(root)
 
 
 @pytest.fixture

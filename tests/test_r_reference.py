@@ -39,7 +39,8 @@ REF_FILES = {
 
 
 def _read_stack(path: Path):
-    rasterio = pytest.importorskip("rasterio")
+    import rasterio
+
     with rasterio.open(path) as ds:
         return ds.read(), list(ds.descriptions)
 

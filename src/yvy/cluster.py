@@ -29,7 +29,7 @@ def resolve_scheduler(scheduler: str | None) -> str | None:
     """The scheduler address: the argument, else ``$YVY_DASK_SCHEDULER``, else None."""
     addr = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if addr and "://" not in addr:
-        raise InputError("--scheduler", f"{addr!r} is not a scheduler address like tcp://HOST:8786")
+        raise InputError("scheduler", f"{addr!r} is not a scheduler address like tcp://HOST:8786")
     return addr
 
 

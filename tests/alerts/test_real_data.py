@@ -23,42 +23,23 @@ MULTIEARTH = "rasters/multiearth_deforestation_labels_latm411_lonm5514_2016_2021
 LANDSAT_RULES = AlertParams(window_days=30, min_loss=0.0, mmu_ha=0.25, interval_join=True)
 
 
-def bfast_layers(path, monitor_start="2014-01-01", history="roc", direction="both", forest=False):
-    """Run the BFAST kernel on an NDVI stack and derive the detection layers (as `yvy detect`):
-    confirm_count = valid observations on/after the break with residual < -2 sigma;
-    prev_obs_days = last valid observation before the break; break_magnitude = median residual
-    since the break; with ``forest`` the forest_history layer of the default NDVI rule."""
-    from yvy.change.forest import forest_from_model, rule_for_index
-    from yvy.kernels.confirm import break_magnitude
+def bfast_layers(path, tmp_path, monitor_start="2014-01-01", history="roc", direction="both", forest=False):
+    """Run the real pipeline (``yvy detect --stack``: BFAST Monitor, confirmations, the forest
+    history layer, the product files) on an NDVI stack and read its detection layers back as
+    ``yvy alerts`` does; also the analysed mask (pixels with a test)."""
+    from yvy.alerts.layers import layers_from_item
+    from yvy.change.detect import DetectRequest, run_detection
+    from yvy.config import Workspace
+    from yvy.storage import open_store
 
-    bfast = pytest.importorskip("yvy.kernels.bfast")
-    from yvy.change.timebase import bfast_dates, decimal_year
-
-    with rasterio.open(path) as ds:
-        y = ds.read().astype(np.float64)
-        y[y == ds.nodata] = np.nan
-        crs, transform, desc = ds.crs, ds.transform, ds.descriptions
-    t, keep = bfast_dates(desc)
-    y = y[keep]
-    days = np.array([(date.fromisoformat(desc[k][:10]) - date(1970, 1, 1)).days for k in keep], float)
-    params = bfast.BfastParams(history=history, direction=direction)
-    model = bfast.fit_history(y, t, float(decimal_year(monitor_start)[0]), params)
-    bi = model["break_index"]
-    has = bi >= 0
-    idx = np.arange(y.shape[0])[:, None, None]
-    before = np.isfinite(y) & (idx < bi[None]) & has[None]
-    last = np.where(before, idx, -1).max(0)
-    prev = np.where(last >= 0, days[np.clip(last, 0, None)], np.nan)
-    res = model["residuals"]
-    mon = np.arange(y.shape[0] - res.shape[0], y.shape[0])[:, None, None]
-    conf = ((mon >= bi[None]) & has[None] & (res < -2 * model["sigma"][None])).sum(0)
-    break_days = np.where(has, days[np.clip(bi, 0, None)], np.nan)
-    bmag = break_magnitude(res.reshape(res.shape[0], -1), y.shape[0] - res.shape[0], bi.ravel()).reshape(bi.shape)
-    fh = forest_from_model(model["coef"], model["status"], params.order, params.trend, rule_for_index("ndvi"))
-    layers = DetectionLayers(crs, transform, break_days, model["magnitude"], conf, prev, "bolivia-landsat",
-                             observed_until_days=float(days[-1]), forest=fh if forest else None,
-                             break_direction=bfast.DIRECTIONS[direction], break_magnitude=bmag)
-    analysed = (model["status"] >= 0).astype("uint8")
+    ws = Workspace.create(tmp_path / "ws")
+    store = open_store(ws.database_url, create=True)
+    req = DetectRequest(history_start="2005-01-01", monitor_start=monitor_start, stack=str(path),
+                        history=history, direction=direction, chunk=50)
+    item = run_detection(store, ws, req)
+    layers = layers_from_item(item, forest_filter=forest)
+    with rasterio.open(item["assets"]["status"]["href"]) as ds:
+        analysed = (ds.read(1) >= 0).astype("uint8")
     return layers, analysed
 
 
@@ -72,8 +53,8 @@ def analysed_area(mask, transform, crs):
 
 @pytest.mark.parametrize("direction,forest", [("both", False), ("both", True), ("negative", False),
                                               ("negative", True)])
-def test_bolivia_accuracy_against_hansen(data_file, astore, direction, forest):
-    layers, analysed = bfast_layers(data_file(BOLIVIA), direction=direction, forest=forest)
+def test_bolivia_accuracy_against_hansen(data_file, astore, tmp_path, direction, forest):
+    layers, analysed = bfast_layers(data_file(BOLIVIA), tmp_path, direction=direction, forest=forest)
     if forest:  # the default NDVI rule keeps this deciduous dry forest (dry-season NDVI about 0.4)
         assert np.mean(layers.forest[analysed == 1] == 1) > 0.95
     summary = update_alerts(astore, layers, LANDSAT_RULES)

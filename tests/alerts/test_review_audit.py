@@ -35,8 +35,18 @@ def test_full_workflow_records_who_when_why(one):
     assert verify_chain(s.iter_audit()).ok
 
 
+@pytest.mark.parametrize("target, kw", [("confirmed", {"note": "bare soil"}), ("dismissed", {"reason": "fire"})])
+def test_a_new_alert_is_opened_for_review_first(one, target, kw):
+    """One rule for the CLI and the API: new -> under_review -> target, both audited."""
+    s, aid = one
+    a = review_alert(s, aid, target, by="Ana", **kw)
+    assert a.status.value == target
+    assert [(h["from"], h["to"]) for h in s.reviews(aid)] == [("new", "under_review"), ("under_review", target)]
+    assert [e.payload.get("to") for e in s.iter_audit(aid)][1:] == ["under_review", target]
+
+
 @pytest.mark.parametrize("steps, bad, err", [
-    ([], ("confirmed", {"reason": "x"}), ConflictError),  # new -> confirmed skips review
+    ([], ("confirmed", {}), InputError),  # opened for review, then no why: neither step stays
     ([], ("referred", {"authority": "a", "case": "1"}), ConflictError),
     (["under_review"], ("dismissed", {"reason": "bulldozer"}), InputError),
     (["under_review"], ("dismissed", {}), InputError),

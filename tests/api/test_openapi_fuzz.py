@@ -3,8 +3,6 @@ requests: none gets a 5xx, and the server never hangs or dies."""
 
 from __future__ import annotations
 
-import pytest
-
 from ._build import LiveServer, bearer, make_app
 
 MAX_EXAMPLES = 12

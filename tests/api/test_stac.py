@@ -89,3 +89,16 @@ def test_stac_api_validator(live):
     r = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
     out = r.stdout + r.stderr
     assert r.returncode == 0 and "Errors: none" in out, out[-4000:]
+
+
+def test_served_items_and_collections_are_valid_stac(client, stac_validator):
+    """Offline, extensions included (:mod:`yvy.testing.stac`)."""
+    from yvy.testing.stac import validate_offline
+
+    colls = client.get("/stac/collections").json()["collections"]
+    assert colls
+    for c in colls:
+        validate_offline(c, stac_validator)
+        page = client.get(f"/stac/collections/{c['id']}/items", params={"limit": 5}).json()
+        for item in page["features"]:
+            assert len(validate_offline(item, stac_validator)) == 1 + len(item.get("stac_extensions", []))

@@ -63,5 +63,5 @@ def test_bad_datetime_option(tmp_path):
     from yvy.testing.products import write_raster
 
     path = write_raster(tmp_path / "x.tif")
-    with pytest.raises(InputError, match="--datetime: 'yesterday' is not an ISO date"):
+    with pytest.raises(InputError, match="^datetime: 'yesterday' is not an ISO date"):
         read_items([path], IngestOptions(datetime="yesterday"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from yvy.catalog.formats import IngestOptions
+from yvy.catalog.formats.geotiff import generic_id
 from yvy.catalog.formats.registry import read_items
 from yvy.errors import InputError
 from yvy.testing.products import check_item, make_drone_ortho, write_raster
@@ -17,9 +18,10 @@ def one(path, **opts):
 
 def test_time_stack(tmp_path):
     dates = ["2015-12-08T10:00:08", "2015-12-08T10:05:00", "2016-01-01T00:00:00"]
-    d = one(write_raster(tmp_path / "ndvi_stack.tif", count=3, descriptions=dates, dtype="float32"))
+    path = write_raster(tmp_path / "ndvi_stack.tif", count=3, descriptions=dates, dtype="float32")
+    d = one(path)
     p = d["properties"]
-    assert d["id"] == "ndvi_stack" and d["collection"] == "geotiff"
+    assert d["id"] == generic_id(str(path)) and d["id"].startswith("ndvi_stack-") and d["collection"] == "geotiff"
     assert p["datetime"] is None
     assert p["start_datetime"] == "2015-12-08T10:00:08Z" and p["end_datetime"] == "2016-01-01T00:00:00Z"
     assert p["yvy:stack_dates"] == [x + "Z" for x in dates]
@@ -53,7 +55,7 @@ def test_no_date_asks_for_datetime(tmp_path):
     path = write_raster(tmp_path / "nodate.tif", res=30.0)
     with pytest.raises(InputError) as err:
         read_items([path])
-    assert str(err.value) == f"{path}: no acquisition date in tags, band descriptions or file name; pass --datetime"
+    assert str(err.value) == f"{path}: no acquisition date in tags, band descriptions or file name; give the date"
 
 
 def test_drone_by_tags_and_name(tmp_path):
@@ -75,3 +77,10 @@ def test_cbers_recognised_by_source_tag(tmp_path):
                         tags={"SOURCE": "inst/extdata/raster/cbers/CBERS-4_AWFI_B13_*.tif"})
     d = one(path)
     assert d["collection"] == "cbers-4-awfi" and d["properties"]["platform"] == "cbers-4"
+
+
+def test_same_name_in_two_folders_gives_two_items_and_reingest_one(tmp_path):
+    a = write_raster(tmp_path / "a" / "BAND1.tif", tags={"ACQUISITION_DATE": "2021-08-29"})
+    b = write_raster(tmp_path / "b" / "BAND1.tif", tags={"ACQUISITION_DATE": "2021-08-29"})
+    ids = [one(a)["id"], one(b)["id"], one(a)["id"]]
+    assert ids[0] != ids[1] and ids[0] == ids[2] and all(i.startswith("BAND1-") for i in ids)

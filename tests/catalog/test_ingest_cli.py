@@ -100,7 +100,7 @@ def test_real_rasters_ingest(home, yvy_data):
     r = run(home, "ingest", str(yvy_data / "rasters"), str(yvy_data / "irs"))
     assert r.exit_code == 0, r.output
     feats = scenes(home)
-    by_id = {f["id"]: f for f in feats}
+    by_id = {f["id"].rsplit("-", 1)[0]: f for f in feats if f["collection"] == "geotiff"}
     sinop = by_id["sits_modis_mod13q1_ndvi_sinop_2013_2014"]
     assert sinop["properties"].get("proj:code") is None and "proj:wkt2" in json.dumps(sinop)
     assert len(sinop["properties"]["yvy:stack_dates"]) == 12

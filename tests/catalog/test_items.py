@@ -7,7 +7,8 @@ import hashlib
 
 import pytest
 
-from yvy.catalog.items import AssetSpec, BandInfo, build_item, parse_datetime, read_raster, validate_item
+from yvy.catalog.items import AssetSpec, BandInfo, build_item, read_raster, validate_item
+from yvy.dates import find_datetime
 from yvy.errors import InputError
 from yvy.testing.products import check_item, write_raster
 
@@ -78,7 +79,7 @@ def test_time_range_item(tmp_path):
 
 def test_missing_date_is_input_error(tmp_path):
     info = read_raster(str(write_raster(tmp_path / "t.tif")))
-    with pytest.raises(InputError, match="--datetime"):
+    with pytest.raises(InputError, match="no acquisition date; give the date"):
         build_item("t", {"data": AssetSpec(info)}, fmt="t")
 
 
@@ -94,8 +95,8 @@ def test_missing_date_is_input_error(tmp_path):
         ("Layer_1", None), ("2023-13-40", None), (None, None),
     ],
 )
-def test_parse_datetime(text, expected):
-    assert parse_datetime(text) == expected
+def test_find_datetime(text, expected):
+    assert find_datetime(text) == expected
 
 
 def test_validate_item_offline_rejects_bad_geometry():

@@ -10,6 +10,8 @@ from yvy.catalog.formats import IngestOptions
 from yvy.catalog.formats.registry import claim_all, expand_paths, get_format
 from yvy.testing.products import check_item
 
+from ..conftest import missing
+
 # file -> (proj:code, bands, first date, last date) from MANIFEST.md
 EXPECTED = {
     "bfast_modis_ndvi_somalia_2000_2012.tif": ("EPSG:4267", 275, "2000-02-18", "2012-01-17"),
@@ -52,7 +54,7 @@ def test_every_manifest_raster_is_present(yvy_data):
 def test_real_raster(real_items, yvy_data, name):
     path = str(yvy_data / "rasters" / name)
     if not (yvy_data / "rasters" / name).exists():
-        pytest.skip(f"{name} not staged")
+        missing(f"real test file rasters/{name} not found under {yvy_data}")
     item, asset = real_items[path]
     d = check_item(item)
     code, count, first, last = EXPECTED[name]

@@ -53,11 +53,13 @@ def _roc_start(X, y, level):
 
 
 def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=0.05,
-                        history="all", nodata=None, direction="both"):
+                        history="all", nodata=None, direction="both", with_residuals=False):
     """Per-pixel BFAST Monitor; returns the same dict as ``yvy.kernels.bfast_monitor``.
 
     ``direction``: which boundary crossings are breaks: ``"both"`` (``|MOSUM|``, R),
-    ``"negative"`` (``-MOSUM``) or ``"positive"`` (``MOSUM``).
+    ``"negative"`` (``-MOSUM``) or ``"positive"`` (``MOSUM``). ``with_residuals`` adds
+    ``residuals`` (T, ...) from the history model at every valid date from the history start
+    (NaN elsewhere) and ``sigma``, the residual standard error of the history fit.
     """
     y = np.asarray(y)
     T = y.shape[0]
@@ -68,6 +70,7 @@ def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=
            "magnitude": np.full(N, np.nan), "statistic": np.full(N, np.nan),
            "history_start": np.full(N, np.nan), "n_history": np.zeros(N, np.int32),
            "status": np.full(N, -2, np.int8)}
+    resid_all, sigma_all = np.full((T, N), np.nan), np.full(N, np.nan)
     crit = mosum_critval(h, level)
     X_all = _design(np.asarray(t, float), t[0], order, trend)
     p = X_all.shape[1]
@@ -95,6 +98,7 @@ def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=
         rows = np.arange(hist[0], len(yy))  # history start .. end of series
         e = yy[rows] - X[rows] @ beta
         sigma = math.sqrt(np.sum(e[:n] ** 2) / (n - p))
+        resid_all[idx[rows], i], sigma_all[i] = e, sigma
         k = math.floor(h * n)
         process = np.array([e[s - k + 1:s + 1].sum() for s in range(n, len(rows))])
         process = process / (sigma * math.sqrt(n))
@@ -110,6 +114,9 @@ def bfast_monitor_naive(y, t, monitor_start, order=3, trend=True, h=0.25, level=
                 out["status"][i] = 1
                 out["break_index"][i] = idx[rows[n + over[0]]]
                 out["break_time"][i] = t[out["break_index"][i]]
+    if with_residuals:
+        out["sigma"] = sigma_all
+        return {**{k: v.reshape(pix) for k, v in out.items()}, "residuals": resid_all.reshape(T, *pix)}
     return {k: v.reshape(pix) for k, v in out.items()}
 
 
@@ -196,3 +203,30 @@ def bayts_naive(ys, times, pdfs, start, chi=0.9, pnf_min=0.5, bwf=(0.1, 0.9)):
             last = max(k for k, f in enumerate(flag) if f == "Flag")
             out["flag"][p], out["pflag"][p] = tz[flag.index("Flag")], pch[last]
     return out
+def alert_inputs_naive(y, t, days, monitor_start, **params):
+    """The per-pixel inputs of an alert, from the definitions (one pixel and one date at a time).
+
+    ``confirm_count``: valid observations on or after the break whose residual from the history
+    model is below -2 sigma; ``prev_obs_days``: the last valid observation before the break;
+    ``break_days``: the break observation; ``break_magnitude``: the median residual on and
+    after the break. NaN (0 for the count) where there is no break.
+    """
+    ref = bfast_monitor_naive(y, t, monitor_start, with_residuals=True, **params)
+    T = y.shape[0]
+    y2, res = np.asarray(y, float).reshape(T, -1), ref["residuals"].reshape(T, -1)
+    bi_all, sigma_all = ref["break_index"].ravel(), ref["sigma"].ravel()
+    n = y2.shape[1]
+    out = {"confirm_count": np.zeros(n, np.int64), "prev_obs_days": np.full(n, np.nan),
+           "break_days": np.full(n, np.nan), "break_magnitude": np.full(n, np.nan)}
+    for i in range(n):
+        b = int(bi_all[i])
+        if b < 0:
+            continue
+        out["break_days"][i] = days[b]
+        before = [k for k in range(b) if math.isfinite(y2[k, i])]
+        if before:
+            out["prev_obs_days"][i] = days[before[-1]]
+        after = [res[k, i] for k in range(b, T) if math.isfinite(y2[k, i])]
+        out["confirm_count"][i] = sum(1 for r in after if r < -2 * sigma_all[i])
+        out["break_magnitude"][i] = np.median(after)
+    return {k: v.reshape(y.shape[1:]) for k, v in out.items()}

@@ -13,6 +13,8 @@ from yvy.errors import InputError, WorkspaceError
 from yvy.storage import display_url, open_store
 from yvy.storage._engine import migration_files, to_pyformat
 
+from ..conftest import other_engine_pass
+
 
 def test_placeholders_become_pyformat_outside_quotes():
     assert to_pyformat("SELECT a FROM t WHERE b=? AND c IN (?,?)") == \
@@ -36,7 +38,7 @@ def test_every_migration_has_a_postgresql_twin():
 @pytest.fixture
 def pg(tmp_path, store_url, database_engine):
     if database_engine != "postgresql":
-        pytest.skip("PostGIS engine: set YVY_TEST_DATABASE_URL")
+        other_engine_pass("postgresql")
     return open_store(store_url(tmp_path / "yvy.db"), create=True)
 
 

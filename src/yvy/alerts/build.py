@@ -20,11 +20,12 @@ from dataclasses import asdict
 
 import shapely
 
+from ..dates import now_iso
 from . import _geo
 from .context import annotate, border_geometry
 from .model import Alert, Confidence
 from .ports import AlertQuery, AlertStore
-from .review import now_iso
+from .review import AUDIT_TIMESPEC
 from .rules import Profile, evaluate_rules, load_profile
 from .vectorize import AlertParams, Candidate, DetectionLayers, days_to_iso, extract_candidates
 
@@ -153,7 +154,7 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     cands = extract_candidates(layers, params)
     summary = {"product_id": layers.product_id, "candidates": len(cands), "created": 0, "updated": 0,
                "unchanged": 0, "merged": 0, "ids": []}
-    at = now_iso()
+    at = now_iso(AUDIT_TIMESPEC)
     with store.transaction():
         ctx = _Context(store, prof)
         for i, cand in enumerate(cands):
@@ -208,7 +209,7 @@ def refresh_context(store: AlertStore, profile: Profile | str = "paraguay", *, a
     A change of legal flag or rule is an audit entry. Returns ``{"alerts": n, "changed": m}``.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
-    at = now_iso()
+    at = now_iso(AUDIT_TIMESPEC)
     n = changed = 0
     with store.transaction():
         ctx = _Context(store, prof)

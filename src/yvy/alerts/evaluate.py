@@ -182,12 +182,12 @@ def evaluate_points(alerts, gdf, *, label_field=None, change_values=None, stable
                     extent=None) -> dict:
     """Evaluate against labelled points (WGS84 GeoDataFrame)."""
     if not label_field:
-        raise InputError("--label-field", "labelled points need the field holding each point's label")
+        raise InputError("label_field", "labelled points need the field holding each point's label")
     labels = _field(gdf, label_field, None)
     change = _parse_values(change_values) if change_values is not None else None
     stable = _parse_values(stable_values) if stable_values is not None else None
     if change is None:
-        raise InputError("--change-values", "say which labels mean change (e.g. --change-values deforestation)")
+        raise InputError("change_values", "say which labels mean change (e.g. deforestation)")
     is_change = labels.map(lambda v: v in change or str(v) in change).to_numpy()
     is_stable = (labels.map(lambda v: v in stable or str(v) in stable).to_numpy() if stable is not None
                  else ~is_change)

@@ -15,17 +15,21 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 from shapely.geometry import mapping
 
 from .. import __version__
+from ..catalog import assets as keys
 from ..catalog.ports import ItemQuery
 from ..change.product import DETECTIONS
-from ..errors import NotFoundError
+from ..cube.mask import clear_mask, quality_band
+from ..dates import now_iso
+from ..errors import MissingDependencyError, NotFoundError
 from ..io import atomic_path, sha256_file
+from ..kernels.indices import INDICES, compute_index
 from ..security.events import emit
 from . import _geo
 from .audit import verify_chain
@@ -33,13 +37,6 @@ from .model import Alert, to_feature
 
 __all__ = ["build_evidence", "find_band", "index_series"]
 
-KEY_ALIASES = {
-    "blue": ("blue", "B02", "B2", "SR_B2"), "green": ("green", "B03", "B3", "SR_B3"),
-    "red": ("red", "B04", "B4", "SR_B4"), "nir": ("nir", "nir08", "B08", "B8", "B8A", "SR_B5"),
-    "swir16": ("swir16", "swir1", "B11", "SR_B6"), "swir22": ("swir22", "swir2", "B12", "SR_B7"),
-}
-CLOUD_SCL = (0, 1, 3, 8, 9, 10)
-"""Sentinel-2 scene classes that are not clear (nodata, saturated, shadow, clouds, cirrus)."""
 
 
 @dataclass(frozen=True)
@@ -56,22 +53,22 @@ class Band:
 def find_band(item: dict, common: str) -> Band | None:
     """The band with this common name (blue, green, red, nir, swir16, swir22) in an item."""
     assets = item.get("assets", {})
-    for key, asset in assets.items():
+    for asset in assets.values():
         eo = asset.get("eo:bands") or []
         bands = asset.get("bands") or []
         rb = asset.get("raster:bands") or []
         names = [b.get("common_name") for b in eo] or [b.get("eo:common_name") for b in bands]
         for i, name in enumerate(names):
-            if name == common or (common == "nir" and name == "nir08" and not _has(assets, "nir")):
+            if name == common or (common == keys.NIR and name == keys.NIR08 and not _has(assets, keys.NIR)):
                 r = rb[i] if i < len(rb) else (bands[i] if i < len(bands) else {})
                 return Band(asset["href"], i + 1, float(r.get("scale", r.get("raster:scale", 1.0)) or 1.0),
                             float(r.get("offset", r.get("raster:offset", 0.0)) or 0.0), r.get("nodata"))
-    for key in KEY_ALIASES.get(common, ()):
-        if key in assets:
-            rb = (assets[key].get("raster:bands") or [{}])[0]
-            return Band(assets[key]["href"], 1, float(rb.get("scale", 1.0) or 1.0),
-                        float(rb.get("offset", 0.0) or 0.0), rb.get("nodata"))
-    return None
+    key = keys.asset_for(assets, common)
+    if key is None:
+        return None
+    rb = (assets[key].get("raster:bands") or [{}])[0]
+    return Band(assets[key]["href"], 1, float(rb.get("scale", 1.0) or 1.0),
+                float(rb.get("offset", 0.0) or 0.0), rb.get("nodata"))
 
 
 def _has(assets: dict, common: str) -> bool:
@@ -97,20 +94,14 @@ def _read(band: Band, geom_wgs84, pad: float):
 
 
 def _clear_mask(item: dict, geom, pad: float, shape) -> np.ndarray | None:
-    """True where the item's SCL / QA_PIXEL says clear (None when it has no mask)."""
-    assets = item.get("assets", {})
-    for key in ("scl", "SCL"):
-        if key in assets:
-            arr, _, _ = _read(Band(assets[key]["href"], 1), geom, pad)
-            if arr.shape == shape:
-                return np.isfinite(arr) & ~np.isin(arr, CLOUD_SCL)
-    for key in ("qa_pixel", "QA_PIXEL", "qa"):
-        if key in assets:
-            arr, _, _ = _read(Band(assets[key]["href"], 1), geom, pad)
-            if arr.shape == shape:
-                q = np.nan_to_num(arr, nan=1).astype(np.int64)
-                return (q & 0b11111) == 0
-    return None
+    """True where the item's quality band says clear, by the cube's rule (:mod:`yvy.cube.mask`);
+    None when the item has no quality band."""
+    found = quality_band(item)
+    if found is None:
+        return None
+    spec, key = found
+    arr, _, _ = _read(Band(item["assets"][key]["href"], 1), geom, pad)
+    return clear_mask(spec, arr) if arr.shape == shape else None
 
 
 def _pixel_mask(geom_wgs84, transform, crs, shape) -> np.ndarray:
@@ -122,19 +113,19 @@ def _pixel_mask(geom_wgs84, transform, crs, shape) -> np.ndarray:
 
 def index_value(item: dict, geom, index: str = "ndvi", pad: float = 0.0) -> tuple[float, float]:
     """(mean index over the alert's pixels, clear fraction) for one item (NaN, 0 if unusable)."""
-    second = {"ndvi": "red", "nbr": "swir22", "ndmi": "swir16"}[index]
-    b1, b2 = find_band(item, "nir"), find_band(item, second)
-    if b1 is None or b2 is None:
+    found = [find_band(item, role) for role in INDICES[index].bands]
+    if any(b is None for b in found):
         return float("nan"), 0.0
-    nir, tr, crs = _read(b1, geom, pad)
-    oth, _, _ = _read(b2, geom, pad)
-    if oth.shape != nir.shape:
+    layers = [_read(b, geom, pad) for b in found]
+    _, tr, crs = layers[0]
+    shape = layers[0][0].shape
+    if any(arr.shape != shape for arr, _, _ in layers):
         return float("nan"), 0.0
-    inside = _pixel_mask(geom, tr, crs, nir.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        idx = (nir - oth) / (nir + oth)
+    inside = _pixel_mask(geom, tr, crs, shape)
+    roles = INDICES[index].bands
+    idx = compute_index(index, {role: arr for role, (arr, _, _) in zip(roles, layers, strict=True)})
     ok = np.isfinite(idx)
-    clear = _clear_mask(item, geom, pad, nir.shape)
+    clear = _clear_mask(item, geom, pad, shape)
     if clear is not None:
         ok &= clear
     n = inside.sum()
@@ -359,7 +350,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     warnings: list[str] = []
     query = ItemQuery(intersects=mapping(alert.geometry.buffer(0.001)))
     items = [it for it in catalog.search_items(query)
-             if find_band(it, "red") is not None and find_band(it, "nir") is not None]
+             if find_band(it, keys.RED) is not None and find_band(it, keys.NIR) is not None]
     rows = index_series(items, alert.geometry, index)
     by_id = {it["id"]: it for it in items}
     clear_rows = [r for r in rows if r["cloud_cover"] is None or r["cloud_cover"] <= max_cloud] or rows
@@ -372,10 +363,10 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
             continue
         it = by_id[row["id"]]
         tc = out / f"chip_{side}_true_colour.png"
-        if _chip(it, alert, ("red", "green", "blue"), tc, f"{side}: {row['date']} {row['id']} (true colour)", pad_m):
+        if _chip(it, alert, (keys.RED, keys.GREEN, keys.BLUE), tc, f"{side}: {row['date']} {row['id']} (true colour)", pad_m):
             images.append((f"{side.capitalize()} {row['date']} - true colour", str(tc)))
         fc = out / f"chip_{side}_false_colour.png"
-        combo = ("swir16", "nir", "red") if find_band(it, "swir16") else ("nir", "red", "green")
+        combo = (keys.SWIR16, keys.NIR, keys.RED) if find_band(it, keys.SWIR16) else (keys.NIR, keys.RED, keys.GREEN)
         if _chip(it, alert, combo, fc, f"{side}: {row['date']} ({'/'.join(combo)})", pad_m):
             images.append((f"{side.capitalize()} {row['date']} - false colour ({'/'.join(combo)})", str(fc)))
         else:
@@ -396,7 +387,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     images.insert(0, ("Location", str(loc)))
     chain = verify_chain(alert_store.iter_audit())
     attrs = {
-        "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "generated": now_iso(),
         "feature": to_feature(alert), "summary": summary(alert), "context": alert.context, "legal": alert.legal,
         "reviews": alert_store.reviews(alert_id), "merges": alert_store.merges(alert_id),
         "audit": {"ok": chain.ok, "head": chain.head, "entries": [

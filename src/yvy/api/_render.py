@@ -2,19 +2,25 @@
 false colour, NDVI for scenes; one coloured layer per band asset of a detection product) and the
 functions that read a web-mercator tile or a WGS84 box of a layer into an RGBA PNG.
 
-Reflectance assets follow Earth Search keys (``blue green red nir swir16 swir22 scl``) with
-``raster:bands`` scale/offset; assets are local COG paths.
+Reflectance assets follow Earth Search keys (``blue green red nir swir16 swir22 scl``, see
+:mod:`yvy.catalog.assets`) with ``raster:bands`` scale/offset; assets are local COG paths. Index
+layers take their bands from :data:`yvy.kernels.indices.INDICES` and hide the pixels that the
+sensor's quality band marks as not clear (:mod:`yvy.cube.mask`, the cube's own rule).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalog import assets as keys
 from ..change.product import DETECTIONS
+from ..cube.mask import clear_mask, quality_band
+from ..kernels.indices import INDICES
 
 __all__ = ["EMPTY_PNG", "LayerSpec", "layers_for_item", "read_values", "render_bbox", "render_tile"]
 
@@ -35,11 +41,15 @@ class LayerSpec:
     title: str = ""
 
 
+def _index_layer(name: str, vmin: float) -> LayerSpec:
+    return LayerSpec(name, INDICES[name].bands, "index", vmin, 0.9, "rdylgn", name.upper())
+
+
 _SCENE_LAYERS = (
-    LayerSpec("truecolor", ("red", "green", "blue"), "rgb", 0.0, 0.3, None, "True colour (B4 B3 B2)"),
-    LayerSpec("falsecolor", ("nir", "red", "green"), "rgb", 0.0, 0.5, None, "False colour (B8 B4 B3)"),
-    LayerSpec("ndvi", ("nir", "red"), "index", -0.2, 0.9, "rdylgn", "NDVI"),
-    LayerSpec("nbr", ("nir", "swir22"), "index", -0.5, 0.9, "rdylgn", "NBR"),
+    LayerSpec("truecolor", (keys.RED, keys.GREEN, keys.BLUE), "rgb", 0.0, 0.3, None, "True colour (B4 B3 B2)"),
+    LayerSpec("falsecolor", (keys.NIR, keys.RED, keys.GREEN), "rgb", 0.0, 0.5, None, "False colour (B8 B4 B3)"),
+    _index_layer("ndvi", -0.2),
+    _index_layer("nbr", -0.5),
 )
 _DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis",
                         "water": "blues", "flood": "blues", "severity": "ylorrd", "dnbr": "rdylgn_r"}
@@ -66,8 +76,9 @@ def layers_for_item(item: dict) -> dict[str, LayerSpec]:
                                      _DETECTION_COLORMAPS.get(key, "viridis"), asset.get("title") or key)
         return out
     for spec in _SCENE_LAYERS:
-        if all(k in assets for k in spec.assets):
-            out[spec.name] = spec
+        found = tuple(keys.asset_for(assets, k) for k in spec.assets)
+        if all(found):
+            out[spec.name] = dataclasses.replace(spec, assets=found)
     return out
 
 
@@ -183,10 +194,23 @@ def _render(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
         if arr is None:
             return None
         bands.append(arr)
+    if spec.kind == "index":
+        bands[0] = _mask_not_clear(item, bands[0], reader_call)
     rgb, mask = _to_rgba(spec, bands, _stats(spec, item))
     if not mask.any():
         return None
     return render(rgb, mask=(mask * 255).astype(np.uint8), img_format="PNG", ZLEVEL=3)
+
+
+def _mask_not_clear(item: dict, band: np.ma.MaskedArray, reader_call) -> np.ma.MaskedArray:
+    """``band`` with the pixels its item's quality band marks as not clear masked out."""
+    found = quality_band(item)
+    if found is None:
+        return band
+    quality = _read(item["assets"][found[1]], reader_call)
+    if quality is None:
+        return band
+    return np.ma.masked_where(~clear_mask(found[0], quality), band)
 
 
 def render_tile(item: dict, layer: str, x: int, y: int, z: int) -> bytes | None:

@@ -1,8 +1,8 @@
 """Alert review and evidence for the web map, under ``/api/alerts``.
 
 Reviews go through :func:`yvy.alerts.review.review_alert`, so each one is a transaction with its
-entry in the hash-chained audit log; the reviewer is the signed-in user. Confirming or
-dismissing a ``new`` alert first opens it for review (``under_review``), which is audited too.
+entry in the hash-chained audit log; the reviewer is the signed-in user. The workflow's rules
+(a ``new`` alert confirmed or dismissed is opened for review first) are the domain's, as in the CLI.
 Chips are rendered from the scene COGs before and after the first detection; the time series
 is the mean NDVI of the alert's clear pixels in each scene.
 """
@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..catalog.ports import ItemQuery
+from ..cube.mask import clear_mask, quality_band
 from ..errors import NotFoundError
 from ._render import EMPTY_PNG, layers_for_item, read_values, render_bbox
 from .auth import SECURITY, Analyst, read_access
@@ -29,8 +30,6 @@ from .features import alert_feature
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/alerts", tags=["Alerts"])
-CLEAR_SCL = (2, 4, 5, 6, 7, 11)
-"""Sentinel-2 scene classes counted as clear (dark area, vegetation, bare, water, unclassified, snow)."""
 
 
 class Review(BaseModel):
@@ -60,17 +59,11 @@ def get_alert(alert_id: str, request: Request) -> dict:
 @router.post("/{alert_id}/review", summary="Review an alert (analyst)", dependencies=SECURITY)
 def review(alert_id: str, body: Review, request: Request, user: Analyst) -> dict:
     """Move the alert to ``status``; 409 for a transition the workflow does not allow."""
-    from ..alerts.model import AlertStatus
     from ..alerts.review import review_alert
 
     store = _alerts(request)
-    with store.transaction():  # both steps commit together, or neither does
-        current = store.get_alert(alert_id)
-        if current.status is AlertStatus.NEW and body.status in ("confirmed", "dismissed"):
-            review_alert(store, alert_id, AlertStatus.UNDER_REVIEW, by=user.username,
-                         note="opened for review in the web map")
-        alert = review_alert(store, alert_id, body.status, by=user.username, reason=body.reason,
-                             note=body.note, authority=body.authority, case=body.case)
+    alert = review_alert(store, alert_id, body.status, by=user.username, reason=body.reason,
+                         note=body.note, authority=body.authority, case=body.case)
     return {"feature": alert_feature(alert, request), "reviews": store.reviews(alert_id)}
 
 
@@ -148,30 +141,32 @@ def _series(request: Request, alert) -> list[dict]:
     out = []
     for item in _scenes(request, alert):
         assets = item["assets"]
-        if "nir" not in assets or "red" not in assets:
+        spec = layers_for_item(item).get("ndvi")
+        if spec is None:
             continue
         key = (geom_key, item["collection"], item["id"],
                tuple(sorted((k, a.get("href"), a.get("file:checksum")) for k, a in assets.items())))
         entry = cache.get(key)
         if entry is None:
-            entry = _scene_ndvi(item, geom, np)
+            entry = _scene_ndvi(item, spec, geom, np)
             cache.put(key, entry)
         if entry is not False:
             out.append(entry)
     return out
 
 
-def _scene_ndvi(item: dict, geom: dict, np):
-    """The series entry of one scene (mean NDVI of the clear pixels), or False when outside."""
+def _scene_ndvi(item: dict, spec, geom: dict, np):
+    """The series entry of one scene (mean NDVI of its clear pixels), or False when outside."""
     assets = item["assets"]
-    nir, red = read_values(assets["nir"], geom), read_values(assets["red"], geom)
+    nir, red = (read_values(assets[k], geom) for k in spec.assets)
     if nir is None or red is None:
         return False
     valid = ~(np.ma.getmaskarray(nir) | np.ma.getmaskarray(red))
-    if "scl" in assets:
-        scl = read_values(assets["scl"], geom)
-        if scl is not None:
-            valid &= np.isin(np.ma.filled(scl, 0).astype(int), CLEAR_SCL)
+    quality = quality_band(item)
+    if quality is not None:
+        q = read_values(assets[quality[1]], geom)
+        if q is not None and q.shape == valid.shape:
+            valid &= clear_mask(quality[0], q)
     with np.errstate(divide="ignore", invalid="ignore"):
         ndvi = (nir - red) / (nir + red)
     vals = np.ma.filled(ndvi, np.nan)[valid]

@@ -96,7 +96,7 @@ def check_listen(host: str, port: int) -> None:
             pass
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise InputError("--port", f"cannot listen on {host}:{port} ({reason}); pass another --port") from None
+        raise InputError("port", f"cannot listen on {host}:{port} ({reason}); choose another port") from None
 
 
 def serve(workspace: Workspace, host: str = "127.0.0.1", port: int = 8000, *,

@@ -17,26 +17,23 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi import Path as FastAPIPath
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ..dates import now_iso
 from ..errors import InputError
 from ..security.urls import check_outbound_url
 from .auth import SECURITY, Admin, Analyst, read_access
 from .errors import ForbiddenError
 from .events import security_event
-from .params import BBox, parse_bbox
+from .params import BBox, RowId, parse_bbox
 
 __all__ = ["EVENT", "deliver_due", "dispatch", "router", "scan", "sign", "start_notifier"]
 
-WebhookId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1, description="Webhook id")]
-"""A webhook id path parameter (a 64-bit database id)."""
 
 log = logging.getLogger("yvy.api.feeds")
 EVENT = "alert.high_confidence"
@@ -145,7 +142,7 @@ def list_webhooks(request: Request, user: Analyst) -> dict:
 
 
 @router.delete("/api/webhooks/{webhook_id}", summary="Unsubscribe a webhook", dependencies=SECURITY)
-def delete_webhook(webhook_id: WebhookId, request: Request, user: Analyst) -> dict:
+def delete_webhook(webhook_id: RowId, request: Request, user: Analyst) -> dict:
     """Stop sending to this subscriber (its history is kept)."""
     _own(request, user, webhook_id)
     request.app.state.yvy.feeds.deactivate_webhook(webhook_id)
@@ -153,7 +150,7 @@ def delete_webhook(webhook_id: WebhookId, request: Request, user: Analyst) -> di
 
 
 @router.get("/api/webhooks/{webhook_id}/deliveries", summary="Deliveries of a webhook", dependencies=SECURITY)
-def deliveries(webhook_id: WebhookId, request: Request, user: Analyst,
+def deliveries(webhook_id: RowId, request: Request, user: Analyst,
                limit: int = Query(100, ge=1, le=1000)) -> dict:
     """Every notification queued for this subscriber and the outcome of its attempts."""
     _own(request, user, webhook_id)
@@ -180,15 +177,11 @@ def _area_query(hook):
 def _payload(hook, alert, root: str | None) -> str:
     from ..alerts.model import to_feature
 
-    body = {"event": EVENT, "webhook": hook.id, "created": _now_iso(), "alert": to_feature(alert)}
+    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert)}
     if root:
         body["links"] = {"alert": f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}",
                          "map": f"{root}/#alert={quote(alert.id, safe='')}"}
     return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def baseline(ctx, hook) -> int:

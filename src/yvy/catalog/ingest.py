@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError, YvyError
 from .formats import IngestOptions, SceneGroup
+from .items import link_collection
 from .ports import CatalogStore
 
 __all__ = ["IngestReport", "expand_inputs", "ingest_paths", "register_items", "ARCHIVE_SUFFIXES"]
@@ -248,7 +249,7 @@ def register_items(
     fully catalogued or not at all.
     """
     report = report if report is not None else IngestReport()
-    dicts = [it if isinstance(it, dict) else it.to_dict(include_self_link=False) for it in items]
+    dicts = [link_collection(it if isinstance(it, dict) else it.to_dict(include_self_link=False)) for it in items]
     for d in dicts:
         _validate_item_dict(d)
     if copy_to is not None:

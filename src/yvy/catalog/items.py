@@ -22,7 +22,6 @@ import datetime as dt
 import math
 import os
 import posixpath
-import re
 import struct
 import warnings
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 
 import pystac
 
+from ..dates import as_utc, to_iso
 from ..errors import CorruptRasterError, InputError
 from ..io import multihash_sha256, open_member, open_raster, sha256_file, split_vsi
 
@@ -40,8 +40,8 @@ __all__ = [
     "read_raster",
     "build_item",
     "validate_item",
-    "parse_datetime",
-    "isoformat",
+    "link_collection",
+    "COLLECTION_HREF",
     "basename",
     "dirname",
     "read_bytes",
@@ -55,7 +55,6 @@ __all__ = [
     "SAT_EXT",
     "MGRS_EXT",
     "VIEW_EXT",
-    "LANDSAT_EXT",
 ]
 
 PROJ_EXT = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
@@ -65,7 +64,6 @@ FILE_EXT = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
 SAT_EXT = "https://stac-extensions.github.io/sat/v1.0.0/schema.json"
 MGRS_EXT = "https://stac-extensions.github.io/mgrs/v1.0.0/schema.json"
 VIEW_EXT = "https://stac-extensions.github.io/view/v1.0.0/schema.json"
-LANDSAT_EXT = "https://landsat.usgs.gov/stac/landsat-extension/v1.1.1/schema.json"
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 MEDIA_TYPES = {
@@ -327,14 +325,14 @@ def build_item(
     if not assets:
         raise InputError(item_id, "no raster assets to describe")
     if datetime is None and (start_datetime is None or end_datetime is None):
-        raise InputError(item_id, "no acquisition date; pass --datetime")
+        raise InputError(item_id, "no acquisition date; give the date")
     rasters = [a.raster for a in assets.values()]
     ref = max(rasters, key=lambda r: r.shape[0] * r.shape[1])
     geometry, bbox = footprint(ref)
     props = dict(properties or {})
     if datetime is None:
-        props["start_datetime"] = isoformat(start_datetime)
-        props["end_datetime"] = isoformat(end_datetime)
+        props["start_datetime"] = to_iso(start_datetime)
+        props["end_datetime"] = to_iso(end_datetime)
     props["yvy:format"] = fmt
     codes = {r.crs_code for r in rasters}
     wkts = {r.crs_wkt2 for r in rasters}
@@ -346,10 +344,12 @@ def build_item(
         id=item_id,
         geometry=geometry,
         bbox=bbox,
-        datetime=_utc(datetime),
+        datetime=as_utc(datetime),
         properties=props,
         collection=collection,
     )
+    if collection:
+        item.add_link(pystac.Link("collection", COLLECTION_HREF, pystac.MediaType.JSON, collection))
     for key, spec in assets.items():
         item.add_asset(key, _raster_asset(spec, checksum, crs_on_asset="proj:code" not in props))
     for key, asset in (extra_assets or {}).items():
@@ -511,57 +511,23 @@ def is_raster_name(path: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Dates
-
-_DATE_RE = re.compile(
-    r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(\.\d+)?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?$"
-)
-
-
-def parse_datetime(text: object) -> dt.datetime | None:
-    """Parse an ISO-like date or datetime (``2023-01-05``, ``20230105``, ``2023:01:05 10:00:00``,
-    ``2023-01-05T10:00:00.5Z``); return an aware UTC datetime, or None if it is not one."""
-    if text is None:
-        return None
-    s = str(text).strip()
-    if re.match(r"^\d{4}:\d{2}:\d{2}", s):  # TIFFTAG_DATETIME
-        s = s[:10].replace(":", "-") + s[10:]
-    m = _DATE_RE.match(s)
-    if not m:
-        return None
-    y, mo, d, hh, mm, ss, frac, tz = m.groups()
-    try:
-        value = dt.datetime(
-            int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0),
-            int(round(float(frac) * 1e6)) if frac else 0,
-        )
-    except ValueError:
-        return None
-    if not 1950 <= value.year <= 2100:
-        return None
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        tzd = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:]))
-        value = value - sign * tzd
-    return value.replace(tzinfo=dt.UTC)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def isoformat(value: dt.datetime) -> str:
-    """RFC 3339 UTC string with a ``Z`` suffix."""
-    return _utc(value).isoformat().replace("+00:00", "Z")
-
-
-# ---------------------------------------------------------------------------------------------
 # Validation
+
+
+COLLECTION_HREF = "../collection.json"
+"""Where an item's ``collection`` link points when no server publishes it: the collection
+document of a self-contained STAC catalog laid out as ``<collection>/<item>/<item>.json`` beside
+``<collection>/collection.json`` (pystac's layout). The STAC API replaces it with its own URL."""
+
+
+def link_collection(item: dict) -> dict:
+    """``item`` with a ``collection`` link whenever it has a ``collection`` field (STAC 1.1
+    requires the link with the field)."""
+    cid = item.get("collection")
+    links = [ln for ln in item.get("links") or [] if isinstance(ln, dict)]
+    if cid and not any(ln.get("rel") == "collection" for ln in links):
+        links.append({"rel": "collection", "href": COLLECTION_HREF, "type": "application/json", "title": cid})
+    return {**item, "links": links} if cid else item
 
 
 def validate_item(item: pystac.Item | dict, subject: object = None) -> None:
@@ -576,10 +542,7 @@ def validate_item(item: pystac.Item | dict, subject: object = None) -> None:
 
     d = item.to_dict(include_self_link=False) if isinstance(item, pystac.Item) else dict(item)
     d["stac_version"] = pystac.get_stac_version()
-    links = d.get("links") or []
-    if "collection" in d and not any(isinstance(x, dict) and x.get("rel") == "collection"
-                                     for x in links):
-        d.pop("collection")  # the catalog store adds the collection link with the field
+    d = link_collection(d)
     try:
         JsonSchemaSTACValidator().validate_core(d, pystac.STACObjectType.ITEM, d["stac_version"])
     except STACValidationError as exc:

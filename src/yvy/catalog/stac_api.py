@@ -39,7 +39,7 @@ def search_stac_api(url, collection, *, bbox=None, datetime=None, max_cloud=None
         from pystac_client import Client
         from pystac_client.exceptions import APIError
     except ImportError as exc:  # pragma: no cover - base dependency
-        raise InputError("--stac-api", "pystac-client is not installed") from exc
+        raise InputError("stac_api", "pystac-client is not installed") from exc
     try:
         client = Client.open(url)
         kwargs = dict(collections=[collection], bbox=bbox, datetime=datetime, max_items=limit)

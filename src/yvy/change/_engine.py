@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 
-from ..errors import InputError
 from ..kernels import bfast
 from ..kernels.confirm import advance_confirmation, break_magnitude
 from .forest import UNKNOWN, forest_from_model
@@ -33,20 +32,15 @@ from .timebase import decimal_year as _decimal_year
 
 __all__ = ["decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
 
-_FLAGS = {"order": "--k", "h": "--h", "level": "--level", "history": "--history", "trend": "--no-trend",
-          "direction": "--direction"}
 STATE_KEYS = ("last_valid_days", "prev_obs_days", "confirm_count", "break_days")
 FIXED_KEYS = ("coef", "sigma", "n_history", "history_start")
 """Model arrays set by the history fit and never changed by an update (not rewritten)."""
 
 
 def make_params(order: int, trend: bool, h: float, level: float, history: str, direction: str = "both"):
-    """:class:`yvy.kernels.bfast.BfastParams`; errors name the CLI option."""
-    try:
-        return bfast.BfastParams(order=order, trend=trend, h=h, level=level, history=history,
-                                 direction=direction)
-    except InputError as exc:
-        raise InputError(_FLAGS.get(exc.subject, exc.subject), exc.problem) from None
+    """:class:`yvy.kernels.bfast.BfastParams`; errors name the parameter (``order``, ``h``...)."""
+    return bfast.BfastParams(order=order, trend=trend, h=h, level=level, history=history,
+                             direction=direction)
 
 
 def decimal_year(day) -> float:

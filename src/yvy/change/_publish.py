@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..catalog.items import link_collection
+from ..dates import now_iso
 from ..errors import NotFoundError
 from .product import (
     BREAKS_BANDS,
@@ -21,13 +23,13 @@ from .product import (
     GTIFF,
     MODELS,
     OUTPUTS,
+    STAC_VERSION,
     RasterSpec,
     assemble,
     collection_dict,
     grid_properties,
     json_ready,
     load_chunk,
-    now_iso,
     output_specs,
     raster_asset,
     write_breaks,
@@ -155,7 +157,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
         model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
                                                   bands=len(s.descriptions), media=GTIFF) for s in mspecs})
         model_item = {
-            "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [], "id": product_id,
+            "type": "Feature", "stac_version": STAC_VERSION, "stac_extensions": [], "id": product_id,
             "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],
             "properties": json_ready({
                 "datetime": last, "start_datetime": props["yvy:history_start"], "end_datetime": last,
@@ -174,17 +176,18 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     }
     det_props["yvy:model"] = product_id if store_model else None
     item = {
-        "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [], "id": product_id,
+        "type": "Feature", "stac_version": STAC_VERSION, "stac_extensions": [], "id": product_id,
         "collection": DETECTIONS, "geometry": geometry, "bbox": bbox, "properties": json_ready(det_props),
         "links": [],
         "assets": {o.name: raster_asset(files[o.name], o.description, o.dtype, o.nodata, o.unit)
                    for o in outputs},
     }
     _ensure_collections(store)
+    item = link_collection(item)
     with store.transaction():
         store.upsert_item(item)
         if model_item is not None:
-            store.upsert_item(model_item)
+            store.upsert_item(link_collection(model_item))
         elif _old is not None:  # a rerun without a model: drop the stale one
             try:
                 store.delete_item(MODELS, product_id)

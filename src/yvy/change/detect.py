@@ -38,15 +38,15 @@ from ..cube.build import (
     check_index,
     chunk_windows,
     item_geometry,
-    parse_time,
     plan_geobox,
     read_aoi,
 )
 from ..cube.mask import SENSORS, sensor_of
+from ..dates import now_iso, parse_date
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
 from .forest import ForestRule, rule_for_index
-from .product import DETECTIONS, MODELS, now_iso
+from .product import DETECTIONS, MODELS
 from .timebase import bfast_dates
 
 __all__ = [
@@ -142,19 +142,10 @@ class DetectPlan:
 
 
 # -- planning -----------------------------------------------------------------------------------
-def _check_date(name: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value).date()
-    except (ValueError, TypeError):
-        raise DateRangeError(name, f"{value!r} is not a valid ISO date (YYYY-MM-DD)") from None
-
-
 def _aoi(store, req: DetectRequest):
     given = [x for x in (req.aoi, req.bbox, req.scene, req.geometry) if x is not None]
     if len(given) > 1:
-        raise InputError("--aoi", "give only one of --aoi, --bbox, --scene")
+        raise InputError("aoi", "give only one area of interest: a vector file, a bbox or a scene")
     if req.aoi is not None:
         return read_aoi(req.aoi)
     if req.bbox is not None:
@@ -170,14 +161,14 @@ def _aoi(store, req: DetectRequest):
         try:
             return item_geometry(store.find_item(req.scene))
         except NotFoundError:
-            raise NotFoundError(req.scene, "no such scene in the catalog (--scene)") from None
+            raise NotFoundError(req.scene, "no such scene in the catalog") from None
     return None
 
 
 def _select_items(store, req: DetectRequest, aoi, start: date, end: date | None) -> list[dict]:
     if aoi is None:
-        raise InputError("--aoi", "an area of interest is required with catalog scenes; pass --aoi, "
-                                  "--bbox or --scene (or use --stack)")
+        raise InputError("aoi", "an area of interest is required with catalog scenes: a vector file, "
+                                  "a bbox or a scene (or use a time stack)")
     q = ItemQuery(collections=[req.collection] if req.collection else None, intersects=aoi.json,
                   start=f"{start.isoformat()}T00:00:00Z",
                   end=f"{end.isoformat()}T23:59:59Z" if end else None)
@@ -193,7 +184,7 @@ def _stack_cube(req: DetectRequest, aoi):
     from ..cube.stack import StackCube
 
     if req.stack_mask and not req.stack:
-        raise InputError("--stack-mask", "needs --stack")
+        raise InputError("stack_mask", "a mask stack needs its time stack")
     for p in (req.stack, req.stack_mask):
         if p and not Path(p).exists():
             raise InputError(p, "file not found")
@@ -209,17 +200,17 @@ def _catalog_cube(store, req: DetectRequest, aoi, start: date, end: date | None)
     stacks = [it for it in found if it.get("properties", {}).get("yvy:stack_dates")]
     if not scenes and stacks:
         if len(stacks) > 1:
-            raise InputError("--collection", f"{len(stacks)} time-stack items cover the AOI "
+            raise InputError("collection", f"{len(stacks)} time-stack items cover the AOI "
                                              f"({', '.join(s['id'] for s in stacks[:3])}...); choose one "
-                                             "with --collection or --stack")
+                                             "with a collection or a time stack")
         return stack_item_cube(stacks[0], index=req.index, aoi=aoi, crs=req.crs, resolution=req.resolution)
     if not scenes:
-        raise InputError("--collection", "no Sentinel-2 or Landsat scenes cover the AOI "
+        raise InputError("collection", "no Sentinel-2 or Landsat scenes cover the AOI "
                                          f"(found {', '.join(sorted({str(i.get('collection')) for i in found}))})")
     sensors = sorted({sensor_of(it) for it in scenes})
     if len(sensors) > 1:
-        raise InputError("--collection", f"scenes of several sensors ({', '.join(sensors)}) cover the AOI; "
-                                         "choose one collection with --collection")
+        raise InputError("collection", f"scenes of several sensors ({', '.join(sensors)}) cover the AOI; "
+                                         "choose one collection")
     spec = SENSORS[sensors[0]]
     geobox = plan_geobox(aoi, scenes, crs=req.crs, resolution=req.resolution, sensor=spec)
     return ItemCube(scenes, req.index, geobox, aoi=aoi, chunk=req.chunk)
@@ -227,20 +218,20 @@ def _catalog_cube(store, req: DetectRequest, aoi, start: date, end: date | None)
 
 def plan_detection(store, req: DetectRequest) -> DetectPlan:
     """Check ``req`` and open its data; raise one-line yvy errors before anything is written."""
-    hs = _check_date("--history-start", req.history_start)
-    ms = _check_date("--monitor-start", req.monitor_start)
-    end = _check_date("--end", req.end)
+    hs = parse_date(req.history_start, "history_start")
+    ms = parse_date(req.monitor_start, "monitor_start")
+    end = parse_date(req.end, "end")
     if hs is None or ms is None:
-        raise DateRangeError("--monitor-start", "both --history-start and --monitor-start are required")
+        raise DateRangeError("monitor_start", "both the history start and the monitoring start are required")
     if ms <= hs:
-        raise DateRangeError("--monitor-start", f"{ms.isoformat()} is not after the history start "
+        raise DateRangeError("monitor_start", f"{ms.isoformat()} is not after the history start "
                                                 f"{hs.isoformat()}")
     if end is not None and end < ms:
-        raise DateRangeError("--end", f"{end.isoformat()} is before the monitoring start {ms.isoformat()}")
+        raise DateRangeError("end", f"{end.isoformat()} is before the monitoring start {ms.isoformat()}")
     if req.stack is None:
         check_index(req.index)
     if req.chunk < 16:
-        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+        raise InputError("chunk", f"{req.chunk} px is too small; use 16 or more")
     params = req.params()
     aoi = _aoi(store, req)
     cube = _stack_cube(req, aoi) if req.stack else _catalog_cube(store, req, aoi, hs, end)
@@ -248,7 +239,7 @@ def plan_detection(store, req: DetectRequest) -> DetectPlan:
     sel = np.array([i for i, tm in enumerate(times)
                     if tm.date() >= hs and (end is None or tm.date() <= end)], dtype=np.int64)
     if sel.size == 0:
-        raise DateRangeError("--history-start", f"no data between {hs.isoformat()} and "
+        raise DateRangeError("history_start", f"no data between {hs.isoformat()} and "
                                                 f"{(end or times[-1].date()).isoformat()}")
     t, k = bfast_dates([times[i].date().isoformat() for i in sel])
     keep = sel[k]
@@ -257,11 +248,11 @@ def plan_detection(store, req: DetectRequest) -> DetectPlan:
     n_hist = int((t < msd).sum())
     need = _engine.min_history(params)
     if n_hist < need:
-        raise InputError("--history-start", f"only {n_hist} dates before the monitoring start "
+        raise InputError("history_start", f"only {n_hist} dates before the monitoring start "
                                             f"{ms.isoformat()}; the model needs at least {need}")
     if n_hist == t.size and (ms > date.today() or not req.store_model):
         # no monitoring data yet is fine when the model is kept for `yvy monitor update`
-        raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()} (last date "
+        raise DateRangeError("monitor_start", f"no data on or after {ms.isoformat()} (last date "
                                                 f"{times[keep[-1]].date().isoformat()})")
     inputs = cube.describe()
     aoi_geojson = aoi.json if aoi is not None else None

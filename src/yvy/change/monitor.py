@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from ..catalog.ports import ItemQuery
-from ..cube.build import ItemCube, aoi_mask, chunk_windows, parse_time
+from ..cube.build import ItemCube, aoi_mask, chunk_windows
 from ..cube.mask import sensor_of
+from ..dates import now_iso, parse_instant
 from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
 from ._publish import MODEL_PREFIX, publish
@@ -78,7 +79,7 @@ def _new_cube(store, product: dict, geobox, aoi, stack: str | None, stack_mask: 
     props = product["properties"]
     req = props.get("yvy:request", {})
     inputs = props.get("yvy:inputs", {})
-    last = parse_time(props["yvy:last_processed"]).date()
+    last = parse_instant(props["yvy:last_processed"]).date()
     if stack or req.get("stack") or "stack" in inputs or "stack_bands" in inputs:
         from ..cube.stack import StackCube, stack_item_cube
 
@@ -89,7 +90,7 @@ def _new_cube(store, product: dict, geobox, aoi, stack: str | None, stack_mask: 
         else:
             path = stack or inputs["stack"]
             if not Path(path).exists():
-                raise InputError(path, "stack file not found; pass the updated stack with --stack")
+                raise InputError(path, "stack file not found; give the updated stack")
             cube = StackCube(path, mask=stack_mask or (inputs.get("stack_mask") if not stack else None),
                              aoi=aoi, crs=req.get("crs"), resolution=req.get("resolution"),
                              variable=props.get("yvy:index"))
@@ -103,7 +104,7 @@ def _new_cube(store, product: dict, geobox, aoi, stack: str | None, stack_mask: 
     new = [it for it in store.iter_items(q)
            if it.get("collection") not in PRODUCT_COLLECTIONS and sensor_of(it) is not None
            and (not sensors or sensor_of(it) in sensors)
-           and parse_time(it["properties"].get("datetime") or it["properties"]["start_datetime"]).date() > last]
+           and parse_instant(it["properties"].get("datetime") or it["properties"]["start_datetime"]).date() > last]
     if not new:
         return None, {}
     cube = ItemCube(new, req.get("index", "ndvi"), geobox, aoi=aoi, chunk=int(props.get("yvy:chunk", 512)))
@@ -132,7 +133,7 @@ def plan_update(store, product_id: str | None = None, *, stack: str | None = Non
     aoi = _aoi_of(props)
     windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
     cube, new_inputs = _new_cube(store, product, geobox, aoi, stack, stack_mask)
-    last = parse_time(props["yvy:last_processed"]).date()
+    last = parse_instant(props["yvy:last_processed"]).date()
     keep = np.zeros(0, dtype=np.int64)
     t = np.zeros(0)
     days = np.zeros(0, dtype=np.int64)
@@ -140,7 +141,7 @@ def plan_update(store, product_id: str | None = None, *, stack: str | None = Non
         sel = np.array([i for i, tm in enumerate(cube.times) if tm.date() > last], dtype=np.int64)
         end = props.get("yvy:request", {}).get("end")
         if end:
-            sel = np.array([i for i in sel if cube.times[i].date() <= parse_time(end).date()], dtype=np.int64)
+            sel = np.array([i for i in sel if cube.times[i].date() <= parse_instant(end).date()], dtype=np.int64)
         if sel.size:
             t, k = bfast_dates([cube.times[i].date().isoformat() for i in sel])
             keep = sel[k]
@@ -247,7 +248,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     new_props.update({
         "yvy:last_processed": iso, "yvy:inputs": inputs,
         "yvy:n_dates": int(props.get("yvy:n_dates", 0)) + int(plan.t.size),
-        "yvy:updates": [*props.get("yvy:updates", []), {"at": _now(), "new_dates": int(plan.t.size),
+        "yvy:updates": [*props.get("yvy:updates", []), {"at": now_iso(), "new_dates": int(plan.t.size),
                                                         "last_processed": iso}],
         "created": props.get("created"),
     })
@@ -261,8 +262,4 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     return item
 
 
-def _now() -> str:
-    from .product import now_iso
-
-    return now_iso()
 

@@ -20,7 +20,6 @@ import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from ..io import atomic_path
 
 __all__ = [
     "BREAKS_BANDS",
+    "STAC_VERSION",
     "CONFIRM_RULE",
     "DETECTIONS",
     "MODELS",
@@ -37,12 +37,14 @@ __all__ = [
     "assemble",
     "collection_dict",
     "load_chunk",
-    "now_iso",
     "raster_asset",
     "read_window",
     "save_chunk",
     "write_breaks",
 ]
+
+STAC_VERSION = "1.1.0"
+"""STAC version of the products and collections yvy writes."""
 
 DETECTIONS = "yvy-detections"
 MODELS = "yvy-models"
@@ -91,11 +93,6 @@ OUTPUTS: tuple[Output, ...] = (
 BREAKS_BANDS = ("break_decimal_year", "break_days", "magnitude", "statistic", "history_start",
                 "history_valid_count")
 """Band order of ``breaks.tif`` written with ``--out``."""
-
-
-def now_iso() -> str:
-    """Current UTC time, ISO 8601 with ``Z``."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # -- chunk files --------------------------------------------------------------------------------
@@ -243,7 +240,7 @@ def collection_dict(collection_id: str) -> dict:
     what = ("BFAST Monitor change-detection products" if collection_id == DETECTIONS
             else "BFAST Monitor history models (per-pixel coefficients and monitoring state)")
     return {
-        "type": "Collection", "stac_version": "1.0.0", "id": collection_id, "description": what,
+        "type": "Collection", "stac_version": STAC_VERSION, "id": collection_id, "description": what,
         "license": "proprietary", "links": [],
         "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [[None, None]]}},
     }

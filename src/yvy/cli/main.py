@@ -8,7 +8,6 @@ Each command lives in its own module of :mod:`yvy.cli`; :data:`COMMANDS` maps na
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import sys
 
@@ -17,7 +16,7 @@ import click
 from .. import __version__
 from ..errors import YvyError
 
-__all__ = ["cli", "COMMANDS"]
+__all__ = ["cli", "COMMANDS", "translate_error"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("yvy.cli.init", "Create a workspace."),
@@ -50,10 +49,11 @@ class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use."""
 
     def list_commands(self, ctx):
-        return [name for name, (mod, _) in COMMANDS.items() if _available(mod)]
+        return list(COMMANDS)
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS or not _available(COMMANDS[name][0]):
+        """The command ``name``; a registered module that cannot be imported fails loudly."""
+        if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
         return module.command
@@ -65,16 +65,40 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx):
+        pending = ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args
+        args = [*pending, *ctx.args]
         try:
             return super().invoke(ctx)
         except YvyError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(translate_error(exc, _leaf(self, ctx, args))) from None
 
 
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+def _leaf(group: click.Group, ctx: click.Context, args: list[str]) -> click.Command:
+    """The (sub-)command that ``args`` invoke under ``group``."""
+    cmd: click.Command = group
+    while isinstance(cmd, click.Group) and args:
+        try:
+            _, sub, args = cmd.resolve_command(ctx, args)
+        except click.UsageError:
+            break
+        if sub is None:
+            break
+        cmd = sub
+    return cmd
+
+
+def translate_error(exc: YvyError, command: click.Command) -> str:
+    """The domain error's line in the CLI's words: a subject naming one of the command's
+    parameters (``monitor_start``, ``order``, ``trend``) becomes its flag (``--monitor-start``,
+    ``--k``, ``--no-trend``)."""
+    names = (exc.subject, f"no_{exc.subject}")
+    flag = f"--{str(exc.subject).replace('_', '-')}"
+    for p in command.params:
+        if isinstance(p, click.Option) and (p.name in names or flag in p.opts):
+            return f"{max(p.opts, key=len)}: {exc.problem}"
+    return str(exc)
 
 
 @click.group(

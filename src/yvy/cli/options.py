@@ -12,18 +12,13 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON inst
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """Parse ``minx,miny,maxx,maxy`` (WGS84) or raise BadParameter."""
-    if value is None:
-        return None
+    """:func:`yvy.bbox.parse_bbox`, its error as a usage error (exit 2)."""
+    from .. import bbox
+
     try:
-        parts = [float(v) for v in value.replace(" ", ",").split(",") if v]
-    except ValueError:
-        parts = []
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise click.BadParameter(
-            f"{value!r} is not a valid bounding box; use minx,miny,maxx,maxy (lon/lat)"
-        )
-    return tuple(parts)  # type: ignore[return-value]
+        return bbox.parse_bbox(value)
+    except InputError as exc:
+        raise click.BadParameter(exc.problem) from None
 
 
 bbox_opt = click.option(
@@ -63,15 +58,7 @@ def console(ctx: click.Context | None = None, *, stderr: bool = False):
 
 def check_date(name: str, value: str | None) -> str | None:
     """Validate an ISO date argument; one-line InputError naming the option."""
-    if value is None:
-        return None
-    from datetime import date, datetime
+    from ..dates import parse_date
 
-    try:
-        if len(value) == 10:
-            date.fromisoformat(value)
-        else:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(name, f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+    parse_date(value, name)
     return value

@@ -6,39 +6,8 @@ import json
 
 import click
 
-from ..errors import DateRangeError
+from ..dates import parse_interval
 from .options import bbox_opt, console, json_opt, store
-
-
-def parse_datetime_range(value: str | None) -> tuple[str | None, str | None]:
-    """``A/B``, ``A/..``, ``../B`` or a single date -> (start, end) ISO strings."""
-    if not value:
-        return None, None
-    from datetime import date, datetime
-
-    def norm(s: str, end: bool) -> str | None:
-        s = s.strip()
-        if s in ("", ".."):
-            return None
-        try:
-            if len(s) == 10:
-                date.fromisoformat(s)
-                return s + ("T23:59:59.999999Z" if end else "T00:00:00Z")
-            datetime.fromisoformat(s.replace("Z", "+00:00"))
-            return s
-        except ValueError:
-            raise DateRangeError("--datetime", f"{s!r} is not an ISO date or datetime") from None
-
-    parts = value.split("/")
-    if len(parts) == 1:
-        return norm(parts[0], False), norm(parts[0], True)
-    if len(parts) != 2:
-        raise DateRangeError("--datetime", f"{value!r} is not a date range A/B")
-    start, end = norm(parts[0], False), norm(parts[1], True)
-    if start and end and start[:10] > end[:10]:
-        raise DateRangeError("--datetime", f"{value!r} ends before it starts")
-    return start, end
-
 
 PRODUCT_PREFIX = "yvy-"
 """Collections yvy writes itself (detection products, models); listed only when asked for."""
@@ -62,7 +31,7 @@ def command(ctx, collections, bbox, dt, max_cloud, limit, as_json):
     """
     from ..catalog.ports import ItemQuery
 
-    start, end = parse_datetime_range(dt)
+    start, end = parse_interval(dt)
     st = store(ctx)
     if not collections:  # scenes only: yvy's own products (yvy-detections, yvy-models) are not imagery
         collections = [c["id"] for c in st.list_collections() if not c["id"].startswith(PRODUCT_PREFIX)]
@@ -72,7 +41,10 @@ def command(ctx, collections, bbox, dt, max_cloud, limit, as_json):
                   max_cloud=max_cloud, limit=limit)
     items = st.search_items(q)
     if as_json:
-        click.echo(json.dumps({"type": "FeatureCollection", "features": items}, indent=None))
+        from ..catalog.items import link_collection
+
+        features = [link_collection(it) for it in items]
+        click.echo(json.dumps({"type": "FeatureCollection", "features": features}, indent=None))
         return
     from rich.table import Table
 

@@ -25,6 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ..bbox import parse_bbox
+from ..dates import parse_instant
 from ..errors import EmptyAOIError, InputError, ProjectionError
 from ..kernels.indices import INDICES, compute_index, index_names
 from .mask import SENSORS, SensorSpec, sensor_of
@@ -40,7 +42,6 @@ __all__ = [
     "chunk_windows",
     "footprint_wgs84",
     "item_geometry",
-    "parse_time",
     "plan_geobox",
     "read_aoi",
     "resolve_bands",
@@ -122,12 +123,13 @@ def read_aoi(path: str | Path):
 
 
 def bbox_geometry(bbox: Sequence[float]):
-    """WGS84 ``Geometry`` of a (minx, miny, maxx, maxy) lon/lat box."""
+    """WGS84 ``Geometry`` of a (minx, miny, maxx, maxy) lon/lat box (validated by
+    :func:`yvy.bbox.parse_bbox`; a box without area is an EmptyAOIError)."""
     from odc.geo.geom import box
 
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    minx, miny, maxx, maxy = parse_bbox(bbox)
     if not (minx < maxx and miny < maxy):
-        raise EmptyAOIError("--bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
+        raise EmptyAOIError("bbox", f"{list(bbox)} has no area; use minx,miny,maxx,maxy")
     return box(minx, miny, maxx, maxy, "EPSG:4326")
 
 
@@ -145,7 +147,7 @@ def check_index(name: str) -> str:
     """The normalised index name, or InputError listing the known ones."""
     key = str(name).lower()
     if key not in INDICES:
-        raise InputError("--index", f"unknown index {name!r}; choose one of {', '.join(index_names())}")
+        raise InputError("index", f"unknown index {name!r}; choose one of {', '.join(index_names())}")
     return key
 
 
@@ -184,7 +186,7 @@ def resolve_bands(items: Sequence[Mapping], index: str, sensor: SensorSpec | Non
     if missing:
         have = sorted(set.intersection(*(set(it.get("assets", {})) for it in items)))
         raise InputError(
-            "--index", f"{index} needs bands {', '.join(spec.bands)}; the scenes lack {', '.join(missing)} "
+            "index", f"{index} needs bands {', '.join(spec.bands)}; the scenes lack {', '.join(missing)} "
                        f"(they have {', '.join(have) or 'none'})")
     return out
 
@@ -222,17 +224,8 @@ def _s2_offset(item: Mapping) -> float:
             return -0.1 if float(baseline) >= 4.0 else 0.0
         except ValueError:
             pass
-    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    when = parse_instant(props.get("datetime") or props.get("start_datetime"))
     return -0.1 if when >= datetime(2022, 1, 25, tzinfo=UTC) else 0.0
-
-
-def parse_time(value: str) -> datetime:
-    """ISO date/datetime -> aware UTC datetime."""
-    s = str(value).strip()
-    if len(s) == 10:
-        s += "T00:00:00"
-    dt = datetime.fromisoformat(s)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _item_crs(item: Mapping) -> str | None:
@@ -269,27 +262,27 @@ def plan_geobox(aoi, items: Sequence[Mapping] = (), *, crs: str | None = None,
     if resolution is None:
         resolution = sensor.resolution if sensor else None
         if resolution is None:
-            raise InputError("--resolution", "cannot guess the resolution of these scenes; pass --resolution")
+            raise InputError("resolution", "cannot guess the resolution of these scenes; give one")
     if not resolution > 0:
-        raise InputError("--resolution", f"{resolution} must be positive")
+        raise InputError("resolution", f"{resolution} must be positive")
     try:
         minx, miny, maxx, maxy = aoi.to_crs(crs).boundingbox
     except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS
-        raise ProjectionError("--crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
+        raise ProjectionError("crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
     pixels = ((maxx - minx) / resolution + 1) * ((maxy - miny) / resolution + 1)
     if not pixels <= MAX_GRID_PIXELS:
-        raise InputError("--resolution", f"{resolution:g} gives {pixels:.3g} pixels over this area; at most "
+        raise InputError("resolution", f"{resolution:g} gives {pixels:.3g} pixels over this area; at most "
                          f"{MAX_GRID_PIXELS:.0e} per run (a coarser resolution or a smaller area)")
     try:
         return GeoBox.from_geopolygon(aoi.to_crs(crs), resolution=resolution, crs=crs)
     except Exception as exc:  # noqa: BLE001 - pyproj/odc raise several types for a bad CRS
-        raise ProjectionError("--crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
+        raise ProjectionError("crs", f"cannot build a grid in {crs} ({str(exc).splitlines()[0][:120]})") from None
 
 
 # -- cube ---------------------------------------------------------------------------------------
 def _solar_day(item: Mapping) -> str:
     props = item["properties"]
-    when = parse_time(props.get("datetime") or props.get("start_datetime"))
+    when = parse_instant(props.get("datetime") or props.get("start_datetime"))
     bbox = item.get("bbox") or [0, 0, 0, 0]
     lon = (bbox[0] + bbox[2]) / 2
     return (when + timedelta(seconds=lon * 240)).date().isoformat()
@@ -325,7 +318,7 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
     spec = SENSORS.get(sensor_name) if sensor_name else None
     roles = resolve_bands(items, index, spec)
     mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
-    ordered = sorted(items, key=lambda it: (parse_time(it["properties"].get("datetime")
+    ordered = sorted(items, key=lambda it: (parse_instant(it["properties"].get("datetime")
                                                        or it["properties"]["start_datetime"]), it["id"]))
     groups: dict[str, Mapping] = {}
     for it in ordered:
@@ -398,7 +391,7 @@ class ItemCube:
 def chunk_windows(shape: tuple[int, int], chunk: int) -> list[tuple[slice, slice]]:
     """Row-major list of (rows, cols) windows of ``chunk`` pixels covering ``shape``."""
     if chunk < 1:
-        raise InputError("--chunk", f"{chunk} must be a positive number of pixels")
+        raise InputError("chunk", f"{chunk} must be a positive number of pixels")
     h, w = shape
     return [(slice(r, min(r + chunk, h)), slice(c, min(c + chunk, w)))
             for r in range(0, h, chunk) for c in range(0, w, chunk)]

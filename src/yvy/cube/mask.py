@@ -5,7 +5,9 @@
 * Landsat Collection 2 ``qa_pixel`` bits: 0 fill, 1 dilated cloud, 2 cirrus, 3 cloud,
   4 cloud shadow, 5 snow.
 
-Masks are boolean arrays, True = invalid. Pure numpy; no I/O.
+Masks are boolean arrays, True = invalid. :data:`SENSORS` is the one table of these rules: the
+cube, the evidence chips and series, and the served tiles and time series all mask through it
+(:func:`quality_band`, :func:`clear_mask`). Pure numpy; no I/O.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalog import assets as keys
+
 __all__ = [
     "QA_PIXEL_INVALID_BITS",
     "SCL_INVALID",
     "SENSORS",
     "SensorSpec",
+    "clear_mask",
     "qa_pixel_invalid",
+    "quality_band",
     "scl_invalid",
     "sensor_of",
 ]
@@ -101,23 +107,16 @@ class SensorSpec:
         return qa_pixel_invalid(quality, self.invalid)
 
 
-_COMMON_ROLES = {
-    "coastal": ("coastal",),
-    "blue": ("blue",),
-    "green": ("green",),
-    "red": ("red",),
-    "swir16": ("swir16",),
-    "swir22": ("swir22",),
-}
+_COMMON_ROLES = {k: (k,) for k in (keys.COASTAL, keys.BLUE, keys.GREEN, keys.RED, keys.SWIR16, keys.SWIR22)}
 
 SENSORS: dict[str, SensorSpec] = {
     "sentinel-2": SensorSpec(
-        "sentinel-2", "scl", "classes", tuple(SCL_INVALID), 1e-4, -0.1, 0, 10.0,
-        {**_COMMON_ROLES, "nir": ("nir", "nir08"), "nir08": ("nir08", "nir")},
+        "sentinel-2", keys.SCL, "classes", tuple(SCL_INVALID), 1e-4, -0.1, 0, 10.0,
+        {**_COMMON_ROLES, keys.NIR: (keys.NIR, keys.NIR08), keys.NIR08: (keys.NIR08, keys.NIR)},
     ),
     "landsat": SensorSpec(
-        "landsat", "qa_pixel", "bits", tuple(QA_PIXEL_INVALID_BITS), 2.75e-5, -0.2, 0, 30.0,
-        {**_COMMON_ROLES, "nir": ("nir08", "nir"), "nir08": ("nir08", "nir")},
+        "landsat", keys.QA_PIXEL, "bits", tuple(QA_PIXEL_INVALID_BITS), 2.75e-5, -0.2, 0, 30.0,
+        {**_COMMON_ROLES, keys.NIR: (keys.NIR08, keys.NIR), keys.NIR08: (keys.NIR08, keys.NIR)},
     ),
 }
 """Sensor families the cube knows; keyed by :attr:`SensorSpec.name`."""
@@ -129,9 +128,9 @@ def sensor_of(item: Mapping) -> str | None:
     Looks at the quality asset first (``scl`` / ``qa_pixel``), then at ``platform``.
     """
     assets = item.get("assets", {})
-    if "scl" in assets:
+    if keys.asset_for(assets, keys.SCL):
         return "sentinel-2"
-    if "qa_pixel" in assets:
+    if keys.asset_for(assets, keys.QA_PIXEL):
         return "landsat"
     platform = str(item.get("properties", {}).get("platform", "")).lower()
     if platform.startswith("sentinel-2"):
@@ -139,3 +138,29 @@ def sensor_of(item: Mapping) -> str | None:
     if platform.startswith("landsat"):
         return "landsat"
     return None
+
+
+def quality_band(item: Mapping) -> tuple[SensorSpec, str] | None:
+    """``(sensor, asset key)`` of the item's quality band (SCL / QA_PIXEL), or None without one."""
+    sensor = sensor_of(item)
+    if sensor is None:
+        return None
+    spec = SENSORS[sensor]
+    key = keys.asset_for(item.get("assets", {}), spec.mask_band)
+    return None if key is None else (spec, key)
+
+
+def clear_mask(spec: SensorSpec, quality: np.ndarray) -> np.ndarray:
+    """True where the quality band says the observation is clear land.
+
+    ``quality`` may be a float array (NaN = unread) or a masked array (masked = unread); an
+    unread quality pixel is not clear.
+
+    Examples
+    --------
+    >>> clear_mask(SENSORS["sentinel-2"], np.array([4.0, 8.0, np.nan, 11.0]))
+    array([ True, False, False, False])
+    """
+    q = np.ma.filled(np.ma.asarray(quality, dtype=np.float64), np.nan)
+    known = np.isfinite(q)
+    return known & ~spec.invalid_mask(np.where(known, q, 0).astype(np.int64))

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dates import parse_instant
 from ..errors import DateRangeError, EmptyAOIError, InputError
 from ..io import open_raster
 from ..kernels.indices import INDICES, compute_index
-from .build import band_scaling, check_index, parse_time
+from .build import band_scaling, check_index
 
 __all__ = ["StackCube", "stack_dates", "stack_item_cube"]
 
@@ -41,7 +42,7 @@ def stack_dates(ds, subject: object) -> list[datetime]:
             raise InputError(subject, f"band {i} has no description; a time stack needs the ISO date "
                                       "of each band as its description")
         try:
-            out.append(parse_time(desc))
+            out.append(parse_instant(desc))
         except ValueError:
             raise DateRangeError(subject, f"band {i} description {desc!r} is not an ISO date") from None
     if any(b < a for a, b in itertools.pairwise(out)):
@@ -210,7 +211,7 @@ def stack_item_cube(item: Mapping, *, index: str, mask: str | None = None, aoi=N
     need = INDICES[index].bands
     lacking = [r for r in need if r not in assets]
     if lacking:
-        raise InputError("--index", f"{index} needs bands {', '.join(need)}; stack item {item['id']} "
+        raise InputError("index", f"{index} needs bands {', '.join(need)}; stack item {item['id']} "
                                     f"lacks {', '.join(lacking)} (it has {', '.join(sorted(assets))})")
     bands = {r: href(assets[r]) for r in need}
     scaling = {r: band_scaling(item, r, None) for r in need}

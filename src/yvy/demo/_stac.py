@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..catalog import assets as keys
+from ..catalog.items import COLLECTION_HREF
 from ._site import EPSG, GRID_SQUARE, LATITUDE_BAND, MGRS_TILE, UTM_ZONE
 
 __all__ = ["BAND_ASSETS", "build_item", "product_uri", "scene_id"]
@@ -74,7 +76,7 @@ def _iso(when: datetime) -> str:
 
 def _asset(stem: str, size: int, transform: list[float]) -> tuple[str, dict]:
     if stem == "SCL":
-        return "scl", {
+        return keys.SCL, {
             "href": "SCL.tif",
             "type": _COG,
             "title": "Scene classification map (SCL)",
@@ -145,7 +147,6 @@ def build_item(
         "instruments": ["msi"],
         "eo:cloud_cover": stats["cloud"],
         "proj:epsg": EPSG,
-        "proj:code": f"EPSG:{EPSG}",
         "mgrs:utm_zone": UTM_ZONE,
         "mgrs:latitude_band": LATITUDE_BAND,
         "mgrs:grid_square": GRID_SQUARE,
@@ -188,12 +189,13 @@ def build_item(
     assets = dict(_asset(stem, size, tr) for stem in (*BAND_ASSETS, "SCL"))
     return {
         "type": "Feature",
-        "stac_version": "1.0.0",
+        "stac_version": "1.1.0",
         "stac_extensions": list(_EXTENSIONS),
         "id": sid,
         "properties": props,
         "geometry": {"type": "Polygon", "coordinates": [footprint]},
-        "links": [],
+        "links": [{"rel": "collection", "href": COLLECTION_HREF, "type": "application/json",
+                   "title": "sentinel-2-l2a"}],
         "assets": assets,
         "bbox": [min(lons), min(lats), max(lons), max(lats)],
         "collection": "sentinel-2-l2a",

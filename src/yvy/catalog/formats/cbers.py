@@ -3,7 +3,12 @@
 INPE names: ``CBERS_4_AWFI_20180101_157_123_L4_BAND13.tif`` (plus ``.xml`` metadata per band,
 ``_CMASK`` masks, ``_GRID_SURFACE`` surface-reflectance variants); ``CBERS_4A_WFI_...``.
 Also per-band **time stacks** named after the camera, as the sits/BDC samples are
-(``sits_cbers4_awfi_b13_cerrado_2017_2018.tif``: band descriptions = ISO dates).
+(``sits_cbers4_awfi_b13_cerrado_2017_2018.tif``: band descriptions = ISO dates), and band
+files saved under short names (``BAND0.tif`` ... as download tools write them) that keep the
+TIFF tags INPE's G2T processor writes (Copyright ``INPE``, ImageDescription ``Band 2 Level 4
+P223 R129 Acquisition Date 2021-08-29T14:41:29.645287 ...``): the scene, level, path/row and
+acquisition time come from the tags, the satellite and camera from the band number and the
+pixel size (:data:`CBERS_BANDS`).
 
 Files of one scene (same directory, same name apart from the band token) become one Item with
 one asset per band, keyed by common name (``blue``, ``green``, ``red``, ``nir``, ``pan``) and
@@ -20,8 +25,9 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime, to_iso
 from ...errors import InputError
-from ..items import AssetSpec, BandInfo, basename, build_item, dirname, isoformat, read_raster
+from ..items import AssetSpec, BandInfo, basename, build_item, dirname, read_raster
 from . import IngestOptions, SceneGroup
 from .geotiff import date_from_name, stack_dates
 
@@ -57,11 +63,29 @@ _LOOSE = re.compile(
 )
 
 
+_G2T = re.compile(
+    r"Band (?P<band>\d+) Level (?P<level>\w+) P(?P<path>\d+) R(?P<row>\d+) "
+    r"Acquisition Date (?P<when>\d{4}-\d{2}-\d{2}T[\d:.]+)", re.I,
+)
+_AMAZONIA = re.compile(
+    r"^(?P<scene>AMAZONIA_1_(?P<cam>WFI)_(?P<date>\d{8})_(?P<path>\d{3})_(?P<row>\d{3})_(?P<level>L\d)"
+    r"(?P<rest>_LEFT|_RIGHT)?)_(?P<band>BAND\d+)\.(?P<ext>tiff?|xml)$", re.I,
+)
+"""Amazonia-1 (INPE) band files: recognised so that their metadata is named, not yet read."""
+_SHORT = re.compile(r"^band\d+\.tiff?$", re.I)
+GSD_TOLERANCE = 0.1
+"""Relative difference allowed between a file's pixel size and its camera's nominal GSD."""
+
+
 def _parse(name: str) -> dict | None:
     m = _INPE.match(name)
     if m:
         d = m.groupdict()
         return {**d, "key": d["scene"] + (d["rest"] or ""), "inpe": True}
+    m = _AMAZONIA.match(name)
+    if m:
+        d = m.groupdict()
+        return {**d, "sat": "amazonia-1", "key": d["scene"], "inpe": True}
     m = _LOOSE.match(name)
     if m:
         d = m.groupdict()
@@ -75,26 +99,36 @@ class CbersFormat:
     name = NAME
 
     def claim(self, paths: list[str]) -> list[SceneGroup]:
-        """Group per-band files of one scene by directory and name without the band token."""
+        """Group per-band files of one scene by directory and name without the band token
+        (or, for short ``BANDn.tif`` names, by the scene INPE's tags describe)."""
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        tagged: dict[str, dict] = {}
         for p in paths:
             info = _parse(basename(p))
+            if info is None and _SHORT.match(basename(p)):
+                info = tagged[p] = inpe_tags(p)
             if info:
                 groups[(dirname(p), info["key"])].append(p)
         out = []
         for (folder, key), files in groups.items():
-            if not any(f.lower().endswith((".tif", ".tiff")) for f in files):
-                continue
-            out.append(SceneGroup(NAME, f"{folder}/{key}", tuple(sorted(files)), {"id": key}))
+            metas = {f: tagged[f] for f in files if f in tagged}
+            out.append(SceneGroup(NAME, f"{folder}/{key}", tuple(sorted(files)), {"id": key, "tagged": metas}))
         return out
 
     def to_items(self, group: SceneGroup, options: IngestOptions) -> list[pystac.Item]:
         """One Item per scene (or per stack), one asset per band."""
+        if not any(f.lower().endswith((".tif", ".tiff")) for f in group.files):
+            names = ", ".join(basename(f) for f in group.files)
+            raise InputError(group.key, f"metadata only: INPE band metadata ({names}) without the band "
+                                        "GeoTIFFs it describes")
+        if basename(group.key).upper().startswith("AMAZONIA"):
+            raise InputError(group.key, "an Amazonia-1 WFI product; yvy reads CBERS-4/4A band files, "
+                                        "not Amazonia-1 ones yet")
         assets: dict[str, AssetSpec] = {}
         extra: dict[str, pystac.Asset] = {}
         first = None
         for path in group.files:
-            meta = _parse(basename(path))
+            meta = group.extra.get("tagged", {}).get(path) or _parse(basename(path))
             if meta["ext"].lower() == "xml":
                 extra[f"metadata_{meta['band'].lower()}"] = pystac.Asset(
                     path, media_type=str(pystac.MediaType.XML), roles=["metadata"])
@@ -117,7 +151,7 @@ class CbersFormat:
         when, start, end = _dates(group, assets, first, options)
         if start is not None:
             dates = stack_dates(next(iter(assets.values())).raster)
-            props["yvy:stack_dates"] = [isoformat(d) for d in dates]
+            props["yvy:stack_dates"] = [to_iso(d) for d in dates]
             assets = {k: AssetSpec(a.raster, [_dated(a.bands[0], d) for d in dates], a.title,
                                    a.roles) for k, a in assets.items()}
         item = build_item(
@@ -145,7 +179,7 @@ def _band(sat: str, cam: str, token: str, path: str) -> tuple[str, BandInfo]:
 
 
 def _dated(band: BandInfo, d: dt.datetime) -> BandInfo:
-    return BandInfo(name=isoformat(d), description=isoformat(d), common_name=band.common_name,
+    return BandInfo(name=to_iso(d), description=to_iso(d), common_name=band.common_name,
                     center_wavelength=band.center_wavelength)
 
 
@@ -158,8 +192,7 @@ def _dates(group, assets, first, options):
             raise InputError(group.key, "band files of this stack have different dates")
         return None, min(values[0]), max(values[0])
     if first["inpe"]:
-        day = dt.datetime.strptime(first["date"], "%Y%m%d").replace(tzinfo=dt.UTC)
-        return day, None, None
+        return find_datetime(first.get("when") or first["date"]), None, None
     d = date_from_name(group.key)
     if d is None and options.datetime:
         from .geotiff import option_datetime
@@ -167,5 +200,34 @@ def _dates(group, assets, first, options):
         d = option_datetime(options)
     if d is None:
         raise InputError(group.key, "no acquisition date in band descriptions or file name; "
-                                    "pass --datetime")
+                                    "give the date")
     return d, None, None
+
+
+def inpe_tags(path: str) -> dict | None:
+    """Scene facts from the TIFF tags INPE's G2T processor writes into a band file, or None.
+
+    The satellite and camera are the :data:`CBERS_BANDS` entry that has the band number and a
+    nominal GSD within :data:`GSD_TOLERANCE` of the file's pixel size (CBERS-4A WPM: band 0 at
+    2 m, bands 1-4 at 8 m). None when the tags are not INPE's or the camera is ambiguous.
+    """
+    import rasterio
+
+    try:
+        with rasterio.open(path) as ds:
+            tags, res = ds.tags(), abs(ds.transform.a)
+    except rasterio.errors.RasterioError:
+        return None
+    m = _G2T.search(tags.get("TIFFTAG_IMAGEDESCRIPTION", ""))
+    if m is None or "INPE" not in tags.get("TIFFTAG_COPYRIGHT", "").upper():
+        return None
+    band = int(m["band"])
+    cams = [(sat, cam) for (sat, cam), table in CBERS_BANDS.items()
+            if band in table and abs(res - table[band][2]) <= GSD_TOLERANCE * table[band][2]]
+    if len(cams) != 1:
+        return None
+    sat, cam = cams[0]
+    day = m["when"][:10].replace("-", "")
+    scene = f"CBERS_{sat.upper()}_{cam.upper()}_{day}_{int(m['path']):03d}_{int(m['row']):03d}_L{m['level']}"
+    return {"sat": sat, "cam": cam, "band": f"BAND{band}", "ext": "tif", "date": day, "when": m["when"],
+            "path": m["path"], "row": m["row"], "level": f"L{m['level']}", "key": scene, "inpe": True}

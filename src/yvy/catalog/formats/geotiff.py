@@ -1,11 +1,13 @@
 """Generic GeoTIFF / COG reader: single- and multi-band rasters, time stacks, drone orthomosaics.
 
 Claims every ``.tif`` / ``.tiff`` left over by the specific readers; one Item per file, id = file
-stem. A raster whose band descriptions are all ISO dates or datetimes (two bands or more) is a
-**time stack**: one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and
-``yvy:stack_dates`` (one ISO datetime per band, in band order), asset key ``data``.
+stem and a short digest of the file's folder (``BAND0-1f3a9c2e``), so files of the same name in
+different folders stay different items and the same file ingested twice stays one. A raster
+whose band descriptions are all ISO dates or datetimes (two bands or more) is a **time stack**:
+one Item, ``datetime`` null, ``start_datetime`` / ``end_datetime`` and ``yvy:stack_dates`` (one
+ISO datetime per band, in band order), asset key ``data``.
 
-Other rasters need a date: ``--datetime`` (:attr:`IngestOptions.datetime`) first, then
+Other rasters need a date: :attr:`IngestOptions.datetime` first, then
 acquisition tags, a date band description, a date in the file name, ``TIFFTAG_DATETIME``.
 
 Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
@@ -19,11 +21,12 @@ import re
 
 import pystac
 
+from ...dates import find_datetime, to_iso
 from ...errors import DateRangeError, InputError
-from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, isoformat, parse_datetime, read_raster
+from ..items import AssetSpec, BandInfo, RasterInfo, basename, build_item, dirname, read_raster
 from . import IngestOptions, SceneGroup
 
-__all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "option_datetime"]
+__all__ = ["GeoTiffFormat", "FORMAT", "stack_dates", "date_from_name", "generic_id", "option_datetime"]
 
 NAME = "geotiff"
 _ACQ_TAGS = (
@@ -70,7 +73,7 @@ FORMAT = GeoTiffFormat()
 
 def describe_raster(info: RasterInfo, options: IngestOptions, fmt: str = NAME) -> pystac.Item:
     """Item for one generic raster (time stack, drone orthomosaic or plain image)."""
-    stem = _stem(info.href)
+    stem = generic_id(info.href)
     dates = stack_dates(info)
     props: dict = {}
     props.update(_sensor_hints(info))
@@ -83,14 +86,14 @@ def describe_raster(info: RasterInfo, options: IngestOptions, fmt: str = NAME) -
     props.pop("_collection", None)
     bands = [BandInfo(name=_band_name(info, i)) for i in range(info.count)]
     if dates is not None:
-        bands = [BandInfo(name=isoformat(d), description=isoformat(d)) for d in dates]
-        props["yvy:stack_dates"] = [isoformat(d) for d in dates]
+        bands = [BandInfo(name=to_iso(d), description=to_iso(d)) for d in dates]
+        props["yvy:stack_dates"] = [to_iso(d) for d in dates]
         return build_item(
             stem, {"data": AssetSpec(info, bands)}, fmt=fmt, start_datetime=min(dates),
             end_datetime=max(dates), properties=props, collection=collection,
             checksum=options.checksum,
         )
-    when = find_datetime(info, options)
+    when = acquisition_datetime(info, options)
     if drone and _is_rgb(info):
         names = ("red", "green", "blue", "alpha")
         bands = [BandInfo(name=names[i], common_name=names[i] if i < 3 else None)
@@ -105,30 +108,30 @@ def stack_dates(info: RasterInfo) -> list[dt.datetime] | None:
     """Per-band datetimes when every band description (two bands or more) is an ISO date."""
     if info.count < 2 or not all(info.descriptions):
         return None
-    dates = [parse_datetime(d) for d in info.descriptions]
+    dates = [find_datetime(d) for d in info.descriptions]
     if any(d is None for d in dates):
         return None
     return dates
 
 
-def find_datetime(info: RasterInfo, options: IngestOptions) -> dt.datetime:
-    """Acquisition datetime of a single-date raster; InputError saying to pass --datetime."""
+def acquisition_datetime(info: RasterInfo, options: IngestOptions) -> dt.datetime:
+    """Acquisition datetime of a single-date raster; InputError asking for the date."""
     forced = option_datetime(options)
     if forced:
         return forced
     tags = {k.upper(): v for k, v in info.tags.items()}
     for key in _ACQ_TAGS:
-        if key in tags and (d := parse_datetime(tags[key])):
+        if key in tags and (d := find_datetime(tags[key])):
             return d
-    if info.count == 1 and (d := parse_datetime(info.descriptions[0])):
+    if info.count == 1 and (d := find_datetime(info.descriptions[0])):
         return d
     if d := date_from_name(info.href):
         return d
-    if d := parse_datetime(tags.get("TIFFTAG_DATETIME")):
+    if d := find_datetime(tags.get("TIFFTAG_DATETIME")):
         return d
     raise InputError(
         info.href,
-        "no acquisition date in tags, band descriptions or file name; pass --datetime",
+        "no acquisition date in tags, band descriptions or file name; give the date",
     )
 
 
@@ -136,9 +139,9 @@ def option_datetime(options: IngestOptions) -> dt.datetime | None:
     """``--datetime`` parsed, or None; DateRangeError when it is not an ISO date."""
     if not options.datetime:
         return None
-    d = parse_datetime(options.datetime)
+    d = find_datetime(options.datetime)
     if d is None:
-        raise DateRangeError("--datetime", f"{options.datetime!r} is not an ISO date or datetime")
+        raise DateRangeError("datetime", f"{options.datetime!r} is not an ISO date or datetime")
     return d
 
 
@@ -205,6 +208,17 @@ def _sensor_hints(info: RasterInfo) -> dict:
 
 def _band_name(info: RasterInfo, i: int) -> str:
     return info.descriptions[i] or f"b{i + 1}"
+
+
+def generic_id(path: str) -> str:
+    """Item id of a generic raster: its stem and 8 hex digits of SHA-256 of its folder."""
+    import hashlib
+    import os
+
+    folder = dirname(path)
+    if not folder.startswith("/vsi"):
+        folder = os.path.abspath(folder or ".")
+    return f"{_stem(path)}-{hashlib.sha256(folder.encode()).hexdigest()[:8]}"
 
 
 def _stem(path: str) -> str:

@@ -19,22 +19,22 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
+from .. import assets as keys
 from ..items import (
-    LANDSAT_EXT,
     VIEW_EXT,
     AssetSpec,
     BandInfo,
     basename,
     build_item,
     dirname,
-    parse_datetime,
     read_bytes,
     read_raster,
 )
 from . import IngestOptions, SceneGroup
 
-__all__ = ["LandsatFormat", "FORMAT", "parse_mtl"]
+__all__ = ["LandsatFormat", "FORMAT", "describe_mtl", "mtl_epsg", "parse_mtl"]
 
 NAME = "landsat"
 _MTL = re.compile(r"^(?P<id>L[COTEM]\d\d_\w+?)_MTL\.(?P<ext>txt|xml|json)$", re.I)
@@ -51,9 +51,9 @@ _TM = {
     "BAND_5": ("swir16", "swir16", 1.65), "BAND_7": ("swir22", "swir22", 2.22),
     "BAND_ST_B6": ("lwir", "lwir", 11.45),
 }
-_QA = {"QUALITY_L1_PIXEL": "qa_pixel", "QUALITY_L2_AEROSOL": "qa_aerosol",
+_QA = {"QUALITY_L1_PIXEL": keys.QA_PIXEL, "QUALITY_L2_AEROSOL": keys.QA_AEROSOL,
        "QUALITY_L1_RADIOMETRIC_SATURATION": "qa_radsat"}
-_REQUIRED_QA = {"qa_pixel"}
+_REQUIRED_QA = {keys.QA_PIXEL}
 _INSTRUMENTS = {"OLI_TIRS": ["oli", "tirs"], "OLI": ["oli"], "TIRS": ["tirs"], "ETM": ["etm+"],
                 "TM": ["tm"], "MSS": ["mss"]}
 _MTL_PREFERENCE = {"json": 0, "xml": 1, "txt": 2}
@@ -82,15 +82,19 @@ class LandsatFormat:
         """One Item per product."""
         mtl_path = group.extra.get("mtl", group.key)
         mtl = parse_mtl(mtl_path)
+        facts = describe_mtl(mtl, mtl_path, group.extra.get("id"))
         contents = mtl.get("PRODUCT_CONTENTS", {})
         attrs = mtl.get("IMAGE_ATTRIBUTES", {})
         sr = mtl.get("LEVEL2_SURFACE_REFLECTANCE_PARAMETERS", {})
         st = mtl.get("LEVEL2_SURFACE_TEMPERATURE_PARAMETERS", {})
-        pid = contents.get("LANDSAT_PRODUCT_ID") or group.extra.get("id")
-        spacecraft = str(attrs.get("SPACECRAFT_ID", pid[:4]))
+        pid = facts["id"]
+        if not str(facts["level"]).upper().startswith("L2"):
+            raise InputError(mtl_path, f"a Level-1 product ({facts['level']}); yvy ingests Collection 2 "
+                                       "Level-2 surface reflectance (L2SP, L2SR)")
         sensor = str(attrs.get("SENSOR_ID", ""))
         table = _OLI if sensor.startswith("OLI") or pid.startswith(("LC", "LO")) else _TM
         present = {basename(p): p for p in group.files}
+        _check_files(mtl_path, contents, table, present)
         assets: dict[str, AssetSpec] = {}
         for mtl_key, (key, common, wavelength) in table.items():
             fname = contents.get(f"FILE_NAME_{mtl_key}")
@@ -98,9 +102,7 @@ class LandsatFormat:
                 continue
             path = present.get(fname)
             if path is None:
-                if "_ST_" in mtl_key:
-                    continue  # thermal band is optional for reflectance work
-                raise InputError(mtl_path, f"references {fname} ({key}), which is missing")
+                continue  # thermal band is optional for reflectance work
             suffix = mtl_key.removeprefix("BAND_")
             if "_ST_" in mtl_key:
                 scale = _num(st.get(f"TEMPERATURE_MULT_BAND_{suffix}"), 0.00341802)
@@ -124,23 +126,64 @@ class LandsatFormat:
                 if key in _REQUIRED_QA:
                     raise InputError(mtl_path, f"references {fname} ({key}), which is missing")
                 continue
-            band = BandInfo(name=key.upper(), nodata=1 if key == "qa_pixel" else None)
+            band = BandInfo(name=key.upper(), nodata=1 if key == keys.QA_PIXEL else None)
             assets[key] = AssetSpec(read_raster(path), [band], title=fname, roles=("cloud",))
         if not assets:
             raise InputError(mtl_path, "MTL lists no surface reflectance band files")
-        when = _acquired(attrs, mtl_path)
-        props = _properties(pid, spacecraft, sensor, attrs, contents)
+        when, props = facts["datetime"], facts["properties"]
         extra = {"mtl": pystac.Asset(mtl_path, title="MTL metadata", roles=["metadata"],
                                      media_type=_MTL_MEDIA[mtl_path.rsplit(".", 1)[-1].lower()])}
         return [build_item(
             pid, assets, fmt=NAME, datetime=when, properties=props, collection="landsat-c2-l2",
-            checksum=options.checksum, extra_assets=extra, extensions=(LANDSAT_EXT, VIEW_EXT),
+            checksum=options.checksum, extra_assets=extra, extensions=(VIEW_EXT,),
         )]
 
 
 FORMAT = LandsatFormat()
 _MTL_MEDIA = {"txt": str(pystac.MediaType.TEXT), "xml": str(pystac.MediaType.XML),
               "json": str(pystac.MediaType.JSON)}
+
+
+def _check_files(mtl_path: str, contents: dict, table: dict, present: dict) -> None:
+    """One line naming every band file the MTL lists but the product lacks (thermal optional)."""
+    wanted = [(contents.get(f"FILE_NAME_{k}"), key) for k, (key, _, _) in table.items() if "_ST_" not in k]
+    wanted += [(contents.get(f"FILE_NAME_{k}"), key) for k, key in _QA.items() if key in _REQUIRED_QA]
+    lacking = [f"{fname} ({key})" for fname, key in wanted if fname and fname not in present]
+    if len(lacking) == 1:
+        raise InputError(mtl_path, f"references {lacking[0]}, which is missing")
+    if lacking and len(lacking) == sum(1 for fname, _ in wanted if fname):
+        raise InputError(mtl_path, f"metadata only: none of the {len(lacking)} band files the MTL lists "
+                                   f"is present (first: {lacking[0]})")
+    if lacking:
+        raise InputError(mtl_path, f"partial product: {len(lacking)} band files the MTL lists are missing: "
+                                   f"{', '.join(lacking)}")
+
+
+def mtl_epsg(mtl: dict) -> int | None:
+    """EPSG code of the product grid the MTL describes (UTM north zones, as USGS delivers them,
+    or Antarctic polar stereographic), or None."""
+    proj = mtl.get("PROJECTION_ATTRIBUTES", {})
+    kind = str(proj.get("MAP_PROJECTION", "")).upper()
+    if kind == "UTM" and proj.get("UTM_ZONE") not in (None, ""):
+        return 32600 + int(float(proj["UTM_ZONE"]))
+    if kind == "PS" and _num(proj.get("TRUE_SCALE_LAT"), 0.0) < 0:
+        return 3031
+    return None
+
+
+def describe_mtl(mtl: dict, mtl_path: str, fallback_id: str | None = None) -> dict:
+    """What an MTL says of its product: ``id``, ``level``, ``datetime``, ``epsg`` and the STAC
+    ``properties`` (platform, instruments, WRS path/row, cloud cover, sun angles...)."""
+    contents = mtl.get("PRODUCT_CONTENTS", {})
+    attrs = mtl.get("IMAGE_ATTRIBUTES", {})
+    pid = contents.get("LANDSAT_PRODUCT_ID") or fallback_id
+    if not pid:
+        raise InputError(mtl_path, "LANDSAT_PRODUCT_ID missing in the MTL")
+    spacecraft = str(attrs.get("SPACECRAFT_ID", pid[:4]))
+    sensor = str(attrs.get("SENSOR_ID", ""))
+    return {"id": pid, "level": contents.get("PROCESSING_LEVEL") or pid.split("_")[1],
+            "datetime": _acquired(attrs, mtl_path), "epsg": mtl_epsg(mtl),
+            "properties": _properties(pid, spacecraft, sensor, attrs, contents)}
 
 
 def _num(value, default: float) -> float:
@@ -153,8 +196,8 @@ def _num(value, default: float) -> float:
 def _acquired(attrs: dict, mtl_path: str) -> dt.datetime:
     date = attrs.get("DATE_ACQUIRED")
     time = str(attrs.get("SCENE_CENTER_TIME", "")).strip('"')
-    when = parse_datetime(f"{date}T{time[:15]}") if date and time else None
-    when = when or parse_datetime(date)
+    when = find_datetime(f"{date}T{time[:15]}") if date and time else None
+    when = when or find_datetime(date)
     if when is None:
         raise InputError(mtl_path, "DATE_ACQUIRED missing or unreadable in the MTL")
     return when

@@ -23,7 +23,9 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
+from .. import assets as keys
 from ..items import (
     MGRS_EXT,
     SAT_EXT,
@@ -32,14 +34,13 @@ from ..items import (
     basename,
     build_item,
     dirname,
-    parse_datetime,
     read_bytes,
     read_raster,
 )
 from . import IngestOptions, SceneGroup
 from .geotiff import option_datetime
 
-__all__ = ["Sentinel2Format", "FORMAT", "S2_BANDS"]
+__all__ = ["Sentinel2Format", "FORMAT", "S2_BANDS", "safe_metadata"]
 
 NAME = "sentinel2"
 # band -> (asset key, common name, centre wavelength um, native resolution m)
@@ -53,7 +54,7 @@ S2_BANDS = {
 }
 _BAND_IDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10",
              "B11", "B12"]
-_AUX = {"SCL": ("scl", 20), "AOT": ("aot", 10), "WVP": ("wvp", 10), "TCI": ("visual", 10)}
+_AUX = {"SCL": (keys.SCL, 20), "AOT": (keys.AOT, 10), "WVP": (keys.WVP, 10), "TCI": (keys.VISUAL, 10)}
 _SAFE_IMG = re.compile(r"/IMG_DATA/R(\d+)m/[^/]*_(B\d[\dA]|SCL|AOT|WVP|TCI)_(\d+)m\.jp2$", re.I)
 _COG = re.compile(r"^(B\d[\dA]|SCL|AOT|WVP|TCI|visual)\.tiff?$", re.I)
 _ES_NAME = re.compile(r"^S2([ABCD])_(\d{1,2})([C-X])([A-Z]{2})_(\d{8})_\d+_L2A$")
@@ -72,10 +73,14 @@ class Sentinel2Format:
         out = []
         taken: set[str] = set()
         for p in paths:
-            if basename(p).upper() == "MTD_MSIL2A.XML":
+            name = basename(p).upper()
+            if name in ("MTD_MSIL2A.XML", "MTD_MSIL1C.XML") or (
+                    name == "TILEINFO.JSON" and not any(_COG.match(basename(f)) for f in paths
+                                                        if dirname(f) == dirname(p))):
                 safe = dirname(p)
                 files = tuple(sorted(f for f in paths if f.startswith(safe + "/")))
-                out.append(SceneGroup(NAME, safe, files, {"layout": "safe", "mtd": p}))
+                layout = {"MTD_MSIL2A.XML": "safe", "MTD_MSIL1C.XML": "l1c"}.get(name, "aws")
+                out.append(SceneGroup(NAME, safe, files, {"layout": layout, "mtd": p}))
                 taken.update(files)
         by_dir: dict[str, list[str]] = defaultdict(list)
         for p in paths:
@@ -98,7 +103,14 @@ class Sentinel2Format:
 
     def to_items(self, group: SceneGroup, options: IngestOptions) -> list[pystac.Item]:
         """One Item per product."""
-        if group.extra.get("layout") == "safe":
+        layout = group.extra.get("layout")
+        if layout == "l1c":
+            raise InputError(group.key, "a Sentinel-2 Level-1C product (top-of-atmosphere); yvy ingests "
+                                        "Level-2A surface reflectance (MSIL2A)")
+        if layout == "aws":
+            raise InputError(group.key, "metadata only: an AWS sentinel-s2-l2a tile folder (tileInfo.json) "
+                                        "without its band files (B02.jp2 ... SCL.jp2)")
+        if layout == "safe":
             return [_safe_item(group, options)]
         return [_cog_item(group, options)]
 
@@ -137,35 +149,46 @@ def _xml_fields(path: str) -> tuple[ET.Element, dict[str, str]]:
     return root, fields
 
 
-def _safe_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
-    mtd = group.extra["mtd"]
+def safe_metadata(mtd: str) -> dict:
+    """What ``MTD_MSIL2A.xml`` says of its product: ``datetime``, ``baseline``, ``cloud_cover``,
+    ``scale`` and per-band ``offset`` (reflectance units: ``BOA_ADD_OFFSET`` over
+    ``BOA_QUANTIFICATION_VALUE``; -0.1 from baseline 04.00 when the file has no offsets),
+    plus the raw ``fields`` (first text of each tag)."""
     root, f = _xml_fields(mtd)
-    safe = group.key
-    name = basename(safe)
-    name = name[:-5] if name.upper().endswith(".SAFE") else name
-    when = parse_datetime(f.get("PRODUCT_START_TIME") or f.get("DATATAKE_SENSING_START"))
+    when = find_datetime(f.get("PRODUCT_START_TIME") or f.get("DATATAKE_SENSING_START"))
     if when is None:
         raise InputError(mtd, "PRODUCT_START_TIME missing or unreadable")
     baseline = f.get("PROCESSING_BASELINE")
     quant = float(f.get("BOA_QUANTIFICATION_VALUE", 10000) or 10000)
-    offsets = {}
-    for el in root.iter():
-        if el.tag.rsplit("}", 1)[-1] == "BOA_ADD_OFFSET" and el.text:
-            offsets[_BAND_IDS[int(el.get("band_id", 0))]] = float(el.text)
     default_add = -1000.0 if baseline and float(baseline) >= 4.0 else 0.0
+    offsets = dict.fromkeys(S2_BANDS, default_add / quant)
+    for el in root.iter():
+        band = _BAND_IDS[int(el.get("band_id", 0))]
+        if el.tag.rsplit("}", 1)[-1] == "BOA_ADD_OFFSET" and el.text and band in offsets:
+            offsets[band] = float(el.text) / quant
+    cc = f.get("Cloud_Coverage_Assessment")
+    return {"datetime": when, "baseline": baseline, "scale": 1 / quant, "offset": offsets,
+            "cloud_cover": None if cc is None else float(cc), "fields": f}
+
+
+def _safe_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
+    mtd = group.extra["mtd"]
+    meta = safe_metadata(mtd)
+    f, when, baseline = meta["fields"], meta["datetime"], meta["baseline"]
+    safe = group.key
+    name = basename(safe)
+    name = name[:-5] if name.upper().endswith(".SAFE") else name
     found: dict[str, dict[int, str]] = defaultdict(dict)
     for p in group.files:
         m = _SAFE_IMG.search(p)
         if m:
             found[m.group(2).upper()][int(m.group(3))] = p
+    _check_bands(safe, found)
     assets: dict[str, AssetSpec] = {}
     for band, (key, common, wl, native) in S2_BANDS.items():
-        if band not in found:
-            raise InputError(
-                safe, f"band {band} missing (no GRANULE/*/IMG_DATA/R*m/*_{band}_*.jp2)")
         path = found[band].get(native) or found[band][min(found[band])]
         info = BandInfo(name=band, common_name=common, center_wavelength=wl, nodata=0,
-                        scale=1 / quant, offset=offsets.get(band, default_add) / quant)
+                        scale=meta["scale"], offset=meta["offset"][band])
         assets[key] = AssetSpec(read_raster(path), [info], title=f"{band} ({native} m)")
     for band, (key, native) in _AUX.items():
         if band not in found:
@@ -181,8 +204,8 @@ def _safe_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
              "s2:product_type": f.get("PRODUCT_TYPE", "S2MSI2A")}
     if baseline:
         props["s2:processing_baseline"] = baseline
-    if (cc := f.get("Cloud_Coverage_Assessment")) is not None:
-        props["eo:cloud_cover"] = float(cc)
+    if meta["cloud_cover"] is not None:
+        props["eo:cloud_cover"] = meta["cloud_cover"]
     m = _SAFE_NAME.match(name)
     if m:
         props["sat:relative_orbit"] = int(m.group(4))
@@ -198,6 +221,19 @@ def _safe_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     return build_item(name, assets, fmt=NAME, datetime=when, properties=props,
                       collection="sentinel-2-l2a", checksum=options.checksum, extra_assets=extra,
                       extensions=(SAT_EXT, MGRS_EXT))
+
+
+def _check_bands(safe: str, found: dict) -> None:
+    """One line naming every reflectance band (and SCL) the SAFE lacks."""
+    lacking = [b for b in [*S2_BANDS, "SCL"] if b not in found]
+    if len(lacking) == 1:
+        where = "R20m/*_SCL_20m" if lacking[0] == "SCL" else f"R*m/*_{lacking[0]}_*"
+        raise InputError(safe, f"band {lacking[0]} missing (no GRANULE/*/IMG_DATA/{where}.jp2)")
+    if lacking and not found:
+        raise InputError(safe, "metadata only: no band files under GRANULE/*/IMG_DATA/R*m/")
+    if lacking:
+        raise InputError(safe, f"partial product: bands {', '.join(lacking)} missing (present: "
+                               f"{', '.join(sorted(found))}; GRANULE/*/IMG_DATA/R*m/*_Bnn_*.jp2)")
 
 
 def _aux_bands(band: str, f: dict) -> list[BandInfo]:
@@ -224,15 +260,15 @@ def _cog_item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     src_props = dict(src.get("properties", {})) if src else {}
     src_assets = src.get("assets", {}) if src else {}
     item_id = (src or {}).get("id") or basename(folder)
-    when = parse_datetime(src_props.get("datetime")) if src else None
+    when = find_datetime(src_props.get("datetime")) if src else None
     m = _ES_NAME.match(item_id) or _ES_NAME.match(basename(folder))
     tile = _tileinfo(group)
     if when is None and m:
-        when = parse_datetime(m.group(5))
+        when = find_datetime(m.group(5))
     when = when or tile.get("datetime") or option_datetime(options)
     if when is None:
         raise InputError(folder, "no acquisition date (no STAC JSON, tileinfo_metadata.json "
-                                 "or S2X_TILE_YYYYMMDD_N_L2A folder name); pass --datetime")
+                                 "or S2X_TILE_YYYYMMDD_N_L2A folder name); give the date")
     baseline = src_props.get("s2:processing_baseline")
     add = -0.1 if (float(baseline) >= 4.0 if baseline else when >= _BASELINE4_FROM) else 0.0
     by_name = {}
@@ -299,7 +335,7 @@ def _tileinfo(group: SceneGroup) -> dict:
             except ValueError as exc:
                 raise InputError(p, f"not valid JSON ({exc})") from exc
             out = {}
-            if d := parse_datetime(doc.get("timestamp")):
+            if d := find_datetime(doc.get("timestamp")):
                 out["datetime"] = d
             if doc.get("utmZone") and doc.get("latitudeBand") and doc.get("gridSquare"):
                 out |= _mgrs(str(doc["utmZone"]), doc["latitudeBand"], doc["gridSquare"])
