@@ -3,6 +3,8 @@ requests: none gets a 5xx, and the server never hangs or dies."""
 
 from __future__ import annotations
 
+import pytest
+
 from ._build import LiveServer, bearer, make_app
 
 MAX_EXAMPLES = 12
