@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("yvy.cli.users", "Manage users, roles and API keys."),
     "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
+    "risk": ("yvy.cli.risk", "Deforestation risk models and maps."),
+    "patrol": ("yvy.cli.patrol", "Plan drone patrol flights."),
 }
 
 
