@@ -34,7 +34,7 @@ def test_legs_through_a_nofly_zone_are_never_flown():
     assert d[0, 1] == 1e6 and d[0, 2] == 2000
     flights = solve(d, [0, 5, 1], [0], [0], range_m=10_000, seconds=1)
     path = [0, *flights[0].stops, 0]
-    for a, b in zip(path[:-1], path[1:]):
+    for a, b in zip(path[:-1], path[1:], strict=False):
         assert not shapely.LineString([pts[a], pts[b]]).intersects(wall)
 
 
@@ -59,7 +59,7 @@ def test_hotspots_are_found_at_the_hot_squares(tmp_path):
     tr = Transformer.from_crs("EPSG:4326", "EPSG:32720", always_xy=True)
     got = sorted((round((1800000 - tr.transform(x.lon, x.lat)[1]) / 30), round((tr.transform(x.lon, x.lat)[0]
                   - 600000) / 30)) for x in t)
-    for (r, c), (gr, gc) in zip(sorted(hot), got):
+    for (r, c), (gr, gc) in zip(sorted(hot), got, strict=False):
         assert abs(r - gr) <= 6 and abs(c - gc) <= 6
     # expected hectares: at most a 6x6 block at 0.5 x 0.09 ha
     assert all(0.5 < x.value <= 36 * 0.5 * 0.09 + 1e-6 for x in t)
@@ -71,7 +71,7 @@ def test_plan_respects_range_and_nofly_and_writes_valid_files(tmp_path):
     xy = rng.uniform(-8000, 8000, size=(80, 2))
     lon, lat = frame.lonlat(xy[:, 0], xy[:, 1])
     targets = [Target(f"T{i}", float(a), float(b), float(v), "risk") for i, (a, b, v) in
-               enumerate(zip(lon, lat, rng.gamma(1.0, 1.0, 80)))]
+               enumerate(zip(lon, lat, rng.gamma(1.0, 1.0, 80), strict=False))]
     zone = frame.to_wgs84(shapely.box(-3000, -9000, -1000, 9000))  # a strip west of the base
     bases = [Base("A", *map(float, frame.lonlat(2000, 0))), Base("B", *map(float, frame.lonlat(-5000, 0)))]
     s = PatrolSettings(drones=3, range_m=15_000, solver_seconds=2)
@@ -89,7 +89,7 @@ def test_plan_respects_range_and_nofly_and_writes_valid_files(tmp_path):
     res = write_plan(plan, tmp_path / "out")
     routes = json.loads((tmp_path / "out" / "routes.geojson").read_text())
     assert len(routes["features"]) == 3
-    for feat, f in zip(routes["features"], plan.flights):
+    for feat, f in zip(routes["features"], plan.flights, strict=False):
         p = feat["properties"]
         assert {"flight", "length_m", "risk_covered", "duration_s"} <= set(p)
         assert p["length_m"] == pytest.approx(f.length_m, abs=0.1)
