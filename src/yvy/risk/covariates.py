@@ -183,18 +183,36 @@ class WindowReader:
                 self._shapes[c.name] = _geometries(c.path, self.grid)
                 continue
             src = rasterio.open(c.source or c.path)
+            if self._on_grid(src):  # already on the model grid: plain window reads, no warping
+                self._open.append((src, None))
+                continue
             vrt = WarpedVRT(src, crs=self.grid.crs, transform=self.grid.affine, width=self.grid.width,
                             height=self.grid.height, resampling=Resampling[c.resampling],
                             src_nodata=src.nodata, nodata=np.nan, dtype="float32")
             self._open.append((src, vrt))
         return self
 
+    def _on_grid(self, src) -> bool:
+        from rasterio.crs import CRS
+
+        same_crs = src.crs == CRS.from_wkt(self.grid.crs)
+        return (same_crs and (src.height, src.width) == (self.grid.height, self.grid.width)
+                and src.transform.almost_equals(self.grid.affine))
+
     def __exit__(self, *exc) -> None:
         for pair in self._open:
             if pair is not None:
-                pair[1].close()
-                pair[0].close()
+                for ds in pair[::-1]:
+                    if ds is not None:
+                        ds.close()
         self._open = []
+
+    @staticmethod
+    def _read_direct(src, win) -> np.ndarray:
+        a = src.read(1, window=win, out_dtype="float32")
+        if src.nodata is not None:
+            a[a == np.float32(src.nodata)] = np.nan
+        return a
 
     def read(self, rows: slice, cols: slice) -> np.ndarray:
         """(n_covariates, h, w) float32 array of the window, NaN where a covariate is undefined."""
@@ -208,6 +226,8 @@ class WindowReader:
             if pair is None:
                 out[i] = rasterize(((g, 1) for g in self._shapes[c.name]), out_shape=(h, w),
                                    transform=self.grid.window_transform(rows, cols), fill=0, dtype="uint8")
+            elif pair[1] is None:
+                out[i] = self._read_direct(pair[0], win)
             else:
                 out[i] = pair[1].read(1, window=win)
         return out

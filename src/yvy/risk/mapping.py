@@ -30,8 +30,7 @@ def predict_window(model: RiskModel, x: np.ndarray) -> np.ndarray:
 def _profile(grid: Grid) -> dict:
     return {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "float32",
             "crs": grid.crs, "transform": grid.affine, "nodata": np.nan, "tiled": True,
-            "blockxsize": 512, "blockysize": 512, "compress": "deflate", "predictor": 3,
-            "BIGTIFF": "IF_SAFER"}
+            "blockxsize": 512, "blockysize": 512, "BIGTIFF": "IF_SAFER"}  # uncompressed: compressed once, in the COG
 
 
 def write_cog(src: Path, dest: Path) -> Path:
@@ -42,7 +41,7 @@ def write_cog(src: Path, dest: Path) -> Path:
 
     with atomic_path(dest, suffix=".tif") as tmp:
         rio_copy(src, tmp, driver="COG", compress="DEFLATE", predictor="YES", blocksize=512,
-                 overview_resampling="average", BIGTIFF="IF_SAFER")
+                 overview_resampling="average", BIGTIFF="IF_SAFER", num_threads="ALL_CPUS")
     return Path(dest)
 
 
