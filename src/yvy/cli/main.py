@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
     "risk": ("yvy.cli.risk", "Deforestation risk models and maps."),
     "patrol": ("yvy.cli.patrol", "Plan drone patrol flights."),
+    "field": ("yvy.cli.field", "Offline field packages for ranger teams."),
 }
 
 
