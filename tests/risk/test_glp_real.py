@@ -70,6 +70,16 @@ def test_map_registers_a_cog_product_in_a_workspace(glp, tmp_path):
     assert href.startswith(str(home)) and item["properties"]["yvy:covariates"] == ["dist_edge", "dist_defor"]
     with rasterio.open(href) as ds:
         assert ds.dtypes[0] == "float32"
+    # the web map draws it like a detection band: one 'risk' layer, tiles over the island
+    import morecantile
+
+    from yvy.api._render import layers_for_item, render_tile
+
+    assert list(layers_for_item(item)) == ["risk"]
+    lon, lat = -61.68, 16.25  # forest of northern Basse-Terre
+    t = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, 11)
+    png = render_tile(item, "risk", t.x, t.y, 11)
+    assert png is not None and png[:4] == b"\x89PNG"
 
 
 def test_bad_model_file_is_one_line_error(tmp_path):

@@ -41,7 +41,9 @@ _SCENE_LAYERS = (
     LayerSpec("ndvi", ("nir", "red"), "index", -0.2, 0.9, "rdylgn", "NDVI"),
     LayerSpec("nbr", ("nir", "swir22"), "index", -0.5, 0.9, "rdylgn", "NBR"),
 )
-_DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis"}
+_DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis", "risk": "ylorrd"}
+_BAND_PRODUCTS = (DETECTIONS, "yvy-risk")
+"""Collections whose items are drawn one layer per band asset."""
 
 
 def _is_band_asset(asset: dict) -> bool:
@@ -54,7 +56,7 @@ def layers_for_item(item: dict) -> dict[str, LayerSpec]:
     """The layers an item can be drawn as, by name."""
     assets = item.get("assets") or {}
     out: dict[str, LayerSpec] = {}
-    if item.get("collection") == DETECTIONS or str(item.get("collection", "")).startswith(DETECTIONS):
+    if str(item.get("collection", "")).startswith(_BAND_PRODUCTS):
         for key, asset in assets.items():
             if _is_band_asset(asset):
                 rb = (asset.get("raster:bands") or [{}])[0]

@@ -39,6 +39,19 @@ def _footprint(grid: Grid) -> dict:
     return shapely.geometry.mapping(poly), list(poly.bounds)
 
 
+def _statistics(path: Path) -> dict:
+    """Minimum 0 and the 99th percentile as maximum (the web map's colour stretch), from an overview."""
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        ovr = ds.overviews(1)
+        f = ovr[-1] if ovr else 1
+        a = ds.read(1, out_shape=(max(1, ds.height // f), max(1, ds.width // f)))
+    a = a[np.isfinite(a)]
+    return {"minimum": 0.0, "maximum": float(np.percentile(a, 99)) if a.size else 1.0}
+
+
 def register_risk_map(store, assets: str | Path, product_id: str, path: str | Path, model: RiskModel,
                       summary: dict, *, now: str) -> dict:
     """Copy the COG at ``path`` into the workspace assets and upsert its STAC item; return the item."""
@@ -53,6 +66,7 @@ def register_risk_map(store, assets: str | Path, product_id: str, path: str | Pa
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, dest)
     geometry, bbox = _footprint(model.grid)
+    stats = _statistics(dest)
     epsg = CRS.from_wkt(model.grid.crs).to_epsg()
     start, end = model.period
     props = {
@@ -69,7 +83,8 @@ def register_risk_map(store, assets: str | Path, product_id: str, path: str | Pa
             "collection": RISK, "geometry": geometry, "bbox": bbox, "links": [], "properties": props,
             "assets": {"risk": {"href": str(dest.absolute()), "type": COG, "roles": ["data"],
                                 "title": "probability of forest loss in one period",
-                                "raster:bands": [{"data_type": "float32", "nodata": "nan", "unit": "probability"}]}}}
+                                "raster:bands": [{"data_type": "float32", "nodata": "nan", "unit": "probability",
+                                                  "statistics": stats}]}}}
     try:
         store.get_collection(RISK)
     except NotFoundError:
