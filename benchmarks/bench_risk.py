@@ -126,12 +126,15 @@ def speed(runs: int, cache: Path, n: int) -> dict:
         make_s = time.perf_counter() - t0
         model.covariates = [Covariate(c.name, str(paths[c.name]), "raster", c.resampling) for c in model.covariates]
         grid = Grid(CRS.from_epsg(32721).to_wkt(), tuple(from_origin(300000, 7500000, 10, 10))[:6], n, n)
-        times, summary = [], None
+        times, summary, load = [], None, []
         for _ in range(runs):
+            load.append(round(os.getloadavg()[0], 1))
             t0 = time.perf_counter()
             summary = map_risk(model, Path(tmp) / "risk.tif", grid=grid)
             times.append(time.perf_counter() - t0)
-    return {"shape": [n, n], "pixels": n * n, "mapped_pixels": summary["pixels"], "runs": runs,
+            load.append(round(os.getloadavg()[0], 1))
+    return {"load_average_1min_before_after": load,
+            "shape": [n, n], "pixels": n * n, "mapped_pixels": summary["pixels"], "runs": runs,
             "wall_s_median": round(statistics.median(times), 1), "wall_s": [round(t, 1) for t in times],
             "synthetic_inputs_s": round(make_s, 1), "mpix_per_s": round(n * n / statistics.median(times) / 1e6, 2)}
 
@@ -157,7 +160,8 @@ def _markdown(res: dict) -> str:
     if "speed" in res:
         s = res["speed"]
         lines += ["## Mapping speed", "", f"{s['shape'][0]} x {s['shape'][1]} grid, {s['mapped_pixels']} forest pixels "
-                  f"mapped: median {s['wall_s_median']} s over {s['runs']} run(s) ({s['mpix_per_s']} Mpx/s).", ""]
+                  f"mapped: median {s['wall_s_median']} s over {s['runs']} run(s) ({s['mpix_per_s']} Mpx/s); "
+                  f"1-minute load average before/after: {s.get('load_average_1min_before_after')}.", ""]
     return "\n".join(lines)
 
 
@@ -169,7 +173,8 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
     args = ap.parse_args()
-    res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"}
+    res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+           "threads": os.environ.get("OMP_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")}
     out = HERE / "results"
     prev = out / "bench_risk.json"
     if prev.exists():

@@ -63,3 +63,34 @@ def test_unknown_file_type_is_one_line_error(tmp_path):
     p.write_text("x")
     with pytest.raises(InputError, match="notes.txt: not a raster"):
         covariates_from_paths([p])
+
+
+@pytest.mark.parametrize("resampling", ["bilinear", "nearest"])
+def test_fast_resampling_matches_gdal_warp(tmp_path, resampling):
+    """The numba path for coarser same-CRS rasters gives what GDAL's WarpedVRT gives."""
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+
+    from yvy.risk.covariates import Covariate
+
+    rng = np.random.default_rng(0)
+    coarse = rng.uniform(0, 1000, size=(45, 45)).astype("float32")
+    coarse[10, 10] = -1  # nodata
+    with rasterio.open(tmp_path / "c.tif", "w", driver="GTiff", width=45, height=45, count=1, dtype="float32",
+                       crs=CRS, transform=from_origin(499910, 7000090, 150, 150), nodata=-1) as ds:
+        ds.write(coarse, 1)
+    grid = _grid()
+    cov = [Covariate("c", str(tmp_path / "c.tif"), "raster", resampling)]
+    with WindowReader(cov, grid) as r:
+        assert isinstance(r._open[0][1], str)  # the fast path is taken
+        fast = np.concatenate([r.read(slice(0, 97), slice(0, 200))[0], r.read(slice(97, 200), slice(0, 200))[0]])
+    with rasterio.open(tmp_path / "c.tif") as src, WarpedVRT(
+            src, crs=CRS, transform=grid.affine, width=200, height=200, resampling=Resampling[resampling],
+            src_nodata=-1, nodata=np.nan, dtype="float32") as vrt:
+        ref = vrt.read(1)
+    inner = (slice(10, 190), slice(10, 190))
+    both = np.isfinite(fast[inner]) & np.isfinite(ref[inner])
+    assert both.mean() > 0.95
+    assert (np.isnan(fast[inner]) == np.isnan(ref[inner])).mean() > 0.995  # nodata handled alike
+    close = np.isclose(fast[inner][both], ref[inner][both], rtol=1e-3, atol=0.5)
+    assert close.mean() > 0.99

@@ -14,7 +14,7 @@ from numba import prange
 
 from ._jit import jit, jit_parallel
 
-__all__ = ["additive_score", "bin_index"]
+__all__ = ["additive_score", "bin_index", "resample_window"]
 
 
 @jit(inline="always")
@@ -83,4 +83,48 @@ def additive_score(x: np.ndarray, edges: np.ndarray, n_edges: np.ndarray, weight
             out[i] = s
         else:
             out[i] = _interp(cal_x, cal_y, s)
+    return out
+
+
+@jit_parallel
+def resample_window(src: np.ndarray, row0: float, col0: float, drow: float, dcol: float, out_h: int,
+                    out_w: int, nearest: bool) -> np.ndarray:
+    """Resample a source block onto a finer (or equal) axis-aligned grid.
+
+    Output pixel (i, j) sits at source pixel-centre coordinates (row0 + i * drow, col0 + j * dcol)
+    (0 = centre of the first source pixel). ``nearest`` picks the closest source pixel; otherwise
+    bilinear weights over the valid (non-NaN) of the four neighbours, renormalised, as GDAL's warper
+    does with nodata. Coordinates are clamped to the block; a pixel more than half a source pixel
+    outside it is NaN.
+    """
+    h, w = src.shape
+    out = np.empty((out_h, out_w), np.float32)
+    for i in prange(out_h):
+        r = row0 + i * drow
+        for j in range(out_w):
+            c = col0 + j * dcol
+            if r < -0.5 or r > h - 0.5 or c < -0.5 or c > w - 0.5:
+                out[i, j] = np.nan
+                continue
+            rc = min(max(r, 0.0), h - 1.0)
+            cc = min(max(c, 0.0), w - 1.0)
+            if nearest:
+                out[i, j] = src[min(int(np.floor(rc + 0.5)), h - 1), min(int(np.floor(cc + 0.5)), w - 1)]
+                continue
+            r0 = min(int(rc), h - 1)
+            c0 = min(int(cc), w - 1)
+            r1 = min(r0 + 1, h - 1)
+            c1 = min(c0 + 1, w - 1)
+            fr = rc - r0
+            fc = cc - c0
+            acc = 0.0
+            wsum = 0.0
+            for rr, wr in ((r0, 1.0 - fr), (r1, fr)):
+                for cc2, wc in ((c0, 1.0 - fc), (c1, fc)):
+                    v = src[rr, cc2]
+                    wt = wr * wc
+                    if wt > 0.0 and not np.isnan(v):
+                        acc += wt * v
+                        wsum += wt
+            out[i, j] = acc / wsum if wsum > 0.0 else np.nan
     return out

@@ -186,6 +186,9 @@ class WindowReader:
             if self._on_grid(src):  # already on the model grid: plain window reads, no warping
                 self._open.append((src, None))
                 continue
+            if self._coarser_aligned(src):  # same CRS, north-up, coarser: numba resampling of a block
+                self._open.append((src, c.resampling))
+                continue
             vrt = WarpedVRT(src, crs=self.grid.crs, transform=self.grid.affine, width=self.grid.width,
                             height=self.grid.height, resampling=Resampling[c.resampling],
                             src_nodata=src.nodata, nodata=np.nan, dtype="float32")
@@ -199,11 +202,44 @@ class WindowReader:
         return (same_crs and (src.height, src.width) == (self.grid.height, self.grid.width)
                 and src.transform.almost_equals(self.grid.affine))
 
+    def _coarser_aligned(self, src) -> bool:
+        from rasterio.crs import CRS
+
+        t, g = src.transform, self.grid.affine
+        return (src.crs == CRS.from_wkt(self.grid.crs) and t.b == t.d == 0 and g.b == g.d == 0
+                and t.e < 0 < t.a and g.e < 0 < g.a and t.a >= g.a - 1e-9 and -t.e >= -g.e - 1e-9)
+
+    def _read_resampled(self, src, nearest: bool, rows: slice, cols: slice) -> np.ndarray:
+        """Window of a coarser same-CRS raster: read the covering block, resample with numba."""
+        from rasterio.windows import Window
+
+        from ..kernels.risk import resample_window
+
+        t, g = src.transform, self.grid.affine
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        sc0 = (g.c + g.a * (cols.start + 0.5) - t.c) / t.a - 0.5
+        sr0 = (g.f + g.e * (rows.start + 0.5) - t.f) / t.e - 0.5
+        dc, dr = g.a / t.a, g.e / t.e
+        c0 = max(0, int(np.floor(sc0)) - 1)
+        c1 = min(src.width, int(np.ceil(sc0 + dc * (w - 1))) + 2)
+        r0 = max(0, int(np.floor(sr0)) - 1)
+        r1 = min(src.height, int(np.ceil(sr0 + dr * (h - 1))) + 2)
+        if c1 <= c0 or r1 <= r0:
+            return np.full((h, w), np.nan, np.float32)
+        block = self._read_direct(src, Window(c0, r0, c1 - c0, r1 - r0))
+        out = resample_window(block, sr0 - r0, sc0 - c0, dr, dc, h, w, nearest)
+        # outside the raster (not only outside the block) is NaN
+        rr = sr0 + dr * np.arange(h)
+        cc = sc0 + dc * np.arange(w)
+        out[(rr < -0.5) | (rr > src.height - 0.5), :] = np.nan
+        out[:, (cc < -0.5) | (cc > src.width - 0.5)] = np.nan
+        return out
+
     def __exit__(self, *exc) -> None:
         for pair in self._open:
             if pair is not None:
                 for ds in pair[::-1]:
-                    if ds is not None:
+                    if hasattr(ds, "close"):
                         ds.close()
         self._open = []
 
@@ -228,6 +264,8 @@ class WindowReader:
                                    transform=self.grid.window_transform(rows, cols), fill=0, dtype="uint8")
             elif pair[1] is None:
                 out[i] = self._read_direct(pair[0], win)
+            elif isinstance(pair[1], str):
+                out[i] = self._read_resampled(pair[0], pair[1] == "nearest", rows, cols)
             else:
                 out[i] = pair[1].read(1, window=win)
         return out
