@@ -112,3 +112,53 @@ def plan(ctx, risk_path, bases, drones, range_km, speed, altitude, hfov, hover, 
         f"{ours['flights']} flight(s), {ours['targets']} target(s), {ours['length_m'] / 1000:.1f} km, "
         f"{ours['value']:.2f} ha expected loss covered ({ours['value_per_km']:.4f} ha/km; greedy nearest "
         f"{base['value_per_km']:.4f} ha/km, x{res['ratio_value_per_km']}) -> {out}")
+
+
+@command.command(epilog="Example: yvy patrol coverage --targets patrol/targets.geojson --json")
+@click.option("--targets", "targets_path", type=click.Path(exists=True, dir_okay=False),
+              help="Patrol targets (targets.geojson of 'yvy patrol plan').")
+@json_opt
+@click.pass_context
+def coverage(ctx, targets_path, as_json) -> None:
+    """List the open alerts and patrol targets each drone orthomosaic of the catalog covers."""
+    from ..alerts.ports import AlertQuery
+    from ..patrol.verify import coverage as cover
+    from ..patrol.verify import drone_items
+    from .alerts import alert_store
+    from .options import store
+
+    targets = json.loads(Path(targets_path).read_text())["features"] if targets_path else []
+    alerts = alert_store(ctx).find_alerts(AlertQuery(status=("new", "under_review")))
+    rows = cover(drone_items(store(ctx)), alerts, targets)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} drone orthomosaic(s)")
+    for col in ("item", "datetime", "alerts", "targets"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["item"], str(r["datetime"]), ", ".join(r["alerts"]) or "-",
+                  ", ".join(map(str, r["targets"])) or "-")
+    console(ctx).print(t)
+
+
+@command.command(epilog="Example: yvy patrol verify PY-2024-000012 --item flight1_ortho --by 'Ana Benítez'")
+@click.argument("alert_id")
+@click.option("--item", "item_id", required=True, help="Drone item id (collection 'drone') covering the alert.")
+@click.option("--by", required=True, help="Reviewer's name.")
+@click.option("--note", help="Free-text note added after the drone reference.")
+@json_opt
+@click.pass_context
+def verify(ctx, alert_id, item_id, by, note, as_json) -> None:
+    """Confirm an alert as 'verified by drone' with an orthomosaic that covers it."""
+    from ..patrol.verify import verify_by_drone
+    from .alerts import alert_store
+    from .options import store
+
+    alert = verify_by_drone(alert_store(ctx), store(ctx), alert_id, item_id, by=by, note=note)
+    if as_json:
+        click.echo(json.dumps({"id": alert.id, "status": alert.status.value, "review": alert.review}, indent=1))
+        return
+    console(ctx).print(f"{alert.id} confirmed: {alert.review['reason']} ({alert.review['note']})")
