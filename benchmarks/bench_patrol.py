@@ -104,7 +104,8 @@ def main() -> None:
                           ("greedy nearest, all reachable hot spots", r["greedy_nearest_all_candidates"]))),
         "", f"Ratio of ha per flight-km, plan / greedy: {result['ratio_same_targets_median']:.2f}x on the same "
             f"targets, {result['ratio_all_candidates_median']:.2f}x against greedy over all reachable hot spots "
-            f"({r['candidate_targets']} routed, {r['dropped_targets']} dropped).",
+            f"({r['candidate_targets']} routed; dropped: {r['dropped_targets']['nofly']} in the no-fly zone, "
+            f"{r['dropped_targets']['out_of_range']} out of range).",
         f"Checks: flights within range {r['checks']['all_flights_within_range']}, no waypoint or leg in the "
         f"no-fly zone {r['checks']['no_waypoint_or_leg_in_nofly']}.", ""])
     (HERE / "results" / "bench_patrol.md").write_text(md)
