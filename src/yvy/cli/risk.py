@@ -135,10 +135,11 @@ def map_(ctx, model_path, out, product_id, no_register, as_json) -> None:
               help="Fraction of the forest rows (from the top) to fit on; the rest is scored.")
 @click.option("--edge", default="dist_edge", show_default=True, help="Covariate of distance to the forest edge.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the results as JSON.")
+@click.option("--sample", "sample_size", default=200_000, show_default=True, help="Forest pixels sampled to fit.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @json_opt
 @click.pass_context
-def evaluate(ctx, fcc, covariates, train_fraction, edge, out, seed, as_json) -> None:
+def evaluate(ctx, fcc, covariates, train_fraction, edge, out, sample_size, seed, as_json) -> None:
     """Spatial hold-out: AUC, figure of merit and wRMSE beside the distance-to-edge benchmark."""
     from ..risk.covariates import covariates_from_paths
     from ..risk.evaluate import split_evaluation
@@ -146,7 +147,8 @@ def evaluate(ctx, fcc, covariates, train_fraction, edge, out, seed, as_json) -> 
     covs = covariates_from_paths(covariates)
     with progress_bar("evaluating", quiet=_quiet(ctx) or as_json) as bar:
         res = split_evaluation(fcc, covs, cache=_cache(ctx, Path(out or "eval.json").absolute()),
-                               train_fraction=train_fraction, edge=edge, seed=seed, progress=bar)
+                               train_fraction=train_fraction, edge=edge, seed=seed,
+                               sample_size=sample_size, progress=bar)
     if out:
         from ..io import atomic_write_bytes
 
