@@ -45,6 +45,8 @@ class PatrolSettings:
     solver_seconds: float = 10.0
     max_targets: int = 300
     """Most valuable reachable targets kept for routing."""
+    first_solution: str = "PATH_CHEAPEST_ARC"
+    """OR-Tools first-solution strategy."""
 
     def __post_init__(self):
         if self.drones < 1 or self.range_m <= 0 or self.speed_ms <= 0 or self.altitude_m <= 0 or self.hover_s < 0:
@@ -153,7 +155,7 @@ def plan_patrol(bases: Sequence[Base], targets: Sequence[Target], settings: Patr
     dist = distance_matrix(points, nofly_local, blocked_m=10 * settings.range_m)
     values = [0.0] * len(bases) + [t.value for t in targets]
     flights = solve(dist, values, base_nodes, drone_base, range_m=settings.range_m, service_m=service,
-                    seconds=settings.solver_seconds)
+                    seconds=settings.solver_seconds, first_solution=settings.first_solution)
     baseline = greedy_nearest(dist, values, base_nodes, drone_base, range_m=settings.range_m, service_m=service)
     return PatrolPlan(frame, list(bases), targets, flights, baseline, settings, nofly, dropped, baseline_all)
 

@@ -50,7 +50,8 @@ def distance_matrix(points: np.ndarray, nofly=None, *, blocked_m: float) -> np.n
 
 
 def solve(dist: np.ndarray, values: Sequence[float], bases: Sequence[int], drone_base: Sequence[int], *,
-          range_m: float, service_m: float = 0.0, seconds: float = 10.0) -> list[Flight]:
+          range_m: float, service_m: float = 0.0, seconds: float = 10.0,
+          first_solution: str = "PATH_CHEAPEST_ARC") -> list[Flight]:
     """Route drones over targets to maximise value within ``range_m`` per flight.
 
     Parameters
@@ -63,6 +64,8 @@ def solve(dist: np.ndarray, values: Sequence[float], bases: Sequence[int], drone
         Node index of each drone's base (one flight per entry).
     service_m
         Flight distance charged per target visited (time spent over it, at cruise speed).
+    first_solution
+        Name of an OR-Tools ``FirstSolutionStrategy`` (the local search starts from it).
     """
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -84,7 +87,7 @@ def solve(dist: np.ndarray, values: Sequence[float], bases: Sequence[int], drone
             penalty = max(1, int(round(values[node] * PRIZE_M_PER_UNIT)))
             routing.AddDisjunction([manager.NodeToIndex(node)], penalty)
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(int(seconds * 1000))
     solution = routing.SolveWithParameters(params)
