@@ -165,3 +165,58 @@ def evaluate(ctx, fcc, covariates, train_fraction, edge, out, sample_size, seed,
         r = res[name]
         t.add_row(name, f"{r['auc']:.3f}", f"{r['fom']:.3f}", *(f"{c['wrmse_ha']:.2f}" for c in r["cells"]))
     console(ctx).print(t)
+
+
+@command.command(epilog="Example: yvy risk stats --risk risk.tif --zones pa_PROJ.shp --name-field NAME")
+@click.option("--risk", "risk_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Risk raster (probability of loss per pixel).")
+@click.option("--zones", type=click.Path(exists=True, dir_okay=False),
+              help="Polygon layer (default: the workspace's admin and protected-area context layers).")
+@click.option("--name-field", help="Attribute naming each zone (default: row number).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table as CSV.")
+@json_opt
+@click.pass_context
+def stats(ctx, risk_path, zones, name_field, csv_path, as_json) -> None:
+    """Expected hectares of forest loss in one period per zone (department, protected area...)."""
+    from ..errors import InputError
+    from ..risk.zones import expected_loss_by_zone
+
+    if zones:
+        import geopandas as gpd
+
+        df = gpd.read_file(zones)
+        if df.crs is None:
+            raise InputError(zones, "zones have no CRS")
+        if name_field and name_field not in df.columns:
+            raise InputError("--name-field", f"{name_field!r} is not a field of {zones}")
+        df = df.to_crs("EPSG:4326")
+        items = [(Path(zones).stem, str(r[name_field]) if name_field else str(i), r.geometry)
+                 for i, r in df.iterrows() if r.geometry is not None]
+    else:
+        from .alerts import alert_store
+
+        feats = alert_store(ctx).context_features(kinds=("admin", "protected_area"))
+        if not feats:
+            raise InputError("--zones", "no zones: give --zones or add admin/protected_area context layers")
+        items = [(f.layer, f.name, f.geometry) for f in feats]
+    rows = expected_loss_by_zone(risk_path, items)
+    if csv_path:
+        import csv
+
+        from ..io import atomic_path
+
+        with atomic_path(csv_path, suffix=".csv") as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["zone"])
+            w.writeheader()
+            w.writerows(rows)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    t = Table(title="expected forest loss in one period")
+    for col in ("layer", "zone", "forest ha", "expected loss ha"):
+        t.add_column(col, justify="right" if "ha" in col else "left")
+    for r in rows:
+        t.add_row(r["layer"], r["zone"], f"{r['forest_ha']:.1f}", f"{r['expected_loss_ha']:.1f}")
+    console(ctx).print(t)
