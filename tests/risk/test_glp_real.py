@@ -87,3 +87,31 @@ def test_bad_model_file_is_one_line_error(tmp_path):
     p.write_bytes(b"not a model")
     r = CliRunner().invoke(cli, ["risk", "map", "--model", str(p), "--out", str(tmp_path / "r.tif")])
     assert r.exit_code == 1 and "not a yvy risk model" in r.output and not (tmp_path / "r.tif").exists()
+
+
+def test_workspace_alerts_and_context_layers_as_covariates(glp, tmp_path, store_url):
+    import shapely
+
+    from yvy.alerts.model import Alert, AlertStatus
+    from yvy.storage import open_store
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    home = tmp_path / "ws"
+    _run(["--home", str(home), "init"])
+    _run(["--home", str(home), "context", "add", str(glp["pa_PROJ.shp"]), "--kind", "protected_area",
+          "--name", "pa"])
+    s = open_store(store_url(home / "yvy.db"))
+    a = SQLiteAlertStore(s)
+    with a.transaction():
+        a.insert_alert(Alert("GP-2021-000001", shapely.box(-61.60, 16.30, -61.59, 16.31), 120.0, "2021-03-01",
+                             status=AlertStatus.CONFIRMED))
+    s.close()
+    r = _run(["--home", str(home), "-q", "risk", "fit", "--fcc", str(glp["fcc23_north_half.tif"]), "--covariates",
+              str(glp["dist_edge.tif"]), "alerts", "context:pa", "--sample", "20000",
+              "--out", str(tmp_path / "m.joblib"), "--json"])
+    names = json.loads(r.output)["covariates"]
+    assert names == ["dist_edge", "dist_alerts", "inside_alerts", "dist_pa", "inside_pa"]
+    r = CliRunner().invoke(cli, ["--home", str(tmp_path / "nows"), "risk", "fit", "--fcc",
+                                 str(glp["fcc23_north_half.tif"]), "--covariates", "alerts", "--out",
+                                 str(tmp_path / "x.joblib")])
+    assert r.exit_code == 1 and "needs a workspace" in r.output

@@ -33,6 +33,43 @@ def _workspace_or_none(ctx):
         return None
 
 
+def _workspace_layers(ctx, covariates, cache: Path) -> list[str]:
+    """Replace 'alerts' and 'context:LAYER' by GeoJSON files of the workspace's features (WGS84)."""
+    from ..errors import InputError
+
+    out = []
+    for c in covariates:
+        if c != "alerts" and not c.startswith("context:"):
+            out.append(c)
+            continue
+        if _workspace_or_none(ctx) is None:
+            raise InputError(c, "needs a workspace (--home, $YVY_HOME or ./yvy-data)")
+        from shapely.geometry import mapping
+
+        from .alerts import alert_store
+
+        s = alert_store(ctx)
+        if c == "alerts":
+            from ..alerts.ports import AlertQuery
+
+            geoms = [a.geometry for a in s.find_alerts(AlertQuery(status=("confirmed", "referred")))]
+            geoms += [a.geometry for a in s.find_alerts(AlertQuery(confidence="high", status=("new", "under_review")))]
+            name = "alerts"
+        else:
+            name = c.split(":", 1)[1]
+            geoms = [f.geometry for f in s.context_features() if f.layer == name]
+        if not geoms:
+            raise InputError(c, "no features in the workspace")
+        fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                         "geometry": mapping(g)} for g in geoms]}
+        from ..io import atomic_write_bytes
+
+        path = cache / f"{name}.geojson"
+        atomic_write_bytes(path, json.dumps(fc).encode())
+        out.append(str(path))
+    return out
+
+
 @click.group(epilog="Example: yvy risk fit --fcc fcc.tif --covariates dist_edge.tif roads.shp --out risk.joblib")
 def command() -> None:
     """Deforestation risk: probability that a forest pixel is cleared in the next period."""
@@ -41,7 +78,9 @@ def command() -> None:
 def _covariate_args(fn):
     fn = click.option("--covariates", "covariates", required=True, multiple=True,
                       help="Covariate files: rasters (any grid, resampled) and vector layers "
-                           "(distance and inside rasters). Repeat, or list several after one flag.")(fn)
+                           "(distance and inside rasters); in a workspace also 'alerts' (confirmed or "
+                           "high-confidence alerts: past loss) and 'context:LAYER'. Repeat, or list "
+                           "several after one flag.")(fn)
     fn = click.option("--fcc", required=True, type=click.Path(exists=True, dir_okay=False),
                       help="Forest cover change raster: 1 stayed, 0 lost, 255 no data (model grid).")(fn)
     return fn
@@ -81,7 +120,7 @@ def fit(ctx, fcc, covariates, out, period, sample_size, block_km, seed, as_json)
     start, end = (period.split("/", 1) + [None])[:2] if period else (None, None)
     check_date("--period", start)
     check_date("--period", end)
-    covs = covariates_from_paths(covariates)
+    covs = covariates_from_paths(_workspace_layers(ctx, covariates, _cache(ctx, Path(out).absolute())))
     with progress_bar("fitting", quiet=_quiet(ctx) or as_json) as bar:
         model = fit_model(fcc, covs, cache=_cache(ctx, Path(out).absolute()), sample_size=sample_size,
                           block_km=block_km, seed=seed, period=(start, end), progress=bar)
@@ -144,7 +183,7 @@ def evaluate(ctx, fcc, covariates, train_fraction, edge, out, sample_size, seed,
     from ..risk.covariates import covariates_from_paths
     from ..risk.evaluate import split_evaluation
 
-    covs = covariates_from_paths(covariates)
+    covs = covariates_from_paths(_workspace_layers(ctx, covariates, _cache(ctx, Path(out or "eval.json").absolute())))
     with progress_bar("evaluating", quiet=_quiet(ctx) or as_json) as bar:
         res = split_evaluation(fcc, covs, cache=_cache(ctx, Path(out or "eval.json").absolute()),
                                train_fraction=train_fraction, edge=edge, seed=seed,

@@ -63,6 +63,8 @@ def _vector_kinds(path: Path) -> tuple[str, ...]:
     if info.get("crs") is None:
         raise ProjectionError(path, "vector layer has no CRS")
     gtype = str(info.get("geometry_type") or "").lower()
+    if "polygon" not in gtype and ("unknown" in gtype or gtype in ("", "geometry")):  # mixed types
+        gtype = " ".join(pyogrio.read_dataframe(path, columns=[]).geometry.geom_type.dropna().unique()).lower()
     return ("distance", "inside") if "polygon" in gtype else ("distance",)
 
 
