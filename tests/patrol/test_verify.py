@@ -59,3 +59,31 @@ def test_coverage_and_verify(tmp_path, store_url):
     out = json.loads(r.output)
     assert out["status"] == "confirmed" and out["review"]["reason"] == "verified by drone"
     assert item_id in out["review"]["note"]
+
+
+def test_plan_from_workspace_alerts_only(tmp_path, store_url):
+    """Without a risk map the targets are the alerts that need a look; dismissed ones are left out."""
+    from yvy.alerts.model import AlertStatus
+    from yvy.storage import open_store
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    home = tmp_path / "ws"
+    assert _run(home, "init").exit_code == 0
+    s = open_store(store_url(home / "yvy.db"))
+    a = SQLiteAlertStore(s)
+    with a.transaction():
+        a.insert_alert(Alert("PY-2024-000001", shapely.box(-60.01, -22.01, -60.0, -22.0), 2.0, "2024-01-05"))
+        a.insert_alert(Alert("PY-2024-000002", shapely.box(-60.03, -22.03, -60.02, -22.02), 5.0, "2024-01-05",
+                             status=AlertStatus.UNDER_REVIEW))
+        a.insert_alert(Alert("PY-2024-000003", shapely.box(-60.02, -22.0, -60.01, -21.99), 5.0, "2024-01-05",
+                             status=AlertStatus.DISMISSED, review={"reason": "cloud"}))
+    s.close()
+    hq = {"type": "Feature", "properties": {"name": "HQ"},
+          "geometry": {"type": "Point", "coordinates": [-60.05, -22.05]}}
+    (tmp_path / "b.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [hq]}))
+    r = _run(home, "patrol", "plan", "--bases", str(tmp_path / "b.geojson"), "--range-km", "20", "--seconds", "1",
+             "--out", str(tmp_path / "p"), "--json")
+    assert r.exit_code == 0, r.output
+    routes = json.loads((tmp_path / "p" / "routes.geojson").read_text())["features"]
+    assert sorted(routes[0]["properties"]["targets"]) == ["PY-2024-000001", "PY-2024-000002"]
+    assert routes[0]["properties"]["risk_covered"] == 7.0  # both low confidence: worth their hectares
