@@ -52,6 +52,10 @@ def test_coverage_and_verify(tmp_path, store_url):
     rows = json.loads(r.output)
     assert len(rows) == 1 and rows[0]["alerts"] == ["PY-2024-000001"] and rows[0]["targets"] == ["R001"]
     item_id = rows[0]["item"].split("/", 1)[1]
+    shown = json.loads(_run(home, "alerts", "show", "PY-2024-000001", "--json").output)
+    assert [d["item"] for d in shown["drone_imagery"]] == [rows[0]["item"]]
+    assert json.loads(_run(home, "alerts", "show", "PY-2024-000002", "--json").output)["drone_imagery"] == []
+    assert "drone imagery: drone/" in _run(home, "alerts", "show", "PY-2024-000001").output
     r = _run(home, "patrol", "verify", "PY-2024-000002", "--item", item_id, "--by", "Ana")
     assert r.exit_code == 1 and "covers less than 90%" in r.output
     r = _run(home, "patrol", "verify", "PY-2024-000001", "--item", item_id, "--by", "Ana", "--json")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 
-__all__ = ["DRONE", "MIN_COVER", "REASON", "coverage", "drone_items", "verify_by_drone"]
+__all__ = ["DRONE", "MIN_COVER", "REASON", "coverage", "drone_imagery_for", "drone_items", "verify_by_drone"]
 
 DRONE = "drone"
 MIN_COVER = 0.9
@@ -50,6 +50,19 @@ def coverage(items: Sequence[dict], alerts: Sequence, targets: Sequence[dict] = 
                         if _covers(fp, shapely.geometry.shape(t["geometry"]))],
         })
     return out
+
+
+def drone_imagery_for(catalog, alert) -> list[dict]:
+    """Drone orthomosaics covering ``alert``: ``{item, datetime, href}``, newest first."""
+    import shapely
+
+    rows = []
+    for it in drone_items(catalog, tuple(alert.geometry.bounds)):
+        if _covers(shapely.geometry.shape(it["geometry"]), alert.geometry):
+            asset = next(iter(it.get("assets", {}).values()), {})
+            rows.append({"item": f"{it['collection']}/{it['id']}", "datetime": it["properties"].get("datetime"),
+                         "href": asset.get("href")})
+    return sorted(rows, key=lambda r: r["datetime"] or "", reverse=True)
 
 
 def verify_by_drone(alert_store, catalog, alert_id: str, item_id: str, *, by: str, note: str | None = None):
