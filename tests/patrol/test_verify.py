@@ -52,6 +52,22 @@ def test_coverage_and_verify(tmp_path, store_url):
     rows = json.loads(r.output)
     assert len(rows) == 1 and rows[0]["alerts"] == ["PY-2024-000001"] and rows[0]["targets"] == ["R001"]
     item_id = rows[0]["item"].split("/", 1)[1]
+    # the web map and tiles draw the orthomosaic in true colour, as ingested (grey 120)
+    import io
+
+    import morecantile
+    from PIL import Image
+
+    from yvy.api._render import layers_for_item, render_tile
+    from yvy.storage import open_store as _open
+
+    cat = _open(store_url(home / "yvy.db"))
+    item = cat.get_item("drone", item_id)
+    cat.close()
+    assert list(layers_for_item(item)) == ["truecolor"]
+    t = morecantile.tms.get("WebMercatorQuad").tile(-59.95, -22.05, 16)
+    px = np.asarray(Image.open(io.BytesIO(render_tile(item, "truecolor", t.x, t.y, 16))).convert("RGBA"))[128, 128]
+    assert tuple(px) == (120, 120, 120, 255)
     shown = json.loads(_run(home, "alerts", "show", "PY-2024-000001", "--json").output)
     assert [d["item"] for d in shown["drone_imagery"]] == [rows[0]["item"]]
     assert json.loads(_run(home, "alerts", "show", "PY-2024-000002", "--json").output)["drone_imagery"] == []
