@@ -21,10 +21,17 @@ def test_demo_runs_the_whole_chain(tmp_path):
     truth = json.loads((home / "demo" / "truth.geojson").read_text())
     assert truth["features"], "the demo has clearings"
     scenes = json.loads(CliRunner().invoke(cli, ["--home", str(home), "scenes", "--json"]).output)
-    assert len(scenes["features"]) == 219
+    assert len(scenes["features"]) == 220  # 219 Sentinel-2 scenes + the simulated drone orthomosaic
     products = CliRunner().invoke(cli, ["--home", str(home), "monitor", "list", "--json"])
     assert products.exit_code == 0 and "bfm-ndvi" in products.output
     alerts = CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--json"])
     assert alerts.exit_code == 0
+    # the simulated drone flight: an orthomosaic over the largest alert, ingested as a drone item
+    assert "simulated drone flight over" in out
+    alert_id = out.split("simulated drone flight over ")[1].split(":")[0]
+    r = CliRunner().invoke(cli, ["--home", str(home), "patrol", "verify", alert_id, "--item", "flight1_orthomosaic",
+                                 "--by", "demo", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["review"]["reason"] == "verified by drone"
     size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
     assert size < 500e6

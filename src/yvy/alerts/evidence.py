@@ -332,6 +332,24 @@ def _pdf(out: Path, alert: Alert, attrs: dict, images: list[tuple[str, str]], wa
         pdf.output(str(tmp))
 
 
+DRONE_PAD_M = 30.0
+"""Margin around the alert in drone chips (metres): the orthomosaic's detail, not the landscape."""
+
+
+def _drone_chips(catalog, alert: Alert, out: Path, images: list) -> list[dict]:
+    """True-colour chips of the (at most two newest) drone orthomosaics over the alert."""
+    items = catalog.search_items(ItemQuery(collections=["drone"], intersects=mapping(alert.geometry)))
+    items = sorted(items, key=lambda it: it["properties"].get("datetime") or "", reverse=True)[:2]
+    done = []
+    for it in items:
+        date = (it["properties"].get("datetime") or "")[:10]
+        path = out / f"chip_drone_{it['id']}.png"
+        if _chip(it, alert, ("red", "green", "blue"), path, f"drone: {date} {it['id']}", DRONE_PAD_M):
+            images.append((f"Drone orthomosaic {date} {it['id']}", str(path)))
+            done.append({"id": it["id"], "datetime": it["properties"].get("datetime"), "chip": path.name})
+    return done
+
+
 def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, index: str = "ndvi",
                    max_cloud: float = 30.0, pad_m: float = 300.0, signer=None) -> dict:
     """Write the evidence package of ``alert_id`` to ``out_dir``; return the manifest dict.
@@ -371,6 +389,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
             images.append((f"{side.capitalize()} {row['date']} - false colour ({'/'.join(combo)})", str(fc)))
         else:
             warnings.append(f"scene {row['id']} lacks the bands for a false-colour chip")
+    drone = _drone_chips(catalog, alert, out, images)
     monitor_start = None
     for pid in alert.products:
         try:
@@ -393,7 +412,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
         "audit": {"ok": chain.ok, "head": chain.head, "entries": [
             {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload, "hash": e.hash}
             for e in alert_store.iter_audit(alert_id)]},
-        "scenes": {"before": before, "after": after, "series": rows},
+        "scenes": {"before": before, "after": after, "series": rows}, "drone": drone,
     }
     _write_json(out / "attributes.json", attrs)
     _write_json(out / "alert.geojson", to_feature(alert))

@@ -34,7 +34,8 @@ class LayerSpec:
     name: str
     assets: tuple[str, ...]
     kind: str
-    """``rgb`` (three reflectance assets), ``index`` (normalized difference of two) or ``band``."""
+    """``rgb`` (three reflectance assets), ``rgb_bands`` (one three-band byte asset, an orthomosaic),
+    ``index`` (normalized difference of two) or ``band``."""
     vmin: float = 0.0
     vmax: float = 0.3
     colormap: str | None = None
@@ -52,7 +53,10 @@ _SCENE_LAYERS = (
     _index_layer("nbr", -0.5),
 )
 _DETECTION_COLORMAPS = {"break_days": "plasma", "magnitude": "rdbu", "confidence": "viridis",
-                        "water": "blues", "flood": "blues", "severity": "ylorrd", "dnbr": "rdylgn_r"}
+                        "water": "blues", "flood": "blues", "severity": "ylorrd", "dnbr": "rdylgn_r",
+                        "risk": "ylorrd"}
+_BAND_PRODUCTS = (DETECTIONS, "yvy-risk")
+"""Collections whose items are drawn one layer per band asset."""
 
 
 def _is_band_asset(asset: dict) -> bool:
@@ -65,7 +69,7 @@ def layers_for_item(item: dict) -> dict[str, LayerSpec]:
     """The layers an item can be drawn as, by name."""
     assets = item.get("assets") or {}
     out: dict[str, LayerSpec] = {}
-    if item.get("collection") == DETECTIONS or str(item.get("collection", "")).startswith(DETECTIONS):
+    if str(item.get("collection", "")).startswith(_BAND_PRODUCTS):
         for key, asset in assets.items():
             if _is_band_asset(asset):
                 rb = (asset.get("raster:bands") or [{}])[0]
@@ -79,6 +83,13 @@ def layers_for_item(item: dict) -> dict[str, LayerSpec]:
         found = tuple(keys.asset_for(assets, k) for k in spec.assets)
         if all(found):
             out[spec.name] = dataclasses.replace(spec, assets=found)
+    if not out:  # one asset holding red, green and blue bands (a drone orthomosaic)
+        for key, asset in assets.items():
+            names = [b.get("common_name") for b in asset.get("eo:bands") or []]
+            if names[:3] == ["red", "green", "blue"] and _is_band_asset(asset):
+                out["truecolor"] = LayerSpec("truecolor", (key,), "rgb_bands", 0.0, 255.0, None,
+                                             "True colour (orthomosaic)")
+                break
     return out
 
 
@@ -185,9 +196,28 @@ def _stats(spec: LayerSpec, item: dict) -> tuple[float, float]:
     return lo * scale + offset, hi * scale + offset
 
 
+def _render_rgb_bands(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
+    """A three-band byte asset (orthomosaic) drawn as is."""
+    from rio_tiler.errors import TileOutsideBounds
+    from rio_tiler.io import Reader
+    from rio_tiler.utils import render
+
+    try:
+        with Reader(item["assets"][spec.assets[0]]["href"]) as src:
+            img = reader_call(src, (1, 2, 3))
+    except TileOutsideBounds:
+        return None
+    mask = img.mask
+    if mask is not None and not mask.any():
+        return None
+    return render(img.data.astype(np.uint8), mask=mask, img_format="PNG", ZLEVEL=3)
+
+
 def _render(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
     from rio_tiler.utils import render
 
+    if spec.kind == "rgb_bands":
+        return _render_rgb_bands(spec, item, reader_call)
     bands = []
     for key in spec.assets:
         arr = _read(item["assets"][key], reader_call)
@@ -216,7 +246,7 @@ def _mask_not_clear(item: dict, band: np.ma.MaskedArray, reader_call) -> np.ma.M
 def render_tile(item: dict, layer: str, x: int, y: int, z: int) -> bytes | None:
     """PNG of one WebMercatorQuad tile of ``layer``, or None when the tile holds no data."""
     spec = layers_for_item(item)[layer]
-    return _render(spec, item, lambda src: src.tile(x, y, z, tilesize=TILE, indexes=1))
+    return _render(spec, item, lambda src, idx=1: src.tile(x, y, z, tilesize=TILE, indexes=idx))
 
 
 def render_bbox(item: dict, layer: str, bbox: tuple[float, float, float, float], size: int = 256) -> bytes | None:
@@ -229,9 +259,9 @@ def render_bbox(item: dict, layer: str, bbox: tuple[float, float, float, float],
     minx, miny, maxx, maxy = bbox
     ratio = (maxy - miny) / max((maxx - minx) * math.cos(math.radians((miny + maxy) / 2)), 1e-12)
     width, height = (size, max(1, round(size * ratio))) if ratio <= 1 else (max(1, round(size / ratio)), size)
-    return _render(spec, item, lambda src: src.part(bbox, dst_crs=CRS.from_epsg(3857),
-                                                    bounds_crs=CRS.from_epsg(4326), width=width,
-                                                    height=height, indexes=1))
+    return _render(spec, item, lambda src, idx=1: src.part(bbox, dst_crs=CRS.from_epsg(3857),
+                                                           bounds_crs=CRS.from_epsg(4326), width=width,
+                                                           height=height, indexes=idx))
 
 
 def read_values(asset: dict, geometry: dict) -> np.ma.MaskedArray | None:

@@ -42,6 +42,7 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     out.print("evaluation against the demo's ground truth:")
     print_report(out, report)
     _radar_part(out, ws)
+    _drone_flight(ctx, ws, store, alerts)
     out.print(f"demo workspace ready at {ws.home} in {time.perf_counter() - t0:.0f} s")
     out.print(f"  ground truth:  {demo.truth_path}")
     out.print(f"  alerts:        yvy --home {ws.home} alerts list")
@@ -67,3 +68,30 @@ def _radar_part(out, ws) -> None:
     for name, r in compare(demo).items():
         out.print(f"  {name:12s}: alerted {r['median_delay_days']:.0f} days after the clearing "
                   f"({r['detected_share']:.0%} of its pixels); {r['false_alert_pixels']} false-alert pixels")
+def _drone_flight(ctx, ws, store, alerts) -> None:
+    """Simulate one drone flight over the largest alert: an orthomosaic rendered from the newest
+    scene, ingested as a drone item (then ``yvy patrol verify`` can confirm the alert)."""
+    from datetime import datetime, timedelta
+
+    from shapely.geometry import mapping
+
+    from ..catalog.formats import IngestOptions
+    from ..catalog.ingest import ingest_paths
+    from ..catalog.ports import ItemQuery
+    from ..demo.drone import render_orthomosaic
+    from .options import console
+
+    if not alerts:
+        return
+    alert = max(alerts, key=lambda a: a.area_ha)
+    scenes = [it for it in store.search_items(ItemQuery(intersects=mapping(alert.geometry)))
+              if {"red", "green", "blue"} <= set(it.get("assets", {}))]
+    if not scenes:
+        return
+    scene = max(scenes, key=lambda it: it["properties"].get("datetime") or "")
+    path = render_orthomosaic(scene, alert.geometry, ws.assets / "demo" / "drone" / "flight1_orthomosaic.tif")
+    when = datetime.fromisoformat(scene["properties"]["datetime"].replace("Z", "+00:00")) + timedelta(days=3)
+    report = ingest_paths(store, [path], IngestOptions(drone=True, datetime=when.isoformat()))
+    if report.ok:
+        console(ctx).print(f"simulated drone flight over {alert.id}: orthomosaic drone/{path.stem}; confirm with "
+                           f"yvy --home {ws.home} patrol verify {alert.id} --item {path.stem} --by <you>")

@@ -105,6 +105,9 @@ def show(ctx: click.Context, alert_id: str, as_json: bool) -> None:
     doc["merges"] = s.merges(alert_id)
     doc["audit"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload}
                     for e in s.iter_audit(alert_id)]
+    from ..patrol.verify import drone_imagery_for
+
+    doc["drone_imagery"] = drone_imagery_for(store(ctx), a)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
@@ -131,6 +134,8 @@ def _print_alert(con, a, doc) -> None:
         con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
     lg = a.legal or {}
     con.print(f"  legal: {lg.get('flag')} {('(' + lg['rule'] + ': ' + (lg.get('law') or '') + ')') if lg.get('rule') else ''}")
+    for d in doc.get("drone_imagery", []):
+        con.print(f"  drone imagery: {d['item']} ({d['datetime']})")
     if a.merged_into:
         con.print(f"  merged into {a.merged_into}")
     if a.merged_from:

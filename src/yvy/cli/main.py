@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fires": ("yvy.cli.fires", "Ingest NASA FIRMS hotspots and list fire events."),
     "burn": ("yvy.cli.burn", "Burn scars and severity (dNBR) from scenes before and after."),
     "disaster": ("yvy.cli.disaster", "Event reports (PDF + GeoPackage) for floods and fires."),
+    "risk": ("yvy.cli.risk", "Deforestation risk models and maps."),
+    "patrol": ("yvy.cli.patrol", "Plan drone patrol flights."),
+    "field": ("yvy.cli.field", "Offline field packages for ranger teams."),
 }
 
 

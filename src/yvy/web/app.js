@@ -209,7 +209,7 @@
     state.scenes = res.features;
     const scenes = res.features.filter((f) => !f.collection.startsWith("yvy-"));  // imagery, not yvy products
     state.sceneList = scenes;
-    const dets = res.features.filter((f) => f.collection.startsWith("yvy-detections"));  // change + disaster products
+    const dets = res.features.filter((f) => f.collection.startsWith("yvy-detections") || f.collection === "yvy-risk");  // change, disaster and risk products
     $("scene").innerHTML = "<option value=''>(none)</option>" + scenes.map((f) =>
       "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id +
         (f.properties["eo:cloud_cover"] != null ? " (" + Math.round(f.properties["eo:cloud_cover"]) + "% cloud)" : "")) + "</option>").join("");
