@@ -25,8 +25,9 @@ from collections import defaultdict
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
-from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, parse_datetime, read_bytes, read_raster
+from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, read_bytes, read_raster
 from . import IngestOptions, SceneGroup
 from .radar import SAR_EXT, norm_units, platform_of, sar_properties
 
@@ -131,7 +132,7 @@ def _item(group: SceneGroup, options: IngestOptions) -> pystac.Item:
     if "README" in files:
         extra["readme"] = pystac.Asset(files["README"], media_type="text/plain",
                                        roles=["metadata"])
-    when = parse_datetime(m.group(4))
+    when = find_datetime(m.group(4))
     return build_item(m.group(1), assets, fmt=NAME, datetime=when, properties=props,
                       collection=COLLECTION, checksum=options.checksum, extra_assets=extra,
                       extensions=[SAR_EXT, SAT_EXT])

@@ -175,9 +175,9 @@ def _units(iso: dict, path: str | None, options: IngestOptions) -> str:
 
 
 def _sensing(iso: dict, from_name: str):
-    from ..items import parse_datetime
+    from ...dates import find_datetime
 
-    return parse_datetime(iso.get("ZeroDopplerStartTime")) or parse_datetime(from_name)
+    return find_datetime(iso.get("ZeroDopplerStartTime")) or find_datetime(from_name)
 
 
 def _int(value) -> int | None:

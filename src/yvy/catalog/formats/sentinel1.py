@@ -34,9 +34,10 @@ import xml.etree.ElementTree as ET
 
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
 from ...io import multihash_sha256, sha256_file
-from ..items import FILE_EXT, SAT_EXT, basename, dirname, file_size, parse_datetime, read_bytes
+from ..items import FILE_EXT, SAT_EXT, basename, dirname, file_size, read_bytes
 from . import IngestOptions, SceneGroup
 from .radar import SAR_EXT, norm_polarizations, platform_of, sar_properties
 
@@ -171,8 +172,8 @@ def _text(root: ET.Element, name: str, **attrs) -> str | None:
 
 def _manifest_meta(root: ET.Element, path: str) -> dict:
     pols = [e.text for e in _find(root, "transmitterReceiverPolarisation")]
-    start = parse_datetime(_text(root, "startTime"))
-    stop = parse_datetime(_text(root, "stopTime"))
+    start = find_datetime(_text(root, "startTime"))
+    stop = find_datetime(_text(root, "stopTime"))
     if start is None:
         raise InputError(path, "no acquisition start time (safe:startTime)")
     coords = _text(root, "coordinates")

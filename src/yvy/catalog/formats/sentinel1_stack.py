@@ -32,8 +32,9 @@ import re
 import numpy as np
 import pystac
 
+from ...dates import find_datetime
 from ...errors import InputError
-from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, parse_datetime, read_raster
+from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, read_raster
 from . import IngestOptions, SceneGroup
 from .geotiff import describe_raster
 from .radar import SAR_EXT, platform_of, resolve_units, sample_values, sar_properties
@@ -92,7 +93,7 @@ def parse_equi7_name(name: str) -> dict | None:
         return None
     return {
         "quantity": "gamma0" if m.group(1).upper() == "GMR" else "sigma0",
-        "datetime": parse_datetime(m.group(2)),
+        "datetime": find_datetime(m.group(2)),
         "polarization": m.group(3).upper(),
         "orbit": "ascending" if m.group(4).upper() == "A" else "descending",
         "relative_orbit": int(m.group(5)),
