@@ -26,8 +26,9 @@ from datetime import datetime
 import numpy as np
 
 from ..catalog.formats.radar import radar_band
+from ..dates import parse_instant
 from ..errors import EmptyAOIError, InputError
-from .build import band_scaling, parse_time
+from .build import band_scaling
 from .radar import OPERA_INVALID, require_single_orbit, to_db, to_linear
 
 __all__ = ["RadarCube"]
@@ -35,7 +36,7 @@ __all__ = ["RadarCube"]
 
 def _when(item: Mapping) -> datetime:
     props = item["properties"]
-    return parse_time(props.get("datetime") or props.get("start_datetime"))
+    return parse_instant(props.get("datetime") or props.get("start_datetime"))
 
 
 def _pass_key(item: Mapping) -> tuple:
