@@ -196,6 +196,16 @@ def copy_workspace_database(src_ws, dst_ws) -> None:
     dst.close()
 
 
+def raw_sql(store, sql: str, **params):
+    """Run one SQL statement outside yvy's stores (tests that play a tamperer); named
+    ``:param`` placeholders. Returns the rows of a query, else the row count."""
+    import sqlalchemy as sa
+
+    with store.engine.begin() as c:
+        res = c.execute(sa.text(sql), params)
+        return res.all() if res.returns_rows else res.rowcount
+
+
 def drop_trigger_sql(store, name: str, table: str) -> str:
     """``DROP TRIGGER`` in the store's dialect (tests that play a tamperer)."""
     return f"DROP TRIGGER {name}" + (f" ON {table}" if store.dialect == "postgresql" else "")

@@ -4,7 +4,7 @@ from yvy.alerts import AlertStatus, review_alert, update_alerts
 from yvy.alerts.audit import GENESIS, verify_chain
 from yvy.errors import ConflictError, InputError, NotFoundError
 
-from ..conftest import drop_trigger_sql
+from ..conftest import drop_trigger_sql, raw_sql
 from .conftest import Patch, make_layers
 
 
@@ -73,14 +73,13 @@ def test_audit_is_append_only_and_tampering_is_detected(one):
     review_alert(s, aid, "dismissed", by="Ana", reason="agriculture")
     res = verify_chain(s.iter_audit())
     assert res.ok and res.entries == 3 and res.head != GENESIS
-    con = s.store.conn
     with pytest.raises(s.store.Error, match="append-only"):
-        con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=3")
+        raw_sql(s.store, "UPDATE audit_log SET actor='Mallory' WHERE seq=3")
     with pytest.raises(s.store.Error, match="append-only"):
-        con.execute("DELETE FROM audit_log WHERE seq=2")
+        raw_sql(s.store, "DELETE FROM audit_log WHERE seq=2")
     # a determined editor drops the trigger and rewrites the reason
-    con.execute(drop_trigger_sql(s.store, "audit_log_no_update", "audit_log"))
-    con.execute("UPDATE audit_log SET payload=replace(payload, 'agriculture', 'fire') WHERE seq=3")
+    raw_sql(s.store, drop_trigger_sql(s.store, "audit_log_no_update", "audit_log"))
+    raw_sql(s.store, "UPDATE audit_log SET payload=replace(payload, 'agriculture', 'fire') WHERE seq=3")
     res = verify_chain(s.iter_audit())
     assert not res.ok and res.first_bad_seq == 3 and "altered" in res.problem
 
@@ -89,8 +88,7 @@ def test_audit_detects_deleted_entry(one):
     s, aid = one
     review_alert(s, aid, "under_review", by="Ana")
     review_alert(s, aid, "confirmed", by="Ana", reason="field_visit")
-    con = s.store.conn
-    con.execute(drop_trigger_sql(s.store, "audit_log_no_delete", "audit_log"))
-    con.execute("DELETE FROM audit_log WHERE seq=2")
+    raw_sql(s.store, drop_trigger_sql(s.store, "audit_log_no_delete", "audit_log"))
+    raw_sql(s.store, "DELETE FROM audit_log WHERE seq=2")
     res = verify_chain(s.iter_audit())
     assert not res.ok and res.first_bad_seq == 3

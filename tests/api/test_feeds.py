@@ -56,9 +56,9 @@ class Receiver:
 def _raise_confidence(built, alert_id: str) -> None:
     from yvy.alerts.model import Confidence
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
-    store = SQLiteAlertStore(open_store(built.workspace.database_url))
+    store = SQLAlertStore(open_store(built.workspace.database_url))
     a = store.get_alert(alert_id)
     store.update_alert(a.with_(confidence=Confidence.HIGH, confirm_count=2, updated="2024-07-20T00:00:00Z"))
 

@@ -129,7 +129,7 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     ----------
     store
         An :class:`~yvy.alerts.ports.AlertStore`, e.g.
-        ``yvy.storage.alerts_sqlite.SQLiteAlertStore(open_store(url))``.
+        ``yvy.storage.alerts.SQLAlertStore(open_store(url))``.
     layers
         The detection rasters of one run (:class:`DetectionLayers`).
     params
@@ -147,7 +147,7 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     """
     if not isinstance(store, AlertStore):
         raise TypeError("update_alerts needs an AlertStore; wrap the catalog store with "
-                        "yvy.storage.alerts_sqlite.SQLiteAlertStore(store)")
+                        "yvy.storage.alerts.SQLAlertStore(store)")
     params = params or AlertParams()
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     cands = extract_candidates(layers, params)

@@ -15,11 +15,11 @@ __all__ = [
 
 def alert_store(ctx: click.Context):
     """The workspace's alert store (cached on the context)."""
-    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.alerts import SQLAlertStore
 
     root = ctx.find_root()
     if "alert_store" not in root.obj:
-        root.obj["alert_store"] = SQLiteAlertStore(store(ctx))
+        root.obj["alert_store"] = SQLAlertStore(store(ctx))
     return root.obj["alert_store"]
 
 

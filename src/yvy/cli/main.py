@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("yvy.cli.evaluate", "Evaluate alerts against reference data."),
     "serve": ("yvy.cli.serve", "Serve STAC API, OGC API Features, tiles and the web map."),
     "users": ("yvy.cli.users", "Manage users, roles and API keys."),
+    "notify": ("yvy.cli.notify", "Run the webhook notification service."),
     "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
 }

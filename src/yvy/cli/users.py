@@ -13,9 +13,9 @@ __all__ = ["command"]
 
 
 def _users(ctx: click.Context):
-    from ..storage.users_sqlite import SQLiteUserStore
+    from ..storage.users import SQLUserStore
 
-    return SQLiteUserStore(store(ctx))
+    return SQLUserStore(store(ctx))
 
 
 @click.group("users", epilog="Example: yvy users add ana --role analyst --password-stdin < pass.txt")
