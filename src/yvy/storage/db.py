@@ -194,7 +194,7 @@ def migrate(engine: sa.Engine, label: str, *, create: bool) -> list[str]:
                                                 "YVY_DATABASE_URL pointing at it")
                 if conn.dialect.name == "postgresql":
                     _prepare_postgis(conn, label)
-                schema.metadata.create_all(conn)
+                schema.create_all(conn)
                 install_guards(conn)
                 command.stamp(cfg, "head")
                 return ["create"]

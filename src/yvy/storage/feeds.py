@@ -107,7 +107,9 @@ class SQLFeedStore:
 
     def get_webhook(self, webhook_id: int) -> Webhook:
         """The webhook or NotFoundError."""
-        r = self.store._first(sa.select(webhooks).where(webhooks.c.id == webhook_id))
+        r = None
+        if 0 <= webhook_id < 2**63:  # keys are 64-bit
+            r = self.store._first(sa.select(webhooks).where(webhooks.c.id == webhook_id))
         if r is None:
             raise NotFoundError(f"webhook {webhook_id}", "no such webhook")
         return self._hook(r)

@@ -375,5 +375,17 @@ def guards(dialect: str) -> list[str]:
         for op in ("UPDATE", "DELETE", "TRUNCATE")]
 
 
+def create_all(conn) -> None:
+    """Create every table of :data:`metadata` on ``conn`` (a new database)."""
+    metadata.create_all(conn)
+    # GeoAlchemy2's SQLite DDL hooks (meant for SpatiaLite) leave generated geometry columns
+    # with a placeholder type; give them theirs back for the next PostgreSQL use of metadata
+    for table in metadata.tables.values():
+        for col in table.columns:
+            if hasattr(col, "_actual_type"):
+                col.type = col._actual_type
+                del col._actual_type
+
+
 # PostGIS functions must exist before CREATE TABLE uses them in generated columns
 sa.event.listen(metadata, "before_create", sa.DDL(_PG_FUNCTIONS[0]).execute_if(dialect="postgresql"))
