@@ -167,7 +167,7 @@ alert_counters = sa.Table(
 alert_reviews = sa.Table(
     "alert_reviews", metadata,
     key(),
-    sa.Column("alert_id", TEXT, sa.ForeignKey("alerts.id"), nullable=False, index=True),
+    sa.Column("alert_id", TEXT, sa.ForeignKey("alerts.id"), nullable=False),
     sa.Column("at", TEXT, nullable=False),
     sa.Column("by_name", TEXT, nullable=False),
     sa.Column("from_status", TEXT, nullable=False),
@@ -177,6 +177,7 @@ alert_reviews = sa.Table(
     sa.Column("authority", TEXT),
     sa.Column("case_number", TEXT),
 )
+sa.Index("alert_reviews_alert", alert_reviews.c.alert_id)
 
 alert_merges = sa.Table(
     "alert_merges", metadata,
@@ -202,12 +203,13 @@ audit_log = sa.Table(  # append-only, hash-chained (see yvy.alerts.audit)
               autoincrement=False),
     sa.Column("at", TEXT, nullable=False),
     sa.Column("actor", TEXT, nullable=False),
-    sa.Column("alert_id", TEXT, index=True),
+    sa.Column("alert_id", TEXT),
     sa.Column("action", TEXT, nullable=False),
     sa.Column("payload", JSON_TEXT, nullable=False),
     sa.Column("prev_hash", TEXT, nullable=False),
     sa.Column("hash", TEXT, nullable=False),
 )
+sa.Index("audit_log_alert", audit_log.c.alert_id)
 
 context_layers = sa.Table(
     "context_layers", metadata,
