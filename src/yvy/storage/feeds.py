@@ -146,9 +146,9 @@ class SQLFeedStore:
         stmt = self.store._insert(webhook_deliveries).values(
             webhook_id=webhook_id, alert_id=alert_id, event=event, payload=payload, status=status, attempts=0,
             next_attempt=now if status == "pending" else None, created=now, updated=now,
-        ).on_conflict_do_nothing(index_elements=["webhook_id", "alert_id", "event"])
+        ).on_conflict_do_nothing(index_elements=["webhook_id", "alert_id", "event"]).returning(webhook_deliveries.c.id)
         with self.store.transaction() as c:
-            return c.execute(stmt).rowcount == 1
+            return c.execute(stmt).first() is not None
 
     def known_alerts(self, webhook_id: int, event: str) -> set[str]:
         """Alert ids already queued, sent or skipped for this webhook and event."""
