@@ -41,7 +41,7 @@ def test_help_lists_commands():
 @pytest.mark.parametrize("name", _commands())
 def test_every_command_has_help_with_example(name):
     root = cli.get_command(click.Context(cli), name)
-    for path, cmd in _walk(root, (name,)):
+    for path, _cmd in _walk(root, (name,)):
         r = CliRunner().invoke(cli, [*path, "--help"])
         assert r.exit_code == 0, (path, r.output)
         assert "Example" in r.output, f"yvy {' '.join(path)} --help has no example"

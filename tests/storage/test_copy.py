@@ -7,12 +7,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text as sql_text
 from shapely.geometry import box
+from sqlalchemy import text as sql_text
 
 from yvy.cli.main import cli
-from yvy.storage import open_store
 from yvy.storage import copy as copy_module
+from yvy.storage import open_store
 from yvy.storage.copy import CopyMismatchError, copy_store, table_digest
 from yvy.storage.schema import metadata
 

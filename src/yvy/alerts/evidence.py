@@ -55,7 +55,7 @@ class Band:
 def find_band(item: dict, common: str) -> Band | None:
     """The band with this common name (blue, green, red, nir, swir16, swir22) in an item."""
     assets = item.get("assets", {})
-    for key, asset in assets.items():
+    for asset in assets.values():
         eo = asset.get("eo:bands") or []
         bands = asset.get("bands") or []
         rb = asset.get("raster:bands") or []

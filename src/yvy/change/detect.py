@@ -46,7 +46,7 @@ from ..cube.mask import SENSORS, sensor_of
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
 from .forest import ForestRule, rule_for_index
-from .product import DETECTIONS, MODELS, now_iso
+from .product import DETECTIONS, MODELS
 from .timebase import bfast_dates
 
 __all__ = [

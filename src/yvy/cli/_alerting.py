@@ -10,7 +10,8 @@ import click
 from .options import console, store
 
 __all__ = [
-    "cluster_options","alert_store", "alert_options", "alerts_from_product", "check_alert_options", "print_alert_summary"]
+    "cluster_options", "alert_store", "alert_options", "alerts_from_product", "check_alert_options",
+    "print_alert_summary"]
 
 
 def alert_store(ctx: click.Context):

@@ -119,7 +119,8 @@ def _print_alert(con, a, doc) -> None:
               f"{a.confirm_count} confirming obs, observed until {a.observed_until}")
     c = a.geometry.representative_point()
     con.print(f"  location {c.y:.5f}, {c.x:.5f} (lat, lon)")
-    con.print(f"  admin: {', '.join(x['name'] for x in ctx.get('admin', [])) or '-'}; region: {ctx.get('region') or '-'}")
+    admin = ", ".join(x["name"] for x in ctx.get("admin", [])) or "-"
+    con.print(f"  admin: {admin}; region: {ctx.get('region') or '-'}")
     for key, label in (("protected_areas", "protected areas"), ("indigenous_lands", "indigenous lands"),
                        ("permits", "permits")):
         items = ctx.get(key) or []
@@ -130,7 +131,8 @@ def _print_alert(con, a, doc) -> None:
     if ctx.get("border_km") is not None:
         con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
     lg = a.legal or {}
-    con.print(f"  legal: {lg.get('flag')} {('(' + lg['rule'] + ': ' + (lg.get('law') or '') + ')') if lg.get('rule') else ''}")
+    rule = f"({lg['rule']}: {lg.get('law') or ''})" if lg.get("rule") else ""
+    con.print(f"  legal: {lg.get('flag')} {rule}")
     if a.merged_into:
         con.print(f"  merged into {a.merged_into}")
     if a.merged_from:

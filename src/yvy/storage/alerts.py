@@ -26,8 +26,17 @@ from ..alerts.context import ContextFeature, ContextLayer
 from ..alerts.model import Alert, AlertStatus, Confidence
 from ..alerts.ports import AlertQuery
 from ..errors import ConflictError, NotFoundError
-from .schema import (alert_counters, alert_merges, alert_reviews, alert_runs, alerts, audit_log,
-                     context_features, context_layers, stored_columns)
+from .schema import (
+    alert_counters,
+    alert_merges,
+    alert_reviews,
+    alert_runs,
+    alerts,
+    audit_log,
+    context_features,
+    context_layers,
+    stored_columns,
+)
 from .store import Store, _now, page
 
 __all__ = ["SQLAlertStore"]

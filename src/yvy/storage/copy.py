@@ -1,8 +1,8 @@
 """Copy a whole workspace database to another engine (SQLite -> PostGIS, or back) with proof.
 
 Every table of :data:`yvy.storage.schema.metadata` is copied in one target transaction, in
-dependency order (so foreign keys hold), ordered by primary key. Then the row count and a SHA-256 over the canonicalised rows (ordered
-by key) of each table are computed on both sides; any difference raises
+dependency order (so foreign keys hold), ordered by primary key. Then the row count and a
+SHA-256 over the canonicalised rows (ordered by key) of each table are computed on both sides; any difference raises
 :class:`CopyMismatchError` and the target transaction is rolled back, leaving it as it was.
 Spatial indexes are engine-specific: filled by triggers on the target (SQLite R*Trees) or
 generated from the copied columns (PostGIS ``geom``); identity sequences are moved past the
@@ -18,9 +18,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ConflictError, WorkspaceError
 import sqlalchemy as sa
 
+from ..errors import ConflictError, WorkspaceError
 from .schema import metadata, stored_columns
 from .store import Store
 

@@ -343,7 +343,7 @@ $$""",
 
 def _rtree_sql(table: str) -> list[str]:
     rt = RTREES[table]
-    new = f"SELECT NEW.pk, NEW.minx, NEW.maxx, NEW.miny, NEW.maxy WHERE NEW.minx IS NOT NULL"
+    new = "SELECT NEW.pk, NEW.minx, NEW.maxx, NEW.miny, NEW.maxy WHERE NEW.minx IS NOT NULL"
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {rt} USING rtree(pk, minx, maxx, miny, maxy)",
         f"CREATE TRIGGER IF NOT EXISTS {rt}_ins AFTER INSERT ON {table} BEGIN "
