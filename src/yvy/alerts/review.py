@@ -15,7 +15,7 @@ from ..errors import ConflictError, InputError
 from .model import DISMISS_REASONS, TRANSITIONS, Alert, AlertStatus
 from .ports import AlertStore
 
-__all__ = ["apply_review", "now_iso", "review_alert"]
+__all__ = ["apply_review", "decide_alert", "now_iso", "review_alert"]
 
 
 def now_iso() -> str:
@@ -81,3 +81,18 @@ def review_alert(store: AlertStore, alert_id: str, status: str | AlertStatus, *,
         store.add_review(alert_id, at=at, by=new.review["by"], payload=payload)
         store.append_audit(at=at, actor=new.review["by"], alert_id=alert_id, action="status", payload=payload)
     return new
+
+
+def decide_alert(store: AlertStore, alert_id: str, status: str | AlertStatus, *, by: str,
+                 reason: str | None = None, note: str | None = None, authority: str | None = None,
+                 case: str | None = None) -> Alert:
+    """A review as the CLI and the API apply it: a decision (confirmed or dismissed) on an alert
+    that is still new first records the workflow's under_review step; both commit together,
+    or neither does (a refused decision leaves the alert new)."""
+    target = AlertStatus.parse(status)
+    with store.transaction():
+        if target in (AlertStatus.CONFIRMED, AlertStatus.DISMISSED) and \
+                store.get_alert(alert_id).status is AlertStatus.NEW:
+            review_alert(store, alert_id, AlertStatus.UNDER_REVIEW, by=by, note="opened for review with the decision")
+        return review_alert(store, alert_id, target, by=by, reason=reason, note=note, authority=authority,
+                            case=case)

@@ -57,17 +57,11 @@ def get_alert(alert_id: str, request: Request) -> dict:
 @router.post("/{alert_id}/review", summary="Review an alert (analyst)", dependencies=SECURITY)
 def review(alert_id: str, body: Review, request: Request, user: Analyst) -> dict:
     """Move the alert to ``status``; 409 for a transition the workflow does not allow."""
-    from ..alerts.model import AlertStatus
-    from ..alerts.review import review_alert
+    from ..alerts.review import decide_alert
 
     store = _alerts(request)
-    with store.transaction():  # both steps commit together, or neither does
-        current = store.get_alert(alert_id)
-        if current.status is AlertStatus.NEW and body.status in ("confirmed", "dismissed"):
-            review_alert(store, alert_id, AlertStatus.UNDER_REVIEW, by=user.username,
-                         note="opened for review in the web map")
-        alert = review_alert(store, alert_id, body.status, by=user.username, reason=body.reason,
-                             note=body.note, authority=body.authority, case=body.case)
+    alert = decide_alert(store, alert_id, body.status, by=user.username, reason=body.reason,
+                         note=body.note, authority=body.authority, case=body.case)
     return {"feature": alert_feature(alert, request), "reviews": store.reviews(alert_id)}
 
 

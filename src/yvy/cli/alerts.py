@@ -157,10 +157,13 @@ def _print_alert(con, a, doc) -> None:
 @json_opt
 @click.pass_context
 def review(ctx, alert_id, status, reason, by, note, authority, case, as_json) -> None:
-    """Move an alert through new -> under_review -> confirmed | dismissed; confirmed -> referred."""
-    from ..alerts.review import review_alert
+    """Move an alert through new -> under_review -> confirmed | dismissed; confirmed -> referred.
 
-    a = review_alert(alert_store(ctx), alert_id, status, by=by, reason=reason, note=note,
+    Confirming or dismissing a new alert records the under_review step first (as the web map does).
+    """
+    from ..alerts.review import decide_alert
+
+    a = decide_alert(alert_store(ctx), alert_id, status, by=by, reason=reason, note=note,
                      authority=authority, case=case)
     if as_json:
         click.echo(json.dumps({"id": a.id, "status": a.status.value, "review": a.review}, ensure_ascii=False))

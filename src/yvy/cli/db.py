@@ -29,7 +29,7 @@ def migrate(ctx) -> None:
     out = console(ctx)
     names = dict(st.migrations())
     for rev in st.applied_at_open:
-        out.print(f"applied {rev} {names.get(rev, 'schema created')}")
+        out.print("created the schema" if rev == "create" else f"applied {rev} {names[rev]}")
     out.print(f"schema revision {st.schema_version()} (up to date, {st.title})")
 
 

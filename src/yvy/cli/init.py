@@ -22,4 +22,4 @@ def command(ctx: click.Context, directory: str | None) -> None:
 
     ws = Workspace.create(directory or ctx.find_root().obj.get("home"))
     store = open_store(ws.database_url, create=True)
-    console(ctx).print(f"workspace ready at {ws.home} (schema version {store.schema_version()})")
+    console(ctx).print(f"workspace ready at {ws.home} (schema revision {store.schema_version()})")

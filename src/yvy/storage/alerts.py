@@ -61,6 +61,14 @@ class SQLAlertStore:
         """Re-entrant write transaction of the underlying store."""
         return self.store.transaction()
 
+    def _lock_if_writing(self) -> bool:
+        """Inside a write transaction, take the alerts lock before reading (what is read is then
+        checked and written back: a read-check-write); True when inside one."""
+        c = getattr(self.store._local, "conn", None)
+        if c is not None:
+            self.store.serialise(c, AUDIT_TOPIC)
+        return c is not None
+
     def _locked(self):
         """A transaction holding the alerts lock (PostgreSQL; SQLite writers are serial)."""
         return _Locked(self.store)
@@ -122,11 +130,9 @@ class SQLAlertStore:
     def get_alert(self, alert_id: str) -> Alert:
         """The alert; inside a transaction, it stays locked until the transaction ends."""
         stmt = sa.select(*self._cols).where(alerts.c.id == alert_id)
-        if getattr(self.store._local, "conn", None) is not None:  # read-check-write: lock it
-            with self._locked() as c:
-                row = c.execute(stmt.with_for_update()).first()
-        else:
-            row = self.store._first(stmt)
+        if self._lock_if_writing():
+            stmt = stmt.with_for_update()
+        row = self.store._first(stmt)
         if row is None:
             raise NotFoundError(alert_id, "no such alert (see `yvy alerts list`)")
         return self._alert(row)
@@ -163,6 +169,7 @@ class SQLAlertStore:
         """Alerts matching ``query`` (generator), ordered by first detection then id."""
         q = query or AlertQuery()
         stmt = sa.select(*self._cols).where(*self._where(q)).order_by(alerts.c.first_detected, alerts.c.id)
+        self._lock_if_writing()
         exact = None if self.store.exact_spatial else _exact(q)
         if exact is None:
             yield from (self._alert(r) for r in self.store._all(stmt.limit(q.limit).offset(q.offset or None)))
