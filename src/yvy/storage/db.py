@@ -61,7 +61,7 @@ def make_engine(url: str) -> sa.Engine:
     except ImportError as exc:
         raise MissingDependencyError("postgis", "PostgreSQL needs psycopg; install yvy with the "
                                      "[postgis] extra (pip install 'yvy[postgis]')") from exc
-    eng = sa.create_engine(_pg_url(url), pool_size=4, max_overflow=8, connect_args={
+    eng = sa.create_engine(_pg_url(url), pool_size=8, max_overflow=32, connect_args={
         "connect_timeout": 30, "application_name": "yvy", "prepare_threshold": None,
         "options": f"-c lock_timeout={BUSY_TIMEOUT_MS} -c timezone=UTC"})
     sa.event.listen(eng, "before_cursor_execute", _refuse_nul)
@@ -69,7 +69,7 @@ def make_engine(url: str) -> sa.Engine:
 
 
 def _sqlite_engine(path: Path) -> sa.Engine:
-    eng = sa.create_engine(f"sqlite:///{path}", connect_args={
+    eng = sa.create_engine(f"sqlite:///{path}", pool_size=8, max_overflow=56, connect_args={
         "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @sa.event.listens_for(eng, "connect")
