@@ -85,7 +85,7 @@ def _sqlite_engine(path: Path) -> sa.Engine:
 
     @sa.event.listens_for(eng, "begin")
     def _begin(conn):
-        write = conn.get_execution_options().get("yvy_write")
+        write = conn.info.get("yvy_write") or conn.get_execution_options().get("yvy_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return eng

@@ -18,6 +18,7 @@ Must not import: click, fastapi, yvy.cli, yvy.api.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import threading
@@ -110,7 +111,13 @@ class Store:
         if c is not None:
             yield c
             return
-        with self.engine.connect().execution_options(yvy_write=True) as c, c.begin():
+        c = self._thread_conn()
+        c.info["yvy_write"] = True  # SQLite: BEGIN IMMEDIATE (see db.make_engine)
+        try:
+            tx = c.begin()
+        finally:
+            c.info["yvy_write"] = False
+        with tx:
             self._local.conn = c
             try:
                 yield c
@@ -119,13 +126,22 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A connection for reading: this thread's transaction if one is open, else a new one."""
+        """A connection for reading: this thread's write transaction if one is open, else a
+        short read transaction (one snapshot, released at the end)."""
         c = getattr(self._local, "conn", None)
         if c is not None:
             yield c
             return
-        with self.engine.connect() as c:
+        c = self._thread_conn()
+        with c.begin():
             yield c
+
+    def _thread_conn(self) -> sa.Connection:
+        """This thread's connection (one per thread, as SQLite and psycopg want)."""
+        c = getattr(self._local, "c", None)
+        if c is None or c.closed or c.invalidated:
+            c = self._local.c = self.engine.connect()
+        return c
 
     def _all(self, stmt) -> list[sa.Row]:
         with self.read() as c:
@@ -142,7 +158,11 @@ class Store:
             c.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(topic.encode()))))
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close this thread's connection and the pool."""
+        c = getattr(self._local, "c", None)
+        if c is not None:
+            c.close()
+            self._local.c = None
         self.engine.dispose()
 
     # -- schema ----------------------------------------------------------------------------
@@ -170,9 +190,9 @@ class Store:
         if self.dialect == "postgresql":
             env = sa.func.ST_MakeEnvelope(*(float(v) for v in box), 4326)
             return table.c[BBOX_COLUMNS[table.name]].intersects(env)
-        rt = sa.table(RTREES[table.name], *(sa.column(n) for n in ("pk", "minx", "maxx", "miny", "maxy")))
-        return table.c.pk.in_(sa.select(rt.c.pk).where(
-            rt.c.minx <= box[2], rt.c.maxx >= box[0], rt.c.miny <= box[3], rt.c.maxy >= box[1]))
+        return sa.text(f"{table.name}.pk IN (SELECT pk FROM {RTREES[table.name]} WHERE minx <= :rt_x1 "
+                       "AND maxx >= :rt_x0 AND miny <= :rt_y1 AND maxy >= :rt_y0)").bindparams(
+            rt_x0=float(box[0]), rt_y0=float(box[1]), rt_x1=float(box[2]), rt_y1=float(box[3]))
 
     def intersects_filter(self, table: sa.Table, geom) -> sa.ColumnElement:
         """PostGIS: the row's geometry intersects the shapely ``geom`` (``ST_Intersects``)."""
@@ -194,9 +214,10 @@ class Store:
 
     def _upsert(self, table: sa.Table, values: dict, keys: list[str], set_: dict | None = None):
         """INSERT … ON CONFLICT (keys) DO UPDATE (the other values, or ``set_``)."""
+        if set_ is None:  # the common form: built once per table and columns, values bound
+            return _upsert_stmt(self.dialect, table, tuple(values), tuple(keys)).values(values)
         stmt = self._insert(table).values(values)
-        return stmt.on_conflict_do_update(index_elements=keys, set_=set_ or {
-            k: stmt.excluded[k] for k in values if k not in keys and k != "created"})
+        return stmt.on_conflict_do_update(index_elements=keys, set_=set_)
 
     def get_collection(self, collection_id: str) -> dict:
         """The Collection dict, or NotFoundError."""
@@ -238,9 +259,9 @@ class Store:
                   "cloud_cover": None if cloud is None else float(cloud), "minx": minx, "miny": miny,
                   "maxx": maxx, "maxy": maxy, "geometry": json.dumps(item.get("geometry")),
                   "doc": json.dumps(item), "created": now, "updated": now}
+        stmt = _upsert_stmt(self.dialect, items, tuple(values), ("collection", "id")).returning(items.c.created)
         with self.transaction() as c:
-            created = c.execute(self._upsert(items, values, ["collection", "id"])
-                                .returning(items.c.created)).scalar_one()
+            created = c.execute(stmt, values).scalar_one()
         return created == now
 
     def _item_where(self, collection_id: str, item_id: str):
@@ -364,6 +385,13 @@ class Store:
         """Move a service's cursor."""
         with self.transaction() as c:
             c.execute(self._upsert(cursors, {"name": name, "value": value, "updated": _now()}, ["name"]))
+
+
+@functools.cache
+def _upsert_stmt(dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]):
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={
+        k: stmt.excluded[k] for k in columns if k not in keys and k != "created"})
 
 
 def _shape(geojson):
