@@ -105,7 +105,7 @@ def copy_store(source: Store, target: Store, *,
                              f"target {target.schema_version()}); upgrade yvy")
     reports = []
     tables = metadata.sorted_tables
-    with source.read() as sc, target.transaction() as tc:
+    with source.transaction() as sc, target.transaction() as tc:  # the source holds still
         for table in tables:
             if tc.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
                 raise ConflictError(target.label, f"table {table.name} already has rows; copy into "

@@ -1,8 +1,8 @@
 """Connections and schema migrations of the workspace database (SQLAlchemy Core + Alembic).
 
 - :func:`make_engine` gives a SQLAlchemy engine for ``sqlite:///PATH`` (WAL, 60 s busy timeout,
-  foreign keys on; write transactions are ``BEGIN IMMEDIATE``) or ``postgresql://…`` (psycopg 3,
-  60 s lock timeout, UTC).
+  foreign keys on; write transactions are ``BEGIN IMMEDIATE``, reads run statement by
+  statement) or ``postgresql://…`` (psycopg 3, 60 s lock timeout, UTC).
 - :func:`migrate` brings a database to the newest Alembic revision shipped in
   ``yvy/storage/migrations`` (no ``alembic.ini`` needed): an empty database gets
   :data:`yvy.storage.schema.metadata` and is stamped at the head; a database written by a
@@ -84,9 +84,9 @@ def _sqlite_engine(path: Path) -> sa.Engine:
         cur.close()
 
     @sa.event.listens_for(eng, "begin")
-    def _begin(conn):
-        write = conn.info.get("yvy_write") or conn.get_execution_options().get("yvy_write")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _begin(conn):  # writers: BEGIN IMMEDIATE; readers: each statement on its own (WAL)
+        if conn.info.get("yvy_write") or conn.get_execution_options().get("yvy_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return eng
 

@@ -126,8 +126,9 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A connection for reading: this thread's write transaction if one is open, else a
-        short read transaction (one snapshot, released at the end)."""
+        """A connection for reading: this thread's write transaction if one is open, else this
+        thread's connection (SQLite: each statement sees the last commit; PostgreSQL: one
+        read-committed transaction, ended at the end of the block)."""
         c = getattr(self._local, "conn", None)
         if c is not None:
             yield c
