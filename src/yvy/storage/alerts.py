@@ -78,7 +78,7 @@ class SQLAlertStore:
     # -- alerts ------------------------------------------------------------------------
     def next_alert_id(self, prefix: str, year: int) -> str:
         with self.transaction() as c:
-            n = c.execute(_S.counter(self.store.dialect), {"prefix": prefix, "year": year, "last": 1}).scalar_one()
+            n = c.execute(_s_counter(self.store.dialect), {"prefix": prefix, "year": year, "last": 1}).scalar_one()
         return f"{prefix}-{year}-{n:06d}"
 
     @staticmethod
@@ -101,16 +101,16 @@ class SQLAlertStore:
 
     def insert_alert(self, alert: Alert) -> None:
         with self._locked() as c:
-            if c.execute(_S.exists(), {"aid": alert.id}).first():
+            if c.execute(_s_exists(), {"aid": alert.id}).first():
                 raise ConflictError(alert.id, "alert already exists")
-            c.execute(_S.insert(), self._values(alert))
+            c.execute(_s_insert(), self._values(alert))
 
     def update_alert(self, alert: Alert) -> None:
         v = self._values(alert)
         v.pop("created")
         v["aid"] = v.pop("id")
         with self._locked() as c:
-            if c.execute(_S.update(), v).rowcount == 0:
+            if c.execute(_s_update(), v).rowcount == 0:
                 raise NotFoundError(alert.id, "no such alert")
 
     @staticmethod
@@ -129,7 +129,7 @@ class SQLAlertStore:
 
     def get_alert(self, alert_id: str) -> Alert:
         """The alert; inside a transaction, it stays locked until the transaction ends."""
-        stmt = _S.get(self.store.dialect, self._lock_if_writing())
+        stmt = _s_get(self.store.dialect, self._lock_if_writing())
         with self.store.read() as c:
             row = c.execute(stmt, {"aid": alert_id}).first()
         if row is None:
@@ -246,10 +246,10 @@ class SQLAlertStore:
     def append_audit(self, *, at: str, actor: str, alert_id: str | None, action: str,
                      payload: dict) -> AuditEntry:
         with self._locked() as c:
-            row = c.execute(_S.last_audit()).first()
+            row = c.execute(_s_last_audit()).first()
             e = chain_entry(row and self._entry(row), at=at, actor=actor, alert_id=alert_id, action=action,
                             payload=payload)
-            c.execute(_S.insert_audit(), {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
+            c.execute(_s_insert_audit(), {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
                                           "action": e.action, "payload": _dumps(e.payload),
                                           "prev_hash": e.prev_hash, "hash": e.hash})
         return e
@@ -327,46 +327,37 @@ class SQLAlertStore:
         return list(row) if row[0] is not None else None
 
 
-class _S:
-    """Statements of the hot paths, built once (values are bound at execution)."""
+# statements of the hot paths, built once (values are bound at execution)
+@functools.cache
+def _s_counter(dialect: str):
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(alert_counters)
+    return stmt.on_conflict_do_update(index_elements=["prefix", "year"],
+                                      set_={"last": alert_counters.c.last + 1}).returning(alert_counters.c.last)
 
-    @staticmethod
-    @functools.cache
-    def counter(dialect: str):
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(alert_counters)
-        return stmt.on_conflict_do_update(index_elements=["prefix", "year"],
-                                          set_={"last": alert_counters.c.last + 1}).returning(alert_counters.c.last)
+@functools.cache
+def _s_exists():
+    return sa.select(alerts.c.pk).where(alerts.c.id == sa.bindparam("aid"))
 
-    @staticmethod
-    @functools.cache
-    def exists():
-        return sa.select(alerts.c.pk).where(alerts.c.id == sa.bindparam("aid"))
+@functools.cache
+def _s_insert():
+    return sa.insert(alerts).values(change_seq=_next_change())
 
-    @staticmethod
-    @functools.cache
-    def insert():
-        return sa.insert(alerts).values(change_seq=_next_change())
+@functools.cache
+def _s_update():
+    return sa.update(alerts).where(alerts.c.id == sa.bindparam("aid")).values(change_seq=_next_change())
 
-    @staticmethod
-    @functools.cache
-    def update():
-        return sa.update(alerts).where(alerts.c.id == sa.bindparam("aid")).values(change_seq=_next_change())
+@functools.cache
+def _s_get(dialect: str, for_update: bool):
+    stmt = sa.select(*stored_columns(alerts, dialect)).where(alerts.c.id == sa.bindparam("aid"))
+    return stmt.with_for_update() if for_update else stmt
 
-    @staticmethod
-    @functools.cache
-    def get(dialect: str, for_update: bool):
-        stmt = sa.select(*stored_columns(alerts, dialect)).where(alerts.c.id == sa.bindparam("aid"))
-        return stmt.with_for_update() if for_update else stmt
+@functools.cache
+def _s_last_audit():
+    return sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
 
-    @staticmethod
-    @functools.cache
-    def last_audit():
-        return sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
-
-    @staticmethod
-    @functools.cache
-    def insert_audit():
-        return sa.insert(audit_log)
+@functools.cache
+def _s_insert_audit():
+    return sa.insert(audit_log)
 
 
 class _Locked:

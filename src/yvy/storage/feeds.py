@@ -12,66 +12,19 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from ..alerts.feeds import Delivery, Webhook, check_webhook
 from ..errors import InputError, NotFoundError
 from .schema import webhook_deliveries, webhooks
 
-__all__ = ["Delivery", "SQLFeedStore", "Webhook"]
+__all__ = ["Delivery", "SQLFeedStore", "Webhook"]  # Delivery, Webhook: from yvy.alerts.feeds
 
 
 def _iso(dt: datetime | None = None) -> str:
     return (dt or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """A subscription: POST signed alert events to ``url`` for alerts intersecting ``area``."""
-
-    id: int
-    url: str
-    secret: str
-    area: dict | None
-    owner_id: int | None
-    label: str | None
-    active: bool
-    created: str
-
-    def to_dict(self, *, with_secret: bool = False) -> dict:
-        """JSON-ready form; the secret only when asked (shown once, at creation)."""
-        d = {"id": self.id, "url": self.url, "area": self.area, "label": self.label,
-             "active": self.active, "created": self.created}
-        if with_secret:
-            d["secret"] = self.secret
-        return d
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One notification to one subscriber and the outcome of its attempts."""
-
-    id: int
-    webhook_id: int
-    alert_id: str
-    event: str
-    payload: str
-    status: str
-    attempts: int
-    next_attempt: str | None
-    last_code: int | None
-    last_error: str | None
-    created: str
-    updated: str
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (payload parsed)."""
-        d = dict(self.__dict__)
-        d["payload"] = json.loads(self.payload)
-        return d
 
 
 class SQLFeedStore:
@@ -83,17 +36,7 @@ class SQLFeedStore:
     def add_webhook(self, url: str, *, area: dict | None = None, secret: str | None = None,
                     owner_id: int | None = None, label: str | None = None) -> Webhook:
         """Register a subscriber (``http(s)://`` URL); a random secret unless one is given."""
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError("url", f"{url!r} is not an http(s) URL")
-        if area is not None:
-            from shapely.geometry import shape
-
-            try:
-                if shape(area).is_empty:
-                    raise ValueError("empty")
-            except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad GeoJSON
-                raise InputError("area", f"not a valid GeoJSON geometry ({exc})") from None
+        check_webhook(url, area)
         with self.store.transaction() as c:
             hook_id = c.execute(sa.insert(webhooks).values(
                 url=url, secret=secret or secrets.token_urlsafe(32), area=json.dumps(area) if area else None,

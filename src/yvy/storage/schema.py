@@ -35,6 +35,8 @@ TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 JSON_TEXT = sa.Text()
 """JSON or GeoJSON kept as text (never sorted)."""
 REAL = sa.REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
+BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""64-bit integers (SQLite's INTEGER is 64-bit; its rowid keys must be spelled INTEGER)."""
 INT = sa.Integer()
 AUDIT_GUARD = "audit log is append-only"
 
@@ -46,8 +48,7 @@ BBOX_COLUMNS = {"items": "bbox_geom", "alerts": "geom", "context_features": "geo
 
 def key(name: str = "pk") -> sa.Column:
     """An auto-numbered primary key (identity on PostgreSQL, rowid alias on SQLite)."""
-    return sa.Column(name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(),
-                     primary_key=True)
+    return sa.Column(name, BIGINT, sa.Identity(), primary_key=True)
 
 
 def postgis_geom(name: str, expr: str) -> sa.Column:
@@ -147,8 +148,7 @@ alerts = sa.Table(
     sa.Column("updated", TEXT, nullable=False),
     # order of the last write, commit-ordered (alert writers hold the alerts lock): the cursor
     # of the notification service
-    sa.Column("change_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False,
-              server_default="0"),
+    sa.Column("change_seq", BIGINT, nullable=False, server_default="0"),
     postgis_geom("geom", "yvy_geojson(geometry)"),
 )
 sa.Index("alerts_status", alerts.c.status)
@@ -199,8 +199,7 @@ alert_runs = sa.Table(
 
 audit_log = sa.Table(  # append-only, hash-chained (see yvy.alerts.audit)
     "audit_log", metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-              autoincrement=False),
+    sa.Column("seq", BIGINT, primary_key=True, autoincrement=False),
     sa.Column("at", TEXT, nullable=False),
     sa.Column("actor", TEXT, nullable=False),
     sa.Column("alert_id", TEXT),
@@ -226,8 +225,7 @@ context_layers = sa.Table(
 context_features = sa.Table(
     "context_features", metadata,
     key(),
-    sa.Column("layer_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-              sa.ForeignKey("context_layers.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("layer_pk", BIGINT, sa.ForeignKey("context_layers.pk", ondelete="CASCADE"), nullable=False),
     sa.Column("name", TEXT, nullable=False),
     sa.Column("props", JSON_TEXT, nullable=False),
     *_bounds(),
@@ -252,8 +250,7 @@ users = sa.Table(
 api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("id", TEXT, primary_key=True),  # public part of the key (yvy_<id>_<secret>)
-    sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.ForeignKey("users.id"),
-              nullable=False),
+    sa.Column("user_id", BIGINT, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("secret_hash", TEXT, nullable=False),  # SHA-256 hex of the random secret
     sa.Column("label", TEXT),
     sa.Column("created", TEXT, nullable=False),
@@ -265,8 +262,7 @@ sa.Index("api_keys_user", api_keys.c.user_id)
 sessions = sa.Table(
     "sessions", metadata,
     sa.Column("token_hash", TEXT, primary_key=True),  # SHA-256 hex of the cookie token
-    sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.ForeignKey("users.id"),
-              nullable=False),
+    sa.Column("user_id", BIGINT, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("created", TEXT, nullable=False),
     sa.Column("expires", TEXT, nullable=False),
 )
@@ -279,7 +275,7 @@ webhooks = sa.Table(
     sa.Column("url", JSON_TEXT, nullable=False),
     sa.Column("secret", JSON_TEXT, nullable=False),  # HMAC-SHA256 key shared with the subscriber
     sa.Column("area", JSON_TEXT),                    # GeoJSON geometry (WGS84); NULL: everywhere
-    sa.Column("owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.ForeignKey("users.id")),
+    sa.Column("owner_id", BIGINT, sa.ForeignKey("users.id")),
     sa.Column("label", TEXT),
     sa.Column("active", INT, nullable=False, server_default="1"),
     sa.Column("created", TEXT, nullable=False),
@@ -288,8 +284,7 @@ webhooks = sa.Table(
 webhook_deliveries = sa.Table(
     "webhook_deliveries", metadata,
     key("id"),
-    sa.Column("webhook_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.ForeignKey("webhooks.id"),
-              nullable=False),
+    sa.Column("webhook_id", BIGINT, sa.ForeignKey("webhooks.id"), nullable=False),
     sa.Column("alert_id", TEXT, nullable=False),
     sa.Column("event", TEXT, nullable=False),        # alert.high_confidence
     sa.Column("payload", JSON_TEXT, nullable=False),  # the exact JSON body signed and sent
