@@ -61,6 +61,18 @@ class CatalogStore(Protocol):
         """The Item dict, or NotFoundError."""
         ...
 
+    def find_item(self, item_id: str) -> dict:
+        """The Item with this id in any collection (first by collection id), or NotFoundError."""
+        ...
+
+    def has_collection(self, collection_id: str) -> bool:
+        """Whether the collection exists."""
+        ...
+
+    def collection_extent(self, collection_id: str) -> dict:
+        """STAC ``extent`` of a collection's items (bbox, interval) and their ``count``."""
+        ...
+
     def delete_item(self, collection_id: str, item_id: str) -> None:
         """Remove an item (NotFoundError if absent)."""
         ...
