@@ -50,10 +50,11 @@ def _run(a) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         demo = generate_demo(root / "demo", size_px=a.size, years=a.years, seed=0)
-        scenes = [d for _, d in sorted(zip(demo.dates, demo.scene_dirs))]  # by date, not by name
+        scenes = [d for _, d in sorted(zip(demo.dates, demo.scene_dirs, strict=False))]  # by date, not by name
         older, newest = scenes[:-1], scenes[-1:]
         first = demo.dates[0]
-        req = DetectRequest(history_start=first.isoformat(), monitor_start=date(first.year + a.years - 1, 1, 1).isoformat(),
+        req = DetectRequest(history_start=first.isoformat(),
+                            monitor_start=date(first.year + a.years - 1, 1, 1).isoformat(),
                             index="ndvi", bbox=tuple(demo.bounds_lonlat), collection="sentinel-2-l2a",
                             direction="negative")
         fulls, updates, refs = [], [], []

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -217,6 +219,48 @@ def copy_workspace_database(src_ws, dst_ws) -> None:
     dst.close()
 
 
+def raw_sql(store, sql: str, **params):
+    """Run one SQL statement outside yvy's stores (tests that play a tamperer); named
+    ``:param`` placeholders. Returns the rows of a query, else the row count."""
+    import sqlalchemy as sa
+
+    with store.engine.begin() as c:
+        res = c.execute(sa.text(sql), params)
+        return res.all() if res.returns_rows else res.rowcount
+
+
 def drop_trigger_sql(store, name: str, table: str) -> str:
     """``DROP TRIGGER`` in the store's dialect (tests that play a tamperer)."""
     return f"DROP TRIGGER {name}" + (f" ON {table}" if store.dialect == "postgresql" else "")
+
+
+class Receiver:
+    """A webhook subscriber on 127.0.0.1 that fails its first ``fail_first`` requests with 500."""
+
+    def __init__(self, fail_first: int = 0):
+        self.requests: list[tuple[dict, bytes]] = []
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                code = 500 if len(outer.requests) <= outer.fail_first else 204
+                self.send_response(code)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

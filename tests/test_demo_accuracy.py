@@ -18,7 +18,7 @@ from yvy.change.detect import DetectRequest, run_detection
 from yvy.config import Workspace
 from yvy.demo import generate_demo
 from yvy.storage import open_store
-from yvy.storage.alerts_sqlite import SQLiteAlertStore
+from yvy.storage.alerts import SQLAlertStore
 
 
 @pytest.mark.parametrize("seed", [0, 1])  # seed 2 at 150 px: see docs/alerts.md
@@ -30,7 +30,7 @@ def test_small_demo_accuracy(tmp_path, seed):
     req = DetectRequest(history_start=demo.dates[0].isoformat(), monitor_start="2023-01-01", index="ndvi",
                         bbox=tuple(demo.bounds_lonlat), collection="sentinel-2-l2a", direction="negative")
     item = run_detection(store, ws, req)
-    astore = SQLiteAlertStore(store)
+    astore = SQLAlertStore(store)
     update_alerts(astore, layers_from_item(item), AlertParams())
     rep = evaluate_alerts(astore.find_alerts(AlertQuery()), demo.truth_path, date_field="date",
                           extent=box(*demo.bounds_lonlat))

@@ -94,7 +94,7 @@ def test_result_and_layout(demo_run):
     assert demo.mgrs_tile == "20KQA"
     assert demo.shape == (150, 150)
     assert len(demo.dates) == len(demo.scene_dirs) == len(demo.item_paths) == 73
-    assert all(b - a == timedelta(days=10) for a, b in zip(demo.dates, demo.dates[1:]))
+    assert all(b - a == timedelta(days=10) for a, b in zip(demo.dates, demo.dates[1:], strict=False))
     assert len(calls) == 73 and calls[-1][:2] == (73, 73)
     assert [c[2] for c in calls] == [f.name for f in demo.scene_dirs]
     left, bottom, right, top = demo.bounds

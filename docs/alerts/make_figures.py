@@ -30,7 +30,7 @@ from yvy.alerts import (
 )
 from yvy.alerts.evaluate import evaluate_alerts
 from yvy.storage import open_store
-from yvy.storage.alerts_sqlite import SQLiteAlertStore
+from yvy.storage.alerts import SQLAlertStore
 
 DATA = Path(os.environ.get("YVY_TEST_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 OUT = Path(__file__).resolve().parent
@@ -38,7 +38,7 @@ OUT = Path(__file__).resolve().parent
 
 def run(layers, analysed, params):
     with tempfile.TemporaryDirectory() as tmp:
-        s = SQLiteAlertStore(open_store(f"sqlite:///{tmp}/a.db", create=True))
+        s = SQLAlertStore(open_store(f"sqlite:///{tmp}/a.db", create=True))
         update_alerts(s, layers, params)
         alerts = s.find_alerts()
         s.store.close()

@@ -48,10 +48,10 @@ def make_layers(patches, shape=(60, 60), lonlat=CHACO, crs="EPSG:32721", product
 
 @pytest.fixture
 def astore(tmp_path, store_url):
-    """A fresh SQLiteAlertStore in a temporary workspace database."""
+    """A fresh SQLAlertStore in a temporary workspace database."""
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     s = open_store(store_url(tmp_path / "yvy.db"), create=True)
-    yield SQLiteAlertStore(s)
+    yield SQLAlertStore(s)
     s.close()

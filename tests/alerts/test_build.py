@@ -91,5 +91,5 @@ def test_ids_follow_year_and_prefix(astore):
 def test_rejects_plain_store(tmp_path, store_url):
     from yvy.storage import open_store
 
-    with pytest.raises(TypeError, match="SQLiteAlertStore"):
+    with pytest.raises(TypeError, match="SQLAlertStore"):
         update_alerts(open_store(store_url(tmp_path / "x.db"), create=True), make_layers([A]))

@@ -8,14 +8,14 @@ from click.testing import CliRunner
 from yvy.alerts import update_alerts
 from yvy.cli.main import cli
 
-from ..conftest import drop_trigger_sql
+from ..conftest import drop_trigger_sql, raw_sql
 from .conftest import Patch, make_layers
 
 
 @pytest.fixture
 def ws(tmp_path, store_url):
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     home = tmp_path / "ws"
     r = CliRunner().invoke(cli, ["--home", str(home), "init"])
@@ -23,7 +23,7 @@ def ws(tmp_path, store_url):
     s = open_store(store_url(home / "yvy.db"))
     layers = make_layers([Patch(slice(10, 20), slice(10, 20), confirm=3),
                           Patch(slice(40, 46), slice(40, 50), day=19100, confirm=0)])
-    update_alerts(SQLiteAlertStore(s), layers)
+    update_alerts(SQLAlertStore(s), layers)
     s.close()
     return home
 
@@ -92,13 +92,12 @@ def test_review_show_audit_and_tamper(ws, store_url):
     assert run(ws, "alerts", "audit").exit_code == 0
     # editing the alert row alone is caught: the log says referred
     st = open_store(store_url(ws / "yvy.db"))
-    con = st.conn
-    con.execute("UPDATE alerts SET status='dismissed' WHERE id=?", (aid,))
+    raw_sql(st, "UPDATE alerts SET status='dismissed' WHERE id=:aid", aid=aid)
     r = run(ws, "alerts", "audit", "--verify")
     assert r.exit_code == 1 and "TAMPERED" in r.output and "audit log says referred" in r.output
-    con.execute("UPDATE alerts SET status='referred' WHERE id=?", (aid,))
-    con.execute(drop_trigger_sql(st, "audit_log_no_update", "audit_log"))
-    con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=4")
+    raw_sql(st, "UPDATE alerts SET status='referred' WHERE id=:aid", aid=aid)
+    raw_sql(st, drop_trigger_sql(st, "audit_log_no_update", "audit_log"))
+    raw_sql(st, "UPDATE audit_log SET actor='Mallory' WHERE seq=4")
     st.close()
     r = run(ws, "alerts", "audit", "--verify", "--json")
     assert r.exit_code == 1 and "entry 4" in r.output

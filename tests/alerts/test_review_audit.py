@@ -4,7 +4,7 @@ from yvy.alerts import AlertStatus, review_alert, update_alerts
 from yvy.alerts.audit import GENESIS, verify_chain
 from yvy.errors import ConflictError, InputError, NotFoundError
 
-from ..conftest import drop_trigger_sql
+from ..conftest import drop_trigger_sql, raw_sql
 from .conftest import Patch, make_layers
 
 
@@ -83,14 +83,13 @@ def test_audit_is_append_only_and_tampering_is_detected(one):
     review_alert(s, aid, "dismissed", by="Ana", reason="agriculture")
     res = verify_chain(s.iter_audit())
     assert res.ok and res.entries == 3 and res.head != GENESIS
-    con = s.store.conn
     with pytest.raises(s.store.Error, match="append-only"):
-        con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=3")
+        raw_sql(s.store, "UPDATE audit_log SET actor='Mallory' WHERE seq=3")
     with pytest.raises(s.store.Error, match="append-only"):
-        con.execute("DELETE FROM audit_log WHERE seq=2")
+        raw_sql(s.store, "DELETE FROM audit_log WHERE seq=2")
     # a determined editor drops the trigger and rewrites the reason
-    con.execute(drop_trigger_sql(s.store, "audit_log_no_update", "audit_log"))
-    con.execute("UPDATE audit_log SET payload=replace(payload, 'agriculture', 'fire') WHERE seq=3")
+    raw_sql(s.store, drop_trigger_sql(s.store, "audit_log_no_update", "audit_log"))
+    raw_sql(s.store, "UPDATE audit_log SET payload=replace(payload, 'agriculture', 'fire') WHERE seq=3")
     res = verify_chain(s.iter_audit())
     assert not res.ok and res.first_bad_seq == 3 and "altered" in res.problem
 
@@ -99,8 +98,50 @@ def test_audit_detects_deleted_entry(one):
     s, aid = one
     review_alert(s, aid, "under_review", by="Ana")
     review_alert(s, aid, "confirmed", by="Ana", reason="field_visit")
-    con = s.store.conn
-    con.execute(drop_trigger_sql(s.store, "audit_log_no_delete", "audit_log"))
-    con.execute("DELETE FROM audit_log WHERE seq=2")
+    raw_sql(s.store, drop_trigger_sql(s.store, "audit_log_no_delete", "audit_log"))
+    raw_sql(s.store, "DELETE FROM audit_log WHERE seq=2")
     res = verify_chain(s.iter_audit())
     assert not res.ok and res.first_bad_seq == 3
+
+
+def test_a_decision_on_a_new_alert_opens_it_first_or_changes_nothing(one):
+    from yvy.alerts.review import review_alert
+
+    s, aid = one
+    before = _snapshot(s, aid)
+    with pytest.raises(InputError):
+        review_alert(s, aid, "dismissed", by="Ana", reason="aliens")
+    assert _snapshot(s, aid) == before  # the under_review step was rolled back with it
+    a = review_alert(s, aid, "dismissed", by="Ana", reason="agriculture")
+    assert a.status is AlertStatus.DISMISSED
+    assert [(r["from"], r["to"]) for r in s.reviews(aid)] == [("new", "under_review"), ("under_review", "dismissed")]
+    assert verify_chain(s.iter_audit()).ok
+
+
+def test_a_review_is_not_blocked_by_a_running_update(astore):
+    """`alerts update` commits candidate by candidate: a review from another connection (a
+    server) commits while the update is still running, and nothing is lost."""
+    import threading
+
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    server = SQLAlertStore(open_store(astore.store.url))
+    layers = make_layers([Patch(slice(5 + 12 * k, 12 + 12 * k), slice(10, 20)) for k in range(4)])
+    done = []
+
+    def review_during(i, n):
+        if i != 2:
+            return
+        first = astore.find_alerts()[0].id
+        t = threading.Thread(target=lambda: done.append(review_alert(server, first, "under_review", by="Ana")))
+        t.start()
+        t.join(20)  # the update is paused in its callback: a blocked review would time out here
+        assert done, "the review waited for the update"
+
+    summary = update_alerts(astore, layers, progress=review_during)
+    assert summary["created"] == 4 and done[0].status is AlertStatus.UNDER_REVIEW
+    assert {a.status.value for a in astore.find_alerts()} == {"new", "under_review"}
+    entries = list(astore.iter_audit())
+    assert len(entries) == 5 and verify_chain(entries).ok
+    server.store.close()

@@ -72,7 +72,7 @@ def build_workspace(home: Path, *, size: int = 256, n_alerts_extra: int = 0) -> 
     from yvy.catalog.ingest import register_items
     from yvy.config import Workspace
     from yvy.storage import open_store
-    from yvy.storage.users_sqlite import SQLiteUserStore
+    from yvy.storage.users import SQLUserStore
     from yvy.testing.scenes import s2_collection, write_s2_scene
 
     ws = Workspace.create(home)
@@ -127,7 +127,7 @@ def build_workspace(home: Path, *, size: int = 256, n_alerts_extra: int = 0) -> 
     built.detection = det_id
     built.alerts = _insert_alerts(store, transform, shape, n_alerts_extra)
 
-    users = SQLiteUserStore(store)
+    users = SQLUserStore(store)
     for name, role in (("admin", "admin"), ("ana", "analyst"), ("vic", "viewer")):
         users.add_user(name, role, PASSWORDS[name])
         built.keys[name] = users.create_api_key(name, "tests")[1]
@@ -139,9 +139,9 @@ def _insert_alerts(store, transform, shape, n_extra: int) -> list[str]:
     from shapely.affinity import translate
 
     from yvy.alerts.model import Alert, AlertStatus, Confidence
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
-    alerts = SQLiteAlertStore(store)
+    alerts = SQLAlertStore(store)
     h, w = shape
     geoms = [
         (_pixel_polygon(transform, slice(h // 4, h // 4 + h // 8), slice(w // 4, w // 4 + w // 6)),

@@ -9,7 +9,7 @@ from ._build import PASSWORDS, bearer, make_app
 
 
 def test_password_hash_is_scrypt_and_salted():
-    from yvy.storage.users_sqlite import hash_password, verify_password
+    from yvy.storage.users import hash_password, verify_password
 
     a, b = hash_password("correct horse"), hash_password("correct horse")
     assert a.startswith("scrypt$") and a != b
@@ -20,9 +20,9 @@ def test_password_hash_is_scrypt_and_salted():
 def test_user_store_roles_keys_and_revoke(fresh):
     from yvy.errors import ConflictError, InputError
     from yvy.storage import open_store
-    from yvy.storage.users_sqlite import SQLiteUserStore
+    from yvy.storage.users import SQLUserStore
 
-    users = SQLiteUserStore(open_store(fresh.workspace.database_url))
+    users = SQLUserStore(open_store(fresh.workspace.database_url))
     with pytest.raises(ConflictError):
         users.add_user("ana", "viewer", "whatever-123")
     with pytest.raises(InputError):

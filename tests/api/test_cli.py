@@ -31,9 +31,9 @@ def test_users_add_list_revoke(fresh):
     assert [u["active"] for u in json.loads(r.output)["users"] if u["username"] == "eva"] == [False]
 
     from yvy.storage import open_store
-    from yvy.storage.users_sqlite import SQLiteUserStore
+    from yvy.storage.users import SQLUserStore
 
-    assert SQLiteUserStore(open_store(fresh.workspace.database_url)).user_for_api_key(out["key"]) is None
+    assert SQLUserStore(open_store(fresh.workspace.database_url)).user_for_api_key(out["key"]) is None
 
 
 def test_help_has_examples():

@@ -51,9 +51,9 @@ def test_context_layer_collection(wclient, fresh):
 
     from yvy.alerts.context import ContextFeature, ContextLayer
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
-    store = SQLiteAlertStore(open_store(fresh.workspace.database_url))
+    store = SQLAlertStore(open_store(fresh.workspace.database_url))
     feats = (ContextFeature("parks", "protected_area", "Parque A", box(-57.0, -22.62, -56.99, -22.61), {"iucn": "II"}),
              ContextFeature("parks", "protected_area", "Parque B", box(-50, -20, -49, -19), {}))
     store.add_context_layer(ContextLayer("parks", "protected_area", "parks.gpkg", "EPSG:4326", "name", feats))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ..conftest import Receiver
 from ._build import bearer, make_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -21,44 +20,12 @@ AREA = {"type": "Polygon", "coordinates": [[[-57.01, -22.64], [-56.96, -22.64], 
 ELSEWHERE = {"type": "Polygon", "coordinates": [[[-60, -20], [-59, -20], [-59, -19], [-60, -19], [-60, -20]]]}
 
 
-class Receiver:
-    """A webhook subscriber on 127.0.0.1 that fails its first ``fail_first`` requests with 500."""
-
-    def __init__(self, fail_first: int = 0):
-        self.requests: list[tuple[dict, bytes]] = []
-        self.fail_first = fail_first
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                code = 500 if len(outer.requests) <= outer.fail_first else 204
-                self.send_response(code)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _raise_confidence(built, alert_id: str) -> None:
     from yvy.alerts.model import Confidence
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
-    store = SQLiteAlertStore(open_store(built.workspace.database_url))
+    store = SQLAlertStore(open_store(built.workspace.database_url))
     a = store.get_alert(alert_id)
     store.update_alert(a.with_(confidence=Confidence.HIGH, confirm_count=2, updated="2024-07-20T00:00:00Z"))
 

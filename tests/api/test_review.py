@@ -8,7 +8,7 @@ from ._build import bearer
 def test_confirm_from_new_is_audited(wclient, fresh):
     from yvy.alerts.audit import verify_chain
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     aid = fresh.alerts[0]
     r = wclient.post(f"/api/alerts/{aid}/review", headers=bearer(fresh, "ana"),
@@ -17,7 +17,7 @@ def test_confirm_from_new_is_audited(wclient, fresh):
     assert r.json()["feature"]["properties"]["status"] == "confirmed"
     assert [(x["from"], x["to"], x["by"]) for x in r.json()["reviews"]] == [
         ("new", "under_review", "ana"), ("under_review", "confirmed", "ana")]
-    store = SQLiteAlertStore(open_store(fresh.workspace.database_url))
+    store = SQLAlertStore(open_store(fresh.workspace.database_url))
     entries = [e for e in store.iter_audit(aid) if e.action == "status"]
     assert [(e.actor, e.payload["to"]) for e in entries] == [("ana", "under_review"), ("ana", "confirmed")]
     assert verify_chain(store.iter_audit()).ok

@@ -76,9 +76,9 @@ def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
     assert csp == [], f"the page broke its Content-Security-Policy: {csp[:3]}"
 
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
-    store = SQLiteAlertStore(open_store(built.workspace.database_url))
+    store = SQLAlertStore(open_store(built.workspace.database_url))
     assert store.get_alert(aid).status.value == "confirmed"
     audit = [e for e in store.iter_audit(aid) if e.action == "status"]
     assert audit[-1].actor == "ana" and audit[-1].payload["reason"] == "deforestation"

@@ -98,6 +98,5 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path, data_file)
     # progress rose by one per chunk result written: each chunk recorded exactly once, none lost
     n_chunks = len(seen) - 1
     assert n_chunks > 3 and seen == list(range(n_chunks + 1))
-    job = store.conn.execute("SELECT state, progress FROM jobs WHERE id=?", (f"detect:{dist['id']}",)).fetchone()
-    assert job[0] == "done"
+    assert store.get_job(f"detect:{dist['id']}").state == "done"
     _assert_bitwise_equal(_rasters(serial), _rasters(dist))

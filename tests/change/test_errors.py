@@ -9,6 +9,7 @@ from yvy.cli.main import cli
 from yvy.config import Workspace
 from yvy.storage import open_store
 
+from ..conftest import raw_sql
 from .conftest import add_items
 
 
@@ -66,7 +67,7 @@ def test_one_line_error_and_nothing_written(home, s2_items, tmp_path, case):
     assert r.exit_code == 1, r.output
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
     store = open_store(home.database_url)
-    assert store.conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0
+    assert raw_sql(store, "SELECT COUNT(*) FROM jobs")[0][0] == 0
     assert store.count_items() == len(s2_items)  # no product registered
     assert list(home.assets.iterdir()) == [] and not out_dir.exists()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import rasterio
@@ -11,6 +9,8 @@ import rasterio
 from yvy.change.detect import DetectRequest, run_detection
 from yvy.config import Workspace
 from yvy.storage import open_store
+
+from ..conftest import raw_sql
 
 
 class Killed(Exception):
@@ -38,8 +38,9 @@ def test_resume_after_kill_equals_uninterrupted(ws_store, small_stack, tmp_path)
     with pytest.raises(Killed):
         run_detection(store, ws, _request(small_stack), progress=die_after_3)
     assert calls == [(0, 9), (1, 9), (2, 9), (3, 9)]
-    row = store.conn.execute("SELECT state, progress FROM jobs").fetchone()
-    assert row[0] == "running" and json.loads(row[1])["done"] == [0, 1, 2]
+    (job_id,), = raw_sql(store, "SELECT id FROM jobs")
+    job = store.get_job(job_id)
+    assert job.state == "running" and job.progress["done"] == [0, 1, 2]
     scratch = next((ws.assets / "detections").iterdir()) / ".scratch"
     assert len(list(scratch.glob("chunk_*.npz"))) == 3
     assert store.count_items() == 0  # nothing published
@@ -48,7 +49,7 @@ def test_resume_after_kill_equals_uninterrupted(ws_store, small_stack, tmp_path)
     item = run_detection(store, ws, _request(small_stack, resume=True),
                          progress=lambda d, n: seen.append(d))
     assert seen == [3, 4, 5, 6, 7, 8, 9]  # only the 6 missing chunks were computed
-    assert store.conn.execute("SELECT state FROM jobs").fetchone()[0] == "done"
+    assert store.get_job(job_id).state == "done"
     assert not scratch.exists()
 
     ws2 = Workspace.create(tmp_path / "clean")

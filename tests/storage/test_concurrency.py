@@ -4,7 +4,6 @@ the writer lock). Processes are started with ``spawn``, as separate programs wou
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 
 from shapely.geometry import box
@@ -37,21 +36,15 @@ def _detect(url, go):
     """What a detection run writes: a job row, its progress per chunk, then the product item."""
     s = open_store(url)
     go.wait()
-    with s.transaction() as c:
-        c.execute("INSERT INTO jobs(id, kind, params, state, progress, created, updated) "
-                  "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state='running', "
-                  "progress=excluded.progress, updated=excluded.updated",
-                  ("detect-1", "detect", "{}", "running", '{"done": []}', "t0", "t0"))
+    s.start_job("detect-1", "detect", {}, {"done": []})
     for i in range(N_CHUNKS):
-        with s.transaction() as c:
-            done = json.loads(c.execute("SELECT progress FROM jobs WHERE id=?", ("detect-1",))
-                              .fetchone()[0])["done"]
-            c.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?",
-                      (json.dumps({"done": [*done, i]}), f"t{i}", "detect-1"))
-    with s.transaction() as c:
+        with s.transaction():
+            done = s.get_job("detect-1").progress["done"]
+            s.update_job("detect-1", progress={"done": [*done, i]})
+    with s.transaction():
         s.upsert_collection({"id": "yvy-detections", "type": "Collection"})
         s.upsert_item(_item("DET-1", 0, "yvy-detections"))
-        c.execute("UPDATE jobs SET state='done' WHERE id=?", ("detect-1",))
+        s.update_job("detect-1", progress=s.get_job("detect-1").progress, state="done")
 
 
 def _review(url, r, ids, go):
@@ -105,8 +98,8 @@ def test_parallel_ingest_detect_and_review_lose_nothing(tmp_path, store_url):
     a = SQLAlertStore(s)
     assert s.count_items() == 3 * N_INGEST + 1
     assert len({i["id"] for i in s.search_items()}) == 3 * N_INGEST + 1
-    row = s.conn.execute("SELECT state, progress FROM jobs WHERE id=?", ("detect-1",)).fetchone()
-    assert row[0] == "done" and json.loads(row[1])["done"] == list(range(N_CHUNKS))
+    job = s.get_job("detect-1")
+    assert job.state == "done" and job.progress["done"] == list(range(N_CHUNKS))
     # each shared alert went to review exactly once; each of the others twice
     n_reviews = sum(len(a.reviews(aid)) for aid in ids)
     assert n_reviews == SHARED + 2 * (N_ALERTS - SHARED)

@@ -8,12 +8,16 @@ import json
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
+from sqlalchemy import text as sql_text
 
 from yvy.cli.main import cli
+from yvy.storage import copy as copy_module
 from yvy.storage import open_store
 from yvy.storage.copy import CopyMismatchError, copy_store, table_digest
+from yvy.storage.schema import metadata
 
 from ..api._build import build_workspace
+from ..conftest import raw_sql
 
 FILLED = {"collections", "items", "alerts", "alert_counters", "alert_reviews", "alert_merges",
           "alert_runs", "audit_log", "context_layers", "context_features", "users", "api_keys",
@@ -53,9 +57,8 @@ def sqlite_ws(tmp_path, monkeypatch):
         {"type": "Polygon", "coordinates": [[[-58, -23], [-56, -23], [-56, -22], [-58, -22], [-58, -23]]]})))
     body = json.dumps({"id": first, "note": "ñandú ✓"}, ensure_ascii=False)
     feeds.enqueue(hook.id, first, "alert.high_confidence", body)
-    with s.transaction() as c:
-        c.execute("INSERT INTO jobs(id, kind, params, state, progress, created, updated) VALUES "
-                  "(?,?,?,?,?,?,?)", ("detect-1", "detect", "{}", "done", '{"done": [0]}', "t", "t"))
+    s.start_job("detect-1", "detect", {}, {"done": []})
+    s.update_job("detect-1", progress={"done": [0]}, state="done")
     s.close()
     return home, url
 
@@ -72,9 +75,10 @@ def test_copy_moves_everything_and_proves_it(sqlite_ws, tmp_path, store_url, mon
     assert all(tables[name]["rows"] > 0 for name in FILLED | {"jobs"}), tables
 
     src, dst = open_store(src_url), open_store(target)
-    for name, t in tables.items():
-        cols = src.engine.columns(src.conn, name)
-        assert table_digest(src, name, cols) == table_digest(dst, name, cols) == (t["rows"], t["sha256"])
+    for table in metadata.sorted_tables:
+        t = tables[table.name]
+        with src.read() as sc, dst.read() as dc:
+            assert table_digest(sc, table) == table_digest(dc, table) == (t["rows"], t["sha256"])
     # and back again, to a new SQLite file
     back = open_store(f"sqlite:///{tmp_path / 'back.db'}", create=True)
     assert [(r.table, r.rows, r.sha256) for r in copy_store(dst, back)] == \
@@ -115,18 +119,17 @@ def test_mismatch_rolls_the_target_back(sqlite_ws, tmp_path, store_url, monkeypa
     _, src_url = sqlite_ws
     src = open_store(src_url)
     dst = open_store(store_url(tmp_path / "copy.db"), create=True)
-    real = type(dst.engine).after_copy
+    real = copy_module._reset_identity
 
-    def corrupt(self, c, table):  # a target that silently alters what it stores
-        real(self, c, table)
-        if table == "alerts":
-            c.execute("UPDATE alerts SET area_ha = area_ha + 1e-9 WHERE pk = 1")
+    def corrupt(c, table):  # a target that silently alters what it stores
+        real(c, table)
+        if table.name == "alerts":
+            c.execute(sql_text("UPDATE alerts SET area_ha = area_ha + 1e-9 WHERE pk = 1"))
 
-    monkeypatch.setattr(type(dst.engine), "after_copy", corrupt)
+    monkeypatch.setattr(copy_module, "_reset_identity", corrupt)
     with pytest.raises(CopyMismatchError, match="alerts:"):
         copy_store(src, dst)
-    assert dst.conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
-    assert dst.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+    assert raw_sql(dst, "SELECT COUNT(*) FROM alerts") == raw_sql(dst, "SELECT COUNT(*) FROM items") == [(0,)]
 
 
 def test_migrate_and_status(sqlite_ws):

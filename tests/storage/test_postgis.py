@@ -11,28 +11,13 @@ from shapely.geometry import box
 
 from yvy.errors import InputError, WorkspaceError
 from yvy.storage import display_url, open_store
-from yvy.storage._engine import migration_files, to_pyformat
 
-from ..conftest import other_engine_pass
-
-
-def test_placeholders_become_pyformat_outside_quotes():
-    assert to_pyformat("SELECT a FROM t WHERE b=? AND c IN (?,?)") == \
-        "SELECT a FROM t WHERE b=%s AND c IN (%s,%s)"
-    assert to_pyformat("SELECT '?%', \"x?\" WHERE d LIKE ? || '%'") == \
-        "SELECT '?%%', \"x?\" WHERE d LIKE %s || '%%'"
-    assert to_pyformat("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
+from ..conftest import other_engine_pass, raw_sql
 
 
 def test_display_url_hides_the_password():
     assert display_url("postgresql://yvy:s3cret@db:5432/yvy") == "postgresql://yvy:***@db:5432/yvy"
     assert display_url("sqlite:////tmp/yvy.db") == "sqlite:////tmp/yvy.db"
-
-
-def test_every_migration_has_a_postgresql_twin():
-    sqlite = [(v, n) for v, n, _ in migration_files("yvy.storage.migrations")]
-    pg = [(v, n) for v, n, _ in migration_files("yvy.storage.migrations.pg")]
-    assert sqlite == pg, "add migrations/pg/NNNN_name.sql beside each migrations/NNNN_name.sql"
 
 
 @pytest.fixture
@@ -43,11 +28,10 @@ def pg(tmp_path, store_url, database_engine):
 
 
 def test_geometry_columns_and_gist_indexes(pg):
-    cols = pg.conn.execute(
-        "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns ORDER BY 1, 2").fetchall()
+    cols = raw_sql(pg, "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns ORDER BY 1, 2")
     assert {tuple(c) for c in cols} >= {("items", "geom", 4326), ("items", "bbox_geom", 4326),
                                         ("alerts", "geom", 4326), ("context_features", "geom", 4326)}
-    gist = {r[0] for r in pg.conn.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")}
+    gist = {r[0] for r in raw_sql(pg, "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")}
     assert {"items_geom", "items_bbox", "alerts_geom", "context_features_geom"} <= gist
 
 
@@ -61,10 +45,15 @@ def test_spatial_filters_run_in_sql_on_the_index(pg):
         for k in range(50):
             a.insert_alert(Alert(id=f"A{k:03d}", geometry=box(k, 0, k + 0.5, 0.5), area_ha=1.0,
                                  first_detected="2024-01-01"))
-    sql, args = pg.engine.intersects_clause("a", "alerts", box(10.2, 0.2, 12.2, 0.3))
+    import sqlalchemy as sa
+
+    from yvy.storage.schema import alerts
+
+    where = pg.intersects_filter(alerts, box(10.2, 0.2, 12.2, 0.3))
+    query = sa.select(alerts.c.pk).where(where).compile(pg.engine, compile_kwargs={"literal_binds": True})
     with pg.transaction() as c:
-        c.execute("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(r[0] for r in c.execute(f"EXPLAIN SELECT pk FROM alerts a WHERE {sql}", args))
+        c.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in c.execute(sa.text(f"EXPLAIN {query}")))
     assert "alerts_geom" in plan
     got = a.find_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3), limit=1, offset=1))
     assert [x.id for x in got] == ["A011"] and a.count_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3))) == 3
@@ -77,7 +66,7 @@ def test_geojson_becomes_2d_geometry_and_bad_geojson_is_kept(pg):
                     "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": {}})
     pg.upsert_item({"id": "bad", "collection": "c", "bbox": [0, 0, 1, 1],
                     "geometry": {"type": "Polygon", "coordinates": "nonsense"}, "properties": {}})
-    rows = dict(pg.conn.execute("SELECT id, ST_AsText(geom) FROM items").fetchall())
+    rows = dict(raw_sql(pg, "SELECT id, ST_AsText(geom) FROM items"))
     assert rows == {"z": "POLYGON((0 0,1 0,1 1,0 0))", "bad": None}
     assert pg.get_item("c", "bad")["geometry"]["coordinates"] == "nonsense"
 
@@ -89,36 +78,43 @@ def test_audit_log_is_append_only_and_guard_comes_back(pg):
     a.append_audit(at="t", actor="x", alert_id=None, action="note", payload={})
     for sql in ("UPDATE audit_log SET actor='y'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
         with pytest.raises(pg.Error, match="append-only"):
-            pg.conn.execute(sql)
-    pg.conn.execute("DROP TRIGGER audit_log_no_update ON audit_log")
-    SQLAlertStore(pg)  # opening the alert store puts the guard back
+            raw_sql(pg, sql)
+    raw_sql(pg, "DROP TRIGGER audit_log_no_update ON audit_log")
+    pg = open_store(pg.url)  # opening the store puts the guard back
     with pytest.raises(pg.Error, match="append-only"):
-        pg.conn.execute("UPDATE audit_log SET actor='y'")
+        raw_sql(pg, "UPDATE audit_log SET actor='y'")
 
 
-def test_writers_wait_for_each_other_and_readers_do_not(pg):
+def test_only_read_check_writes_wait_and_readers_never(pg):
+    """A long alert transaction (an `alerts update`) holds the alerts lock; a reader and an
+    unrelated writer (an ingest) go on, a second alert writer waits for its commit."""
+    from yvy.alerts.model import Alert
+    from yvy.storage.alerts import SQLAlertStore
+
+    a = SQLAlertStore(pg)
+    a.insert_alert(Alert(id="A1", geometry=box(0, 0, 1, 1), area_ha=1.0, first_detected="2024-01-01"))
     pg.upsert_collection({"id": "c"})
     events = []
     holding = threading.Event()
 
-    def writer_a():
-        with pg.transaction() as c:
-            c.execute("UPDATE collections SET updated='a' WHERE id='c'")
+    def long_update():
+        with a.transaction():
+            a.append_audit(at="t", actor="system", alert_id="A1", action="updated", payload={})
             holding.set()
-            time.sleep(0.5)
-            events.append("a commits")
+            time.sleep(0.6)
+            events.append("update commits")
 
-    t = threading.Thread(target=writer_a)
+    t = threading.Thread(target=long_update)
     t.start()
     holding.wait(10)
-    # a reader is not blocked and sees the last committed state
-    assert pg.conn.execute("SELECT updated FROM collections").fetchone()[0] != "a"
-    events.append("read")
-    with pg.transaction() as c:  # a second writer waits for the first one to commit
-        events.append("b starts")
-        assert c.execute("SELECT updated FROM collections").fetchone()[0] == "a"
+    assert len(list(a.iter_audit())) == 0  # a reader sees the last committed state at once
+    pg.upsert_item({"id": "i", "collection": "c", "bbox": [0, 0, 1, 1], "geometry": None, "properties": {}})
+    events.append("ingest done")
+    with a.transaction():  # a review's read-check-write waits for the update to commit
+        a.get_alert("A1")
+        events.append("review reads")
     t.join()
-    assert events == ["read", "a commits", "b starts"]
+    assert events == ["ingest done", "update commits", "review reads"]
 
 
 def test_database_without_schema_or_server(pg, tmp_path, store_url):

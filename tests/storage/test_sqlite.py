@@ -6,14 +6,21 @@ import pytest
 
 from yvy.errors import WorkspaceError
 from yvy.storage import open_store
-from yvy.storage.sqlite import SQLiteStore, migrations
+
+from ..conftest import raw_sql
 
 
-def test_wal_and_file(tmp_path):
+def test_wal_file_and_rtree_kept_by_triggers(tmp_path):
     s = open_store(f"sqlite:///{tmp_path / 'yvy.db'}", create=True)
-    assert isinstance(s, SQLiteStore) and s.path == tmp_path / "yvy.db"
-    assert s.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
-    assert s.schema_version() == migrations()[-1][0]
+    assert s.dialect == "sqlite" and s.label == str(tmp_path / "yvy.db")
+    assert raw_sql(s, "PRAGMA journal_mode")[0][0].lower() == "wal"
+    assert s.schema_version() == s.migrations()[-1][0]
+    s.upsert_collection({"id": "c"})
+    s.upsert_item({"id": "a", "collection": "c", "bbox": [0, 0, 1, 1], "geometry": None, "properties": {}})
+    s.upsert_item({"id": "a", "collection": "c", "bbox": [5, 5, 6, 6], "geometry": None, "properties": {}})
+    assert raw_sql(s, "SELECT minx, maxy FROM items_rtree") == [(5.0, 6.0)]
+    s.delete_item("c", "a")
+    assert raw_sql(s, "SELECT COUNT(*) FROM items_rtree") == [(0,)]
 
 
 def test_missing_database_is_workspace_error(tmp_path):

@@ -9,6 +9,8 @@ from yvy.catalog.ports import ItemQuery
 from yvy.errors import NotFoundError, WorkspaceError
 from yvy.storage import open_store
 
+from ..conftest import raw_sql
+
 
 def _item(iid, x, day, cloud=None, coll="c"):
     props = {"datetime": f"2024-01-{day:02d}T10:00:00Z"}
@@ -35,12 +37,11 @@ def store(url):
 def test_schema_version_and_reopen(store, url, database_engine):
     assert store.dialect == database_engine
     assert store.schema_version() == store.migrations()[-1][0]
-    assert store.applied_migrations() == {v for v, _, _ in store.migrations()}
     assert open_store(url).migrate() == []  # reopening applies nothing new
 
 
 def test_newer_schema_refused(store, url):
-    store.conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', 'x')")
+    raw_sql(store, "UPDATE alembic_version SET version_num = 'f00d'")
     with pytest.raises(WorkspaceError, match="newer"):
         open_store(url)
 
@@ -101,26 +102,23 @@ def test_items_without_geometry_sort_first(store):
     assert store.collection_extent("c")["count"] == 2
 
 
-def test_migration_added_below_newest_is_still_applied(url, monkeypatch):
-    s = open_store(url, create=True)
-    known = s.migrations()
-    versions = {v for v, _, _ in known}
-    free = next(v for v in range(1, max(versions) + 2) if v not in versions)
-    # a migration numbered below one already applied, as when branches are merged
-    extra = sorted([*known, (free, "late", "CREATE TABLE late_table (x INTEGER);")])
-    monkeypatch.setattr(type(s), "migrations", lambda self: extra)
-    s2 = open_store(url)
-    assert free in s2.applied_migrations()
-    s2.conn.execute("SELECT COUNT(*) FROM late_table").fetchone()
+def test_jobs_leases_and_cursors(store):
+    assert store.get_job("j") is None
+    store.start_job("j", "detect", {"b": [1, 2]}, {"done": []})
+    store.update_job("j", progress={"done": [0]})
+    job = store.get_job("j")
+    assert (job.kind, job.params, job.state, job.progress) == ("detect", {"b": [1, 2]}, "running", {"done": [0]})
+    store.update_job("j", progress={"n": 1}, state="done")
+    assert (store.get_job("j").state, store.get_job("j").progress) == ("done", {"n": 1})
+    assert store.acquire_lease("notify", "a", 60) and store.acquire_lease("notify", "a", 60)
+    assert not store.acquire_lease("notify", "b", 60)  # held by a until it expires
+    store.release_lease("notify", "a")
+    assert store.acquire_lease("notify", "b", 0.001)
+    import time
 
-
-def test_rows_have_index_and_key_access(store):
-    store.upsert_item(_item("a", 0, 1))
-    row = store.conn.execute("SELECT id, collection AS \"from\" FROM items WHERE id=?", ("a",)).fetchone()
-    assert row[0] == row["id"] == "a" and row["from"] == "c"
-    assert dict(row) == {"id": "a", "from": "c"} and list(row.keys()) == ["id", "from"]
-    (iid, coll), = store.conn.execute("SELECT id, collection FROM items").fetchall()
-    assert (iid, coll) == ("a", "c")
-    # '%' and '?' inside literals survive the placeholder translation
-    got = store.conn.execute("SELECT '50%?', id FROM items WHERE id LIKE ?", ("a%",)).fetchone()
-    assert tuple(got) == ("50%?", "a")
+    time.sleep(0.01)
+    assert store.acquire_lease("notify", "a", 60)  # b's lease expired
+    assert store.get_cursor("x") is None
+    store.set_cursor("x", "7")
+    store.set_cursor("x", "9")
+    assert store.get_cursor("x") == "9"

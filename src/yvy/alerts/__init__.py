@@ -4,8 +4,8 @@ context overlay, legal rules, review workflow and a hash-chained audit log.
 Public API::
 
     from yvy.alerts import DetectionLayers, AlertParams, update_alerts, Alert, AlertStatus
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore   # the AlertStore adapter
-    summary = update_alerts(SQLiteAlertStore(store), layers, AlertParams(mmu_ha=0.5))
+    from yvy.storage.alerts import SQLAlertStore   # the AlertStore adapter
+    summary = update_alerts(SQLAlertStore(store), layers, AlertParams(mmu_ha=0.5))
 
 Layering: this package imports the kernels and the domain only (numpy, scipy, shapely, pyproj,
 rasterio.features, geopandas for reading files); never ``yvy.storage`` or ``yvy.cli``.

@@ -130,7 +130,7 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     ----------
     store
         An :class:`~yvy.alerts.ports.AlertStore`, e.g.
-        ``yvy.storage.alerts_sqlite.SQLiteAlertStore(open_store(url))``.
+        ``yvy.storage.alerts.SQLAlertStore(open_store(url))``.
     layers
         The detection rasters of one run (:class:`DetectionLayers`).
     params
@@ -148,19 +148,20 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     """
     if not isinstance(store, AlertStore):
         raise TypeError("update_alerts needs an AlertStore; wrap the catalog store with "
-                        "yvy.storage.alerts_sqlite.SQLiteAlertStore(store)")
+                        "yvy.storage.alerts.SQLAlertStore(store)")
     params = params or AlertParams()
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     cands = extract_candidates(layers, params)
     summary = {"product_id": layers.product_id, "candidates": len(cands), "created": 0, "updated": 0,
                "unchanged": 0, "merged": 0, "ids": []}
     at = now_iso(AUDIT_TIMESPEC)
-    with store.transaction():
-        ctx = _Context(store, prof)
-        for i, cand in enumerate(cands):
+    ctx = _Context(store, prof)
+    for i, cand in enumerate(cands):
+        with store.transaction():  # one candidate at a time: reviews go on between candidates
             _apply_candidate(store, cand, layers, params, ctx, at, summary)
-            if progress:
-                progress(i + 1, len(cands))
+        if progress:
+            progress(i + 1, len(cands))
+    with store.transaction():
         run_params = {k: v for k, v in asdict(params).items() if k != "extra"}
         run_params["forest_mask"] = layers.forest_source if layers.forest is not None else None
         store.record_run(at=at, product_id=layers.product_id, params=run_params,

@@ -36,7 +36,8 @@ def scores(tp: float, fp: float, fn: float) -> dict:
     ua = tp / (tp + fp) if tp + fp > 0 else None
     pa = tp / (tp + fn) if tp + fn > 0 else None
     f1 = 2 * ua * pa / (ua + pa) if ua and pa else (0.0 if ua is not None and pa is not None else None)
-    r = lambda v: None if v is None else round(float(v), 4)
+    def r(v):
+        return None if v is None else round(float(v), 4)
     return {"tp": r(tp), "fp": r(fp), "fn": r(fn), "ua": r(ua), "pa": r(pa), "f1": r(f1)}
 
 
@@ -214,7 +215,8 @@ def evaluate_points(alerts, gdf, *, label_field=None, change_values=None, stable
     pairs = []
     if date_field:
         dates = _field(gdf, date_field, None).astype(str).str[:10].to_numpy()
-        pairs = [(dates[i], first[i]) for i in range(len(pts)) if hit[i] and is_change[i] and dates[i] not in ("", "None", "nan")]
+        pairs = [(dates[i], first[i]) for i in range(len(pts))
+                 if hit[i] and is_change[i] and dates[i] not in ("", "None", "nan")]
     return {"kind": "points", "references": int(is_change.sum() + is_stable.sum()), "count": count,
             "area": None, "delay": _delay(pairs)}
 

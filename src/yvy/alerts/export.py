@@ -111,7 +111,8 @@ def _kml_geometry(g) -> str:
 
 
 def _description(row: dict) -> str:
-    cells = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape('' if v is None else str(v))}</td></tr>"
+    cells = "".join(f"<tr><th align='left'>{html.escape(k)}</th>"
+                    f"<td>{html.escape('' if v is None else str(v))}</td></tr>"
                     for k, v in row.items())
     return f"<table>{cells}</table>".replace("]]>", "]]&gt;")
 

@@ -1,5 +1,5 @@
 """The alert domain's storage port: what alerts, context layers and the audit log need from a
-store. Adapters live in :mod:`yvy.storage` (``alerts_sqlite.SQLiteAlertStore``; PostGIS later).
+store. The adapter is :class:`yvy.storage.alerts.SQLAlertStore` (SQLite or PostGIS).
 
 Geometries cross this port as shapely objects in WGS84; alerts as :class:`~yvy.alerts.model.Alert`.
 """
@@ -15,7 +15,7 @@ from .audit import AuditEntry
 from .context import ContextFeature, ContextLayer
 from .model import Alert
 
-__all__ = ["AlertQuery", "AlertStore"]
+__all__ = ["AlertQuery", "AlertStore", "FeedStore", "ServiceStore"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class AlertQuery:
     """ISO date; alerts first detected on or after it."""
     until: str | None = None
     """ISO date; alerts first detected on or before it."""
+    changed_after: int | None = None
+    """A :meth:`AlertStore.change_cursor` value; alerts written after it."""
     min_area_ha: float | None = None
     bbox: tuple[float, float, float, float] | None = None
     """WGS84 (minx, miny, maxx, maxy); alerts whose geometry intersects it."""
@@ -76,6 +78,18 @@ class AlertStore(Protocol):
         """Number of alerts matching ``query``."""
         ...
 
+    def iter_alerts(self, query: AlertQuery | None = None) -> Iterator[Alert]:
+        """Alerts matching ``query``, streamed, ordered by first detection then id."""
+        ...
+
+    def change_cursor(self) -> int:
+        """The number of the newest committed alert write (grows in commit order)."""
+        ...
+
+    def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
+        """(WGS84 bbox or None, first and last first-detection day) of the unmerged alerts."""
+        ...
+
     def record_merge(self, survivor: str, absorbed: str, *, at: str, product_id: str | None) -> None:
         """Record that ``absorbed`` was merged into ``survivor``."""
         ...
@@ -94,6 +108,10 @@ class AlertStore(Protocol):
 
     def record_run(self, *, at: str, product_id: str, params: dict, summary: dict) -> None:
         """Record one alert-update run (product, parameters, summary)."""
+        ...
+
+    def runs(self) -> list[dict]:
+        """Alert-update runs, oldest first."""
         ...
 
     # audit log
@@ -122,4 +140,64 @@ class AlertStore(Protocol):
     def context_features(self, *, kinds: Sequence[str] | None = None,
                          bbox: tuple[float, float, float, float] | None = None) -> list[ContextFeature]:
         """Features of the stored layers, optionally by kind and intersecting a WGS84 bbox."""
+        ...
+
+    def layer_features(self, name: str, *, bbox: tuple[float, float, float, float] | None = None,
+                       feature_key: int | None = None) -> list[tuple[int, ContextFeature]]:
+        """(stable key, feature) of one layer, optionally within a WGS84 bbox or by key."""
+        ...
+
+    def layer_bbox(self, name: str) -> list[float] | None:
+        """WGS84 bbox of a context layer's features (None when it has none)."""
+        ...
+
+
+@runtime_checkable
+class FeedStore(Protocol):
+    """Webhook subscriptions and their deliveries (what the notification service needs)."""
+
+    def list_webhooks(self, *, owner_id: int | None = None, active_only: bool = False) -> list:
+        """Webhooks (id, url, secret, area GeoJSON or None, active...), by id."""
+        ...
+
+    def get_webhook(self, webhook_id: int):
+        """One webhook or NotFoundError."""
+        ...
+
+    def known_alerts(self, webhook_id: int, event: str) -> set[str]:
+        """Alert ids already queued, sent or skipped for this webhook and event."""
+        ...
+
+    def enqueue(self, webhook_id: int, alert_id: str, event: str, payload: str, *, status: str = "pending") -> bool:
+        """Queue a delivery (idempotent per webhook, alert and event); True when new."""
+        ...
+
+    def due_deliveries(self, now: Any = None, limit: int = 100) -> list:
+        """Pending deliveries whose next attempt is due, oldest first."""
+        ...
+
+    def record_attempt(self, delivery_id: int, *, delivered: bool, code: int | None, error: str | None,
+                       next_attempt: Any) -> None:
+        """Store the outcome of one attempt."""
+        ...
+
+
+@runtime_checkable
+class ServiceStore(Protocol):
+    """Leases (one holder of a service at a time) and cursors (how far a service has read)."""
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew a lease; False while another holder's has not expired."""
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give a lease up."""
+        ...
+
+    def get_cursor(self, name: str) -> str | None:
+        """A service's position, or None."""
+        ...
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Move a service's position."""
         ...

@@ -99,3 +99,4 @@ def _store_transition(store: AlertStore, alert: Alert, target: AlertStatus, **kw
     store.add_review(alert.id, at=at, by=new.review["by"], payload=payload)
     store.append_audit(at=at, actor=new.review["by"], alert_id=alert.id, action="status", payload=payload)
     return new
+

@@ -82,7 +82,8 @@ def plot_stats(stats: dict, path: str | Path, *, title: str = "Forest loss from 
             rows = rows[:top]
         keys = [r["key"] for r in rows]
         ax.bar(range(len(rows)), [r["area_ha"] for r in rows], color="#b5451b")
-        ax.set_xticks(range(len(rows)), keys, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center",
+        ax.set_xticks(range(len(rows)), keys, rotation=45 if len(rows) > 6 else 0,
+                      ha="right" if len(rows) > 6 else "center",
                       fontsize=8)
         ax.set_ylabel("ha")
         ax.set_title(labels[g], fontsize=10)

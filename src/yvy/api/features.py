@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from shapely.geometry import mapping
 
 from ..errors import InputError, NotFoundError
 from .auth import read_access
@@ -139,14 +140,11 @@ def _collections(request: Request) -> dict[str, dict]:
     out: dict[str, dict] = {}
     alerts = ctx.alerts
     if alerts is not None:
-        row = alerts.conn.execute(
-            "SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy), MIN(first_detected), MAX(first_detected) "
-            "FROM alerts WHERE merged_into IS NULL").fetchone()
-        bbox = list(row[:4]) if row[0] is not None else [-180, -90, 180, 90]
+        bbox, first, last = alerts.alert_extent()
         out[ALERTS] = _collection_doc(
             request, ALERTS, "Deforestation alerts",
-            "Polygons of forest loss with dates, confidence, context and review status", bbox,
-            [_day_start(row[4]), _day_start(row[5])])
+            "Polygons of forest loss with dates, confidence, context and review status",
+            bbox or [-180, -90, 180, 90], [_day_start(first), _day_start(last)])
         for layer in alerts.list_context_layers():
             name = layer["name"]
             out[name] = _collection_doc(request, name, name, f"Context layer ({layer['kind']}), "
@@ -163,10 +161,7 @@ def _day_start(day):
 
 
 def _layer_bbox(alerts, name: str) -> list:
-    row = alerts.conn.execute(
-        "SELECT MIN(f.minx), MIN(f.miny), MAX(f.maxx), MAX(f.maxy) FROM context_features f "
-        "JOIN context_layers l ON l.pk=f.layer_pk WHERE l.name=?", (name,)).fetchone()
-    return list(row) if row[0] is not None else [-180, -90, 180, 90]
+    return alerts.layer_bbox(name) or [-180, -90, 180, 90]
 
 
 @router.get("/collections", summary="Feature collections")
@@ -259,28 +254,17 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
 
 
 def _context_features(request: Request, name: str, bbox, fid: str | None = None) -> list[dict]:
-    """Features of one context layer, id = stable row key (read-only SQL on the alert tables)."""
+    """Features of one context layer, id = stable row key."""
     store = _ctx(request).alerts
     if store is None or name not in {lyr["name"] for lyr in store.list_context_layers()}:
         raise NotFoundError(name, "no such collection")
-    sql = ("SELECT f.pk, f.name, f.props, f.geometry, l.kind FROM context_features f "
-           "JOIN context_layers l ON l.pk=f.layer_pk WHERE l.name=?")
-    args: list = [name]
-    if bbox is not None:
-        sql += " AND f.maxx>=? AND f.minx<=? AND f.maxy>=? AND f.miny<=?"
-        args += [bbox[0], bbox[2], bbox[1], bbox[3]]
-    if fid is not None:
-        if not fid.isdigit():
-            return []
-        sql += " AND f.pk=?"
-        args.append(int(fid))
+    if fid is not None and not (fid.isdigit() and int(fid) < 2**63):  # keys are 64-bit
+        return []
     base = f"{_base(request)}/collections/{quote(name, safe='')}/items"
-    out = []
-    for pk, fname, props, geom, kind in store.conn.execute(sql + " ORDER BY f.pk", args):
-        out.append({"type": "Feature", "id": str(pk), "geometry": json.loads(geom),
-                    "properties": {"name": fname, "kind": kind, **json.loads(props or "{}")},
-                    "links": [{"rel": "self", "type": GEOJSON, "href": f"{base}/{pk}"}]})
-    return out
+    return [{"type": "Feature", "id": str(pk), "geometry": mapping(f.geometry),
+             "properties": {"name": f.name, "kind": f.kind, **(f.props or {})},
+             "links": [{"rel": "self", "type": GEOJSON, "href": f"{base}/{pk}"}]}
+            for pk, f in store.layer_features(name, bbox=bbox, feature_key=None if fid is None else int(fid))]
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",

@@ -2,21 +2,15 @@
 filterable by ``bbox``) and webhooks.
 
 A webhook subscribes a URL to alerts intersecting an area. When an alert there becomes
-high-confidence, yvy POSTs a JSON body signed with HMAC-SHA256 of the subscription secret
-(header ``X-Yvy-Signature: sha256=<hex>``), retries failures with exponential backoff and records
-every delivery. Alerts that were already high-confidence when the subscription was made are
-recorded as ``skipped`` and never sent. Scans run in a background thread every
-``notify_interval`` seconds, and on demand with ``POST /api/webhooks/dispatch`` (admin).
+high-confidence, yvy POSTs a JSON body signed with HMAC-SHA256 of the subscription secret. The
+sending is the notification service of :mod:`yvy.alerts.notify`: this module only exposes it
+(routes to subscribe, list deliveries and ``POST /api/webhooks/dispatch``) and runs it in the
+server's lifespan, where it sends only while it holds the database's notification lease.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-import threading
-from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -24,27 +18,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ..dates import now_iso
-from ..errors import InputError
+from ..alerts.notify import EVENT, Notifier, NotifySettings, baseline, sign
+from ..errors import ConflictError, InputError
 from ..security.urls import check_outbound_url
 from .auth import SECURITY, Admin, Analyst, read_access
 from .errors import ForbiddenError
 from .events import security_event
 from .params import BBox, RowId, parse_bbox
 
-__all__ = ["EVENT", "deliver_due", "dispatch", "router", "scan", "sign", "start_notifier"]
+__all__ = ["EVENT", "dispatch", "notifier", "router", "sign", "start_notifier"]
 
 
 log = logging.getLogger("yvy.api.feeds")
-EVENT = "alert.high_confidence"
-SIGNATURE_HEADER = "X-Yvy-Signature"
 
 router = APIRouter(tags=["Feeds and webhooks"])
-
-
-def sign(secret: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of body>``: the value of the signature header."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 # -- Atom ------------------------------------------------------------------------------------
@@ -122,7 +109,8 @@ def add_webhook(body: NewWebhook, request: Request, user: Analyst) -> dict:
         raise
     hook = ctx.feeds.add_webhook(body.url, area=body.area, secret=body.secret, owner_id=user.id,
                                  label=body.label)
-    baseline(ctx, hook)
+    if ctx.alerts is not None:
+        baseline(ctx.alerts, ctx.feeds, hook)
     return hook.to_dict(with_secret=True)
 
 
@@ -164,117 +152,37 @@ def dispatch_now(request: Request, user: Admin) -> dict:
     return dispatch(request.app.state.yvy)
 
 
-# -- webhooks: engine ------------------------------------------------------------------------
-def _area_query(hook):
-    from shapely.geometry import shape
-
-    from ..alerts.ports import AlertQuery
-
-    return AlertQuery(confidence="high", intersects=shape(hook.area) if hook.area else None,
-                      include_merged=False)
+# -- webhooks: the notification service (yvy.alerts.notify) ------------------------------------
+def notify_settings(settings) -> NotifySettings:
+    """The notifier's settings from the server's."""
+    return NotifySettings(interval=settings.notify_interval, timeout=settings.webhook_timeout,
+                          max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
+                          public_url=settings.public_url, allow_private=settings.webhook_allow_private)
 
 
-def _payload(hook, alert, root: str | None) -> str:
-    from ..alerts.model import to_feature
-
-    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert)}
-    if root:
-        body["links"] = {"alert": f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}",
-                         "map": f"{root}/#alert={quote(alert.id, safe='')}"}
-    return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def baseline(ctx, hook) -> int:
-    """Record the alerts already high-confidence in the hook's area as skipped (never sent)."""
+def notifier(ctx) -> Notifier | None:
+    """This app's notifier (made once; None without an alert store)."""
     if ctx.alerts is None:
-        return 0
-    n = 0
-    for alert in ctx.alerts.find_alerts(_area_query(hook)):
-        n += ctx.feeds.enqueue(hook.id, alert.id, EVENT, "{}", status="skipped")
-    return n
+        return None
+    if "notifier" not in ctx.extra:
+        ctx.extra["notifier"] = Notifier(ctx.alerts, ctx.feeds, ctx.store, notify_settings(ctx.settings))
+    return ctx.extra["notifier"]
 
 
-def scan(ctx, root: str | None = None) -> int:
-    """Queue a delivery for every high-confidence alert a subscriber has not heard of; count."""
-    if ctx.alerts is None:
-        return 0
-    queued = 0
-    for hook in ctx.feeds.list_webhooks(active_only=True):
-        known = ctx.feeds.known_alerts(hook.id, EVENT)
-        for alert in ctx.alerts.find_alerts(_area_query(hook)):
-            if alert.id not in known:
-                queued += ctx.feeds.enqueue(hook.id, alert.id, EVENT, _payload(hook, alert, root))
-    return queued
+def dispatch(ctx) -> dict:
+    """One round now (scan and deliver), as this server's notifier; ConflictError while another
+    process holds the notification lease."""
+    n = notifier(ctx)
+    if n is None:
+        return {"queued": 0, "delivered": 0, "retry": 0, "failed": 0}
+    out = n.run_once()
+    if out is None:
+        raise ConflictError("notifications", "another process holds the notification lease "
+                                             "(`yvy notify run` or another server)")
+    return out
 
 
-def deliver_due(ctx, client=None) -> dict:
-    """POST every due delivery once; schedule retries with backoff. Returns counts."""
-    import httpx
-
-    s = ctx.settings
-    own = client is None
-    client = client or httpx.Client(timeout=s.webhook_timeout, follow_redirects=False)
-    counts = {"delivered": 0, "retry": 0, "failed": 0}
-    try:
-        for d in ctx.feeds.due_deliveries():
-            hook = ctx.feeds.get_webhook(d.webhook_id)
-            body = d.payload.encode()
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body),
-                       "X-Yvy-Event": d.event, "X-Yvy-Delivery": str(d.id),
-                       "User-Agent": "yvy-webhooks"}
-            code, error = None, None
-            try:
-                check_outbound_url(hook.url, allow_private=s.webhook_allow_private)
-                resp = client.post(hook.url, content=body, headers=headers)
-                code = resp.status_code
-                ok = 200 <= code < 300
-                error = None if ok else f"HTTP {code}"
-            except httpx.HTTPError as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-            except InputError as exc:  # the host now resolves to a non-public address
-                ok, error = False, str(exc)
-            attempts = d.attempts + 1
-            nxt = None
-            if not ok and attempts < s.webhook_max_attempts:
-                nxt = datetime.now(UTC) + timedelta(seconds=s.webhook_backoff * 2 ** (attempts - 1))
-            ctx.feeds.record_attempt(d.id, delivered=ok, code=code, error=error, next_attempt=nxt)
-            counts["delivered" if ok else ("retry" if nxt else "failed")] += 1
-    finally:
-        if own:
-            client.close()
-    return counts
-
-
-def dispatch(ctx, root: str | None = None) -> dict:
-    """One scan plus one delivery round."""
-    root = root or ctx.settings.public_url or None
-    queued = scan(ctx, root)
-    return {"queued": queued, **deliver_due(ctx)}
-
-
-class Notifier:
-    """Background thread running :func:`dispatch` every ``notify_interval`` seconds."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="yvy-notifier", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.ctx.settings.notify_interval):
-            try:
-                dispatch(self.ctx)
-            except Exception:  # keep the loop alive; the failure is logged with its traceback
-                log.exception("webhook dispatch failed")
-
-    def stop(self) -> None:
-        """Ask the thread to finish and wait for it briefly."""
-        self._stop.set()
-        self.thread.join(timeout=5)
-
-
-def start_notifier(ctx) -> Notifier:
-    """Start the background notifier for ``ctx``."""
-    n = Notifier(ctx)
-    n.thread.start()
-    return n
+def start_notifier(ctx) -> Notifier | None:
+    """Start this server's notifier in the background (None without an alert store)."""
+    n = notifier(ctx)
+    return n.start() if n is not None else None

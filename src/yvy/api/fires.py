@@ -32,13 +32,12 @@ def _store(request: Request):
 
 def collection_doc(request: Request) -> dict:
     """The ``fires`` collection's description and extent."""
-    row = request.app.state.yvy.store.conn.execute(
-        "SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy), MIN(start), MAX(last_seen) FROM fire_events").fetchone()
-    bbox = list(row[:4]) if row[0] is not None else [-180, -90, 180, 90]
+    bbox, interval = _store(request).extent()
+    bbox = bbox or [-180, -90, 180, 90]
     return _collection_doc(request, FIRES, "Fire events",
                            "Active-fire hotspots (NASA FIRMS) clustered into fire events: start, last seen, "
                            "hotspots, FRP, departments, protected areas, distance to the border", bbox,
-                           [row[4], row[5]])
+                           interval)
 
 
 def _feature(event: dict, request: Request) -> dict:

@@ -90,13 +90,13 @@ class AppContext:
     workspace: Workspace
     settings: ServeSettings
     store: object
-    """:class:`yvy.storage.sqlite.SQLiteStore` (catalog)."""
+    """:class:`yvy.storage.Store` (catalog, jobs, leases)."""
     users: object
-    """:class:`yvy.storage.users_sqlite.SQLiteUserStore`."""
+    """:class:`yvy.storage.users.SQLUserStore`."""
     feeds: object
-    """:class:`yvy.storage.feeds_sqlite.SQLiteFeedStore`."""
+    """:class:`yvy.storage.feeds.SQLFeedStore`."""
     alerts: object | None = None
-    """The alert store (``yvy.storage.alerts_sqlite``), None when this yvy has none."""
+    """The alert store (:class:`yvy.storage.alerts.SQLAlertStore`), None when this yvy has none."""
     throttle: object | None = None
     """:class:`yvy.storage.throttle.SQLThrottleStore` (failed sign-ins and lockouts)."""
     assets: AssetPolicy | None = None
@@ -107,14 +107,14 @@ class AppContext:
     def open(cls, workspace: Workspace, settings: ServeSettings) -> AppContext:
         """Open the workspace's stores (applying pending migrations)."""
         from ..storage import open_store
-        from ..storage.feeds_sqlite import SQLiteFeedStore
-        from ..storage.users_sqlite import SQLiteUserStore
+        from ..storage.feeds import SQLFeedStore
+        from ..storage.users import SQLUserStore
 
         store = open_store(workspace.database_url)
-        roots = [workspace.assets, *(r for r in settings.asset_roots.split(os.pathsep) if r.strip())]
         from ..storage.throttle import SQLThrottleStore
 
-        return cls(workspace, settings, store, SQLiteUserStore(store), SQLiteFeedStore(store),
+        roots = [workspace.assets, *(r for r in settings.asset_roots.split(os.pathsep) if r.strip())]
+        return cls(workspace, settings, store, SQLUserStore(store), SQLFeedStore(store),
                    _open_alert_store(store), SQLThrottleStore(store), AssetPolicy(roots))
 
     def require_alerts(self):
@@ -128,8 +128,8 @@ class AppContext:
 
 def _open_alert_store(store):
     try:
-        from ..storage.alerts_sqlite import SQLiteAlertStore
+        from ..storage.alerts import SQLAlertStore
     except ImportError:
         log.warning("alerts store not available; serving the catalog only")
         return None
-    return SQLiteAlertStore(store)
+    return SQLAlertStore(store)

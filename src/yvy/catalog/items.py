@@ -128,7 +128,7 @@ class RasterInfo:
             self.crs_wkt2 == other.crs_wkt2
             and self.shape == other.shape
             and all(
-                math.isclose(a, b, abs_tol=1e-9) for a, b in zip(self.transform, other.transform)
+                math.isclose(a, b, abs_tol=1e-9) for a, b in zip(self.transform, other.transform, strict=False)
             )
         )
 
@@ -246,7 +246,7 @@ def _tiff_data_end(fh, head: bytes, size: int) -> int:
             if otag in entries and ctag in entries:
                 offs = _tiff_values(fh, bo, big, *entries[otag])
                 cnts = _tiff_values(fh, bo, big, *entries[ctag])
-                end = max([end] + [o + c for o, c in zip(offs, cnts) if c])
+                end = max([end] + [o + c for o, c in zip(offs, cnts, strict=False) if c])
         fh.seek(off + (8 if big else 2) + n * esize)
         off = struct.unpack(bo + ("Q" if big else "I"), fh.read(8 if big else 4))[0]
     return end
@@ -465,7 +465,7 @@ def footprint(r: RasterInfo, densify: int = 21) -> tuple[dict, list[float]]:
     else:
         tr = Transformer.from_crs(CRS.from_wkt(r.crs_wkt2), "EPSG:4326", always_xy=True)
         lons, lats = tr.transform(xs, ys)
-    pts = [(round(x, 9), round(y, 9)) for x, y in zip(lons, lats)]
+    pts = [(round(x, 9), round(y, 9)) for x, y in zip(lons, lats, strict=False)]
     if not all(math.isfinite(v) for p in pts for v in p):
         raise InputError(r.href, "raster bounds cannot be projected to WGS84")
     poly = Polygon(pts)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-__all__ = ["CatalogStore", "ItemQuery"]
+__all__ = ["CatalogStore", "ItemQuery", "Job", "JobStore"]
 
 from dataclasses import dataclass
 
@@ -61,6 +61,18 @@ class CatalogStore(Protocol):
         """The Item dict, or NotFoundError."""
         ...
 
+    def find_item(self, item_id: str) -> dict:
+        """The Item with this id in any collection (first by collection id), or NotFoundError."""
+        ...
+
+    def has_collection(self, collection_id: str) -> bool:
+        """Whether the collection exists."""
+        ...
+
+    def collection_extent(self, collection_id: str) -> dict:
+        """STAC ``extent`` of a collection's items (bbox, interval) and their ``count``."""
+        ...
+
     def delete_item(self, collection_id: str, item_id: str) -> None:
         """Remove an item (NotFoundError if absent)."""
         ...
@@ -75,4 +87,34 @@ class CatalogStore(Protocol):
 
     def iter_items(self, query: ItemQuery) -> Iterator[dict]:
         """Items matching ``query``, streamed, oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """A resumable job's record (see :class:`JobStore`)."""
+
+    id: str
+    kind: str
+    params: dict
+    state: str
+    """``running``, ``done`` or ``failed``."""
+    progress: dict
+    created: str
+    updated: str
+
+
+class JobStore(Protocol):
+    """Persistence of resumable jobs (chunked detection, monitoring updates)."""
+
+    def get_job(self, job_id: str) -> Job | None:
+        """The job record, or None."""
+        ...
+
+    def start_job(self, job_id: str, kind: str, params: dict, progress: dict) -> None:
+        """Create or restart a job in state ``running``."""
+        ...
+
+    def update_job(self, job_id: str, *, progress: dict, state: str | None = None) -> None:
+        """Record a job's progress (and its state, when it ends)."""
         ...

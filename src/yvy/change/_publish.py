@@ -212,7 +212,8 @@ def publish_detection(store, workspace, plan, scratch: Path, *, started: float) 
     request = {k: v for k, v in asdict(req).items() if k not in ("resume", "out")}
     if plan.aoi_geojson is not None:
         request["geometry"] = plan.aoi_geojson
-    iso = lambda d: f"{np.datetime_as_string(np.datetime64(int(d), 'D'))}T00:00:00Z"
+    def iso(d):
+        return f"{np.datetime_as_string(np.datetime64(int(d), 'D'))}T00:00:00Z"
     props = {
         "yvy:index": plan.cube.variable,
         "yvy:params": {"order": req.order, "trend": req.trend, "h": req.h, "level": req.level,

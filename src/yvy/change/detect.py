@@ -308,39 +308,28 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
     from .product import save_chunk
 
     done: set[int] = set()
-    row = store.conn.execute("SELECT params, state, progress FROM jobs WHERE id=?", (job_id,)).fetchone()
-    params_json = json.dumps(job_params, sort_keys=True, default=str)
-    if resume and row is not None and row[1] != "done" and row[0] == params_json:
-        done = {i for i in json.loads(row[2]).get("done", []) if _chunk_path(scratch, i).exists()}
+    job = store.get_job(job_id)
+    params_now = json.loads(json.dumps(job_params, sort_keys=True, default=str))
+    if resume and job is not None and job.state != "done" and job.params == params_now:
+        done = {i for i in job.progress.get("done", []) if _chunk_path(scratch, i).exists()}
     else:
         shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True, exist_ok=True)
-    now = now_iso()
-    with store.transaction() as c:
-        c.execute(
-            "INSERT INTO jobs(id, kind, params, state, progress, created, updated) VALUES (?,?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET params=excluded.params, state='running', "
-            "progress=excluded.progress, updated=excluded.updated",
-            (job_id, kind, params_json, "running",
-             json.dumps({"done": sorted(done), "n_chunks": n_chunks}), now, now))
+    store.start_job(job_id, kind, params_now, {"done": sorted(done), "n_chunks": n_chunks})
     if progress:
         progress(len(done), n_chunks)
     pending = [i for i in range(n_chunks) if i not in done]
     for i, result in (runner or _serial)(_call, work, pending):
         save_chunk(_chunk_path(scratch, i), result)
         done.add(i)
-        with store.transaction() as c:
-            c.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?",
-                      (json.dumps({"done": sorted(done), "n_chunks": n_chunks}), now_iso(), job_id))
+        store.update_job(job_id, progress={"done": sorted(done), "n_chunks": n_chunks})
         if progress:
             progress(len(done), n_chunks)
 
 
 def finish_job(store, job_id: str, state: str = "done", summary: Mapping | None = None) -> None:
     """Mark a job done (or failed) with its summary."""
-    with store.transaction() as c:
-        c.execute("UPDATE jobs SET state=?, progress=?, updated=? WHERE id=?",
-                  (state, json.dumps(dict(summary or {}), default=str), now_iso(), job_id))
+    store.update_job(job_id, progress=dict(summary or {}), state=state)
 
 
 def _chunk_path(scratch: Path, i: int) -> Path:
@@ -355,7 +344,8 @@ def run_detection(store, workspace, request: DetectRequest, progress: Progress |
     Parameters
     ----------
     store
-        Catalog store (:class:`yvy.catalog.ports.CatalogStore` with a ``jobs`` table).
+        Catalog store (:class:`yvy.catalog.ports.CatalogStore` and
+        :class:`yvy.catalog.ports.JobStore`).
     workspace
         :class:`yvy.config.Workspace`; products go to ``workspace.assets/detections/<id>/``.
     request

@@ -10,16 +10,17 @@ import click
 from .options import console, store
 
 __all__ = [
-    "cluster_options","alert_store", "alert_options", "alerts_from_product", "check_alert_options", "print_alert_summary"]
+    "cluster_options", "alert_store", "alert_options", "alerts_from_product", "check_alert_options",
+    "print_alert_summary"]
 
 
 def alert_store(ctx: click.Context):
     """The workspace's alert store (cached on the context)."""
-    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.alerts import SQLAlertStore
 
     root = ctx.find_root()
     if "alert_store" not in root.obj:
-        root.obj["alert_store"] = SQLiteAlertStore(store(ctx))
+        root.obj["alert_store"] = SQLAlertStore(store(ctx))
     return root.obj["alert_store"]
 
 

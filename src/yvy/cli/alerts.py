@@ -122,7 +122,8 @@ def _print_alert(con, a, doc) -> None:
               f"{a.confirm_count} confirming obs, observed until {a.observed_until}")
     c = a.geometry.representative_point()
     con.print(f"  location {c.y:.5f}, {c.x:.5f} (lat, lon)")
-    con.print(f"  admin: {', '.join(x['name'] for x in ctx.get('admin', [])) or '-'}; region: {ctx.get('region') or '-'}")
+    admin = ", ".join(x["name"] for x in ctx.get("admin", [])) or "-"
+    con.print(f"  admin: {admin}; region: {ctx.get('region') or '-'}")
     for key, label in (("protected_areas", "protected areas"), ("indigenous_lands", "indigenous lands"),
                        ("permits", "permits")):
         items = ctx.get(key) or []
@@ -133,7 +134,8 @@ def _print_alert(con, a, doc) -> None:
     if ctx.get("border_km") is not None:
         con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
     lg = a.legal or {}
-    con.print(f"  legal: {lg.get('flag')} {('(' + lg['rule'] + ': ' + (lg.get('law') or '') + ')') if lg.get('rule') else ''}")
+    rule = f"({lg['rule']}: {lg.get('law') or ''})" if lg.get("rule") else ""
+    con.print(f"  legal: {lg.get('flag')} {rule}")
     for d in doc.get("drone_imagery", []):
         con.print(f"  drone imagery: {d['item']} ({d['datetime']})")
     if a.merged_into:
@@ -160,7 +162,10 @@ def _print_alert(con, a, doc) -> None:
 @json_opt
 @click.pass_context
 def review(ctx, alert_id, status, reason, by, note, authority, case, as_json) -> None:
-    """Move an alert through new -> under_review -> confirmed | dismissed; confirmed -> referred."""
+    """Move an alert through new -> under_review -> confirmed | dismissed; confirmed -> referred.
+
+    Confirming or dismissing a new alert records the under_review step first (as the web map does).
+    """
     from ..alerts.review import review_alert
 
     a = review_alert(alert_store(ctx), alert_id, status, by=by, reason=reason, note=note,

@@ -18,38 +18,44 @@ def command() -> None:
 @command.command("migrate", epilog="Example: yvy --home ./yvy-data db migrate")
 @click.pass_context
 def migrate(ctx) -> None:
-    """Apply pending schema migrations in place (each in its own transaction)."""
+    """Apply pending schema migrations in place (in one transaction).
+
+    A workspace written by an earlier release (its own schema_migrations table) is recognised,
+    stamped at the baseline revision and upgraded; nothing in it is rewritten.
+    """
     from ..storage import open_store
 
     st = open_store(workspace(ctx).database_url)  # opening applies pending migrations
     out = console(ctx)
-    names = {v: n for v, n, _ in st.migrations()}
-    for version in st.applied_at_open:
-        out.print(f"applied {version:04d} {names[version]}")
-    out.print(f"schema version {st.schema_version()} (up to date, {st.engine.title})")
+    names = dict(st.migrations())
+    for rev in st.applied_at_open:
+        out.print("created the schema" if rev == "create" else f"applied {rev} {names[rev]}")
+    out.print(f"schema revision {st.schema_version()} (up to date, {st.title})")
 
 
 @command.command("status", epilog="Example: yvy db status")
 @json_opt
 @click.pass_context
 def status(ctx, as_json: bool) -> None:
-    """Print the database URL (password hidden), engine, schema version and migrations."""
+    """Print the database URL (password hidden), engine, schema revision and migrations."""
     from ..storage import display_url, open_store
 
     ws = workspace(ctx)
     st = open_store(ws.database_url)
-    done = st.applied_migrations()
-    known = [{"version": v, "name": n, "applied": v in done} for v, n, _ in st.migrations()]
+    current = st.schema_version()
+    revs = [r for r, _ in st.migrations()]
+    upto = revs.index(current) if current in revs else -1
+    known = [{"revision": r, "name": n, "applied": i <= upto} for i, (r, n) in enumerate(st.migrations())]
     doc = {"database": display_url(ws.database_url), "engine": st.dialect,
-           "schema_version": st.schema_version(), "migrations": known}
+           "schema_version": current, "migrations": known}
     out = console(ctx)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
-    out.print(f"database: {doc['database']} ({st.engine.title})")
-    out.print(f"schema version: {doc['schema_version']}")
+    out.print(f"database: {doc['database']} ({st.title})")
+    out.print(f"schema revision: {current}")
     for m in known:
-        out.print(f"  {m['version']:04d} {m['name']}{'' if m['applied'] else ' (pending)'}")
+        out.print(f"  {m['revision']} {m['name']}{'' if m['applied'] else ' (pending)'}")
 
 
 @command.command("copy", epilog="Example: yvy db copy --to postgresql://yvy:secret@localhost/yvy")

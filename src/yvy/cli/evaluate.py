@@ -41,7 +41,8 @@ def command(ctx, reference, date_field, label_field, change_values, stable_value
     alerts = alert_store(ctx).find_alerts(query_from(kw))
     rep = evaluate_alerts(alerts, reference, date_field=date_field, label_field=label_field,
                           change_values=change_values, stable_values=stable_values, extent=extent,
-                          ref_start=check_date("--ref-start", ref_start), ref_end=check_date("--ref-end", ref_end), band=band)
+                          ref_start=check_date("--ref-start", ref_start), ref_end=check_date("--ref-end", ref_end),
+                          band=band)
     if output:
         atomic_write_bytes(output, json.dumps(rep, indent=1).encode())
     if as_json:

@@ -26,7 +26,8 @@ from .progress import progress_bar
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--copy", is_flag=True, help="Copy assets into the workspace instead of referencing them in place.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad input.")
-@click.option("--datetime", "dt", help="Acquisition datetime for files that carry none (ISO); with --stac-api: a date range A/B.")
+@click.option("--datetime", "dt", help="Acquisition datetime for files that carry none (ISO); "
+                                       "with --stac-api: a date range A/B.")
 @click.option("--collection", help="Collection id for generic GeoTIFFs; with --stac-api: the remote collection.")
 @click.option("--drone", is_flag=True, help="Treat generic GeoTIFFs as drone orthomosaics.")
 @click.option("--no-checksum", is_flag=True, help="Skip file SHA-256 checksums (faster on huge files).")
@@ -38,7 +39,8 @@ from .progress import progress_bar
 @click.option("--max-cloud", type=click.FloatRange(0, 100), help="With --stac-api: maximum eo:cloud_cover.")
 @click.option("--limit", type=click.IntRange(1), help="With --stac-api: maximum number of items.")
 @click.option("--download", is_flag=True, help="With --stac-api: download the assets (resumable, with retries).")
-@click.option("--assets", "asset_keys", help="With --download: comma-separated asset keys to fetch (default: all data assets).")
+@click.option("--assets", "asset_keys",
+              help="With --download: comma-separated asset keys to fetch (default: all data assets).")
 @click.pass_context
 def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, units, stac_api, bbox,
             max_cloud, limit, download, asset_keys):

@@ -13,7 +13,8 @@ from .options import console
 def command(ctx: click.Context, directory: str | None) -> None:
     """Create a workspace in DIRECTORY (default: --home, $YVY_HOME or ./yvy-data).
 
-    The workspace holds the SQLite catalog (WAL mode, versioned schema) and an assets/ folder.
+    The workspace holds the catalog database (SQLite in WAL mode, or PostgreSQL/PostGIS with
+    YVY_DATABASE_URL; versioned schema) and an assets/ folder.
     Running it on an existing workspace applies pending schema migrations.
     """
     from ..config import Workspace
@@ -21,4 +22,4 @@ def command(ctx: click.Context, directory: str | None) -> None:
 
     ws = Workspace.create(directory or ctx.find_root().obj.get("home"))
     store = open_store(ws.database_url, create=True)
-    console(ctx).print(f"workspace ready at {ws.home} (schema version {store.schema_version()})")
+    console(ctx).print(f"workspace ready at {ws.home} (schema revision {store.schema_version()})")

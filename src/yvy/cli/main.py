@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("yvy.cli.serve", "Serve STAC API, OGC API Features, tiles and the web map."),
     "users": ("yvy.cli.users", "Manage users, roles and API keys."),
     "security": ("yvy.cli.security", "Security events for a CSIRT (authentication, lockouts, admin changes)."),
+    "notify": ("yvy.cli.notify", "Run the webhook notification service."),
     "db": ("yvy.cli.db", "Database schema migrations and copies."),
     "demo": ("yvy.cli.demo", "Build and run the demo workspace."),
     "keys": ("yvy.cli.keys", "The agency key that signs evidence and audit checkpoints."),

@@ -13,9 +13,9 @@ __all__ = ["command"]
 
 
 def _users(ctx: click.Context):
-    from ..storage.users_sqlite import SQLiteUserStore
+    from ..storage.users import SQLUserStore
 
-    return SQLiteUserStore(store(ctx))
+    return SQLUserStore(store(ctx))
 
 
 def _event(action: str, target: str, reason: str | None = None) -> None:

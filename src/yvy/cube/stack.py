@@ -201,7 +201,8 @@ def stack_item_cube(item: Mapping, *, index: str, mask: str | None = None, aoi=N
     assets keyed by common name, masked by a ``cmask``/``mask`` asset when present.
     """
     assets = item.get("assets", {})
-    href = lambda a: a["href"].removeprefix("file://")
+    def href(a):
+        return a["href"].removeprefix("file://")
     mask_asset = next((assets[k] for k in ("cmask", "mask", "cloud_mask") if k in assets), None)
     mask = mask or (href(mask_asset) if mask_asset else None)
     if "data" in assets:

@@ -328,7 +328,7 @@ def _place_clearings(cover, size, rng, first_day: int, last_day: int):
     order = rng.permutation(len(placed))
     clearings = []
     clear_day = np.zeros((size, size), np.int32)
-    for cid, (i, day) in enumerate(zip(order, days), start=1):
+    for cid, (i, day) in enumerate(zip(order, days, strict=False), start=1):
         kind, box, shape = placed[i]
         clear_id[box][shape] = cid
         clear_day[box][shape] = day

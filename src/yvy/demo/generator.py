@@ -465,7 +465,7 @@ def _write_manifest(result: DemoResult, land: Landscape, first: date, years: int
                 "burn_delay_days": lc.burn_delay,
                 "bare_days": lc.bare_days,
             }
-            for c, lc in zip(result.clearings, land.clearings)
+            for c, lc in zip(result.clearings, land.clearings, strict=False)
         ],
     }
     _write_bytes(result.manifest_path, _json_bytes(manifest))

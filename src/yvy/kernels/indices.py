@@ -136,8 +136,9 @@ def normalized_difference(a, b, *, scale_a=1.0, offset_a=0.0, nodata_a=None,
     a2, b2 = _as_tp(a), _as_tp(b)
     n_time = a2.shape[0]
     out = np.empty(a2.shape, dtype=np.float32)
-    _nd_kernel(a2, b2, _per_time(scale_a, n_time), _per_time(0.0 if offset_a is None else offset_a, n_time), _nodata(nodata_a),
-               _per_time(scale_b, n_time), _per_time(0.0 if offset_b is None else offset_b, n_time), _nodata(nodata_b), out)
+    _nd_kernel(a2, b2, _per_time(scale_a, n_time), _per_time(0.0 if offset_a is None else offset_a, n_time),
+               _nodata(nodata_a), _per_time(scale_b, n_time),
+               _per_time(0.0 if offset_b is None else offset_b, n_time), _nodata(nodata_b), out)
     return out.reshape(shape)
 
 
@@ -159,7 +160,8 @@ def evi(nir, red, blue, *, scale=(1.0, 1.0, 1.0), offset=(0.0, 0.0, 0.0),
     out = np.empty(n2.shape, dtype=np.float32)
     args = []
     for i in range(3):
-        args += [_per_time(scale[i], n_time), _per_time(0.0 if offset[i] is None else offset[i], n_time), _nodata(nodata[i])]
+        args += [_per_time(scale[i], n_time), _per_time(0.0 if offset[i] is None else offset[i], n_time),
+                 _nodata(nodata[i])]
     _evi_kernel(n2, r2, b2, *args, out)
     return out.reshape(shape)
 

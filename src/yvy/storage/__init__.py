@@ -1,12 +1,15 @@
-"""Storage adapters: the SQLite store (default) and, with the ``[postgis]`` extra, PostGIS.
+"""Storage adapters: the workspace database on SQLite (default) or PostgreSQL/PostGIS
+(``[postgis]`` extra), through SQLAlchemy Core.
 
-``open_store(url)`` picks the adapter from the URL scheme. Both are :class:`Store` over an
-engine (:mod:`yvy.storage._engine`); the alert, user and feed stores wrap either.
+``open_store(url)`` opens :class:`Store` (catalog, jobs, leases) at a ``sqlite:///PATH`` or
+``postgresql://…`` URL, applying pending Alembic migrations; :class:`SQLAlertStore`,
+:class:`SQLUserStore` and :class:`SQLFeedStore` wrap it. The schema is :mod:`.schema`; every
+query of the project lives in this package. See ``docs/storage.md``.
 """
 
 from __future__ import annotations
 
-from ._engine import display_url, engine_for_url
+from .db import display_url
 from .store import Store
 
 __all__ = ["Store", "display_url", "open_store"]
@@ -15,11 +18,4 @@ __all__ = ["Store", "display_url", "open_store"]
 def open_store(url: str, *, create: bool = False) -> Store:
     """Open the store at ``url`` (``sqlite:///PATH`` or ``postgresql://…``), applying pending
     migrations; ``create`` makes the database (SQLite) or its schema (PostgreSQL) if missing."""
-    engine = engine_for_url(url)
-    if engine.name == "sqlite":
-        from .sqlite import SQLiteStore
-
-        return SQLiteStore(engine.path, create=create)
-    from .postgis import PostGISStore
-
-    return PostGISStore(engine.url, create=create)
+    return Store(url, create=create)

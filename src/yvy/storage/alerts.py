@@ -1,42 +1,51 @@
 """The :class:`yvy.alerts.ports.AlertStore` adapter over the workspace :class:`~yvy.storage.Store`
-(SQLite or PostGIS: the same SQL, with the engine's dialect hooks where they differ).
+(SQLite or PostGIS: the same SQLAlchemy Core statements).
 
-Tables come from migration ``0002_alerts``. Geometries are stored as GeoJSON (WGS84) with bbox
-columns. On SQLite, R*Trees (``alerts_rtree``, ``context_rtree``) index the bboxes and exact
-tests are done with shapely after the index lookup; on PostGIS, ``geom`` columns
-(``geometry(Geometry, 4326)``, generated from the GeoJSON) carry GiST indexes and filters are
-``&&`` / ``ST_Intersects`` in SQL. The audit table is made append-only with triggers (re-created
-here when missing); the hash chain detects edits made around them.
+Geometries are stored as GeoJSON (WGS84) with bbox columns. On SQLite the R*Trees
+(``alerts_rtree``, ``context_rtree``, kept in sync by triggers) prefilter bboxes and exact tests
+are done with shapely; on PostGIS the generated ``geom`` columns carry GiST indexes and filters
+are ``&&`` / ``ST_Intersects`` in SQL (GeoAlchemy2). The audit table is append-only through
+triggers; the hash chain detects edits made around them. Read-check-write sequences (the audit
+chain, a review's status check, alert ids, context layer names) lock only what they check.
 
-Usage: ``SQLAlertStore(open_store(url))`` (``SQLiteAlertStore`` is the same class).
+Usage: ``SQLAlertStore(open_store(url))``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import shapely
+import sqlalchemy as sa
 from shapely.geometry import mapping, shape
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..alerts.audit import AuditEntry, chain_entry
 from ..alerts.context import ContextFeature, ContextLayer
 from ..alerts.model import Alert, AlertStatus, Confidence
 from ..alerts.ports import AlertQuery
 from ..errors import ConflictError, NotFoundError
-from ._engine import in_clause
+from .schema import (
+    alert_counters,
+    alert_merges,
+    alert_reviews,
+    alert_runs,
+    alerts,
+    audit_log,
+    context_features,
+    context_layers,
+    stored_columns,
+)
 from .store import Store, _now, page
 
-__all__ = ["PostGISAlertStore", "SQLAlertStore", "SQLiteAlertStore"]
-
-_ALERT_COLUMNS = (
-    "a.pk, a.id, a.status, a.confidence, a.first_detected, a.last_detected, a.last_clear, "
-    "a.confirm_count, a.area_ha, a.magnitude, a.pixel_count, a.observed_until, a.in_protected, "
-    "a.legal_flag, a.legal_rule, a.region, a.merged_into, a.minx, a.miny, a.maxx, a.maxy, "
-    "a.geometry, a.doc, a.created, a.updated"
-)
+__all__ = ["SQLAlertStore"]
 
 _DOC_FIELDS = ("products", "context", "legal", "review", "merged_from")
+AUDIT_TOPIC = "alerts"
+"""Lock topic of alert read-check-writes on PostgreSQL (the audit chain is one sequence)."""
 
 
 def _dumps(obj) -> str:
@@ -48,34 +57,32 @@ class SQLAlertStore:
 
     def __init__(self, store: Store):
         self.store = store
-        self.engine = store.engine
-        ddl = self.engine.append_only_ddl("audit_log")
-        if not all(self.engine.has_trigger(store.conn, name) for name, _ in ddl):
-            with store.transaction() as c:
-                for name, sql in ddl:
-                    if not self.engine.has_trigger(c, name):
-                        c.execute(sql)
-
-    @property
-    def conn(self):
-        return self.store.conn
+        self._cols = stored_columns(alerts, store.dialect)
 
     def transaction(self):
-        """Re-entrant BEGIN IMMEDIATE transaction of the underlying store."""
+        """Re-entrant write transaction of the underlying store."""
         return self.store.transaction()
+
+    def _lock_if_writing(self) -> bool:
+        """Inside a write transaction, take the alerts lock before reading (what is read is then
+        checked and written back: a read-check-write); True when inside one."""
+        c = getattr(self.store._local, "conn", None)
+        if c is not None:
+            self.store.serialise(c, AUDIT_TOPIC)
+        return c is not None
+
+    def _locked(self):
+        """A transaction holding the alerts lock (PostgreSQL; SQLite writers are serial)."""
+        return _Locked(self.store)
 
     # -- alerts ------------------------------------------------------------------------
     def next_alert_id(self, prefix: str, year: int) -> str:
         with self.transaction() as c:
-            c.execute(
-                "INSERT INTO alert_counters(prefix, year, last) VALUES (?,?,1) "
-                "ON CONFLICT(prefix, year) DO UPDATE SET last = alert_counters.last + 1",
-                (prefix, year),
-            )
-            n = c.execute("SELECT last FROM alert_counters WHERE prefix=? AND year=?", (prefix, year)).fetchone()[0]
+            n = c.execute(_s_counter(self.store.dialect), {"prefix": prefix, "year": year, "last": 1}).scalar_one()
         return f"{prefix}-{year}-{n:06d}"
 
-    def _values(self, a: Alert) -> dict:
+    @staticmethod
+    def _values(a: Alert) -> dict:
         minx, miny, maxx, maxy = a.geometry.bounds
         doc = {k: getattr(a, k) for k in _DOC_FIELDS}
         doc["products"], doc["merged_from"] = list(a.products), list(a.merged_from)
@@ -93,234 +100,287 @@ class SQLAlertStore:
         }
 
     def insert_alert(self, alert: Alert) -> None:
-        v = self._values(alert)
-        cols = ", ".join(v)
-        with self.transaction() as c:
-            if c.execute("SELECT 1 FROM alerts WHERE id=?", (alert.id,)).fetchone():
+        with self._locked() as c:
+            if c.execute(_s_exists(), {"aid": alert.id}).first():
                 raise ConflictError(alert.id, "alert already exists")
-            pk = c.execute(f"INSERT INTO alerts({cols}) VALUES ({', '.join('?' * len(v))}) RETURNING pk",
-                           list(v.values())).fetchone()[0]
-            self.engine.index_bounds(c, "alerts", pk, (v["minx"], v["miny"], v["maxx"], v["maxy"]))
+            c.execute(_s_insert(), self._values(alert))
 
     def update_alert(self, alert: Alert) -> None:
         v = self._values(alert)
         v.pop("created")
-        sets = ", ".join(f"{k}=?" for k in v if k != "id")
-        with self.transaction() as c:
-            row = c.execute("SELECT pk FROM alerts WHERE id=?", (alert.id,)).fetchone()
-            if row is None:
+        v["aid"] = v.pop("id")
+        with self._locked() as c:
+            if c.execute(_s_update(), v).rowcount == 0:
                 raise NotFoundError(alert.id, "no such alert")
-            c.execute(f"UPDATE alerts SET {sets} WHERE pk=?", [x for k, x in v.items() if k != "id"] + [row[0]])
-            self.engine.unindex(c, "alerts", "pk=?", (row[0],))
-            self.engine.index_bounds(c, "alerts", row[0], (v["minx"], v["miny"], v["maxx"], v["maxy"]))
 
     @staticmethod
     def _alert(row) -> Alert:
-        doc = json.loads(row["doc"])
+        doc = json.loads(row.doc)
         return Alert(
-            id=row["id"], geometry=shape(json.loads(row["geometry"])), area_ha=row["area_ha"],
-            first_detected=row["first_detected"], last_clear=row["last_clear"],
-            confirm_count=row["confirm_count"], confidence=Confidence(row["confidence"]),
-            status=AlertStatus(row["status"]), magnitude=row["magnitude"], pixel_count=row["pixel_count"],
-            last_detected=row["last_detected"], observed_until=row["observed_until"],
+            id=row.id, geometry=shape(json.loads(row.geometry)), area_ha=row.area_ha,
+            first_detected=row.first_detected, last_clear=row.last_clear,
+            confirm_count=row.confirm_count, confidence=Confidence(row.confidence),
+            status=AlertStatus(row.status), magnitude=row.magnitude, pixel_count=row.pixel_count,
+            last_detected=row.last_detected, observed_until=row.observed_until,
             products=tuple(doc.get("products", ())), context=doc.get("context") or {},
-            legal=doc.get("legal") or {}, review=doc.get("review") or {}, merged_into=row["merged_into"],
-            merged_from=tuple(doc.get("merged_from", ())), created=row["created"], updated=row["updated"],
+            legal=doc.get("legal") or {}, review=doc.get("review") or {}, merged_into=row.merged_into,
+            merged_from=tuple(doc.get("merged_from", ())), created=row.created, updated=row.updated,
         )
 
     def get_alert(self, alert_id: str) -> Alert:
-        row = self.conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.id=?", (alert_id,)).fetchone()
+        """The alert; inside a transaction, it stays locked until the transaction ends."""
+        stmt = _s_get(self.store.dialect, self._lock_if_writing())
+        with self.store.read() as c:
+            row = c.execute(stmt, {"aid": alert_id}).first()
         if row is None:
             raise NotFoundError(alert_id, "no such alert (see `yvy alerts list`)")
         return self._alert(row)
 
-    def _where(self, q: AlertQuery) -> tuple[str, list]:
-        clauses, args = [], []
-        for column, values in (("a.id", q.ids),
-                               ("a.status", [getattr(s, "value", s) for s in q.status or ()])):
-            if values:
-                sql, vals = in_clause(column, values)
-                clauses.append(sql)
-                args += vals
+    def _where(self, q: AlertQuery) -> list:
+        a, out = alerts.c, []
+        if q.ids:
+            out.append(a.id.in_(list(q.ids)))
+        if q.status:
+            out.append(a.status.in_([getattr(s, "value", s) for s in q.status]))
         if q.confidence:
-            clauses.append("a.confidence = ?")
-            args.append(getattr(q.confidence, "value", q.confidence))
+            out.append(a.confidence == getattr(q.confidence, "value", q.confidence))
         if q.since:
-            clauses.append("a.first_detected >= ?")
-            args.append(q.since[:10])
+            out.append(a.first_detected >= q.since[:10])
         if q.until:
-            clauses.append("a.first_detected <= ?")
-            args.append(q.until[:10])
+            out.append(a.first_detected <= q.until[:10])
+        if q.changed_after is not None:
+            out.append(a.change_seq > int(q.changed_after))
         if q.min_area_ha is not None:
-            clauses.append("a.area_ha >= ?")
-            args.append(float(q.min_area_ha))
+            out.append(a.area_ha >= float(q.min_area_ha))
         if q.in_protected_area is not None:
-            clauses.append("a.in_protected = ?")
-            args.append(int(bool(q.in_protected_area)))
+            out.append(a.in_protected == int(bool(q.in_protected_area)))
         if q.legal_flag:
-            clauses.append("a.legal_flag = ?")
-            args.append(q.legal_flag)
+            out.append(a.legal_flag == q.legal_flag)
         if not q.include_merged:
-            clauses.append("a.merged_into IS NULL")
+            out.append(a.merged_into.is_(None))
         exact = _exact(q)
         if exact is not None:
-            sql, a = (self.engine.intersects_clause("a", "alerts", exact)
-                      or self.engine.bbox_clause("a", "alerts", exact.bounds))
-            clauses.append(sql)
-            args += a
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+            out.append(self.store.intersects_filter(alerts, exact) if self.store.exact_spatial
+                       else self.store.bbox_filter(alerts, exact.bounds))
+        return out
 
     def iter_alerts(self, query: AlertQuery | None = None) -> Iterator[Alert]:
         """Alerts matching ``query`` (generator), ordered by first detection then id."""
         q = query or AlertQuery()
-        where, args = self._where(q)
-        sql = f"SELECT {_ALERT_COLUMNS} FROM alerts a{where} ORDER BY a.first_detected, a.id"
-        exact = None if self.engine.exact_spatial else _exact(q)
+        stmt = sa.select(*self._cols).where(*self._where(q)).order_by(alerts.c.first_detected, alerts.c.id)
+        self._lock_if_writing()
+        exact = None if self.store.exact_spatial else _exact(q)
         if exact is None:
-            lim, a = self.engine.limit_clause(q.limit, q.offset)
-            for row in self.conn.execute(sql + lim, [*args, *a]).fetchall():
-                yield self._alert(row)
+            yield from (self._alert(r) for r in self.store._all(stmt.limit(q.limit).offset(q.offset or None)))
             return
-        alerts = (self._alert(row) for row in self.conn.execute(sql, args).fetchall())
-        yield from page((a for a in alerts if a.geometry.intersects(exact)), q.offset, q.limit)
+        found = (self._alert(r) for r in self.store._all(stmt))
+        yield from page((a for a in found if a.geometry.intersects(exact)), q.offset, q.limit)
 
     def find_alerts(self, query: AlertQuery | None = None) -> list[Alert]:
         return list(self.iter_alerts(query))
 
     def count_alerts(self, query: AlertQuery | None = None) -> int:
-        from dataclasses import replace
-
         q = query or AlertQuery()
-        if _exact(q) is None or self.engine.exact_spatial:
-            where, args = self._where(q)
-            return int(self.conn.execute(f"SELECT COUNT(*) FROM alerts a{where}", args).fetchone()[0])
+        if _exact(q) is None or self.store.exact_spatial:
+            stmt = sa.select(sa.func.count()).select_from(alerts).where(*self._where(q))
+            return int(self.store._first(stmt)[0])
         return sum(1 for _ in self.iter_alerts(replace(q, limit=None, offset=0)))
+
+    def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
+        """(WGS84 bbox, first and last first-detection day) of the unmerged alerts."""
+        a = alerts.c
+        row = self.store._first(sa.select(
+            sa.func.min(a.minx), sa.func.min(a.miny), sa.func.max(a.maxx), sa.func.max(a.maxy),
+            sa.func.min(a.first_detected), sa.func.max(a.first_detected)).where(a.merged_into.is_(None)))
+        return (list(row[:4]) if row[0] is not None else None), row[4], row[5]
+
+    def change_cursor(self) -> int:
+        """The newest committed alert change (see :attr:`AlertQuery.changed_after`)."""
+        return int(self.store._first(sa.select(sa.func.coalesce(sa.func.max(alerts.c.change_seq), 0)))[0])
 
     def record_merge(self, survivor: str, absorbed: str, *, at: str, product_id: str | None) -> None:
         with self.transaction() as c:
-            c.execute("INSERT INTO alert_merges(survivor, absorbed, at, product_id) VALUES (?,?,?,?)",
-                      (survivor, absorbed, at, product_id))
+            c.execute(sa.insert(alert_merges).values(survivor=survivor, absorbed=absorbed, at=at,
+                                                     product_id=product_id))
 
     def merges(self, alert_id: str) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT survivor, absorbed, at, product_id FROM alert_merges WHERE survivor=? OR absorbed=? "
-            "ORDER BY pk", (alert_id, alert_id)).fetchall()
-        return [dict(r) for r in rows]
+        m = alert_merges.c
+        rows = self.store._all(sa.select(m.survivor, m.absorbed, m.at, m.product_id)
+                               .where(sa.or_(m.survivor == alert_id, m.absorbed == alert_id)).order_by(m.pk))
+        return [r._asdict() for r in rows]
 
     def add_review(self, alert_id: str, *, at: str, by: str, payload: dict) -> None:
         with self.transaction() as c:
-            c.execute(
-                "INSERT INTO alert_reviews(alert_id, at, by_name, from_status, to_status, reason, note, "
-                "authority, case_number) VALUES (?,?,?,?,?,?,?,?,?)",
-                (alert_id, at, by, payload["from"], payload["to"], payload.get("reason"), payload.get("note"),
-                 payload.get("authority"), payload.get("case")),
-            )
+            c.execute(sa.insert(alert_reviews).values(
+                alert_id=alert_id, at=at, by_name=by, from_status=payload["from"], to_status=payload["to"],
+                reason=payload.get("reason"), note=payload.get("note"), authority=payload.get("authority"),
+                case_number=payload.get("case")))
 
     def reviews(self, alert_id: str) -> list[dict]:
-        rows = self.conn.execute(
-            'SELECT at, by_name AS "by", from_status AS "from", to_status AS "to", reason, note, authority, '
-            'case_number AS "case" FROM alert_reviews WHERE alert_id=? ORDER BY pk', (alert_id,)).fetchall()
-        return [dict(r) for r in rows]
+        r = alert_reviews.c
+        rows = self.store._all(sa.select(r.at, r.by_name, r.from_status, r.to_status, r.reason, r.note,
+                                         r.authority, r.case_number)
+                               .where(r.alert_id == alert_id).order_by(r.pk))
+        keys = ("at", "by", "from", "to", "reason", "note", "authority", "case")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def record_run(self, *, at: str, product_id: str, params: dict, summary: dict) -> None:
         with self.transaction() as c:
-            c.execute("INSERT INTO alert_runs(at, product_id, params, summary) VALUES (?,?,?,?)",
-                      (at, product_id, _dumps(params), _dumps(summary)))
+            c.execute(sa.insert(alert_runs).values(at=at, product_id=product_id, params=_dumps(params),
+                                                   summary=_dumps(summary)))
 
     def runs(self) -> list[dict]:
         """Alert-update runs, oldest first."""
-        rows = self.conn.execute("SELECT at, product_id, params, summary FROM alert_runs ORDER BY pk").fetchall()
-        return [{"at": r[0], "product_id": r[1], "params": json.loads(r[2]), "summary": json.loads(r[3])}
-                for r in rows]
+        r = alert_runs.c
+        rows = self.store._all(sa.select(r.at, r.product_id, r.params, r.summary).order_by(r.pk))
+        return [{"at": at, "product_id": p, "params": json.loads(pa), "summary": json.loads(s)}
+                for at, p, pa, s in rows]
 
     # -- audit ---------------------------------------------------------------------------
     @staticmethod
     def _entry(row) -> AuditEntry:
-        return AuditEntry(seq=row["seq"], at=row["at"], actor=row["actor"], alert_id=row["alert_id"],
-                          action=row["action"], payload=json.loads(row["payload"]),
-                          prev_hash=row["prev_hash"], hash=row["hash"])
+        return AuditEntry(seq=row.seq, at=row.at, actor=row.actor, alert_id=row.alert_id,
+                          action=row.action, payload=json.loads(row.payload),
+                          prev_hash=row.prev_hash, hash=row.hash)
 
     def append_audit(self, *, at: str, actor: str, alert_id: str | None, action: str,
                      payload: dict) -> AuditEntry:
-        with self.transaction() as c:
-            row = c.execute("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-            prev = self._entry(row) if row else None
-            e = chain_entry(prev, at=at, actor=actor, alert_id=alert_id, action=action, payload=payload)
-            c.execute(
-                "INSERT INTO audit_log(seq, at, actor, alert_id, action, payload, prev_hash, hash) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (e.seq, e.at, e.actor, e.alert_id, e.action, _dumps(e.payload), e.prev_hash, e.hash),
-            )
+        with self._locked() as c:
+            row = c.execute(_s_last_audit()).first()
+            e = chain_entry(row and self._entry(row), at=at, actor=actor, alert_id=alert_id, action=action,
+                            payload=payload)
+            c.execute(_s_insert_audit(), {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
+                                          "action": e.action, "payload": _dumps(e.payload),
+                                          "prev_hash": e.prev_hash, "hash": e.hash})
         return e
 
     def iter_audit(self, alert_id: str | None = None) -> Iterator[AuditEntry]:
-        if alert_id is None:
-            rows = self.conn.execute("SELECT * FROM audit_log ORDER BY seq")
-        else:
-            rows = self.conn.execute("SELECT * FROM audit_log WHERE alert_id=? ORDER BY seq", (alert_id,))
-        for row in rows.fetchall():
-            yield self._entry(row)
+        stmt = sa.select(audit_log).order_by(audit_log.c.seq)
+        if alert_id is not None:
+            stmt = stmt.where(audit_log.c.alert_id == alert_id)
+        yield from (self._entry(r) for r in self.store._all(stmt))
 
     # -- context layers --------------------------------------------------------------------
     def add_context_layer(self, layer: ContextLayer, *, replace: bool = False) -> int:
-        with self.transaction() as c:
-            old = c.execute("SELECT pk FROM context_layers WHERE name=?", (layer.name,)).fetchone()
+        lc = context_layers.c
+        with self._locked() as c:
+            old = c.execute(sa.select(lc.pk).where(lc.name == layer.name)).first()
             if old is not None:
                 if not replace:
                     raise ConflictError(layer.name, "a context layer with this name exists; pass --replace "
                                                     "or choose another --name")
-                self._delete_layer(c, old[0])
-            lpk = c.execute(
-                "INSERT INTO context_layers(name, kind, source, source_crs, name_field, features, added) "
-                "VALUES (?,?,?,?,?,?,?) RETURNING pk",
-                (layer.name, layer.kind, layer.source, layer.source_crs, layer.name_field, len(layer.features),
-                 _now()),
-            ).fetchone()[0]
-            for f in layer.features:
-                bounds = f.geometry.bounds
-                fpk = c.execute(
-                    "INSERT INTO context_features(layer_pk, name, props, minx, miny, maxx, maxy, geometry) "
-                    "VALUES (?,?,?,?,?,?,?,?) RETURNING pk",
-                    (lpk, f.name, _dumps(f.props), *bounds, _dumps(mapping(f.geometry))),
-                ).fetchone()[0]
-                self.engine.index_bounds(c, "context_features", fpk, bounds)
+                c.execute(sa.delete(context_layers).where(lc.pk == old[0]))  # features cascade
+            lpk = c.execute(sa.insert(context_layers).values(
+                name=layer.name, kind=layer.kind, source=layer.source, source_crs=layer.source_crs,
+                name_field=layer.name_field, features=len(layer.features), added=_now(),
+            ).returning(lc.pk)).scalar_one()
+            if layer.features:
+                c.execute(sa.insert(context_features), [
+                    dict(zip(("minx", "miny", "maxx", "maxy"), f.geometry.bounds, strict=True), layer_pk=lpk,
+                         name=f.name, props=_dumps(f.props), geometry=_dumps(mapping(f.geometry)))
+                    for f in layer.features])
         return lpk
 
-    def _delete_layer(self, c, lpk: int) -> None:
-        self.engine.unindex(c, "context_features", "layer_pk=?", (lpk,))
-        c.execute("DELETE FROM context_features WHERE layer_pk=?", (lpk,))
-        c.execute("DELETE FROM context_layers WHERE pk=?", (lpk,))
-
     def list_context_layers(self) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT name, kind, source, source_crs, name_field, features, added FROM context_layers "
-            "ORDER BY kind, name").fetchall()
-        return [dict(r) for r in rows]
+        lc = context_layers.c
+        rows = self.store._all(sa.select(lc.name, lc.kind, lc.source, lc.source_crs, lc.name_field, lc.features,
+                                         lc.added).order_by(lc.kind, lc.name))
+        return [r._asdict() for r in rows]
 
     def remove_context_layer(self, name: str) -> None:
         with self.transaction() as c:
-            row = c.execute("SELECT pk FROM context_layers WHERE name=?", (name,)).fetchone()
-            if row is None:
+            if c.execute(sa.delete(context_layers).where(context_layers.c.name == name)).rowcount == 0:
                 raise NotFoundError(name, "no such context layer (see `yvy context list`)")
-            self._delete_layer(c, row[0])
+
+    def _features(self, *where, pk: bool = False):
+        f, lc = context_features.c, context_layers.c
+        stmt = (sa.select(f.pk, lc.name, lc.kind, f.name.label("fname"), f.props, f.geometry)
+                .join_from(context_features, context_layers, f.layer_pk == lc.pk).where(*where)
+                .order_by(lc.name, f.pk))
+        return [((r.pk,) if pk else ()) + (ContextFeature(r.name, r.kind, r.fname, shape(json.loads(r.geometry)),
+                                                          json.loads(r.props)),) for r in self.store._all(stmt)]
 
     def context_features(self, *, kinds: Sequence[str] | None = None,
                          bbox: tuple[float, float, float, float] | None = None) -> list[ContextFeature]:
-        clauses, args = [], []
-        if kinds:
-            sql, vals = in_clause("l.kind", kinds)
-            clauses.append(sql)
-            args += vals
+        where = [context_layers.c.kind.in_(list(kinds))] if kinds else []
         if bbox is not None:
-            sql, a = self.engine.bbox_clause("f", "context_features", bbox)
-            clauses.append(sql)
-            args += a
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self.conn.execute(
-            "SELECT l.name AS layer, l.kind, f.name, f.props, f.geometry FROM context_features f "
-            f"JOIN context_layers l ON l.pk = f.layer_pk{where} ORDER BY l.name, f.pk", args).fetchall()
-        return [ContextFeature(r["layer"], r["kind"], r["name"], shape(json.loads(r["geometry"])),
-                               json.loads(r["props"])) for r in rows]
+            where.append(self.store.bbox_filter(context_features, bbox))
+        return [f for (f,) in self._features(*where)]
+
+    def layer_features(self, name: str, *, bbox=None, feature_key: int | None = None
+                       ) -> list[tuple[int, ContextFeature]]:
+        """(stable key, feature) of one layer, optionally within a bbox or by key."""
+        where = [context_layers.c.name == name]
+        if bbox is not None:
+            where.append(self.store.bbox_filter(context_features, bbox))
+        if feature_key is not None:
+            where.append(context_features.c.pk == int(feature_key))
+        return self._features(*where, pk=True)
+
+    def layer_bbox(self, name: str) -> list[float] | None:
+        """WGS84 bbox of a context layer's features (None when it has none)."""
+        f = context_features.c
+        row = self.store._first(
+            sa.select(sa.func.min(f.minx), sa.func.min(f.miny), sa.func.max(f.maxx), sa.func.max(f.maxy))
+            .join_from(context_features, context_layers, f.layer_pk == context_layers.c.pk)
+            .where(context_layers.c.name == name))
+        return list(row) if row[0] is not None else None
+
+
+# statements of the hot paths, built once (values are bound at execution)
+@functools.cache
+def _s_counter(dialect: str):
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(alert_counters)
+    return stmt.on_conflict_do_update(index_elements=["prefix", "year"],
+                                      set_={"last": alert_counters.c.last + 1}).returning(alert_counters.c.last)
+
+@functools.cache
+def _s_exists():
+    return sa.select(alerts.c.pk).where(alerts.c.id == sa.bindparam("aid"))
+
+@functools.cache
+def _s_insert():
+    return sa.insert(alerts).values(change_seq=_next_change())
+
+@functools.cache
+def _s_update():
+    return sa.update(alerts).where(alerts.c.id == sa.bindparam("aid")).values(change_seq=_next_change())
+
+@functools.cache
+def _s_get(dialect: str, for_update: bool):
+    stmt = sa.select(*stored_columns(alerts, dialect)).where(alerts.c.id == sa.bindparam("aid"))
+    return stmt.with_for_update() if for_update else stmt
+
+@functools.cache
+def _s_last_audit():
+    return sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
+
+@functools.cache
+def _s_insert_audit():
+    return sa.insert(audit_log)
+
+
+class _Locked:
+    """``with _Locked(store) as c``: a transaction holding the alerts lock."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._tx = store.transaction()
+
+    def __enter__(self) -> sa.Connection:
+        c = self._tx.__enter__()
+        self.store.serialise(c, AUDIT_TOPIC)
+        return c
+
+    def __exit__(self, *exc):
+        return self._tx.__exit__(*exc)
+
+
+def _next_change():
+    """One more than the newest change number; commit-ordered because alert writers hold the
+    alerts lock (PostgreSQL) or the database's write lock (SQLite) until they commit."""
+    inner = sa.select(alerts.c.change_seq).order_by(alerts.c.change_seq.desc()).limit(1).scalar_subquery()
+    return sa.select(sa.func.coalesce(inner, 0) + 1).scalar_subquery()
 
 
 def _exact(q: AlertQuery):
@@ -328,9 +388,3 @@ def _exact(q: AlertQuery):
     if q.intersects is not None:
         return q.intersects
     return shapely.box(*q.bbox) if q.bbox is not None else None
-
-
-SQLiteAlertStore = SQLAlertStore
-"""Former name, kept for imports: the class serves both engines."""
-PostGISAlertStore = SQLAlertStore
-"""The same class over a :class:`~yvy.storage.postgis.PostGISStore`."""

@@ -1,11 +1,12 @@
 """Copy a whole workspace database to another engine (SQLite -> PostGIS, or back) with proof.
 
-Every table is copied in one target transaction, in creation order (so foreign keys hold),
-ordered by primary key. Then the row count and a SHA-256 over the canonicalised rows (ordered
-by key) of each table are computed on both sides; any difference raises
+Every table of :data:`yvy.storage.schema.metadata` is copied in one target transaction, in
+dependency order (so foreign keys hold), ordered by primary key. Then the row count and a
+SHA-256 over the canonicalised rows (ordered by key) of each table are computed on both sides; any difference raises
 :class:`CopyMismatchError` and the target transaction is rolled back, leaving it as it was.
-Spatial indexes are engine-specific and rebuilt on the target (SQLite R*Trees), or generated
-from the copied columns (PostGIS ``geom``), and identity sequences are moved past the copied keys.
+Spatial indexes are engine-specific: filled by triggers on the target (SQLite R*Trees) or
+generated from the copied columns (PostGIS ``geom``); identity sequences are moved past the
+copied keys.
 
 Must not import: click, fastapi, yvy.cli, yvy.api.
 """
@@ -17,13 +18,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from ..errors import ConflictError, WorkspaceError
+from .schema import metadata, stored_columns
 from .store import Store
 
 __all__ = ["CopyMismatchError", "TableCopy", "copy_store", "table_digest"]
 
 BATCH = 500
-SKIP = {"schema_migrations"}
 
 
 class CopyMismatchError(ConflictError):
@@ -58,27 +61,28 @@ def _canon(value):
     return value
 
 
-def _select(store: Store, c, table: str, columns: list[str]) -> str:
-    key = store.engine.primary_key(c, table) or columns
-    order = ", ".join(store.engine.sort_key(c, table, k) for k in key)
-    cols = ", ".join(f'"{col}"' for col in columns)
-    return f'SELECT {cols} FROM "{table}" ORDER BY {order}'
+def _select(table: sa.Table, dialect: str):
+    return sa.select(*stored_columns(table, dialect)).order_by(*table.primary_key.columns)
 
 
-def table_digest(store: Store, table: str, columns: list[str], c=None) -> tuple[int, str]:
-    """(rows, SHA-256 hex) of ``columns`` of ``table``, rows ordered by primary key, each row
+def table_digest(c: sa.Connection, table: sa.Table) -> tuple[int, str]:
+    """(rows, SHA-256 hex) of ``table``'s stored columns, rows ordered by primary key, each row
     serialised as canonical JSON (one line per row)."""
-    c = c or store.conn
     h = hashlib.sha256()
     n = 0
-    cur = c.execute(_select(store, c, table, columns))
-    while rows := cur.fetchmany(BATCH):
-        for row in rows:
-            h.update(json.dumps([_canon(v) for v in row], ensure_ascii=False,
-                                separators=(",", ":")).encode())
-            h.update(b"\n")
-            n += 1
+    for row in c.execute(_select(table, c.dialect.name)).yield_per(BATCH):
+        h.update(json.dumps([_canon(v) for v in row], ensure_ascii=False, separators=(",", ":")).encode())
+        h.update(b"\n")
+        n += 1
     return n, h.hexdigest()
+
+
+def _reset_identity(c: sa.Connection, table: sa.Table) -> None:
+    """PostgreSQL: move identity sequences past the largest copied key."""
+    for col in table.columns:
+        if c.dialect.name == "postgresql" and col.identity is not None:
+            c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{col.name}'), "
+                              f"COALESCE((SELECT MAX({col.name}) FROM {table.name}), 0) + 1, false)"))
 
 
 def copy_store(source: Store, target: Store, *,
@@ -88,53 +92,38 @@ def copy_store(source: Store, target: Store, *,
     Raises
     ------
     WorkspaceError
-        The schemas differ (migration versions or columns).
+        The schemas differ (migration revisions).
     ConflictError
         The target already holds data.
     CopyMismatchError
         Counts or checksums differ after the copy (the target is rolled back).
     """
     if source.url == target.url:
-        raise ConflictError(target.engine.label, "source and target are the same database")
-    src_versions, dst_versions = source.applied_migrations(), target.applied_migrations()
-    if src_versions != dst_versions:
-        raise WorkspaceError(target.engine.label, f"schema versions differ (source "
-                             f"{sorted(src_versions)}, target {sorted(dst_versions)}); upgrade yvy")
-    sc = source.conn
-    tables = [t for t in source.engine.tables(sc) if t not in SKIP]
-    plan = []
-    for table in tables:
-        cols = source.engine.columns(sc, table)
-        have = set(target.engine.columns(target.conn, table)) if target.engine.has_table(target.conn, table) else set()
-        lost = [col for col in cols if col not in have]
-        if lost:
-            raise WorkspaceError(target.engine.label, f"table {table} lacks column(s) {', '.join(lost)}")
-        plan.append((table, cols))
+        raise ConflictError(target.label, "source and target are the same database")
+    if source.schema_version() != target.schema_version():
+        raise WorkspaceError(target.label, f"schema revisions differ (source {source.schema_version()}, "
+                             f"target {target.schema_version()}); upgrade yvy")
     reports = []
-    with source.transaction(), target.transaction() as tc:
-        for table, _ in plan:
-            if tc.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
-                raise ConflictError(target.engine.label, f"table {table} already has rows; copy into "
-                                                         "a new, empty database")
-        for table, cols in plan:
-            total = int(sc.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
-            names = ", ".join(f'"{col}"' for col in cols)
-            insert = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})'
-            cur = sc.execute(_select(source, sc, table, cols))
+    tables = metadata.sorted_tables
+    with source.transaction() as sc, target.transaction() as tc:  # the source holds still
+        for table in tables:
+            if tc.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
+                raise ConflictError(target.label, f"table {table.name} already has rows; copy into "
+                                                  "a new, empty database")
+        for table in tables:
+            total = sc.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             done = 0
-            while rows := cur.fetchmany(BATCH):
-                tc.executemany(insert, [tuple(r) for r in rows])
+            for rows in sc.execute(_select(table, source.dialect)).mappings().partitions(BATCH):
+                tc.execute(sa.insert(table), [dict(r) for r in rows])
                 done += len(rows)
                 if progress:
-                    progress(table, done, total)
-            target.engine.after_copy(tc, table)
-        for table, cols in plan:
-            n, sha = table_digest(source, table, cols, sc)
-            tn, tsha = table_digest(target, table, cols, tc)
-            reports.append(TableCopy(table, n, sha, tn, tsha))
+                    progress(table.name, done, total)
+            _reset_identity(tc, table)
+        for table in tables:
+            reports.append(TableCopy(table.name, *table_digest(sc, table), *table_digest(tc, table)))
         bad = [r for r in reports if not r.ok]
         if bad:
-            raise CopyMismatchError(target.engine.label, "copy rolled back: " + "; ".join(
+            raise CopyMismatchError(target.label, "copy rolled back: " + "; ".join(
                 f"{r.table}: {r.rows} row(s) sha256 {r.sha256[:12]} in source, {r.target_rows} "
                 f"sha256 {r.target_sha256[:12]} in target" for r in bad))
     return reports

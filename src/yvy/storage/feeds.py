@@ -1,5 +1,5 @@
-"""Webhook subscriptions and deliveries in the workspace database (migration 0005; SQLite or
-PostGIS).
+"""Webhook subscriptions and deliveries in the workspace database (SQLite or PostGIS); implements
+:class:`yvy.alerts.ports.FeedStore`.
 
 A delivery is unique per (webhook, alert, event), so an alert notifies each subscriber once even
 when the scan that finds it runs many times or in several processes. Its ``payload`` is the
@@ -12,63 +12,19 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+
+from ..alerts.feeds import Delivery, Webhook, check_webhook
 from ..errors import InputError, NotFoundError
+from .schema import webhook_deliveries, webhooks
 
-__all__ = ["Delivery", "SQLFeedStore", "SQLiteFeedStore", "Webhook"]
+__all__ = ["Delivery", "SQLFeedStore", "Webhook"]  # Delivery, Webhook: from yvy.alerts.feeds
 
 
 def _iso(dt: datetime | None = None) -> str:
     return (dt or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """A subscription: POST signed alert events to ``url`` for alerts intersecting ``area``."""
-
-    id: int
-    url: str
-    secret: str
-    area: dict | None
-    owner_id: int | None
-    label: str | None
-    active: bool
-    created: str
-
-    def to_dict(self, *, with_secret: bool = False) -> dict:
-        """JSON-ready form; the secret only when asked (shown once, at creation)."""
-        d = {"id": self.id, "url": self.url, "area": self.area, "label": self.label,
-             "active": self.active, "created": self.created}
-        if with_secret:
-            d["secret"] = self.secret
-        return d
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One notification to one subscriber and the outcome of its attempts."""
-
-    id: int
-    webhook_id: int
-    alert_id: str
-    event: str
-    payload: str
-    status: str
-    attempts: int
-    next_attempt: str | None
-    last_code: int | None
-    last_error: str | None
-    created: str
-    updated: str
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (payload parsed)."""
-        d = dict(self.__dict__)
-        d["payload"] = json.loads(self.payload)
-        return d
 
 
 class SQLFeedStore:
@@ -80,55 +36,44 @@ class SQLFeedStore:
     def add_webhook(self, url: str, *, area: dict | None = None, secret: str | None = None,
                     owner_id: int | None = None, label: str | None = None) -> Webhook:
         """Register a subscriber (``http(s)://`` URL); a random secret unless one is given."""
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError("url", f"{url!r} is not an http(s) URL")
-        if area is not None:
-            from shapely.geometry import shape
-
-            try:
-                if shape(area).is_empty:
-                    raise ValueError("empty")
-            except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad GeoJSON
-                raise InputError("area", f"not a valid GeoJSON geometry ({exc})") from None
-        secret = secret or secrets.token_urlsafe(32)
-        now = _iso()
+        check_webhook(url, area)
         with self.store.transaction() as c:
-            hook_id = c.execute(
-                "INSERT INTO webhooks(url, secret, area, owner_id, label, active, created) "
-                "VALUES (?,?,?,?,?,1,?) RETURNING id",
-                (url, secret, json.dumps(area) if area else None, owner_id, label, now)).fetchone()[0]
+            hook_id = c.execute(sa.insert(webhooks).values(
+                url=url, secret=secret or secrets.token_urlsafe(32), area=json.dumps(area) if area else None,
+                owner_id=owner_id, label=label, active=1, created=_iso()).returning(webhooks.c.id)).scalar_one()
         return self.get_webhook(hook_id)
 
     @staticmethod
     def _hook(r) -> Webhook:
-        return Webhook(r["id"], r["url"], r["secret"], json.loads(r["area"]) if r["area"] else None,
-                       r["owner_id"], r["label"], bool(r["active"]), r["created"])
+        return Webhook(r.id, r.url, r.secret, json.loads(r.area) if r.area else None,
+                       r.owner_id, r.label, bool(r.active), r.created)
 
     def get_webhook(self, webhook_id: int) -> Webhook:
         """The webhook or NotFoundError."""
-        r = self.store.conn.execute("SELECT * FROM webhooks WHERE id=?", (webhook_id,)).fetchone()
+        r = None
+        if 0 <= webhook_id < 2**63:  # keys are 64-bit
+            r = self.store._first(sa.select(webhooks).where(webhooks.c.id == webhook_id))
         if r is None:
             raise NotFoundError(f"webhook {webhook_id}", "no such webhook")
         return self._hook(r)
 
     def list_webhooks(self, *, owner_id: int | None = None, active_only: bool = False) -> list[Webhook]:
         """Webhooks (of one owner, or all), by id."""
-        sql, args = "SELECT * FROM webhooks WHERE 1=1", []
+        stmt = sa.select(webhooks).order_by(webhooks.c.id)
         if owner_id is not None:
-            sql += " AND owner_id=?"
-            args.append(owner_id)
+            stmt = stmt.where(webhooks.c.owner_id == owner_id)
         if active_only:
-            sql += " AND active=1"
-        return [self._hook(r) for r in self.store.conn.execute(sql + " ORDER BY id", args)]
+            stmt = stmt.where(webhooks.c.active == 1)
+        return [self._hook(r) for r in self.store._all(stmt)]
 
     def deactivate_webhook(self, webhook_id: int) -> None:
         """Stop notifying a subscriber; its pending deliveries are dropped (marked failed)."""
         self.get_webhook(webhook_id)
+        d = webhook_deliveries.c
         with self.store.transaction() as c:
-            c.execute("UPDATE webhooks SET active=0 WHERE id=?", (webhook_id,))
-            c.execute("UPDATE webhook_deliveries SET status='failed', last_error='unsubscribed', "
-                      "updated=? WHERE webhook_id=? AND status='pending'", (_iso(), webhook_id))
+            c.execute(sa.update(webhooks).where(webhooks.c.id == webhook_id).values(active=0))
+            c.execute(sa.update(webhook_deliveries).where(d.webhook_id == webhook_id, d.status == "pending")
+                      .values(status="failed", last_error="unsubscribed", updated=_iso()))
 
     # -- deliveries ------------------------------------------------------------------------
     def enqueue(self, webhook_id: int, alert_id: str, event: str, payload: str, *,
@@ -141,59 +86,50 @@ class SQLFeedStore:
         if status not in ("pending", "skipped"):
             raise InputError("status", "enqueue as pending or skipped")
         now = _iso()
+        stmt = self.store._insert(webhook_deliveries).values(
+            webhook_id=webhook_id, alert_id=alert_id, event=event, payload=payload, status=status, attempts=0,
+            next_attempt=now if status == "pending" else None, created=now, updated=now,
+        ).on_conflict_do_nothing(index_elements=["webhook_id", "alert_id", "event"]).returning(webhook_deliveries.c.id)
         with self.store.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO webhook_deliveries(webhook_id, alert_id, event, payload, status,"
-                " attempts, next_attempt, created, updated) VALUES (?,?,?,?,?, 0, ?,?,?) "
-                "ON CONFLICT (webhook_id, alert_id, event) DO NOTHING",
-                (webhook_id, alert_id, event, payload, status, now if status == "pending" else None,
-                 now, now))
-        return cur.rowcount == 1
+            return c.execute(stmt).first() is not None
 
     def known_alerts(self, webhook_id: int, event: str) -> set[str]:
         """Alert ids already queued, sent or skipped for this webhook and event."""
-        rows = self.store.conn.execute(
-            "SELECT alert_id FROM webhook_deliveries WHERE webhook_id=? AND event=?", (webhook_id, event))
-        return {r[0] for r in rows}
+        d = webhook_deliveries.c
+        return {r[0] for r in self.store._all(sa.select(d.alert_id).where(d.webhook_id == webhook_id,
+                                                                           d.event == event))}
 
     def has_delivery(self, webhook_id: int, alert_id: str, event: str) -> bool:
         """Whether this notification was ever queued."""
-        q = "SELECT 1 FROM webhook_deliveries WHERE webhook_id=? AND alert_id=? AND event=?"
-        return self.store.conn.execute(q, (webhook_id, alert_id, event)).fetchone() is not None
+        d = webhook_deliveries.c
+        return self.store._first(sa.select(d.id).where(
+            d.webhook_id == webhook_id, d.alert_id == alert_id, d.event == event)) is not None
 
     @staticmethod
     def _delivery(r) -> Delivery:
-        return Delivery(r["id"], r["webhook_id"], r["alert_id"], r["event"], r["payload"], r["status"],
-                        r["attempts"], r["next_attempt"], r["last_code"], r["last_error"],
-                        r["created"], r["updated"])
+        return Delivery(r.id, r.webhook_id, r.alert_id, r.event, r.payload, r.status, r.attempts,
+                        r.next_attempt, r.last_code, r.last_error, r.created, r.updated)
 
     def due_deliveries(self, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
         """Pending deliveries whose next attempt is due, oldest first."""
-        rows = self.store.conn.execute(
-            "SELECT * FROM webhook_deliveries WHERE status='pending' AND next_attempt <= ? "
-            "ORDER BY next_attempt, id LIMIT ?", (_iso(now), limit)).fetchall()
+        d = webhook_deliveries.c
+        rows = self.store._all(sa.select(webhook_deliveries).where(d.status == "pending", d.next_attempt <= _iso(now))
+                               .order_by(d.next_attempt, d.id).limit(limit))
         return [self._delivery(r) for r in rows]
 
     def record_attempt(self, delivery_id: int, *, delivered: bool, code: int | None,
                        error: str | None, next_attempt: datetime | None) -> None:
         """Store one attempt: delivered, retried at ``next_attempt``, or failed (no next attempt)."""
         status = "delivered" if delivered else ("pending" if next_attempt else "failed")
+        d = webhook_deliveries.c
         with self.store.transaction() as c:
-            c.execute(
-                "UPDATE webhook_deliveries SET status=?, attempts=attempts+1, next_attempt=?, "
-                "last_code=?, last_error=?, updated=? WHERE id=?",
-                (status, _iso(next_attempt) if next_attempt and not delivered else None, code,
-                 (error or None) and error[:500], _iso(), delivery_id))
+            c.execute(sa.update(webhook_deliveries).where(d.id == delivery_id).values(
+                status=status, attempts=d.attempts + 1, last_code=code, last_error=(error or None) and error[:500],
+                next_attempt=_iso(next_attempt) if next_attempt and not delivered else None, updated=_iso()))
 
     def list_deliveries(self, webhook_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries (of one webhook, or all), newest first."""
-        sql, args = "SELECT * FROM webhook_deliveries", []
+        stmt = sa.select(webhook_deliveries).order_by(webhook_deliveries.c.id.desc()).limit(limit)
         if webhook_id is not None:
-            sql += " WHERE webhook_id=?"
-            args.append(webhook_id)
-        rows = self.store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
-        return [self._delivery(r) for r in rows]
-
-
-SQLiteFeedStore = SQLFeedStore
-"""Former name, kept for imports: the class serves both engines."""
+            stmt = stmt.where(webhook_deliveries.c.webhook_id == webhook_id)
+        return [self._delivery(r) for r in self.store._all(stmt)]

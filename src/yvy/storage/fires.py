@@ -1,7 +1,8 @@
-"""Fire hotspots and fire events in the workspace database (migration 0014; SQLite or PostGIS).
+"""Fire hotspots and fire events in the workspace database (tables ``fire_hotspots`` and
+``fire_events``, revision 0003; SQLite or PostGIS).
 
-Implements :class:`yvy.disaster.fires.FireStore` over a :class:`yvy.storage.Store`. Kept small
-and self-contained: plain SQL on two tables, geometry as GeoJSON text with a bbox.
+Implements :class:`yvy.disaster.fires.FireStore` over a :class:`yvy.storage.Store`; geometry as
+GeoJSON text with a bbox.
 
 Must not import: fastapi, click, yvy.api, yvy.cli.
 """
@@ -14,8 +15,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from ..errors import NotFoundError
+from .schema import fire_events, fire_hotspots
 
 __all__ = ["SQLFireStore"]
 
@@ -45,97 +48,101 @@ class SQLFireStore:
 
     def add_hotspots(self, df: pd.DataFrame) -> int:
         """Insert new hotspots; rows already stored (same FIRMS key) are ignored. The count inserted."""
-        cols = ", ".join(HOTSPOT_COLUMNS)
-        marks = ",".join("?" * (len(HOTSPOT_COLUMNS) + 1))
-        sql = (f"INSERT INTO fire_hotspots({cols}, ingested) VALUES ({marks}) ON CONFLICT "
-               "(sensor, satellite, latitude, longitude, acq_date, acq_time) DO NOTHING")
         now = _now()
         cols = [_plain(df[c]) for c in HOTSPOT_COLUMNS]
-        rows = [(*r, now) for r in zip(*cols, strict=True)]
+        rows = [dict(zip(HOTSPOT_COLUMNS, r, strict=True), ingested=now) for r in zip(*cols, strict=True)]
+        if not rows:
+            return 0
+        stmt = self.store._insert(fire_hotspots).on_conflict_do_nothing(
+            index_elements=["sensor", "satellite", "latitude", "longitude", "acq_date", "acq_time"])
         with self.store.transaction() as c:
-            before = self.count_hotspots()
-            c.executemany(sql, rows)
-            return self.count_hotspots() - before
+            before = c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar()
+            c.execute(stmt, rows)
+            return c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar() - before
 
     def count_hotspots(self) -> int:
         """Number of stored hotspots."""
-        return int(self.store.conn.execute("SELECT COUNT(*) FROM fire_hotspots").fetchone()[0])
+        return int(self.store._first(sa.select(sa.func.count()).select_from(fire_hotspots))[0])
 
     def hotspots(self, since: str | None = None, event_id: str | None = None) -> pd.DataFrame:
         """Hotspots (``id`` plus :data:`HOTSPOT_COLUMNS` and ``event_id``), by id."""
-        sql, args = f"SELECT id, {', '.join(HOTSPOT_COLUMNS)}, event_id FROM fire_hotspots WHERE 1=1", []
+        h = fire_hotspots.c
+        stmt = sa.select(h.id, *(h[c] for c in HOTSPOT_COLUMNS), h.event_id).order_by(h.id)
         if since:
-            sql += " AND acquired >= ?"
-            args.append(since)
+            stmt = stmt.where(h.acquired >= since)
         if event_id:
-            sql += " AND event_id = ?"
-            args.append(event_id)
-        rows = self.store.conn.execute(sql + " ORDER BY id", args).fetchall()
+            stmt = stmt.where(h.event_id == event_id)
+        rows = self.store._all(stmt)
         return pd.DataFrame([tuple(r) for r in rows], columns=["id", *HOTSPOT_COLUMNS, "event_id"])
 
     def event_ids(self) -> set[str]:
         """Ids of the stored events."""
-        return {r[0] for r in self.store.conn.execute("SELECT id FROM fire_events")}
+        return {r[0] for r in self.store._all(sa.select(fire_events.c.id))}
 
     def replace_events(self, events: Sequence, hotspot_ids: np.ndarray, event_ids: np.ndarray,
                        since: str | None = None) -> None:
         """Replace every event (or those seen since ``since``) and assign hotspots, in one transaction."""
         now = _now()
-        rows = [(e.id, e.start, e.last_seen, e.hotspots, e.frp_sum, e.frp_max, e.confidence_max,
-                 json.dumps(e.sensors), *e.bbox, json.dumps(e.geometry), json.dumps(e.context),
-                 int(bool(e.context.get("protected_areas"))), now) for e in events]
+        rows = [dict(zip(EVENT_COLUMNS, (
+            e.id, e.start, e.last_seen, e.hotspots, e.frp_sum, e.frp_max, e.confidence_max, json.dumps(e.sensors),
+            *e.bbox, json.dumps(e.geometry), json.dumps(e.context), int(bool(e.context.get("protected_areas"))),
+            now), strict=True)) for e in events]
+        assign = [{"b_id": int(i), "b_event": str(ev)}
+                  for ev, i in zip(event_ids.tolist(), np.asarray(hotspot_ids).tolist(), strict=True)]
         with self.store.transaction() as c:
-            if since:
-                c.execute("DELETE FROM fire_events WHERE last_seen >= ?", (since,))
-            else:
-                c.execute("DELETE FROM fire_events")
-            c.executemany(f"INSERT INTO fire_events({', '.join(EVENT_COLUMNS)}) VALUES "
-                          f"({','.join('?' * len(EVENT_COLUMNS))})", rows)
-            c.executemany("UPDATE fire_hotspots SET event_id=? WHERE id=?",
-                          list(zip(event_ids.tolist(), np.asarray(hotspot_ids).tolist(), strict=True)))
+            delete = sa.delete(fire_events)
+            c.execute(delete.where(fire_events.c.last_seen >= since) if since else delete)
+            if rows:
+                c.execute(sa.insert(fire_events), rows)
+            if assign:
+                c.execute(sa.update(fire_hotspots).where(fire_hotspots.c.id == sa.bindparam("b_id"))
+                          .values(event_id=sa.bindparam("b_event")), assign)
 
     def find_events(self, *, bbox=None, since: str | None = None, until: str | None = None,
                     protected: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
         """Events as dicts (see :class:`yvy.disaster.fires.FireEvent`), newest start first."""
-        sql, args = self._where(bbox, since, until, protected)
-        sql = f"SELECT * FROM fire_events{sql} ORDER BY start DESC, id"
+        e = fire_events.c
+        stmt = sa.select(fire_events).where(*self._where(bbox, since, until, protected)).order_by(e.start.desc(), e.id)
         if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args += [int(limit), int(offset)]
-        return [self._event(r) for r in self.store.conn.execute(sql, args).fetchall()]
+            stmt = stmt.limit(int(limit)).offset(int(offset))
+        return [self._event(r) for r in self.store._all(stmt)]
 
     def count_events(self, *, bbox=None, since=None, until=None, protected=None) -> int:
         """Number of events matching the filters of :meth:`find_events`."""
-        sql, args = self._where(bbox, since, until, protected)
-        return int(self.store.conn.execute(f"SELECT COUNT(*) FROM fire_events{sql}", args).fetchone()[0])
+        stmt = sa.select(sa.func.count()).select_from(fire_events).where(*self._where(bbox, since, until, protected))
+        return int(self.store._first(stmt)[0])
+
+    def extent(self) -> tuple[list | None, list]:
+        """(bbox of every event or None, [first start, last seen]) for the ``fires`` collection."""
+        e = fire_events.c
+        r = self.store._first(sa.select(sa.func.min(e.minx), sa.func.min(e.miny), sa.func.max(e.maxx),
+                                        sa.func.max(e.maxy), sa.func.min(e.start), sa.func.max(e.last_seen)))
+        return (list(r[:4]) if r[0] is not None else None), [r[4], r[5]]
 
     def get_event(self, event_id: str) -> dict:
         """One event, or NotFoundError."""
-        r = self.store.conn.execute("SELECT * FROM fire_events WHERE id=?", (event_id,)).fetchone()
+        r = self.store._first(sa.select(fire_events).where(fire_events.c.id == event_id))
         if r is None:
             raise NotFoundError(event_id, "no such fire event")
         return self._event(r)
 
     @staticmethod
-    def _where(bbox, since, until, protected) -> tuple[str, list]:
-        parts, args = [], []
+    def _where(bbox, since, until, protected) -> list:
+        e = fire_events.c
+        parts = []
         if bbox:
-            parts.append("maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?")
-            args += [bbox[0], bbox[2], bbox[1], bbox[3]]
+            parts += [e.maxx >= bbox[0], e.minx <= bbox[2], e.maxy >= bbox[1], e.miny <= bbox[3]]
         if since:
-            parts.append("last_seen >= ?")
-            args.append(since)
+            parts.append(e.last_seen >= since)
         if until:
-            parts.append("start <= ?")
-            args.append(until if len(until) > 10 else until + "T23:59:59Z")
+            parts.append(e.start <= (until if len(until) > 10 else until + "T23:59:59Z"))
         if protected is not None:
-            parts.append("protected = ?")
-            args.append(int(protected))
-        return (" WHERE " + " AND ".join(parts) if parts else ""), args
+            parts.append(e.protected == int(protected))
+        return parts
 
     @staticmethod
     def _event(r) -> dict:
-        return {"id": r["id"], "start": r["start"], "last_seen": r["last_seen"], "hotspots": r["hotspots"],
-                "frp_sum": r["frp_sum"], "frp_max": r["frp_max"], "confidence_max": r["confidence_max"],
-                "sensors": json.loads(r["sensors"]), "geometry": json.loads(r["geometry"]),
-                "bbox": (r["minx"], r["miny"], r["maxx"], r["maxy"]), "context": json.loads(r["context"])}
+        return {"id": r.id, "start": r.start, "last_seen": r.last_seen, "hotspots": r.hotspots,
+                "frp_sum": r.frp_sum, "frp_max": r.frp_max, "confidence_max": r.confidence_max,
+                "sensors": json.loads(r.sensors), "geometry": json.loads(r.geometry),
+                "bbox": (r.minx, r.miny, r.maxx, r.maxy), "context": json.loads(r.context)}

@@ -1,14 +1,16 @@
-"""The workspace store: catalog (collections, items), jobs, migrations, one writer at a time.
+"""The workspace store: catalog (collections, items), jobs, leases and cursors, on either engine.
 
-One class for both engines: :class:`Store` talks to its :class:`~yvy.storage._engine.Engine`
-through ``conn.execute(sql, params)`` with ``?`` placeholders and ``transaction()``; the few
-places where SQLite and PostGIS differ (spatial index and filters, LIMIT syntax) go through the
-engine's dialect hooks. :class:`~yvy.storage.sqlite.SQLiteStore` and
-:class:`~yvy.storage.postgis.PostGISStore` only choose the engine.
+:class:`Store` runs SQLAlchemy Core statements built from :mod:`yvy.storage.schema` on a
+SQLite or PostgreSQL/PostGIS engine (:mod:`yvy.storage.db`); opening it applies pending
+migrations. Implements :class:`yvy.catalog.ports.CatalogStore` and
+:class:`yvy.catalog.ports.JobStore`. Item bbox filters use the R*Tree (SQLite) or the GiST
+index on ``bbox_geom`` (PostGIS); ``intersects`` is exact: shapely after the index on SQLite,
+``ST_Intersects`` in SQL on PostGIS.
 
-Implements :class:`yvy.catalog.ports.CatalogStore`. Item bbox filters use the R*Tree
-(SQLite) or a GiST index on ``bbox_geom`` (PostGIS); ``intersects`` is exact: shapely after the
-index on SQLite, ``ST_Intersects`` in SQL on PostGIS.
+Transactions: ``transaction()`` is one write transaction per thread (re-entrant). On SQLite it
+is ``BEGIN IMMEDIATE`` (SQLite has one writer); on PostgreSQL it is a plain read-committed
+``BEGIN``, and only read-check-write sequences lock what they check (:meth:`Store.serialise`),
+so an ingest or a review does not wait for an unrelated long transaction.
 
 Must not import: click, fastapi, yvy.cli, yvy.api.
 """
@@ -16,17 +18,25 @@ Must not import: click, fastapi, yvy.cli, yvy.api.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from ..catalog.ports import ItemQuery
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..catalog.ports import ItemQuery, Job
 from ..errors import NotFoundError, WorkspaceError
-from ._engine import Engine, in_clause
+from . import db
+from .schema import BBOX_COLUMNS, RTREES, collections, cursors, items, jobs, leases
 
-__all__ = ["Store"]
+__all__ = ["Store", "page"]
 
 
 def _now() -> str:
@@ -34,236 +44,240 @@ def _now() -> str:
 
 
 class Store:
-    """The workspace database on one :class:`~yvy.storage._engine.Engine`.
+    """The workspace database at ``url`` (``sqlite:///PATH`` or ``postgresql://…``).
 
     Parameters
     ----------
-    engine
-        SQLite or PostgreSQL engine.
+    url
+        Database URL.
     create
-        Create the database schema where there is none (otherwise a missing SQLite file or a
-        PostgreSQL database without yvy's schema is a WorkspaceError).
+        Create the database (SQLite file) or yvy's schema in it where there is none
+        (otherwise that is a WorkspaceError).
     """
 
-    def __init__(self, engine: Engine, *, create: bool = False):
-        self.engine = engine
-        self._local = threading.local()
-        if not create and not engine.exists():
-            raise WorkspaceError(engine.label, "catalog database not found; run `yvy init`")
-        try:
-            if not create and engine.name != "sqlite" and not engine.has_table(self.conn, "schema_migrations"):
-                raise WorkspaceError(engine.label, "this database has no yvy schema; run `yvy init` "
-                                                   "with YVY_DATABASE_URL pointing at it")
-            self.applied_at_open: list[int] = self.migrate()
-            """Versions of the migrations opening this store applied."""
-        except engine.Error as exc:
-            raise WorkspaceError(engine.label, f"not a usable {engine.title} database ({exc})") from exc
-
-    @property
-    def dialect(self) -> str:
+    def __init__(self, url: str, *, create: bool = False):
+        self.url = url
+        self.engine = db.make_engine(url)
+        self.dialect: str = self.engine.dialect.name
         """``sqlite`` or ``postgresql``."""
-        return self.engine.name
+        self.label = db.display_url(url)
+        self._local = threading.local()
+        if self.dialect == "sqlite":
+            self.label = url[len("sqlite:///"):]
+            if not create and not Path(self.label).exists():
+                raise WorkspaceError(self.label, "catalog database not found; run `yvy init`")
+        try:
+            self.applied_at_open: list[str] = db.migrate(self.engine, self.label, create=create)
+            """What opening this store did to the schema (``create`` or revisions)."""
+            self._check_guards()
+        except sa.exc.OperationalError as exc:
+            self.engine.dispose()
+            raise WorkspaceError(self.label, self._why(exc)) from exc
+        except sa.exc.DatabaseError as exc:
+            self.engine.dispose()
+            raise WorkspaceError(self.label, f"not a usable {self.title} database ({exc.orig})") from exc
+
+    def _why(self, exc) -> str:
+        if self.dialect == "sqlite":
+            return f"not a usable SQLite database ({exc.orig})"
+        lines = str(exc.orig).strip().splitlines()
+        return f"cannot connect to PostgreSQL ({lines[-1] if lines else type(exc.orig).__name__})"
 
     @property
-    def url(self) -> str:
-        """The database URL (may hold a password; see :func:`~yvy.storage.display_url`)."""
-        return self.engine.url
+    def title(self) -> str:
+        """``SQLite`` or ``PostgreSQL`` (for messages)."""
+        return "SQLite" if self.dialect == "sqlite" else "PostgreSQL"
 
-    @property
-    def Error(self) -> type[Exception]:  # noqa: N802 - a class, as in DB-API modules
-        """The driver's base exception class."""
-        return self.engine.Error
+    Error = sa.exc.DBAPIError
+    """The base class of database errors raised through this store."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.engine.label!r})"
+        return f"{type(self).__name__}({self.label!r})"
+
+    def _check_guards(self) -> None:
+        """Put back guard triggers someone dropped (the audit hash chain still shows edits)."""
+        with self.read() as c:
+            missing = db.missing_guards(c)
+        if missing:
+            with self.transaction() as c:
+                db.install_guards(c)
 
     # -- connections -------------------------------------------------------------------
-    @property
-    def conn(self):
-        """This thread's connection (autocommit; transactions are explicit)."""
-        c = getattr(self._local, "conn", None)
-        if c is None or getattr(c, "closed", False):
-            c = self.engine.connect()
-            self._local.conn = c
-            self._local.depth = 0
-        return c
-
-    def close(self) -> None:
-        """Close this thread's connection."""
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One write transaction of this thread: COMMIT at the end, ROLLBACK on any exception.
+        Re-entrant (an inner block joins the outer transaction)."""
         c = getattr(self._local, "conn", None)
         if c is not None:
-            c.close()
-            self._local.conn = None
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator:
-        """One writer at a time: ``BEGIN IMMEDIATE`` on SQLite, ``BEGIN`` plus the writer lock
-        on PostgreSQL; ``COMMIT`` at the end, ``ROLLBACK`` on any exception. Re-entrant (an
-        inner block joins the outer transaction)."""
-        c = self.conn
-        depth = getattr(self._local, "depth", 0)
-        if depth:
-            self._local.depth = depth + 1
+            yield c
+            return
+        c = self._thread_conn()
+        c.info["yvy_write"] = True  # SQLite: BEGIN IMMEDIATE (see db.make_engine)
+        try:
+            tx = c.begin()
+        finally:
+            c.info["yvy_write"] = False
+        with tx:
+            self._local.conn = c
             try:
                 yield c
             finally:
-                self._local.depth = depth
-            return
-        self.engine.begin(c)
-        self._local.depth = 1
-        try:
+                self._local.conn = None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection for reading: this thread's write transaction if one is open, else this
+        thread's connection (SQLite: each statement sees the last commit; PostgreSQL: one
+        read-committed transaction, ended at the end of the block)."""
+        c = getattr(self._local, "conn", None)
+        if c is not None:
             yield c
-        except BaseException:
-            with contextlib.suppress(self.engine.Error):
-                c.execute("ROLLBACK")
-            raise
-        else:
-            c.execute("COMMIT")
-        finally:
-            self._local.depth = 0
+            return
+        c = self._thread_conn()
+        with c.begin():
+            yield c
 
-    # -- schema ----------------------------------------------------------------------
-    def migrations(self) -> list[tuple[int, str, str]]:
-        """(version, name, sql) of the migrations this yvy ships for this engine."""
-        return self.engine.migrations()
+    def _thread_conn(self) -> sa.Connection:
+        """This thread's connection (one per thread, as SQLite and psycopg want)."""
+        c = getattr(self._local, "c", None)
+        if c is None or c.closed or c.invalidated:
+            c = self._local.c = self.engine.connect()
+        return c
 
-    def _bookkeeping(self) -> None:
-        if not self.engine.has_table(self.conn, "schema_migrations"):
-            with self.transaction() as c:
-                c.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                          "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)")
+    def _all(self, stmt) -> list[sa.Row]:
+        with self.read() as c:
+            return c.execute(stmt).all()
 
-    def schema_version(self) -> int:
-        """Highest applied migration version (0 for an empty database)."""
-        self._bookkeeping()
-        row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+    def _first(self, stmt) -> sa.Row | None:
+        with self.read() as c:
+            return c.execute(stmt).first()
 
-    def applied_migrations(self) -> set[int]:
-        """Versions of the migrations already applied."""
-        self._bookkeeping()
-        return {int(r[0]) for r in self.conn.execute("SELECT version FROM schema_migrations")}
+    def serialise(self, c: sa.Connection, topic: str) -> None:
+        """Hold the lock of ``topic`` until this transaction ends (PostgreSQL: an advisory
+        lock; SQLite writers are already serialised). For read-check-write sequences only."""
+        if self.dialect == "postgresql":
+            c.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(topic.encode()))))
 
-    def migrate(self) -> list[int]:
-        """Apply every packaged migration not yet applied (in version order), each in its own
-        transaction; return the versions applied. A database with a migration this yvy does
-        not know is refused. Safe when several processes open the database at once."""
-        known = self.migrations()
-        done = self.applied_migrations()
-        unknown = done - {v for v, _, _ in known}
-        if unknown:
-            raise WorkspaceError(
-                self.engine.label,
-                f"schema version {max(unknown)} is newer than this yvy "
-                f"({known[-1][0] if known else 0}); upgrade yvy",
-            )
-        applied = []
-        if any(v not in done for v, _, _ in known):
-            self.engine.prepare(self.conn)
-        for version, name, sql in known:
-            if version in done:
-                continue
-            with self.transaction() as c:
-                if c.execute("SELECT 1 FROM schema_migrations WHERE version=?", (version,)).fetchone():
-                    continue  # another process applied it while we waited for the lock
-                for stmt in self.engine.split_sql(sql):
-                    c.execute(stmt)
-                c.execute("INSERT INTO schema_migrations(version, name, applied) VALUES (?,?,?)",
-                          (version, name, _now()))
-            applied.append(version)
-        return applied
+    def close(self) -> None:
+        """Close this thread's connection and the pool."""
+        c = getattr(self._local, "c", None)
+        if c is not None:
+            c.close()
+            self._local.c = None
+        self.engine.dispose()
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrations(self) -> list[tuple[str, str]]:
+        """(revision, title) of the migrations this yvy ships, oldest first."""
+        return db.revisions()
+
+    def schema_version(self) -> str | None:
+        """The database's schema revision."""
+        with self.read() as c:
+            return db.current_revision(c)
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; return what was done."""
+        return db.migrate(self.engine, self.label, create=False)
+
+    # -- spatial filters -----------------------------------------------------------------
+    @property
+    def exact_spatial(self) -> bool:
+        """Whether spatial filters are exact in SQL (PostGIS) or a bbox prefilter (SQLite)."""
+        return self.dialect == "postgresql"
+
+    def bbox_filter(self, table: sa.Table, box) -> sa.ColumnElement:
+        """The row's bbox overlaps ``box`` (minx, miny, maxx, maxy); index-backed on both."""
+        if self.dialect == "postgresql":
+            env = sa.func.ST_MakeEnvelope(*(float(v) for v in box), 4326)
+            return table.c[BBOX_COLUMNS[table.name]].intersects(env)
+        return sa.text(f"{table.name}.pk IN (SELECT pk FROM {RTREES[table.name]} WHERE minx <= :rt_x1 "
+                       "AND maxx >= :rt_x0 AND miny <= :rt_y1 AND maxy >= :rt_y0)").bindparams(
+            rt_x0=float(box[0]), rt_y0=float(box[1]), rt_x1=float(box[2]), rt_y1=float(box[3]))
+
+    def intersects_filter(self, table: sa.Table, geom) -> sa.ColumnElement:
+        """PostGIS: the row's geometry intersects the shapely ``geom`` (``ST_Intersects``)."""
+        from geoalchemy2.shape import from_shape
+        from shapely import force_2d
+
+        return table.c.geom.ST_Intersects(from_shape(force_2d(geom), srid=4326))
 
     # -- collections -----------------------------------------------------------------
     def upsert_collection(self, collection: dict) -> None:
         """Insert or replace a STAC Collection (dict)."""
+        values = {"id": collection["id"], "doc": json.dumps(collection), "updated": _now()}
         with self.transaction() as c:
-            c.execute(
-                "INSERT INTO collections(id, doc, updated) VALUES (?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET doc=excluded.doc, updated=excluded.updated",
-                (collection["id"], json.dumps(collection), _now()),
-            )
+            c.execute(self._upsert(collections, values, ["id"]))
+
+    def _insert(self, table: sa.Table):
+        """The dialect's INSERT (with ``on_conflict_do_…``)."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _upsert(self, table: sa.Table, values: dict, keys: list[str], set_: dict | None = None):
+        """INSERT … ON CONFLICT (keys) DO UPDATE (the other values, or ``set_``)."""
+        if set_ is None:  # the common form: built once per table and columns, values bound
+            return _upsert_stmt(self.dialect, table, tuple(values), tuple(keys)).values(values)
+        stmt = self._insert(table).values(values)
+        return stmt.on_conflict_do_update(index_elements=keys, set_=set_)
 
     def get_collection(self, collection_id: str) -> dict:
         """The Collection dict, or NotFoundError."""
-        row = self.conn.execute("SELECT doc FROM collections WHERE id=?", (collection_id,)).fetchone()
+        row = self._first(sa.select(collections.c.doc).where(collections.c.id == collection_id))
         if row is None:
             raise NotFoundError(collection_id, "no such collection")
         return json.loads(row[0])
 
     def has_collection(self, collection_id: str) -> bool:
         """Whether the collection exists."""
-        q = "SELECT 1 FROM collections WHERE id=?"
-        return self.conn.execute(q, (collection_id,)).fetchone() is not None
+        return self._first(sa.select(collections.c.id).where(collections.c.id == collection_id)) is not None
 
     def list_collections(self) -> list[dict]:
         """All collections, by id."""
-        rows = self.conn.execute("SELECT doc FROM collections ORDER BY id").fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [json.loads(r[0]) for r in self._all(sa.select(collections.c.doc).order_by(collections.c.id))]
 
     def collection_extent(self, collection_id: str) -> dict:
         """Spatial and temporal extent of the items of a collection (STAC extent dict)."""
-        row = self.conn.execute(
-            "SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy), MIN(start_dt), MAX(end_dt), COUNT(*) "
-            "FROM items WHERE collection=?",
-            (collection_id,),
-        ).fetchone()
+        i = items.c
+        row = self._first(sa.select(sa.func.min(i.minx), sa.func.min(i.miny), sa.func.max(i.maxx),
+                                    sa.func.max(i.maxy), sa.func.min(i.start_dt), sa.func.max(i.end_dt),
+                                    sa.func.count()).where(i.collection == collection_id))
         bbox = [row[0], row[1], row[2], row[3]] if row[6] and row[0] is not None else [-180, -90, 180, 90]
-        return {
-            "spatial": {"bbox": [bbox]},
-            "temporal": {"interval": [[row[4], row[5]]]},
-            "count": row[6],
-        }
+        return {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[row[4], row[5]]]}, "count": row[6]}
 
     # -- items -------------------------------------------------------------------------
     def upsert_item(self, item: dict) -> bool:
         """Insert or replace a STAC Item (dict); True if it was new."""
         props = item.get("properties", {})
-        start = props.get("start_datetime") or props.get("datetime")
-        end = props.get("end_datetime") or props.get("datetime")
         bbox = item.get("bbox") or [None] * 4
         if len(bbox) == 6:  # 3D bbox
             bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
         minx, miny, maxx, maxy = (None if v is None else float(v) for v in bbox)
         cloud = props.get("eo:cloud_cover")
         now = _now()
-        coll = item["collection"]
+        values = {"collection": item["collection"], "id": item["id"],
+                  "start_dt": _norm_dt(props.get("start_datetime") or props.get("datetime")),
+                  "end_dt": _norm_dt(props.get("end_datetime") or props.get("datetime")),
+                  "cloud_cover": None if cloud is None else float(cloud), "minx": minx, "miny": miny,
+                  "maxx": maxx, "maxy": maxy, "geometry": json.dumps(item.get("geometry")),
+                  "doc": json.dumps(item), "created": now, "updated": now}
+        stmt = _upsert_stmt(self.dialect, items, tuple(values), ("collection", "id")).returning(items.c.created)
         with self.transaction() as c:
-            old = c.execute("SELECT pk FROM items WHERE collection=? AND id=?", (coll, item["id"])).fetchone()
-            values = (
-                _norm_dt(start), _norm_dt(end), None if cloud is None else float(cloud),
-                minx, miny, maxx, maxy, json.dumps(item.get("geometry")), json.dumps(item), now,
-            )
-            if old is None:
-                pk = c.execute(
-                    "INSERT INTO items(collection, id, start_dt, end_dt, cloud_cover, minx, miny, maxx, maxy,"
-                    " geometry, doc, updated, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING pk",
-                    (coll, item["id"], *values, now),
-                ).fetchone()[0]
-            else:
-                pk = old[0]
-                c.execute(
-                    "UPDATE items SET start_dt=?, end_dt=?, cloud_cover=?, minx=?, miny=?, maxx=?, maxy=?,"
-                    " geometry=?, doc=?, updated=? WHERE pk=?",
-                    (*values, pk),
-                )
-                self.engine.unindex(c, "items", "pk=?", (pk,))
-            if minx is not None:
-                self.engine.index_bounds(c, "items", pk, (minx, miny, maxx, maxy))
-        return old is None
+            created = c.execute(stmt, values).scalar_one()
+        return created == now
+
+    def _item_where(self, collection_id: str, item_id: str):
+        return sa.and_(items.c.collection == collection_id, items.c.id == item_id)
 
     def get_item(self, collection_id: str, item_id: str) -> dict:
         """The Item dict, or NotFoundError."""
-        row = self.conn.execute(
-            "SELECT doc FROM items WHERE collection=? AND id=?", (collection_id, item_id)
-        ).fetchone()
+        row = self._first(sa.select(items.c.doc).where(self._item_where(collection_id, item_id)))
         if row is None:
             raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
         return json.loads(row[0])
 
     def find_item(self, item_id: str) -> dict:
         """The Item with this id in any collection, or NotFoundError."""
-        row = self.conn.execute("SELECT doc FROM items WHERE id=? ORDER BY collection LIMIT 1",
-                                (item_id,)).fetchone()
+        row = self._first(sa.select(items.c.doc).where(items.c.id == item_id).order_by(items.c.collection).limit(1))
         if row is None:
             raise NotFoundError(item_id, "no such item")
         return json.loads(row[0])
@@ -271,66 +285,41 @@ class Store:
     def delete_item(self, collection_id: str, item_id: str) -> None:
         """Remove an item (NotFoundError if absent)."""
         with self.transaction() as c:
-            row = c.execute("SELECT pk FROM items WHERE collection=? AND id=?",
-                            (collection_id, item_id)).fetchone()
-            if row is None:
+            if c.execute(sa.delete(items).where(self._item_where(collection_id, item_id))).rowcount == 0:
                 raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
-            self.engine.unindex(c, "items", "pk=?", (row[0],))
-            c.execute("DELETE FROM items WHERE pk=?", (row[0],))
 
-    def _where(self, q: ItemQuery) -> tuple[str, list]:
-        clauses, args = [], []
-        for column, values in (("i.collection", q.collections), ("i.id", q.ids)):
-            if values:
-                sql, vals = in_clause(column, values)
-                clauses.append(sql)
-                args += vals
-        exact = self._exact(q)
-        if exact is not None and self.engine.exact_spatial:
-            sql, a = self.engine.intersects_clause("i", "items", exact)
-            clauses.append(sql)
-            args += a
+    def _where(self, q: ItemQuery) -> list:
+        i, out = items.c, []
+        if q.collections:
+            out.append(i.collection.in_(list(q.collections)))
+        if q.ids:
+            out.append(i.id.in_(list(q.ids)))
+        exact = _shape(q.intersects)
+        if exact is not None and self.exact_spatial:
+            out.append(self.intersects_filter(items, exact))
         elif exact is not None or q.bbox is not None:
-            box = exact.bounds if exact is not None else q.bbox
-            sql, a = self.engine.bbox_clause("i", "items", box)
-            clauses.append(sql)
-            args += a
+            out.append(self.bbox_filter(items, exact.bounds if exact is not None else q.bbox))
         if q.start:
-            clauses.append("(i.end_dt IS NULL OR i.end_dt >= ?)")
-            args.append(_norm_dt(q.start))
+            out.append(sa.or_(i.end_dt.is_(None), i.end_dt >= _norm_dt(q.start)))
         if q.end:
-            clauses.append("(i.start_dt IS NULL OR i.start_dt <= ?)")
-            args.append(_norm_dt(q.end))
+            out.append(sa.or_(i.start_dt.is_(None), i.start_dt <= _norm_dt(q.end)))
         if q.max_cloud is not None:
-            clauses.append("(i.cloud_cover IS NULL OR i.cloud_cover <= ?)")
-            args.append(float(q.max_cloud))
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-    @staticmethod
-    def _exact(q: ItemQuery):
-        if q.intersects is None:
-            return None
-        from shapely.geometry import shape
-
-        return shape(q.intersects)
+            out.append(sa.or_(i.cloud_cover.is_(None), i.cloud_cover <= float(q.max_cloud)))
+        return out
 
     def iter_items(self, query: ItemQuery | None = None) -> Iterator[dict]:
         """Items matching ``query``, ordered by start datetime, collection and id."""
         q = query or ItemQuery()
-        where, args = self._where(q)
-        sql = (f"SELECT i.doc, i.geometry FROM items i{where} "
-               "ORDER BY i.start_dt NULLS FIRST, i.collection, i.id")
-        exact = None if self.engine.exact_spatial else self._exact(q)
+        stmt = (sa.select(items.c.doc, items.c.geometry).where(*self._where(q))
+                .order_by(items.c.start_dt.asc().nulls_first(), items.c.collection, items.c.id))
+        exact = None if self.exact_spatial else _shape(q.intersects)
         if exact is None:
-            lim, a = self.engine.limit_clause(q.limit, q.offset)
-            sql += lim
-            args = [*args, *a]
-        rows = self.conn.execute(sql, args)
-        if exact is None:
+            rows = self._all(stmt.limit(q.limit).offset(q.offset or None))
             yield from (json.loads(doc) for doc, _ in rows)
             return
         from shapely.geometry import shape
 
+        rows = self._all(stmt)
         hits = (doc for doc, geom in rows if geom and shape(json.loads(geom)).intersects(exact))
         yield from (json.loads(doc) for doc in page(hits, q.offset, q.limit))
 
@@ -341,12 +330,77 @@ class Store:
     def count_items(self, query: ItemQuery | None = None) -> int:
         """Number of items matching ``query`` (ignoring limit/offset)."""
         q = query or ItemQuery()
-        if q.intersects is not None and not self.engine.exact_spatial:
-            from dataclasses import replace
-
+        if q.intersects is not None and not self.exact_spatial:
             return sum(1 for _ in self.iter_items(replace(q, limit=None, offset=0)))
-        where, args = self._where(q)
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM items i{where}", args).fetchone()[0])
+        return int(self._first(sa.select(sa.func.count()).select_from(items).where(*self._where(q)))[0])
+
+    # -- jobs (JobStore) -------------------------------------------------------------------
+    def get_job(self, job_id: str) -> Job | None:
+        """The job record, or None."""
+        row = self._first(sa.select(jobs).where(jobs.c.id == job_id))
+        return None if row is None else Job(row.id, row.kind, json.loads(row.params), row.state,
+                                            json.loads(row.progress), row.created, row.updated)
+
+    def start_job(self, job_id: str, kind: str, params: dict, progress: dict) -> None:
+        """Create or restart a job in state ``running``."""
+        now = _now()
+        values = {"id": job_id, "kind": kind, "params": json.dumps(params, sort_keys=True, default=str),
+                  "state": "running", "progress": json.dumps(progress), "created": now, "updated": now}
+        with self.transaction() as c:
+            c.execute(self._upsert(jobs, values, ["id"]))
+
+    def update_job(self, job_id: str, *, progress: dict, state: str | None = None) -> None:
+        """Record a job's progress (and its state, when it ends)."""
+        values = {"progress": json.dumps(progress, default=str), "updated": _now()}
+        if state is not None:
+            values["state"] = state
+        with self.transaction() as c:
+            c.execute(sa.update(jobs).where(jobs.c.id == job_id).values(values))
+
+    # -- leases and cursors (services such as the notifier) ----------------------------------
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew the lease ``name`` for ``holder`` for ``ttl_s`` seconds; False while
+        another holder's lease has not expired."""
+        now = datetime.now(UTC)
+        iso = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        expires = (now + timedelta(seconds=ttl_s)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self.transaction() as c:
+            self.serialise(c, f"lease:{name}")
+            row = c.execute(sa.select(leases.c.holder, leases.c.expires).where(leases.c.name == name)).first()
+            if row is not None and row.holder != holder and row.expires > iso:
+                return False
+            c.execute(self._upsert(leases, {"name": name, "holder": holder, "expires": expires}, ["name"]))
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (if ``holder`` has it)."""
+        with self.transaction() as c:
+            c.execute(sa.delete(leases).where(leases.c.name == name, leases.c.holder == holder))
+
+    def get_cursor(self, name: str) -> str | None:
+        """A service's position in a stream of changes, or None."""
+        row = self._first(sa.select(cursors.c.value).where(cursors.c.name == name))
+        return None if row is None else row[0]
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Move a service's cursor."""
+        with self.transaction() as c:
+            c.execute(self._upsert(cursors, {"name": name, "value": value, "updated": _now()}, ["name"]))
+
+
+@functools.cache
+def _upsert_stmt(dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]):
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={
+        k: stmt.excluded[k] for k in columns if k not in keys and k != "created"})
+
+
+def _shape(geojson):
+    if geojson is None:
+        return None
+    from shapely.geometry import shape
+
+    return shape(geojson)
 
 
 def page(rows: Iterable, offset: int = 0, limit: int | None = None) -> Iterator:

@@ -1,5 +1,4 @@
-"""Users, roles, API keys and web sessions in the workspace database (migration 0004; SQLite or
-PostGIS).
+"""Users, roles, API keys and web sessions in the workspace database (SQLite or PostGIS).
 
 Passwords are hashed with scrypt (``hashlib.scrypt``, N=2**14, r=8, p=1, 16-byte salt), stored as
 ``scrypt$N$r$p$salt$hash`` (base64). API keys and session tokens are random 256-bit secrets of
@@ -19,14 +18,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from ..errors import ConflictError, InputError, NotFoundError
+from .schema import api_keys, sessions, users
 
 __all__ = [
     "ROLES",
     "SCOPES",
     "ApiKey",
     "SQLUserStore",
-    "SQLiteUserStore",
     "User",
     "hash_password",
     "verify_password",
@@ -137,12 +138,12 @@ def check_role(role: str) -> str:
 
 
 class SQLUserStore:
-    """User accounts over the workspace :class:`yvy.storage.Store` (shares its connection).
+    """User accounts over the workspace :class:`yvy.storage.Store`.
 
     Parameters
     ----------
     store
-        The workspace store (its migrations include ``0004_users``).
+        The workspace store.
     """
 
     def __init__(self, store):
@@ -156,45 +157,48 @@ class SQLUserStore:
         check_role(role)
         pw = hash_password(password) if password is not None else None
         now = _iso(_now())
+        stmt = self.store._insert(users).values(username=username, role=role, password_hash=pw, active=1,
+                                                created=now, updated=now)
         with self.store.transaction() as c:
-            if c.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
-                raise ConflictError(username, "user already exists")
-            uid = c.execute(
-                "INSERT INTO users(username, role, password_hash, active, created, updated) "
-                "VALUES (?,?,?,1,?,?) RETURNING id", (username, role, pw, now, now)).fetchone()[0]
+            uid = c.execute(stmt.on_conflict_do_nothing(index_elements=["username"]).returning(users.c.id)).scalar()
+        if uid is None:
+            raise ConflictError(username, "user already exists")
         return User(uid, username, role, True, now)
 
-    def _row_user(self, row) -> User:
-        return User(row["id"], row["username"], row["role"], bool(row["active"]), row["created"])
+    @staticmethod
+    def _row_user(row) -> User:
+        return User(row.id, row.username, row.role, bool(row.active), row.created)
+
+    def _user_row(self, username: str):
+        if not _NAME.match(username or ""):  # no other name can exist
+            return None
+        return self.store._first(sa.select(users).where(users.c.username == username))
 
     def get_user(self, username: str) -> User:
         """The user or NotFoundError."""
-        row = None
-        if _NAME.match(username or ""):  # no other name can exist
-            row = self.store.conn.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
+        row = self._user_row(username)
         if row is None:
             raise NotFoundError(username, "no such user")
         return self._row_user(row)
 
     def list_users(self) -> list[User]:
         """All users by name."""
-        rows = self.store.conn.execute("SELECT * FROM users ORDER BY username").fetchall()
-        return [self._row_user(r) for r in rows]
+        return [self._row_user(r) for r in self.store._all(sa.select(users).order_by(users.c.username))]
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a user's password and end their web sessions."""
         user = self.get_user(username)
         with self.store.transaction() as c:
-            c.execute("UPDATE users SET password_hash=?, updated=? WHERE id=?",
-                      (hash_password(password), _iso(_now()), user.id))
-            c.execute("DELETE FROM sessions WHERE user_id=?", (user.id,))
+            c.execute(sa.update(users).where(users.c.id == user.id)
+                      .values(password_hash=hash_password(password), updated=_iso(_now())))
+            c.execute(sa.delete(sessions).where(sessions.c.user_id == user.id))
 
     def set_role(self, username: str, role: str) -> User:
         """Change a user's role."""
         user = self.get_user(username)
         with self.store.transaction() as c:
-            c.execute("UPDATE users SET role=?, updated=? WHERE id=?",
-                      (check_role(role), _iso(_now()), user.id))
+            c.execute(sa.update(users).where(users.c.id == user.id).values(role=check_role(role),
+                                                                             updated=_iso(_now())))
         return self.get_user(username)
 
     def revoke_user(self, username: str) -> User:
@@ -202,20 +206,19 @@ class SQLUserStore:
         user = self.get_user(username)
         now = _iso(_now())
         with self.store.transaction() as c:
-            c.execute("UPDATE users SET active=0, updated=? WHERE id=?", (now, user.id))
-            c.execute("UPDATE api_keys SET revoked=? WHERE user_id=? AND revoked IS NULL", (now, user.id))
-            c.execute("DELETE FROM sessions WHERE user_id=?", (user.id,))
+            c.execute(sa.update(users).where(users.c.id == user.id).values(active=0, updated=now))
+            c.execute(sa.update(api_keys).where(api_keys.c.user_id == user.id, api_keys.c.revoked.is_(None))
+                      .values(revoked=now))
+            c.execute(sa.delete(sessions).where(sessions.c.user_id == user.id))
         return self.get_user(username)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user whose password matches, else None."""
-        row = None
-        if _NAME.match(username or ""):  # no other name can exist
-            row = self.store.conn.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
-        if row is None or not row["active"] or not row["password_hash"]:
+        row = self._user_row(username)
+        if row is None or not row.active or not row.password_hash:
             verify_password(password, _dummy_hash())  # the same cost for names that cannot sign in
             return None
-        if not verify_password(password, row["password_hash"]):
+        if not verify_password(password, row.password_hash):
             return None
         return self._row_user(row)
 
@@ -239,17 +242,18 @@ class SQLUserStore:
         now = _now()
         expires = _iso(now + expires_in) if expires_in is not None else None
         with self.store.transaction() as c:
-            c.execute("INSERT INTO api_keys(id, user_id, secret_hash, label, created, scope, expires) "
-                      "VALUES (?,?,?,?,?,?,?)", (key_id, user.id, _sha256(secret), label, _iso(now), scope, expires))
+            c.execute(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=_sha256(secret),
+                                                 label=label, created=_iso(now), scope=scope, expires=expires))
         return ApiKey(key_id, username, label, _iso(now), None, None, scope, expires), f"yvy_{key_id}_{secret}"
 
     def list_api_keys(self, username: str | None = None) -> list[ApiKey]:
         """Keys of one user or of everyone, newest first."""
-        sql = ("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id=k.user_id"
-               + (" WHERE u.username=?" if username else "") + " ORDER BY k.created DESC, k.id")
-        rows = self.store.conn.execute(sql, (username,) if username else ()).fetchall()
-        return [ApiKey(r["id"], r["username"], r["label"], r["created"], r["last_used"], r["revoked"],
-                       r["scope"], r["expires"]) for r in rows]
+        k = api_keys.c
+        stmt = (sa.select(k.id, users.c.username, k.label, k.created, k.last_used, k.revoked, k.scope, k.expires)
+                .join_from(api_keys, users, users.c.id == k.user_id).order_by(k.created.desc(), k.id))
+        if username:
+            stmt = stmt.where(users.c.username == username)
+        return [ApiKey(*r) for r in self.store._all(stmt)]
 
     def revoke_api_key(self, key_id: str) -> None:
         """Revoke one key (NotFoundError if unknown)."""
@@ -257,8 +261,8 @@ class SQLUserStore:
             m = _KEY.match(key_id)
             key_id = m.group(1) if m else key_id
         with self.store.transaction() as c:
-            cur = c.execute("UPDATE api_keys SET revoked=COALESCE(revoked, ?) WHERE id=?",
-                            (_iso(_now()), key_id))
+            cur = c.execute(sa.update(api_keys).where(api_keys.c.id == key_id)
+                            .values(revoked=sa.func.coalesce(api_keys.c.revoked, _iso(_now()))))
             if cur.rowcount == 0:
                 raise NotFoundError(key_id, "no such API key")
 
@@ -267,20 +271,20 @@ class SQLUserStore:
         m = _KEY.match(key or "")
         if not m:
             return None
-        row = self.store.conn.execute(
-            "SELECT k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, u.* FROM api_keys k "
-            "JOIN users u ON u.id=k.user_id WHERE k.id=?", (m.group(1),)).fetchone()
+        k = api_keys.c
+        row = self.store._first(sa.select(k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, *users.c)
+                                .join_from(api_keys, users, users.c.id == k.user_id).where(k.id == m.group(1)))
         now = _now()
-        if row is None or row["revoked"] or not row["active"] or (row["expires"] and row["expires"] <= _iso(now)):
+        if row is None or row.revoked or not row.active or (row.expires and row.expires <= _iso(now)):
             return None
-        if not hmac.compare_digest(row["secret_hash"], _sha256(m.group(2))):
+        if not hmac.compare_digest(row.secret_hash, _sha256(m.group(2))):
             return None
-        if not row["last_used"] or row["last_used"] < _iso(now - timedelta(minutes=5)):
+        if not row.last_used or row.last_used < _iso(now - timedelta(minutes=5)):
             with self.store.transaction() as c:  # throttled: not one write per request
-                c.execute("UPDATE api_keys SET last_used=? WHERE id=?", (_iso(now), m.group(1)))
+                c.execute(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=_iso(now)))
         user = self._row_user(row)
-        if row["scope"] and ROLES.index(SCOPES[row["scope"]]) < ROLES.index(user.role):
-            user = User(user.id, user.username, SCOPES[row["scope"]], user.active, user.created)
+        if row.scope and ROLES.index(SCOPES[row.scope]) < ROLES.index(user.role):
+            user = User(user.id, user.username, SCOPES[row.scope], user.active, user.created)
         return user
 
     # -- web sessions ----------------------------------------------------------------------
@@ -289,27 +293,23 @@ class SQLUserStore:
         token = secrets.token_urlsafe(32)
         now = _now()
         with self.store.transaction() as c:
-            c.execute("DELETE FROM sessions WHERE expires < ?", (_iso(now),))
-            c.execute("INSERT INTO sessions(token_hash, user_id, created, expires) VALUES (?,?,?,?)",
-                      (_sha256(token), user.id, _iso(now), _iso(now + ttl)))
+            c.execute(sa.delete(sessions).where(sessions.c.expires < _iso(now)))
+            c.execute(sa.insert(sessions).values(token_hash=_sha256(token), user_id=user.id, created=_iso(now),
+                                                 expires=_iso(now + ttl)))
         return token
 
     def user_for_session(self, token: str) -> User | None:
         """The active user of an unexpired session, else None."""
         if not token:
             return None
-        row = self.store.conn.execute(
-            "SELECT u.* FROM sessions s JOIN users u ON u.id=s.user_id "
-            "WHERE s.token_hash=? AND s.expires > ?", (_sha256(token), _iso(_now()))).fetchone()
-        if row is None or not row["active"]:
+        s = sessions.c
+        row = self.store._first(sa.select(users).join_from(sessions, users, users.c.id == s.user_id)
+                                .where(s.token_hash == _sha256(token), s.expires > _iso(_now())))
+        if row is None or not row.active:
             return None
         return self._row_user(row)
 
     def end_session(self, token: str) -> None:
         """Forget a session token."""
         with self.store.transaction() as c:
-            c.execute("DELETE FROM sessions WHERE token_hash=?", (_sha256(token or ""),))
-
-
-SQLiteUserStore = SQLUserStore
-"""Former name, kept for imports: the class serves both engines."""
+            c.execute(sa.delete(sessions).where(sessions.c.token_hash == _sha256(token or "")))

@@ -1,1 +1,0 @@
-"""SQLite migrations (``NNNN_name.sql``); their PostgreSQL twins are in ``pg/``."""

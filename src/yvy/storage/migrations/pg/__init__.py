@@ -1,1 +1,0 @@
-"""PostgreSQL/PostGIS twins of the SQLite migrations (same version numbers and names)."""

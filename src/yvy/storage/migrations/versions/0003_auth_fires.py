@@ -1,0 +1,41 @@
+"""auth hardening and fires: scoped, expiring API keys; sign-in throttling; FIRMS hotspots and
+fire events
+
+Adds ``api_keys.scope`` and ``api_keys.expires`` (existing keys keep working: unscoped, no
+expiry), the ``auth_throttle`` table of failed sign-ins and lockouts, and the ``fire_hotspots``
+and ``fire_events`` tables of ``yvy fires``.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from alembic import op
+
+from yvy.storage import schema
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+_NEW_TABLES = ("auth_throttle", "fire_hotspots", "fire_events")
+
+
+def upgrade() -> None:
+    """Add the two API key columns and create the new tables from their definitions."""
+    with op.batch_alter_table("api_keys") as batch:  # SQLite: ADD COLUMN, no table copy
+        batch.add_column(schema.api_keys.c.scope.copy())
+        batch.add_column(schema.api_keys.c.expires.copy())
+    bind = op.get_bind()
+    for name in _NEW_TABLES:
+        schema.metadata.tables[name].create(bind)
+
+
+def downgrade() -> None:
+    """Drop what :func:`upgrade` added."""
+    bind = op.get_bind()
+    for name in reversed(_NEW_TABLES):
+        schema.metadata.tables[name].drop(bind)
+    with op.batch_alter_table("api_keys") as batch:
+        batch.drop_column("expires")
+        batch.drop_column("scope")
