@@ -45,7 +45,8 @@ def test_atom_feed_lists_high_confidence_by_area(client, built):
 def test_webhook_signed_retried_and_recorded(fresh):
     admin, ana = bearer(fresh, "admin"), bearer(fresh, "ana")
     with Receiver(fail_first=1) as rx, Receiver() as far, \
-            TestClient(make_app(fresh, webhook_allow_private=True, webhook_backoff=0.05, public_url="http://127.0.0.1:9")) as c:
+            TestClient(make_app(fresh, webhook_allow_private=True, webhook_backoff=0.05,
+                                public_url="http://127.0.0.1:9")) as c:
         hook = c.post("/api/webhooks", json={"url": rx.url, "area": AREA, "label": "fiscalía"}, headers=ana).json()
         c.post("/api/webhooks", json={"url": far.url, "area": ELSEWHERE}, headers=ana)
         assert c.post("/api/webhooks", json={"url": rx.url}).status_code == 401

@@ -26,8 +26,9 @@ def _run(home, *args):
 
 
 def test_coverage_and_verify(tmp_path, store_url):
-    from yvy.storage import open_store
     from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    from yvy.storage import open_store
 
     home = tmp_path / "ws"
     assert _run(home, "init").exit_code == 0
@@ -87,9 +88,10 @@ def test_coverage_and_verify(tmp_path, store_url):
 
 def test_plan_from_workspace_alerts_only(tmp_path, store_url):
     """Without a risk map the targets are the alerts that need a look; dismissed ones are left out."""
+    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
     from yvy.alerts.model import AlertStatus
     from yvy.storage import open_store
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
 
     home = tmp_path / "ws"
     assert _run(home, "init").exit_code == 0

@@ -21,8 +21,9 @@ from ..conftest import drop_trigger_sql
 @pytest.fixture
 def ws(tmp_path, store_url):
     """A workspace with keys and two alerts, one reviewed; (home, alert store)."""
-    from yvy.storage import open_store
     from yvy.storage.alerts_sqlite import SQLiteAlertStore
+
+    from yvy.storage import open_store
 
     home = Workspace.create(tmp_path / "ws").home
     s = open_store(store_url(home / "yvy.db"), create=True)

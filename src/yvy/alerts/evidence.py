@@ -27,7 +27,7 @@ from ..catalog.ports import ItemQuery
 from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
 from ..dates import now_iso
-from ..errors import MissingDependencyError, NotFoundError
+from ..errors import NotFoundError
 from ..io import atomic_path, sha256_file
 from ..kernels.indices import INDICES, compute_index
 from ..security.events import emit
@@ -381,7 +381,8 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
             continue
         it = by_id[row["id"]]
         tc = out / f"chip_{side}_true_colour.png"
-        if _chip(it, alert, (keys.RED, keys.GREEN, keys.BLUE), tc, f"{side}: {row['date']} {row['id']} (true colour)", pad_m):
+        title = f"{side}: {row['date']} {row['id']} (true colour)"
+        if _chip(it, alert, (keys.RED, keys.GREEN, keys.BLUE), tc, title, pad_m):
             images.append((f"{side.capitalize()} {row['date']} - true colour", str(tc)))
         fc = out / f"chip_{side}_false_colour.png"
         combo = (keys.SWIR16, keys.NIR, keys.RED) if find_band(it, keys.SWIR16) else (keys.NIR, keys.RED, keys.GREEN)

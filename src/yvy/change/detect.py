@@ -42,7 +42,7 @@ from ..cube.build import (
     read_aoi,
 )
 from ..cube.mask import SENSORS, sensor_of
-from ..dates import now_iso, parse_date
+from ..dates import parse_date
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
 from .forest import ForestRule, rule_for_index

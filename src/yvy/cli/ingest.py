@@ -50,7 +50,8 @@ def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, units,
     Sentinel-2 L2A (SAFE or one-COG-per-band with its STAC JSON), Landsat Collection 2 L2
     (MTL txt/xml/json), CBERS-4/4A (INPE), IRS ResourceSat LISS-III/LISS-IV/AWiFS (NRSC),
     Sentinel-1 GRD SAFE, OPERA RTC-S1, ASF HyP3 RTC, Sentinel-1 Equi7 tiles and radar time
-    stacks (dB or linear: see docs/sentinel1.md), drone orthomosaics, any GeoTIFF/COG (time stacks with dated bands too) and STAC JSON.
+    stacks (dB or linear: see docs/sentinel1.md), drone orthomosaics, any GeoTIFF/COG (time stacks with
+    dated bands too) and STAC JSON.
     Each bad input is reported on one line; the exit code is 1 if any failed.
     """
     out = console(ctx)

@@ -157,7 +157,8 @@ def unlock(ctx, username: str | None, address: str | None, list_locks: bool, as_
             click.echo(json.dumps(rows))
         else:
             for r in rows:
-                console(ctx).print(f"{r['key']}  {r['failures']} failures since {r['since']}, locked until {r['until']}")
+                console(ctx).print(f"{r['key']}  {r['failures']} failures since {r['since']}, "
+                                   f"locked until {r['until']}")
         return
     if not username and not address:
         raise click.UsageError("give a USERNAME, --address, or --list")
