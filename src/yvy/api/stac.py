@@ -141,16 +141,6 @@ def publish_collection(coll: dict, request: Request, extent: dict | None) -> dic
     return c
 
 
-def _sort_key(field: str):
-    path = field.split(".", 1)[1] if field.startswith("properties.") else field
-
-    def key(item: dict):
-        v = item.get(path) if path in ("id", "collection") else item.get("properties", {}).get(path)
-        return (v is None, v if v is not None else 0)
-
-    return key
-
-
 def _parse_sortby(sortby) -> list[tuple[str, bool]]:
     """[(field, descending)] from GET strings (``-datetime``) or POST dicts."""
     out = []
@@ -263,22 +253,34 @@ class CatalogClient(BaseCoreClient):
         order = _parse_sortby(sortby)
         where = _parse_filter(filter_expr, filter_lang)
         q = ItemQuery(collections=collections or None, ids=ids or None, bbox=box, intersects=intersects,
-                      start=start, end=end)
-        if order or where is not None:
-            matched = [it for it in store.iter_items(q) if where is None or _matches(where, it)]
-            for field, desc in reversed(order):
-                matched.sort(key=_sort_key(SORTABLE[field]), reverse=desc)
-            page, number = matched[offset:offset + limit], len(matched)
-        else:
+                      start=start, end=end, order=tuple(order))
+        more = False
+        if where is None:  # sorted and paged in SQL
             page = store.search_items(replace(q, limit=limit, offset=offset))
             number = store.count_items(q)
+            more = offset + len(page) < number
+        else:  # CQL2 on the sorted stream, stopping once the page is full and one more match is seen
+            page, seen, number = [], 0, None
+            for it in store.iter_items(q):
+                if not _matches(where, it):
+                    continue
+                if seen >= offset + limit:
+                    more = True
+                    break
+                if seen >= offset:
+                    page.append(it)
+                seen += 1
+            else:
+                number = seen
         features = [publish_item(it, request) for it in page]
         links = [{"rel": "root", "type": "application/json", "href": _base(request)},
                  {"rel": "self", "type": "application/geo+json", "href": str(request.url)}]
-        if offset + len(page) < number:
+        if more:
             links.append(_next_link(request, method, f"o{offset + limit}", body))
-        return {"type": "FeatureCollection", "features": features, "links": links,
-                "numberMatched": number, "numberReturned": len(features)}
+        out = {"type": "FeatureCollection", "features": features, "links": links, "numberReturned": len(features)}
+        if number is not None:  # unknown when a filtered search stopped at the end of the page
+            out["numberMatched"] = number
+        return out
 
 
 def _matches(expr, item: dict) -> bool:

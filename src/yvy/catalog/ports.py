@@ -32,6 +32,10 @@ class ItemQuery:
     """Items with eo:cloud_cover <= this (items without cloud cover pass)."""
     limit: int | None = None
     offset: int = 0
+    order: tuple[tuple[str, bool], ...] = ()
+    """Sort keys before the default order, each ``(key, descending)``; keys are ``id``,
+    ``collection``, ``datetime`` and ``eo:cloud_cover`` (items without the value sort last
+    ascending, first descending)."""
 
 
 class CatalogStore(Protocol):

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..catalog.ports import ItemQuery, Job
-from ..errors import NotFoundError, WorkspaceError
+from ..errors import InputError, NotFoundError, WorkspaceError
 from . import db
 from .schema import BBOX_COLUMNS, RTREES, collections, cursors, items, jobs, leases
 
@@ -42,6 +42,10 @@ __all__ = ["Store", "page"]
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
+
+_SORT_COLUMNS = {"id": items.c.id, "collection": items.c.collection, "datetime": items.c.start_dt,
+                 "eo:cloud_cover": items.c.cloud_cover}
+"""ItemQuery sort keys -> the item columns that hold them."""
 
 class Store:
     """The workspace database at ``url`` (``sqlite:///PATH`` or ``postgresql://…``).
@@ -308,10 +312,16 @@ class Store:
         return out
 
     def iter_items(self, query: ItemQuery | None = None) -> Iterator[dict]:
-        """Items matching ``query``, ordered by start datetime, collection and id."""
+        """Items matching ``query``, ordered by its sort keys, then start datetime, collection and id."""
         q = query or ItemQuery()
+        order = []
+        for key, desc in q.order:
+            column = _SORT_COLUMNS.get(key)
+            if column is None:
+                raise InputError("sortby", f"cannot sort by {key!r}; use one of {', '.join(_SORT_COLUMNS)}")
+            order.append(column.desc().nulls_first() if desc else column.asc().nulls_last())
         stmt = (sa.select(items.c.doc, items.c.geometry).where(*self._where(q))
-                .order_by(items.c.start_dt.asc().nulls_first(), items.c.collection, items.c.id))
+                .order_by(*order, items.c.start_dt.asc().nulls_first(), items.c.collection, items.c.id))
         exact = None if self.exact_spatial else _shape(q.intersects)
         if exact is None:
             rows = self._all(stmt.limit(q.limit).offset(q.offset or None))
