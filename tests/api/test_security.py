@@ -391,3 +391,37 @@ def test_sorted_and_filtered_search_pages_like_the_reference(client):
     whole = client.get("/stac/search", params={**params, "limit": 1000}).json()
     assert [f["id"] for f in first["features"] + second["features"]] == [f["id"] for f in whole["features"]][:4]
     assert whole["numberMatched"] == len(whole["features"])
+
+
+def test_context_layer_items_are_paged_in_the_database(fresh, data_file):
+    """Context-layer items loaded the whole layer on every request; now one page is read."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from yvy.cli.main import cli
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    deps = data_file("vectors/paraguay_departments_ne10m.geojson")
+    r = CliRunner().invoke(cli, ["--home", str(fresh.workspace.home), "context", "add", str(deps), "--kind",
+                                 "admin", "--name-field", "name", "--name", "departments"])
+    assert r.exit_code == 0, r.output
+    with TestClient(make_app(fresh)) as client:
+        whole = client.get("/features/collections/departments/items", params={"limit": 1000}).json()
+        pages, offset = [], 0
+        while True:
+            page = client.get("/features/collections/departments/items",
+                              params={"limit": 5, "offset": offset}).json()
+            assert page["numberMatched"] == whole["numberMatched"] == 17
+            if not page["features"]:
+                break
+            pages += [f["id"] for f in page["features"]]
+            offset += 5
+    assert pages == [f["id"] for f in whole["features"]] and len(pages) == 17
+    store = open_store(fresh.workspace.database_url)
+    try:
+        alerts = SQLAlertStore(store)
+        assert len(alerts.layer_features("departments", limit=5, offset=15)) == 2
+        assert alerts.count_layer_features("departments") == 17
+    finally:
+        store.close()

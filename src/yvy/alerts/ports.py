@@ -143,8 +143,13 @@ class AlertStore(Protocol):
         ...
 
     def layer_features(self, name: str, *, bbox: tuple[float, float, float, float] | None = None,
-                       feature_key: int | None = None) -> list[tuple[int, ContextFeature]]:
-        """(stable key, feature) of one layer, optionally within a WGS84 bbox or by key."""
+                       feature_key: int | None = None, limit: int | None = None,
+                       offset: int = 0) -> list[tuple[int, ContextFeature]]:
+        """(stable key, feature) of one layer, optionally within a WGS84 bbox or by key, one page."""
+        ...
+
+    def count_layer_features(self, name: str, *, bbox: tuple[float, float, float, float] | None = None) -> int:
+        """How many features :meth:`layer_features` would return without paging."""
         ...
 
     def layer_bbox(self, name: str) -> list[float] | None:

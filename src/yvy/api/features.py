@@ -241,9 +241,9 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
         matched = store.count_alerts(q)
         feats = [alert_feature(a, request) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
     else:
-        feats_all = _context_features(request, collection_id, parse_bbox(bbox))
-        matched = len(feats_all)
-        feats = feats_all[offset:offset + limit]
+        box = parse_bbox(bbox)
+        feats = _context_features(request, collection_id, box, limit=limit, offset=offset)
+        matched = ctx.alerts.count_layer_features(collection_id, bbox=box)
     from datetime import UTC
     from datetime import datetime as dt
 
@@ -253,8 +253,9 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
     return _respond(request, f, doc, f"{collection_id} features", GEOJSON)
 
 
-def _context_features(request: Request, name: str, bbox, fid: str | None = None) -> list[dict]:
-    """Features of one context layer, id = stable row key."""
+def _context_features(request: Request, name: str, bbox, fid: str | None = None, *, limit: int | None = None,
+                      offset: int = 0) -> list[dict]:
+    """Features of one context layer (one page of them, read from the database), id = stable row key."""
     store = _ctx(request).alerts
     if store is None or name not in {lyr["name"] for lyr in store.list_context_layers()}:
         raise NotFoundError(name, "no such collection")
@@ -264,7 +265,8 @@ def _context_features(request: Request, name: str, bbox, fid: str | None = None)
     return [{"type": "Feature", "id": str(pk), "geometry": mapping(f.geometry),
              "properties": {"name": f.name, "kind": f.kind, **(f.props or {})},
              "links": [{"rel": "self", "type": GEOJSON, "href": f"{base}/{pk}"}]}
-            for pk, f in store.layer_features(name, bbox=bbox, feature_key=None if fid is None else int(fid))]
+            for pk, f in store.layer_features(name, bbox=bbox, feature_key=None if fid is None else int(fid),
+                                              limit=limit, offset=offset)]
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",

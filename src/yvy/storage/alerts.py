@@ -292,11 +292,11 @@ class SQLAlertStore:
             if c.execute(sa.delete(context_layers).where(context_layers.c.name == name)).rowcount == 0:
                 raise NotFoundError(name, "no such context layer (see `yvy context list`)")
 
-    def _features(self, *where, pk: bool = False):
+    def _features(self, *where, pk: bool = False, limit: int | None = None, offset: int = 0):
         f, lc = context_features.c, context_layers.c
         stmt = (sa.select(f.pk, lc.name, lc.kind, f.name.label("fname"), f.props, f.geometry)
                 .join_from(context_features, context_layers, f.layer_pk == lc.pk).where(*where)
-                .order_by(lc.name, f.pk))
+                .order_by(lc.name, f.pk).limit(limit).offset(offset or None))
         return [((r.pk,) if pk else ()) + (ContextFeature(r.name, r.kind, r.fname, shape(json.loads(r.geometry)),
                                                           json.loads(r.props)),) for r in self.store._all(stmt)]
 
@@ -307,15 +307,25 @@ class SQLAlertStore:
             where.append(self.store.bbox_filter(context_features, bbox))
         return [f for (f,) in self._features(*where)]
 
-    def layer_features(self, name: str, *, bbox=None, feature_key: int | None = None
-                       ) -> list[tuple[int, ContextFeature]]:
-        """(stable key, feature) of one layer, optionally within a bbox or by key."""
+    def layer_features(self, name: str, *, bbox=None, feature_key: int | None = None, limit: int | None = None,
+                       offset: int = 0) -> list[tuple[int, ContextFeature]]:
+        """(stable key, feature) of one layer, optionally within a bbox or by key, one page of them."""
+        return self._features(*self._layer_where(name, bbox, feature_key), pk=True, limit=limit, offset=offset)
+
+    def count_layer_features(self, name: str, *, bbox=None) -> int:
+        """How many features :meth:`layer_features` would return without paging."""
+        f = context_features.c
+        stmt = (sa.select(sa.func.count()).select_from(context_features)
+                .join(context_layers, f.layer_pk == context_layers.c.pk).where(*self._layer_where(name, bbox, None)))
+        return int(self.store._first(stmt)[0])
+
+    def _layer_where(self, name: str, bbox, feature_key: int | None) -> list:
         where = [context_layers.c.name == name]
         if bbox is not None:
             where.append(self.store.bbox_filter(context_features, bbox))
         if feature_key is not None:
             where.append(context_features.c.pk == int(feature_key))
-        return self._features(*where, pk=True)
+        return where
 
     def layer_bbox(self, name: str) -> list[float] | None:
         """WGS84 bbox of a context layer's features (None when it has none)."""
