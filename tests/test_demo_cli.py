@@ -29,7 +29,9 @@ def test_demo_runs_the_whole_chain(tmp_path):
     # the simulated drone flight: an orthomosaic over the largest alert, ingested as a drone item
     assert "simulated drone flight over" in out
     alert_id = out.split("simulated drone flight over ")[1].split(":")[0]
-    r = CliRunner().invoke(cli, ["--home", str(home), "patrol", "verify", alert_id, "--item", "flight1_orthomosaic",
+    item = out.split("orthomosaic drone/")[1].split(";")[0]
+    assert item.startswith("flight1_orthomosaic")
+    r = CliRunner().invoke(cli, ["--home", str(home), "patrol", "verify", alert_id, "--item", item,
                                  "--by", "demo", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["review"]["reason"] == "verified by drone"

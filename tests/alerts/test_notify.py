@@ -20,7 +20,7 @@ from yvy.storage.feeds import SQLFeedStore
 from ..conftest import Receiver
 
 AREA = box(0, 0, 10, 1)
-FAST = NotifySettings(interval=0.05, timeout=5, backoff=0.01, max_attempts=3)
+FAST = NotifySettings(interval=0.05, timeout=5, backoff=0.01, max_attempts=3, allow_private=True)  # loopback receivers
 
 
 def _alerts(a: SQLAlertStore, n: int) -> list[str]:
@@ -116,6 +116,7 @@ def test_notify_run_once_cli(tmp_path, store_url, monkeypatch):
     ws = Workspace.create(tmp_path / "ws")
     url = store_url(ws.home / "yvy.db")
     monkeypatch.setenv("YVY_DATABASE_URL", url)
+    monkeypatch.setenv("YVY_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is on loopback
     s = open_store(url, create=True)
     a = SQLAlertStore(s)
     ids = _alerts(a, 2)

@@ -25,8 +25,8 @@ def run(*args):
 
 def _snapshot(home):
     """Catalog items (paths relative to the workspace), alerts, users of a workspace."""
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
-    from yvy.storage.users_sqlite import SQLiteUserStore
+    from yvy.storage.alerts import SQLAlertStore
+    from yvy.storage.users import SQLUserStore
 
     from yvy.alerts.ports import AlertQuery
     from yvy.storage import open_store
@@ -35,8 +35,8 @@ def _snapshot(home):
     items = sorted(json.dumps(it, sort_keys=True).replace(str(home) + "/", "HOME/") for it in s.iter_items())
     hrefs = [a["href"] for it in s.iter_items() for a in it["assets"].values()]
     alerts = sorted(json.dumps(to_feature(a), sort_keys=True, default=str)
-                    for a in SQLiteAlertStore(s).find_alerts(AlertQuery(include_merged=True)))
-    users = sorted(u.username for u in SQLiteUserStore(s).list_users())
+                    for a in SQLAlertStore(s).find_alerts(AlertQuery(include_merged=True)))
+    users = sorted(u.username for u in SQLUserStore(s).list_users())
     s.close()
     return items, hrefs, alerts, users
 
@@ -137,7 +137,7 @@ def test_rewritten_audit_row_in_a_backup_is_caught(ws, tmp_path, database_engine
 def test_write_during_the_dump_is_not_lost(ws, tmp_path, monkeypatch):
     """A review lands while the database is being dumped: the dump is taken again, and the
     backup's fingerprints describe exactly what it holds (the restore compares them)."""
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     import yvy.backup.workspace as bw
     from yvy.alerts.review import review_alert
@@ -146,7 +146,7 @@ def test_write_during_the_dump_is_not_lost(ws, tmp_path, monkeypatch):
 
     home, aid = ws
     s = open_store(Workspace(home).database_url)
-    a = SQLiteAlertStore(s)
+    a = SQLAlertStore(s)
     calls = []
     real = bw.dump_database
 

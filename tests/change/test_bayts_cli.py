@@ -15,6 +15,8 @@ from yvy.config import Workspace
 from yvy.storage import open_store
 from yvy.testing.scenes import write_stack
 
+from ..conftest import raw_sql
+
 NDVI = "rasters/bayts_landsat_ndvi_bolivia_2005_2016.tif"
 S1VV = "rasters/bayts_s1_vv_bolivia_2014_2016.tif"
 REF = "reference/bayts_r_spatial_result_bolivia_2016.tif"
@@ -74,7 +76,7 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
     assert {"confirm_count_optical", "confirm_count_radar", "pchange"} <= set(item["assets"])
     conf = _band(item["assets"]["confirm_count_radar"]["href"], "confirm_count_radar")
     assert (conf[np.isfinite(ref)] >= 0).all() and conf[np.isfinite(ref)].sum() > 0
-    n_alerts = store.conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    n_alerts = raw_sql(store, "SELECT COUNT(*) FROM alerts")[0][0]
     assert n_alerts >= 1
 
 
@@ -142,7 +144,7 @@ def test_one_line_errors_nothing_written(home, tmp_path):
         assert r.exit_code == 1, (name, r.output)
         assert len(lines) == 1 and message in lines[0], (name, lines)
     store = open_store(home.database_url)
-    assert store.conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0
+    assert raw_sql(store, "SELECT COUNT(*) FROM jobs")[0][0] == 0
     assert not (tmp_path / "o").exists()
 
 

@@ -12,6 +12,8 @@ from yvy.change.fusion import FusionRequest, run_fusion
 from yvy.config import Workspace
 from yvy.storage import open_store
 
+from ..conftest import raw_sql
+
 NDVI = "rasters/bayts_landsat_ndvi_bolivia_2005_2016.tif"
 S1VV = "rasters/bayts_s1_vv_bolivia_2014_2016.tif"
 
@@ -34,7 +36,7 @@ def test_resume_after_kill_equals_uninterrupted(ws_store, data_file, tmp_path):
 
     with pytest.raises(Killed):
         run_fusion(store, ws, _req(data_file), progress=die_after_2)
-    row = store.conn.execute("SELECT state, progress FROM jobs").fetchone()
+    row = raw_sql(store, "SELECT state, progress FROM jobs")[0]
     assert row[0] == "running" and json.loads(row[1])["done"] == [0, 1]
     assert store.count_items() == 0  # nothing published
     seen = []

@@ -93,7 +93,7 @@ def test_burn_cli_and_bad_input(tmp_path):
 
 
 def test_burn_from_catalog_links_fires_and_alerts(tmp_path, store_url):
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.alerts.model import Alert
 
@@ -113,7 +113,7 @@ def test_burn_from_catalog_links_fires_and_alerts(tmp_path, store_url):
         store.upsert_item(it)
     bbox = items[0]["bbox"]
     pre, post, grid, window = nbr_pair_from_catalog(store, bbox, "2020-09-01", "2020-10-10")
-    alerts = SQLiteAlertStore(store)
+    alerts = SQLAlertStore(store)
     west = shapely.box(bbox[0], bbox[1], (bbox[0] + bbox[2]) / 2 - 1e-4, bbox[3])
     with alerts.transaction():
         alerts.insert_alert(Alert("YVY-2020-000001", west.buffer(-1e-4), 1.0, "2020-10-20"))

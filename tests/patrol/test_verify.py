@@ -26,7 +26,7 @@ def _run(home, *args):
 
 
 def test_coverage_and_verify(tmp_path, store_url):
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.storage import open_store
 
@@ -37,7 +37,7 @@ def test_coverage_and_verify(tmp_path, store_url):
              "2024-02-01")
     assert r.exit_code == 0, r.output
     s = open_store(store_url(home / "yvy.db"))
-    alerts = SQLiteAlertStore(s)
+    alerts = SQLAlertStore(s)
     inside = Alert("PY-2024-000001", shapely.box(-59.99, -22.02, -59.98, -22.01), 1.2, "2024-01-05")
     outside = Alert("PY-2024-000002", shapely.box(-59.0, -22.02, -58.99, -22.01), 1.2, "2024-01-05")
     with alerts.transaction():
@@ -88,7 +88,7 @@ def test_coverage_and_verify(tmp_path, store_url):
 
 def test_plan_from_workspace_alerts_only(tmp_path, store_url):
     """Without a risk map the targets are the alerts that need a look; dismissed ones are left out."""
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.alerts.model import AlertStatus
     from yvy.storage import open_store
@@ -96,7 +96,7 @@ def test_plan_from_workspace_alerts_only(tmp_path, store_url):
     home = tmp_path / "ws"
     assert _run(home, "init").exit_code == 0
     s = open_store(store_url(home / "yvy.db"))
-    a = SQLiteAlertStore(s)
+    a = SQLAlertStore(s)
     with a.transaction():
         a.insert_alert(Alert("PY-2024-000001", shapely.box(-60.01, -22.01, -60.0, -22.0), 2.0, "2024-01-05"))
         a.insert_alert(Alert("PY-2024-000002", shapely.box(-60.03, -22.03, -60.02, -22.02), 5.0, "2024-01-05",

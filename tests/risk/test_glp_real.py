@@ -91,7 +91,7 @@ def test_bad_model_file_is_one_line_error(tmp_path):
 
 def test_workspace_alerts_and_context_layers_as_covariates(glp, tmp_path, store_url):
     import shapely
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.alerts.model import Alert, AlertStatus
     from yvy.storage import open_store
@@ -101,7 +101,7 @@ def test_workspace_alerts_and_context_layers_as_covariates(glp, tmp_path, store_
     _run(["--home", str(home), "context", "add", str(glp["pa_PROJ.shp"]), "--kind", "protected_area",
           "--name", "pa"])
     s = open_store(store_url(home / "yvy.db"))
-    a = SQLiteAlertStore(s)
+    a = SQLAlertStore(s)
     with a.transaction():
         a.insert_alert(Alert("GP-2021-000001", shapely.box(-61.60, 16.30, -61.59, 16.31), 120.0, "2021-03-01",
                              status=AlertStatus.CONFIRMED))

@@ -15,19 +15,18 @@ from yvy.security.keys import init_keys, load_keyring, load_signing_key
 from yvy.security.signing import TamperedError
 
 from ..alerts.conftest import Patch, make_layers
-from ..conftest import drop_trigger_sql
+from ..conftest import drop_trigger_sql, raw_sql
 
 
 @pytest.fixture
 def ws(tmp_path, store_url):
     """A workspace with keys and two alerts, one reviewed; (home, alert store)."""
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
-
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     home = Workspace.create(tmp_path / "ws").home
     s = open_store(store_url(home / "yvy.db"), create=True)
-    a = SQLiteAlertStore(s)
+    a = SQLAlertStore(s)
     update_alerts(a, make_layers([Patch(slice(10, 20), slice(10, 20)), Patch(slice(40, 46), slice(40, 50))]))
     review_alert(a, "PY-2022-000001", "under_review", by="Ana")
     init_keys(home)
@@ -54,9 +53,8 @@ def test_rewritten_chain_is_caught(ws):
     home, a = ws
     write_checkpoint(home, a.iter_audit(), load_signing_key(home))
     entries = list(a.iter_audit())
-    con = a.store.conn
-    con.execute(drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
-    con.execute("DELETE FROM audit_log")
+    raw_sql(a.store, drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
+    raw_sql(a.store, "DELETE FROM audit_log")
     for e in entries:
         payload = {**e.payload, "note": "rewritten"} if e.seq == 3 else e.payload
         a.append_audit(at=e.at, actor="Mallory" if e.seq == 3 else e.actor, alert_id=e.alert_id,
@@ -69,15 +67,14 @@ def test_rewritten_chain_is_caught(ws):
 def test_edited_row_and_truncation_are_caught(ws):
     home, a = ws
     write_checkpoint(home, a.iter_audit(), load_signing_key(home))
-    con = a.store.conn
-    con.execute(drop_trigger_sql(a.store, "audit_log_no_update", "audit_log"))
-    con.execute("UPDATE audit_log SET actor='Mallory' WHERE seq=2")
+    raw_sql(a.store, drop_trigger_sql(a.store, "audit_log_no_update", "audit_log"))
+    raw_sql(a.store, "UPDATE audit_log SET actor='Mallory' WHERE seq=2")
     with pytest.raises(TamperedError, match="chain is broken before entry 3"):
         _check(home, a)
-    con.execute("UPDATE audit_log SET actor='system' WHERE seq=2")
+    raw_sql(a.store, "UPDATE audit_log SET actor='system' WHERE seq=2")
     assert _check(home, a) == 1
-    con.execute(drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
-    con.execute("DELETE FROM audit_log WHERE seq=3")
+    raw_sql(a.store, drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
+    raw_sql(a.store, "DELETE FROM audit_log WHERE seq=3")
     with pytest.raises(TamperedError, match="fewer than the 3"):
         _check(home, a)
 
@@ -100,9 +97,8 @@ def test_cli_checkpoint_and_verify(ws):
     r = run("--verify")
     assert r.exit_code == 0 and "extends 1 signed checkpoint" in " ".join(r.output.split()), r.output
     entries = list(a.iter_audit())
-    con = a.store.conn
-    con.execute(drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
-    con.execute("DELETE FROM audit_log")
+    raw_sql(a.store, drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
+    raw_sql(a.store, "DELETE FROM audit_log")
     for e in entries:
         a.append_audit(at=e.at, actor=e.actor, alert_id=e.alert_id, action=e.action,
                              payload={**e.payload, "x": 1} if e.seq == 2 else e.payload)

@@ -51,7 +51,7 @@ def test_key_file_is_private_and_passphrase_protected(home, monkeypatch):
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     """A real evidence package of one alert, signed with the workspace key; (home, folder)."""
-    from yvy.storage.alerts_sqlite import SQLiteAlertStore
+    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.storage import open_store
 
@@ -59,7 +59,7 @@ def package(tmp_path_factory):
 
     home = Workspace.create(tmp_path_factory.mktemp("ev") / "ws").home
     s = open_store(store_url_for(home / "yvy.db"), create=True)
-    astore = SQLiteAlertStore(s)
+    astore = SQLAlertStore(s)
     update_alerts(astore, make_layers([Patch(slice(10, 20), slice(10, 20))]))
     (alert,) = astore.find_alerts()
     init_keys(home)

@@ -93,5 +93,6 @@ def _drone_flight(ctx, ws, store, alerts) -> None:
     when = datetime.fromisoformat(scene["properties"]["datetime"].replace("Z", "+00:00")) + timedelta(days=3)
     report = ingest_paths(store, [path], IngestOptions(drone=True, datetime=when.isoformat()))
     if report.ok:
-        console(ctx).print(f"simulated drone flight over {alert.id}: orthomosaic drone/{path.stem}; confirm with "
-                           f"yvy --home {ws.home} patrol verify {alert.id} --item {path.stem} --by <you>")
+        item = (report.created + report.updated)[0].split("/", 1)[1]
+        console(ctx).print(f"simulated drone flight over {alert.id}: orthomosaic drone/{item}; confirm with "
+                           f"yvy --home {ws.home} patrol verify {alert.id} --item {item} --by <you>")

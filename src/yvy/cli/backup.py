@@ -15,10 +15,10 @@ __all__ = ["command", "open_stores"]
 def open_stores(url: str):
     """(catalog store, alert store) at ``url``."""
     from ..storage import open_store
-    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.alerts import SQLAlertStore
 
     s = open_store(url)
-    return s, SQLiteAlertStore(s)
+    return s, SQLAlertStore(s)
 
 
 @click.command(epilog="Example: yvy backup /srv/backups/yvy-$(date +%F)")

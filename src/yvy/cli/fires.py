@@ -45,10 +45,10 @@ def workspace_stores(ctx: click.Context, *, required: bool) -> dict:
         if required:
             raise
         return {}
-    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.alerts import SQLAlertStore
     from ..storage.fires import SQLFireStore
 
-    alerts = SQLiteAlertStore(s)
+    alerts = SQLAlertStore(s)
     return {"catalog": s, "alerts": alerts, "fires": SQLFireStore(s),
             "context": alerts.context_features(kinds=CONTEXT_KINDS)}
 
@@ -74,12 +74,12 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
     fires inside protected areas. Creates the workspace if there is none.
     """
     from ..disaster.fires import ClusterParams, ingest_fires
-    from ..storage.alerts_sqlite import SQLiteAlertStore
+    from ..storage.alerts import SQLAlertStore
     from ..storage.feeds import SQLFeedStore
     from .progress import progress_bar
 
     fires = fire_store(ctx, create=True)
-    context = SQLiteAlertStore(fires.store).context_features(kinds=CONTEXT_KINDS)
+    context = SQLAlertStore(fires.store).context_features(kinds=CONTEXT_KINDS)
     with progress_bar("fires", quiet=as_json or ctx.find_root().obj.get("quiet")) as bar:
         res = ingest_fires(files, fires, context=context, feeds=SQLFeedStore(fires.store),
                            params=ClusterParams(eps_km=eps_km, max_gap_hours=max_gap_hours), progress=bar)

@@ -28,10 +28,12 @@ def command() -> None:
               help="Attempts before a delivery is marked failed.")
 @click.option("--backoff", type=click.FloatRange(0), default=30.0, show_default=True,
               help="Seconds before the first retry, doubled after each failed attempt.")
+@click.option("--allow-private", is_flag=True, envvar="YVY_WEBHOOK_ALLOW_PRIVATE",
+              help="Let webhooks call loopback, private and link-local addresses (default: public hosts only).")
 @json_opt
 @click.pass_context
 def run(ctx, interval: float, once: bool, public_url: str, timeout: float, max_attempts: int,
-        backoff: float, as_json: bool) -> None:
+        backoff: float, allow_private: bool, as_json: bool) -> None:
     """Run the notifier until interrupted; it sends only while it holds the database's
     notification lease, so several workers (and servers) never send twice."""
     from ..alerts.notify import Notifier, NotifySettings
@@ -40,7 +42,7 @@ def run(ctx, interval: float, once: bool, public_url: str, timeout: float, max_a
 
     st = store(ctx)
     settings = NotifySettings(interval=interval, timeout=timeout, max_attempts=max_attempts,
-                              backoff=backoff, public_url=public_url)
+                              backoff=backoff, public_url=public_url, allow_private=allow_private)
     n = Notifier(SQLAlertStore(st), SQLFeedStore(st), st, settings)
     out = console(ctx, stderr=not as_json)
     if once:

@@ -152,7 +152,7 @@ def map_(ctx, model_path, out, product_id, no_register, as_json) -> None:
         summary = map_risk(model, out, progress=bar)
     ws = None if no_register else _workspace_or_none(ctx)
     if ws is not None:
-        from ..change.product import now_iso
+        from ..dates import now_iso
         from ..risk.publish import register_risk_map
         from .options import store
 

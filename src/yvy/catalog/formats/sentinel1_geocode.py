@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from ...io import atomic_path
-from ..items import isoformat
+from ...dates import to_iso as isoformat
 from .sentinel1 import parse_xml, read_safe
 from .sentinel1_calib import calibrate_grd, radar_geometry
 
