@@ -425,3 +425,22 @@ def test_context_layer_items_are_paged_in_the_database(fresh, data_file):
         assert alerts.count_layer_features("departments") == 17
     finally:
         store.close()
+
+
+def test_filter_terms_narrow_the_store_query(client):
+    """Simple filter terms are pushed to the store (indexed columns); the answers are unchanged."""
+    from yvy.api.stac import _parse_filter, _push_down
+    from yvy.catalog.ports import ItemQuery
+
+    where = _parse_filter("collection = 'sentinel-2-l2a' AND eo:cloud_cover <= 20 AND "
+                          "datetime >= TIMESTAMP('2024-03-01T00:00:00Z') AND id IN ('a', 'b')", None)
+    q = _push_down(where, ItemQuery(collections=["sentinel-2-l2a", "other"]))
+    assert q.collections == ["sentinel-2-l2a"] and q.ids == ["a", "b"] and q.max_cloud == 20
+    assert q.start == "2024-03-01T00:00:00Z"
+    assert _push_down(_parse_filter("collection = 'x' OR id = 'y'", None), ItemQuery()) == ItemQuery()
+    everything = client.get("/stac/search", params={"limit": 1000}).json()["features"]
+    expr = "collection = 'sentinel-2-l2a' AND datetime >= TIMESTAMP('2024-03-01T00:00:00Z')"
+    got = client.get("/stac/search", params={"filter": expr, "limit": 1000}).json()["features"]
+    want = [f["id"] for f in everything if f["collection"] == "sentinel-2-l2a"
+            and (f["properties"].get("datetime") or "") >= "2024-03-01"]
+    assert sorted(f["id"] for f in got) == sorted(want) and len(want) == 3

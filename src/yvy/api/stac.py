@@ -254,6 +254,8 @@ class CatalogClient(BaseCoreClient):
         where = _parse_filter(filter_expr, filter_lang)
         q = ItemQuery(collections=collections or None, ids=ids or None, bbox=box, intersects=intersects,
                       start=start, end=end, order=tuple(order))
+        if where is not None:
+            q = _push_down(where, q)
         more = False
         if where is None:  # sorted and paged in SQL
             page = store.search_items(replace(q, limit=limit, offset=offset))
@@ -281,6 +283,34 @@ class CatalogClient(BaseCoreClient):
         if number is not None:  # unknown when a filtered search stopped at the end of the page
             out["numberMatched"] = number
         return out
+
+
+def _push_down(expr, q: ItemQuery) -> ItemQuery:
+    """Narrow the store query with the filter's top-level AND terms that map onto indexed item
+    columns (``collection``/``id`` = or IN, ``eo:cloud_cover`` < or <=, ``datetime`` comparisons).
+    The query only ever gets wider than the filter: the filter itself still decides each item."""
+    doc = expr.to_json()
+    terms = doc["args"] if doc.get("op") == "and" else [doc]
+    for t in terms:
+        op, args = t.get("op"), t.get("args") or []
+        if len(args) != 2 or not isinstance(args[0], dict) or set(args[0]) != {"property"}:
+            continue
+        prop, value = args[0]["property"], args[1]
+        values = value if op == "in" and isinstance(value, list) else [value] if op == "=" else None
+        if prop in ("collection", "id") and values and all(isinstance(v, str) for v in values):
+            field = "collections" if prop == "collection" else "ids"
+            have = getattr(q, field)
+            q = replace(q, **{field: [v for v in values if have is None or v in have]})
+        elif prop == "eo:cloud_cover" and op in ("<", "<=") and isinstance(value, int | float):
+            q = replace(q, max_cloud=min(float(value), q.max_cloud if q.max_cloud is not None else float(value)))
+        elif prop == "datetime" and isinstance(value, dict) and isinstance(value.get("timestamp") or value.get("date"),
+                                                                          str):
+            when = value.get("timestamp") or value["date"]
+            if op in (">", ">=") and (q.start is None or when > q.start):
+                q = replace(q, start=when)
+            elif op in ("<", "<=") and (q.end is None or when < q.end):
+                q = replace(q, end=when)
+    return q
 
 
 def _matches(expr, item: dict) -> bool:
