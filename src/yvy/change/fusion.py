@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cube import radar
 from ..errors import DateRangeError, InputError
 from ..kernels import bayts as kb
 from .product import Output
@@ -208,8 +209,9 @@ def _dates(cube, hs: date | None, end: date | None, subject: str):
 
 
 def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
-    """Per kept date, the ``percentile`` of its valid pixels over the whole grid (bayts'
-    ``deseasonalizeRaster``; R's quantile type 7). Read one date at a time."""
+    """Per kept date, the ``percentile`` of its valid pixels over the whole grid: the shift of
+    :func:`yvy.cube.radar.deseasonalize` (bayts' ``deseasonalizeRaster``, R quantile type 7),
+    computed on the full extent so every chunk subtracts the same value. Read one date at a time."""
     if not percentile:
         return np.zeros(keep.size)
     h, w = cube.geobox.shape
@@ -217,15 +219,9 @@ def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: boo
     for j, b in enumerate(keep):
         band = cube.read(slice(0, h), slice(0, w), np.array([b]))[0].astype(np.float64)
         if to_db:
-            band = _db(band)
-        v = band[np.isfinite(band)]
-        out[j] = np.quantile(v, percentile) if v.size else 0.0
+            band = radar.to_db(band, "linear")
+        out[j] = np.nan_to_num(radar.date_percentiles(band[None], percentile)[0], nan=0.0)
     return out
-
-
-def _db(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, 10.0 * np.log10(x), np.nan)
 
 
 def same_grid(a, b) -> bool:
@@ -295,8 +291,9 @@ def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | Non
     shift = sensor.shift if shift is None else shift
     y = sensor.cube.read(rows, cols, keep).astype(np.float32, copy=False)
     if sensor.to_db:
-        y = _db(y).astype(np.float32)
-    y -= shift.astype(np.float32)[:, None, None]
+        y = radar.to_db(y, "linear").astype(np.float32)
+    # float32 shift, subtracted exactly in float64 then rounded: the float32 arithmetic of R parity
+    y = radar.deseasonalize(y, percentiles=shift.astype(np.float32)).astype(np.float32)
     return y.reshape(y.shape[0], -1)
 
 
