@@ -131,6 +131,9 @@ def _print_alert(con, a, doc) -> None:
         con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
     lg = a.legal or {}
     con.print(f"  legal: {lg.get('flag')} {('(' + lg['rule'] + ': ' + (lg.get('law') or '') + ')') if lg.get('rule') else ''}")
+    if a.pchange is not None:
+        con.print(f"  fused confirmation: {a.confirm_optical} optical + {a.confirm_radar} radar dates, "
+                  f"Pchange {a.pchange:.3f}")
     if a.merged_into:
         con.print(f"  merged into {a.merged_into}")
     if a.merged_from:

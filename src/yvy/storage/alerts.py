@@ -36,7 +36,7 @@ _ALERT_COLUMNS = (
     "a.geometry, a.doc, a.created, a.updated"
 )
 
-_DOC_FIELDS = ("products", "context", "legal", "review", "merged_from")
+_DOC_FIELDS = ("products", "context", "legal", "review", "merged_from", "confirm_optical", "confirm_radar", "pchange")
 
 
 def _dumps(obj) -> str:
@@ -126,6 +126,8 @@ class SQLAlertStore:
             products=tuple(doc.get("products", ())), context=doc.get("context") or {},
             legal=doc.get("legal") or {}, review=doc.get("review") or {}, merged_into=row["merged_into"],
             merged_from=tuple(doc.get("merged_from", ())), created=row["created"], updated=row["updated"],
+            confirm_optical=doc.get("confirm_optical"), confirm_radar=doc.get("confirm_radar"),
+            pchange=doc.get("pchange"),
         )
 
     def get_alert(self, alert_id: str) -> Alert:
