@@ -47,9 +47,9 @@ OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
 """Default --optical-pdf (= yvy.change.fusion.DEFAULT_OPTICAL_PDF; kept here so --help imports no numba)."""
 SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Default --sar-pdf (= yvy.change.fusion.DEFAULT_SAR_PDF)."""
-CHI, PNF_MIN, BWF = 0.5, 0.5, (0.2, 0.8)
+CHI, PNF_MIN, BWF = 0.9, 0.5, (0.1, 0.95)
 """Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
-the Bolivia Hansen pixels by benchmarks/bench_radar_accuracy.py)."""
+the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar_accuracy.py)."""
 
 
 def fusion_options(f):
