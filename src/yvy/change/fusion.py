@@ -32,6 +32,7 @@ import numpy as np
 from ..cube import radar
 from ..errors import DateRangeError, InputError
 from ..kernels import bayts as kb
+from ._fusion_catalog import CATALOG_FIELDS
 from .product import Output
 from .timebase import bfast_dates, decimal_year
 
@@ -111,6 +112,20 @@ class FusionRequest:
     out: str | None = None
     resume: bool = False
     store_model: bool = True
+    aoi: str | None = None
+    """Catalog scenes instead of stacks: the area of interest (a vector file; or ``bbox``, ``scene``)."""
+    bbox: tuple[float, float, float, float] | None = None
+    scene: str | None = None
+    geometry: dict | None = None
+    index: str = "ndvi"
+    """Optical index computed from the catalog's optical scenes."""
+    collection: str | None = None
+    """Collection of the optical scenes (default: any Sentinel-2 or Landsat collection)."""
+    sar_collection: str | None = None
+    """Collection of the radar scenes (default: any collection of items with ``sar:polarizations``)."""
+    polarization: str = "VV"
+    crs: str | None = None
+    resolution: float | None = None
 
     def params(self) -> kb.BaytsParams:
         """Kernel thresholds; errors name the CLI option."""
@@ -148,6 +163,8 @@ class FusionPlan:
     product_id: str
     inputs: dict
     units: dict = field(default_factory=dict)
+    aoi: object | None = None
+    """Area of interest of a catalog-scene run (pixels outside: status -128), else None."""
 
 
 def _date(name: str, value: str | None) -> date | None:
@@ -231,29 +248,19 @@ def same_grid(a, b) -> bool:
         math.isclose(x, y, rel_tol=0, abs_tol=1e-6 * max(1.0, abs(x))) for x, y in zip(a.affine, b.affine, strict=True))
 
 
-def plan_fusion(req: FusionRequest) -> FusionPlan:
-    """Check ``req`` and open its stacks; raise one-line yvy errors before anything is written."""
-    if req.method not in METHODS:
-        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
-    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
-        _date("--end", req.end)
-    if ms is None:
-        raise DateRangeError("--monitor-start", "is required")
-    if req.chunk < 16:
-        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+def _check_stack_args(req: FusionRequest) -> None:
     if req.sar_stack is None:
-        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack")
+        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack "
+                                        "(or an area of interest with catalog scenes)")
     if req.method == "bayts" and req.stack is None:
         raise InputError("--stack", "--method bayts needs an optical time stack (or use --method sar)")
-    if req.sar_units not in (None, "db", "linear"):
-        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
-    if req.percentile is not None and not 0 <= req.percentile <= 1:
-        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
-    params = req.params()
-    try:
-        pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
-    except InputError as exc:
-        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+    if any(x is not None for x in (req.aoi, req.bbox, req.scene)):
+        raise InputError("--aoi", "give time stacks (--stack, --sar-stack) or an area of interest of "
+                                  "catalog scenes, not both")
+
+
+def _stack_cubes(req: FusionRequest) -> tuple[list, str, str]:
+    """``([(name, cube, to_db)], radar units, where the units came from)`` of a stack request."""
     sar = open_stack(req.sar_stack, "--sar-stack")
     units, source = (req.sar_units, "option") if req.sar_units else sar_units(req.sar_stack)
     cubes = [("radar", sar, units == "linear")]
@@ -264,9 +271,45 @@ def plan_fusion(req: FusionRequest) -> FusionPlan:
                                             f"optical stack's {opt.geobox.shape.yx} {opt.geobox.crs} "
                                             "(same CRS, transform and size needed; reproject one onto the other)")
         cubes.insert(0, ("optical", opt, False))
+    return cubes, units, source
+
+
+def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
+    """Check ``req`` and open its stacks (or, with an AOI and ``store``, its catalog scenes);
+    raise one-line yvy errors before anything is written."""
+    if req.method not in METHODS:
+        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
+    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
+        _date("--end", req.end)
+    if ms is None:
+        raise DateRangeError("--monitor-start", "is required")
+    if req.chunk < 16:
+        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+    catalog = req.stack is None and req.sar_stack is None and any(
+        x is not None for x in (req.aoi, req.bbox, req.scene, req.geometry))
+    if not catalog:
+        _check_stack_args(req)
+    if req.sar_units not in (None, "db", "linear"):
+        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
+    if req.percentile is not None and not 0 <= req.percentile <= 1:
+        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
+    params = req.params()
+    try:
+        pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
+    except InputError as exc:
+        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+    aoi = None
+    if catalog:
+        from ._fusion_catalog import catalog_cubes
+
+        opt, sar, aoi = catalog_cubes(store, req, hs, end)
+        units, source = "db", "items"
+        cubes = [("radar", sar, False)] if opt is None else [("optical", opt, False), ("radar", sar, False)]
+    else:
+        cubes, units, source = _stack_cubes(req)
     sensors = []
     for name, cube, to_db in cubes:
-        subject = req.stack if name == "optical" else req.sar_stack
+        subject = (req.stack if name == "optical" else req.sar_stack) or f"{name} scenes"
         keep, t, days = _dates(cube, hs, end, subject)
         shift = normalise_shift(cube, keep, req.percentile, to_db)
         sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
@@ -275,15 +318,15 @@ def plan_fusion(req: FusionRequest) -> FusionPlan:
         raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()}")
     geobox = sensors[0].cube.geobox
     inputs = {s.name: s.cube.describe() for s in sensors}
-    ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in ("out", "resume", "chunk",
-                                                                                   "store_model")},
+    skip = ("out", "resume", "chunk", "store_model") + (() if catalog else CATALOG_FIELDS)
+    ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in skip},
                         "inputs": inputs, "units": units,
                         "dates": {s.name: [int(d) for d in s.days] for s in sensors}}, sort_keys=True, default=str)
     product_id = f"{req.method}-{ms.isoformat()}-{hashlib.sha256(ident.encode()).hexdigest()[:10]}"
     from ..cube.build import chunk_windows
 
     return FusionPlan(req, sensors, geobox, chunk_windows(tuple(geobox.shape), req.chunk), msd, params,
-                      product_id, inputs, {"radar": units, "radar_source": source})
+                      product_id, inputs, {"radar": units, "radar_source": source}, aoi)
 
 
 def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | None = None,
@@ -350,10 +393,18 @@ def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
     rows, cols = plan.windows[i]
     h, w = rows.stop - rows.start, cols.stop - cols.start
     ys = [read_sensor(s, rows, cols) for s in plan.sensors]
+    inside = None
+    if plan.aoi is not None:
+        from ..cube.build import aoi_mask
+
+        inside = aoi_mask(plan.geobox, plan.aoi, rows, cols)
+        ys = [np.where(inside.reshape(1, -1), y, np.float32(np.nan)) for y in ys]
     state = kb.init_state(h * w, len(plan.sensors))
     kb.bayts_update(state, ys, [s.t for s in plan.sensors], [s.pdf for s in plan.sensors], plan.monitor_start,
                     plan.params)
     arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model)
+    if inside is not None:
+        arrays["status"][~inside] = -128
     if plan.request.store_model:
         arrays["meta_json"] = np.array(json.dumps(_meta(plan)))
     return arrays
@@ -383,7 +434,8 @@ def _props(plan: FusionPlan) -> dict:
         "yvy:monitor_start_decimal_year": plan.monitor_start, "yvy:last_processed": iso(last),
         "yvy:first_date": iso(first), "yvy:n_dates": {s.name: int(s.t.size) for s in plan.sensors},
         "yvy:normalisation": {s.name: [float(x) for x in s.shift] for s in plan.sensors},
-        "yvy:aoi": None, "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
+        "yvy:aoi": plan.aoi.json if plan.aoi is not None else None,
+        "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
         "yvy:breaks_bands": list(BAYTS_BANDS), "yvy:forest_rule": None,
     }
 
@@ -398,7 +450,7 @@ def run_fusion(store, workspace, request: FusionRequest, progress=None, runner=N
     from .detect import finish_job, run_chunks
 
     started = time.perf_counter()
-    plan = plan_fusion(request)
+    plan = plan_fusion(request, store)
     scratch = Path(workspace.assets) / "detections" / plan.product_id / ".scratch"
     job_id = f"detect:{plan.product_id}"
     run_chunks(store, job_id, "detect", {"product": plan.product_id, "chunk": request.chunk,
