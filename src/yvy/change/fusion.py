@@ -227,20 +227,25 @@ def _dates(cube, hs: date | None, end: date | None, subject: str):
     return keep, t, days
 
 
-def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
+def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool,
+                    chunk: int = 512) -> np.ndarray:
     """Per kept date, the ``percentile`` of its valid pixels over the whole grid: the shift of
-    :func:`yvy.cube.radar.deseasonalize` (bayts' ``deseasonalizeRaster``, R quantile type 7),
-    computed on the full extent so every chunk subtracts the same value. Read one date at a time."""
-    if not percentile:
+    :func:`yvy.cube.radar.deseasonalize` (bayts' ``deseasonalizeRaster``, R quantile type 7) on
+    the float32 values the kernel sees, computed on the full extent so every chunk subtracts the
+    same value. Streams the grid window by window, all dates at once, twice
+    (:func:`yvy.cube.radar.date_percentiles_blocks`), so memory stays bounded on a whole tile."""
+    if not percentile or keep.size == 0:
         return np.zeros(keep.size)
-    h, w = cube.geobox.shape
-    out = np.zeros(keep.size)
-    for j, b in enumerate(keep):
-        band = cube.read(slice(0, h), slice(0, w), np.array([b]))[0].astype(np.float64)
-        if to_db:
-            band = radar.to_db(band, "linear")
-        out[j] = np.nan_to_num(radar.date_percentiles(band[None], percentile)[0], nan=0.0)
-    return out
+    from ..cube.build import chunk_windows
+
+    windows = chunk_windows(tuple(cube.geobox.shape), chunk)
+
+    def blocks():
+        for rows, cols in windows:
+            y = cube.read(rows, cols, keep)
+            yield radar.to_db(y, "linear").astype(np.float32) if to_db else y
+
+    return np.nan_to_num(radar.date_percentiles_blocks(blocks, keep.size, percentile), nan=0.0)
 
 
 def same_grid(a, b) -> bool:
@@ -311,7 +316,7 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
     for name, cube, to_db in cubes:
         subject = (req.stack if name == "optical" else req.sar_stack) or f"{name} scenes"
         keep, t, days = _dates(cube, hs, end, subject)
-        shift = normalise_shift(cube, keep, req.percentile, to_db)
+        shift = normalise_shift(cube, keep, req.percentile, to_db, req.chunk)
         sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
     msd = float(decimal_year([ms.isoformat()])[0])
     if max(s.t[-1] for s in sensors) < msd and ms > date.today():
@@ -358,7 +363,7 @@ def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: boo
         "flag_decimal_year": g(o["flag"], "float64"),
         "pflag": g(o["pflag"], "float32"), "pchange": g(o["pchange"], "float32"),
         "magnitude": g(-o["pchange"], "float32"), "break_magnitude": g(-o["pchange"], "float32"),
-        "status": g(np.vectorize(_STATUS.get, otypes=[np.int8])(o["status"]), "int8"),
+        "status": g(_status_codes(o["status"]), "int8"),
         "confirm_count": g(counts.sum(axis=0), "int16"),
         "confirm_count_optical": cc("optical"), "confirm_count_radar": cc("radar"),
         "prev_obs_days": g(_days_of(o["change_flagged"], day0), "float32"),
@@ -369,6 +374,15 @@ def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: boo
             a = np.asarray(state[k])
             arrays[f"state__{k}"] = a.reshape(a.shape[:-1] + (h, w))
     return arrays
+
+
+def _status_codes(status: np.ndarray) -> np.ndarray:
+    """Kernel status -> product status (:data:`_STATUS`) through a lookup table."""
+    lo = min(_STATUS)
+    lut = np.zeros(max(_STATUS) - lo + 1, np.int8)
+    for k, v in _STATUS.items():
+        lut[k - lo] = v
+    return lut[np.asarray(status, dtype=np.int64) - lo]
 
 
 def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
@@ -383,8 +397,10 @@ def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
         yday = np.rint((t[ok] - year) * DAYS_PER_YEAR).astype(np.int64)  # 0-based, 365-day year
         cum = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365])
         month = np.searchsorted(cum, yday, side="right") - 1
-        first = np.array([date(int(y), 1, 1).toordinal() for y in year])
-        leap = np.array([date(int(y), 3, 1).toordinal() - date(int(y), 1, 1).toordinal() == 60 for y in year])
+        years, inv = np.unique(year, return_inverse=True)  # per distinct year, not per pixel
+        first = np.array([date(int(y), 1, 1).toordinal() for y in years], dtype=np.int64)[inv]
+        leap = np.array([date(int(y), 3, 1).toordinal() - date(int(y), 1, 1).toordinal() == 60
+                         for y in years], dtype=bool)[inv]
         out[ok] = first + yday + np.where(leap & (month >= 2), 1, 0) - day0
     return out
 
