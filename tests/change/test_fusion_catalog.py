@@ -132,3 +132,49 @@ def test_sar_on_catalog_scenes_and_one_line_errors(catalog, tmp_path):
     r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--monitor-start",
                                  "2024-01-01", "--no-alerts"])
     assert r.exit_code == 1 and "--sar-stack" in r.output
+
+
+def test_sar_on_opera_like_scenes_masks_layover(tmp_path):
+    """OPERA RTC-S1-like bursts (linear gamma0 VV/VH COGs + layover/shadow mask, named as OPERA
+    names them) through `yvy ingest` and `detect --method sar --bbox`: the clearing is found and
+    the layover pixels are no data."""
+    rng = np.random.default_rng(9)
+    x0, y0 = 499980.0, 4000020.0  # on the 30 m grid the plan snaps to
+    mask = np.zeros((1, 16, 16), np.uint8)
+    mask[0, 10:12] = 2  # layover
+    for k in range(20):
+        d = date(2023, 10, 1) + timedelta(days=12 * k)
+        stem = f"OPERA_L2_RTC-S1_T137-292318-IW1_{d.strftime('%Y%m%d')}T015900Z_20250222T234616Z_S1A_30_v1.0"
+        db = -7.0 + rng.normal(0, 0.6, (16, 16))
+        if d >= CLEARING:
+            db[:6, :6] = -12.0 + rng.normal(0, 0.6, (6, 6))
+        for pol, off in (("VV", 0.0), ("VH", -6.0)):
+            write_stack(tmp_path / "opera" / f"{stem}_{pol}.tif", (10 ** ((db + off) / 10))[None].astype(np.float32),
+                        crs="EPSG:32616", x0=x0, y0=y0, tags={"ORBIT_PASS_DIRECTION": "ascending"})
+        write_stack(tmp_path / "opera" / f"{stem}_mask.tif", mask, crs="EPSG:32616", x0=x0, y0=y0)
+    ws = Workspace.create(tmp_path / "ws")
+    store = open_store(ws.database_url, create=True)
+    r = CliRunner().invoke(cli, ["--home", str(ws.home), "ingest", str(tmp_path / "opera")])
+    assert r.exit_code == 0, r.output
+    item = next(iter(store.iter_items()))
+    assert item["properties"]["sar:polarizations"] == ["VV", "VH"] and "mask" in item["assets"]
+    bbox = ",".join(f"{v:.7f}" for v in item["bbox"])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--bbox", bbox,
+                                 "--monitor-start", "2024-01-01", "--resolution", "30", "--no-alerts",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out / "breaks.tif") as ds:
+        got = ds.read(ds.descriptions.index("break_decimal_year") + 1)
+        status = ds.read(ds.descriptions.index("status") + 1)
+        r0 = int(round((ds.transform.f - y0) / 30))
+        c0 = int(round((x0 - ds.transform.c) / 30))
+    block = (slice(r0, r0 + 16), slice(c0, c0 + 16))
+    g, st = got[block], status[block]
+    assert g.shape == (16, 16)
+    assert (st[10:12] == -2).all() and np.isnan(g[10:12]).all()  # layover: no data
+    assert np.isfinite(g[1:5, 1:5]).all()  # the clearing, away from its edge
+    stable = np.ones((16, 16), bool)
+    stable[:7, :7] = False
+    stable[10:12] = False
+    assert np.isfinite(g[stable]).mean() < 0.03
