@@ -188,9 +188,10 @@ def sar_units(path: str, sample: np.ndarray | None = None) -> tuple[str, str]:
         tags = {k.lower(): v for k, v in ds.tags().items()}
         tags.update({k.lower(): v for k, v in ds.tags(1).items()})
         unit = (tags.get("units") or tags.get("unit") or (ds.units[0] if ds.units else None) or "").strip().lower()
-        if sample is None:
-            step = max(1, ds.count // 16)
-            sample = ds.read(list(range(1, ds.count + 1, step)), out_dtype="float32", masked=True).filled(np.nan)
+        if sample is None:  # every few dates, decimated to at most 512 x 512: bounded memory on a tile
+            idx = list(range(1, ds.count + 1, max(1, ds.count // 16)))
+            shape = (len(idx), min(ds.height, 512), min(ds.width, 512))
+            sample = ds.read(idx, out_shape=shape, out_dtype="float32", masked=True).filled(np.nan)
     if unit in ("db", "decibel", "decibels"):
         return "db", "tag"
     if unit in ("linear", "power", "amplitude^2", "1"):
