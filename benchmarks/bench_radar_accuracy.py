@@ -9,8 +9,20 @@ end in May 2016. A pixel is *alerted* when the method confirms a change in the m
 
 Split: the scored pixels are cut into column blocks of 10 px; even blocks (0-9, 20-29, ...) are
 the **tuning** part, odd blocks the **held-out** part. Every parameter choice (a grid of chi,
-PNFmin, bwf for bayts and sar; direction for BFAST) is made on the tuning part (best F1 with
-UA >= 0.95 when any setting reaches it, else best F1); the table reports the held-out part. R
+PNFmin, bwf for bayts and sar; direction for BFAST) is made on the tuning part; the table reports
+the held-out part.
+
+False alarms over a long period: the 2016 window (January to May) is short, and a setting that
+confirms on two noisy dates in a row raises more false alerts the longer it monitors. The
+selection therefore also bounds the **stable false-alarm rate**: the share of the 3,200 stable
+forest pixels of the demo's radar scenario (``yvy.demo._radar``: six months of 12-day passes from
+two orbits with speckle, NDVI every 5 days with a clouded wet season) with any confirmed change
+(for ``sar``: radar only). Selection rule: among settings with tuning UA >= 0.95 and a demo
+stable false-alarm rate <= 1 %, the best tuning F1 (ties: higher UA); when none qualifies, relax
+the false-alarm bound, then the UA bound. The demo scenario is therefore tuning data too; the
+held-out Bolivia pixels are not. Reported as well, not used to choose: the same rate on the
+Bolivia never-lost pixels when monitoring 17 months from 2015-01-01 (71 Sentinel-1 passes, 44
+Landsat dates; only 29 tuning and 111 held-out such pixels, too few to bound a 1 % rate). R
 bayts (``reference/bayts_r_spatial_result_bolivia_2016.tif``, the published parameters) is scored
 on the same pixels for comparison.
 
@@ -31,12 +43,14 @@ import argparse
 import itertools
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.warp import Resampling, reproject
 
+from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN
 from yvy.change.timebase import bfast_dates, decimal_year
 from yvy.kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
 from yvy.kernels.bfast import BfastParams, bfast_monitor
@@ -46,6 +60,8 @@ S1VV = "rasters/bayts_s1_vv_bolivia_2014_2016.tif"
 HANSEN = "reference/hansen_gfc_v1.7_lossyear_bolivia_bayts_site_north.tif"
 R_REF = "reference/bayts_r_spatial_result_bolivia_2016.tif"
 START = "2016-01-01"
+LONG_START = "2015-01-01"
+MAX_STABLE_FA = 0.01
 PDF_NDVI = SensorPdf(0.0, 0.1, -0.5, 0.125)
 PDF_VV = SensorPdf(-1.0, 0.75, -4.0, 1.0)
 OUT = Path(__file__).parent / "results"
@@ -79,10 +95,43 @@ def score(alert_time: np.ndarray, lossyear: np.ndarray, part: np.ndarray, t0: fl
             "f1": f1, "median_delay_days": delay}
 
 
+class DemoStable:
+    """False-alert share of the demo radar scenario's stable forest pixels for a bayts setting."""
+
+    def __init__(self):
+        from yvy.demo._radar import CLEAR, _read, radar_scenario
+
+        with tempfile.TemporaryDirectory() as tmp:
+            demo = radar_scenario(tmp)
+            (vv, self.tv), (nd, self.tn) = _read(demo.s1), _read(demo.ndvi)
+        self.vv, self.nd = spatial_normalise(vv, 0.95), spatial_normalise(nd, 0.95)
+        self.stable = np.ones(vv.shape[1:], bool)
+        self.stable[CLEAR] = False
+        self.start = float(decimal_year([demo.monitor_start.isoformat()])[0])
+
+    def rate(self, sensors, p) -> float:
+        ys = [self.nd if s == "optical" else self.vv for s in sensors]
+        ts = [self.tn if s == "optical" else self.tv for s in sensors]
+        pdfs = [PDF_NDVI if s == "optical" else PDF_VV for s in sensors]
+        t = bayts(ys, ts, pdfs, self.start, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=p["bwf"]))
+        return float(np.isfinite(t["change_confirmed"][self.stable]).mean())
+
+
+def stable_fa(alert_time: np.ndarray, lossyear: np.ndarray, part: np.ndarray) -> float:
+    """Share of never-lost pixels of ``part`` with a confirmed change (any time)."""
+    neg = (lossyear == 0) & part
+    return float((np.isfinite(alert_time) & neg).sum() / max(1, neg.sum()))
+
+
 def choose(results: list[tuple[dict, dict]]) -> tuple[dict, dict]:
-    """Best (params, tuning score): best F1 among settings with UA >= 0.95, else best F1."""
-    ok = [r for r in results if r[1]["ua"] >= 0.95]
-    return max(ok or results, key=lambda r: (r[1]["f1"], r[1]["ua"]))
+    """Best (params, tuning score): best F1 among settings with UA >= 0.95 and (when scored) a
+    demo stable false-alarm rate <= MAX_STABLE_FA; relax the false-alarm bound, then UA, if none."""
+    for ok in (lambda s: s["ua"] >= 0.95 and s.get("demo_fa", 0.0) <= MAX_STABLE_FA,
+               lambda s: s["ua"] >= 0.95, lambda s: True):
+        cand = [r for r in results if ok(r[1])]
+        if cand:
+            return max(cand, key=lambda r: (r[1]["f1"], r[1]["ua"]))
+    raise ValueError("no settings")
 
 
 def main() -> None:
@@ -100,24 +149,43 @@ def main() -> None:
     nd, vd = spatial_normalise(ndvi, 0.95), spatial_normalise(vv, 0.95)
     rows = []
 
-    def run_bayts(sensors, p):
+    t_long = float(decimal_year([LONG_START])[0])
+
+    def run_bayts(sensors, p, start=t0):
         ys = [nd if s == "optical" else vd for s in sensors]
         ts = [tl if s == "optical" else tv for s in sensors]
         pdfs = [PDF_NDVI if s == "optical" else PDF_VV for s in sensors]
-        return bayts(ys, ts, pdfs, t0, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=p["bwf"]))[
+        return bayts(ys, ts, pdfs, start, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=p["bwf"]))[
             "change_confirmed"]
 
+    demo = DemoStable()
+
+    def scored(sensors, p, part):
+        out = score(run_bayts(sensors, p), loss, part, t0)
+        out["stable_fa"] = stable_fa(run_bayts(sensors, p, t_long), loss, part)
+        out["demo_fa"] = demo.rate(sensors, p)
+        return out
+
     grid = [{"chi": c, "pnf_min": m, "bwf": b} for c, m, b in itertools.product(
-        (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995), (0.5, 0.6, 0.7), ((0.1, 0.9), (0.0, 1.0), (0.2, 0.8)))]
+        (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99), (0.5, 0.6, 0.7),
+        ((0.1, 0.9), (0.0, 1.0), (0.2, 0.8), (0.1, 0.95), (0.05, 0.9)))]
+    tuning_grid = {}
     for name, sensors in (("bayts", ("optical", "radar")), ("sar", ("radar",))):
-        res = [(p, score(run_bayts(sensors, p), loss, tune, t0)) for p in grid]
+        res = [(p, scored(sensors, p, tune)) for p in grid]
+        keys = ("ua", "pa", "f1", "stable_fa", "demo_fa")
+        tuning_grid[name] = [{**p, "bwf": list(p["bwf"]), **{k: r[k] for k in keys}} for p, r in res]
         p, tuned = choose(res)
         rows.append({"method": name, "params": {**p, "bwf": list(p["bwf"])}, "tuning": tuned,
-                     "held_out": score(run_bayts(sensors, p), loss, held, t0)})
+                     "held_out": scored(sensors, p, held)})
     r_defaults = {"chi": 0.9, "pnf_min": 0.5, "bwf": (0.1, 0.9)}
-    rows.append({"method": "bayts (R parameters)", "params": {**r_defaults, "bwf": [0.1, 0.9]},
-                 "tuning": score(run_bayts(("optical", "radar"), r_defaults), loss, tune, t0),
-                 "held_out": score(run_bayts(("optical", "radar"), r_defaults), loss, held, t0)})
+    old = {"chi": 0.5, "pnf_min": 0.5, "bwf": (0.2, 0.8)}
+    yvy = {"chi": DEFAULT_CHI, "pnf_min": DEFAULT_PNF_MIN, "bwf": tuple(DEFAULT_BWF)}
+    fused, radar = ("optical", "radar"), ("radar",)
+    for label, sensors, p in (("bayts (yvy defaults)", fused, yvy), ("sar (yvy defaults)", radar, yvy),
+                              ("bayts (R parameters)", fused, r_defaults),
+                              ("bayts (chi 0.5, bwf 0.2 0.8: defaults before the false-alarm bound)", fused, old)):
+        rows.append({"method": label, "params": {**p, "bwf": list(p["bwf"])},
+                     "tuning": scored(sensors, p, tune), "held_out": scored(sensors, p, held)})
     t_b, keep = bfast_dates(dl)
     y = ndvi[keep]
     for history in ("all", "roc"):
@@ -137,17 +205,28 @@ def main() -> None:
                  "tuning": score(ref, loss, tune, t0), "held_out": score(ref, loss, held, t0)})
     OUT.mkdir(exist_ok=True)
     meta = {"runs": 1, "truth": HANSEN, "split": "column blocks of 10 px: even = tuning, odd = held-out",
-            "scored": "Hansen loss year 16 (positive) vs 0 (negative)", "monitor_start": START, "rows": rows}
+            "scored": "Hansen loss year 16 (positive) vs 0 (negative)", "monitor_start": START,
+            "stable_fa": f"Bolivia never-lost pixels with a confirmed change when monitoring from {LONG_START}",
+            "demo_fa": "demo radar scenario: stable forest pixels (3,200) with a confirmed change",
+            "rule": f"best tuning F1 with tuning UA >= 0.95 and demo stable false-alarm rate <= {MAX_STABLE_FA}",
+            "rows": rows, "tuning_grid": tuning_grid}
     (OUT / "radar_accuracy.json").write_text(json.dumps(meta, indent=1, default=float))
     lines = ["# Radar / radar-optical accuracy on the Bolivia stacks (Hansen loss 2016 vs never lost)", "",
              f"Produced by `benchmarks/bench_radar_accuracy.py` (1 run, deterministic). Split: {meta['split']}. "
-             "Parameters chosen on the tuning part; figures on the held-out part.", "",
+             f"Parameters chosen ({meta['rule']}, over {len(grid)} settings of chi, PNFmin and bwf); "
+             "UA, PA, F1, delay, TP/FP/FN and Bolivia stable FA on the held-out part. Demo FA: share of the "
+             "demo radar scenario's 3,200 stable forest pixels with a confirmed change over its six months "
+             "(a selection criterion). Bolivia stable FA: share of never-lost held-out pixels with a confirmed "
+             f"change when monitoring 17 months from {LONG_START} (111 pixels; not a criterion).", "",
              "| method | parameters (chosen on tuning) | UA | PA | F1 | median delay (days after 2016-01-01) "
-             "| TP / FP / FN | tuning F1 |", "|---|---|---|---|---|---|---|---|"]
+             "| TP / FP / FN | Bolivia stable FA (17 months) | demo FA | tuning F1 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        h = r["held_out"]
+        h, tu = r["held_out"], r["tuning"]
+        fa = lambda d, k: f"{d[k]:.3f}" if k in d else "-"  # noqa: E731
         lines.append(f"| {r['method']} | {json.dumps(r['params'])} | {h['ua']:.3f} | {h['pa']:.3f} | {h['f1']:.3f} "
-                     f"| {h['median_delay_days']:.0f} | {h['tp']} / {h['fp']} / {h['fn']} | {r['tuning']['f1']:.3f} |")
+                     f"| {h['median_delay_days']:.0f} | {h['tp']} / {h['fp']} / {h['fn']} | {fa(h, 'stable_fa')} "
+                     f"| {fa(h, 'demo_fa')} | {tu['f1']:.3f} |")
     n = rows[0]["held_out"]
     lines += ["", f"Held-out pixels: {n['n_pos']} lost in 2016, {n['n_neg']} never lost."]
     (OUT / "radar_accuracy.md").write_text("\n".join(lines) + "\n")

@@ -164,4 +164,4 @@ def test_cli_defaults_are_the_documented_ones():
     assert detect.OPTICAL_PDF == fusion.DEFAULT_OPTICAL_PDF and detect.SAR_PDF == fusion.DEFAULT_SAR_PDF
     assert (detect.CHI, detect.PNF_MIN, detect.BWF) == (fusion.DEFAULT_CHI, fusion.DEFAULT_PNF_MIN,
                                                         fusion.DEFAULT_BWF)
-    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.5, 0.5, (0.2, 0.8))
+    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95))

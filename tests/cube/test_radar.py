@@ -176,3 +176,22 @@ def test_quegan_on_the_real_bayts_stack(data_file):
     spread_in = np.median(np.nanstd(vv[sel][:, enough], axis=0))
     spread_out = np.median(np.nanstd(radar.to_db(out, "linear")[sel][:, enough], axis=0))
     assert spread_out < 0.95 * spread_in  # 0.95 -> 0.87 dB: the stack is already multilooked
+
+
+@pytest.mark.parametrize("q", [0.95, 0.0, 1.0, 0.5, 0.37])
+def test_block_percentiles_equal_whole_grid_percentiles(q):
+    """Two streaming passes over windows give exactly the whole-grid type-7 percentile (ties, NaN,
+    negative and positive values, an empty date, blocks of odd shapes)."""
+    rng = np.random.default_rng(int(q * 100))
+    for trial in range(6):
+        t, h, w = 4, int(rng.integers(1, 50)), int(rng.integers(1, 50))
+        a = rng.normal(-7, 3, (t, h, w)).astype(np.float32)
+        if trial % 2:
+            a = np.round(a)  # many ties
+        a[rng.random(a.shape) < 0.3] = np.nan
+        a[3] = np.nan
+        got = radar.date_percentiles_blocks(lambda a=a, h=h: [a[:, i:i + 7, :] for i in range(0, h, 7)], t, q)
+        np.testing.assert_array_equal(got, date_percentiles(a.astype(np.float64), q))
+        ref = np.array([np.quantile(d[np.isfinite(d)].astype(np.float64), q) if np.isfinite(d).any() else np.nan
+                        for d in a])
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)

@@ -29,13 +29,36 @@ from .review import AUDIT_TIMESPEC
 from .rules import Profile, evaluate_rules, load_profile
 from .vectorize import AlertParams, Candidate, DetectionLayers, days_to_iso, extract_candidates
 
-__all__ = ["AlertParams", "DetectionLayers", "refresh_context", "update_alerts"]
+__all__ = ["AlertParams", "DetectionLayers", "confidence_of", "refresh_context", "update_alerts"]
 
 SYSTEM = "system"
 
 
-def _confidence(n: int, params: AlertParams) -> Confidence:
-    return Confidence.HIGH if n >= params.high_confidence_obs else Confidence.LOW
+def confidence_of(confirm_count: int, params: AlertParams, pchange: float | None = None) -> Confidence:
+    """The confidence rule: ``high`` when at least ``params.high_confidence_obs`` valid observations
+    confirm the loss and, for a fused (bayts / sar) alert (``pchange`` not None), its median
+    probability of change at confirmation is at least ``params.high_pchange``; else ``low``.
+
+    For bayts the confirming observations are the dates from the flag to the confirmation plus
+    later dates still showing non-forest, so 2 means the flag and at least one later confirming
+    observation (optical or radar).
+    """
+    if confirm_count < params.high_confidence_obs:
+        return Confidence.LOW
+    if pchange is not None and not pchange >= params.high_pchange:
+        return Confidence.LOW
+    return Confidence.HIGH
+
+
+def _fused_fields(alerts: list, cand: Candidate | None) -> dict:
+    """Per-sensor counts and Pchange of a grown alert: the largest seen (None where none had one)."""
+    out = {}
+    for name in ("confirm_optical", "confirm_radar", "pchange"):
+        vals = [getattr(a, name) for a in alerts if getattr(a, name) is not None]
+        if cand is not None and getattr(cand, name) is not None:
+            vals.append(getattr(cand, name))
+        out[name] = max(vals) if vals else None
+    return out
 
 
 class _Context:
@@ -70,10 +93,11 @@ def _new_alert(store: AlertStore, cand: Candidate, layers: DetectionLayers, para
     return Alert(
         id=alert_id, geometry=cand.geometry, area_ha=cand.area_ha, first_detected=first,
         last_clear=days_to_iso(cand.last_clear_days), confirm_count=cand.confirm_count,
-        confidence=_confidence(cand.confirm_count, params), magnitude=cand.magnitude,
+        confidence=confidence_of(cand.confirm_count, params, cand.pchange), magnitude=cand.magnitude,
         pixel_count=cand.pixel_count, last_detected=days_to_iso(cand.last_days),
         observed_until=days_to_iso(layers.observed_until_days), products=(layers.product_id,),
-        created=at, updated=at,
+        created=at, updated=at, confirm_optical=cand.confirm_optical, confirm_radar=cand.confirm_radar,
+        pchange=cand.pchange,
     )
 
 
@@ -91,10 +115,14 @@ def _grow(base: Alert, others: list[Alert], cand: Candidate, layers: DetectionLa
     confirm = max([base.confirm_count, cand.confirm_count, *(o.confirm_count for o in others)])
     products = tuple(dict.fromkeys([*base.products, *(p for o in others for p in o.products), layers.product_id]))
     obs = [d for d in [base.observed_until, days_to_iso(layers.observed_until_days)] if d]
+    fused = _fused_fields([base, *others], cand)
+    conf = confidence_of(confirm, params, fused["pchange"])
+    if any(a.confidence == Confidence.HIGH for a in (base, *others)):
+        conf = Confidence.HIGH  # confidence only goes up
     return base.with_(
         geometry=geom, area_ha=area, first_detected=first, last_clear=last_clear,
-        last_detected=max(lasts) if lasts else None, confirm_count=confirm,
-        confidence=_confidence(confirm, params), magnitude=cand.magnitude if area > base.area_ha else base.magnitude,
+        last_detected=max(lasts) if lasts else None, confirm_count=confirm, **fused,
+        confidence=conf, magnitude=cand.magnitude if area > base.area_ha else base.magnitude,
         pixel_count=max(base.pixel_count, cand.pixel_count) if not others
         else base.pixel_count + sum(o.pixel_count for o in others),
         observed_until=max(obs) if obs else None, products=products,
@@ -103,7 +131,7 @@ def _grow(base: Alert, others: list[Alert], cand: Candidate, layers: DetectionLa
 
 
 _TRACKED = ("area_ha", "first_detected", "last_clear", "last_detected", "confirm_count", "confidence",
-            "observed_until", "products", "merged_from")
+            "observed_until", "products", "merged_from", "confirm_optical", "confirm_radar", "pchange")
 
 
 def _changes(old: Alert, new: Alert) -> dict:

@@ -24,6 +24,8 @@ __all__ = ["layers_from_item", "read_detection_layers"]
 
 NAMES = ("break_days", "magnitude", "confirm_count", "prev_obs_days")
 FOREST_HISTORY = "forest_history"
+FUSED = ("confirm_count_optical", "confirm_count_radar", "pchange")
+"""Optional rasters of a fused (bayts / sar) product, read when present."""
 DIRECTION_SIGNS = {"both": 0, "negative": -1, "positive": 1}
 """``yvy:params.direction`` of a product -> ``DetectionLayers.break_direction``."""
 
@@ -33,7 +35,8 @@ def read_detection_layers(files: Mapping[str, str | Path], *, product_id: str,
                           use_forest_history: bool = False, break_direction: int = 0) -> DetectionLayers:
     """DetectionLayers from one raster per name in :data:`NAMES` (nodata read as NaN / -1).
 
-    ``files["break_magnitude"]`` is read when present. The forest mask is ``forest_mask`` (a
+    ``files["break_magnitude"]`` and a fused product's :data:`FUSED` rasters are read when
+    present. The forest mask is ``forest_mask`` (a
     raster or polygon file, put on the grid) if given, else ``files["forest_history"]`` when
     ``use_forest_history``, else none.
     """
@@ -50,12 +53,14 @@ def read_detection_layers(files: Mapping[str, str | Path], *, product_id: str,
                 raise InputError(files[name], "not on the same grid as the other detection rasters")
         fill = -1.0 if name == "confirm_count" else np.nan
         arrays[name] = np.ma.filled(a.astype(np.float64), fill)
-    bmag = None
-    if "break_magnitude" in files:
-        with open_raster(files["break_magnitude"]) as ds:
-            if (ds.height, ds.width) != shape or ds.transform != transform:
-                raise InputError(files["break_magnitude"], "not on the same grid as the other detection rasters")
-            bmag = np.ma.filled(ds.read(1, masked=True).astype(np.float64), np.nan)
+    extra = {}
+    for name in ("break_magnitude", *FUSED):
+        if name in files:
+            with open_raster(files[name]) as ds:
+                if (ds.height, ds.width) != shape or ds.transform != transform:
+                    raise InputError(files[name], "not on the same grid as the other detection rasters")
+                fill = -1.0 if name.startswith("confirm_count") else np.nan
+                extra[name] = np.ma.filled(ds.read(1, masked=True).astype(np.float64), fill)
     forest, source = None, None
     if forest_mask is not None:
         from .forest import read_forest_mask
@@ -69,7 +74,7 @@ def read_detection_layers(files: Mapping[str, str | Path], *, product_id: str,
     return DetectionLayers(crs=crs, transform=transform, product_id=product_id,
                            observed_until_days=iso_to_days(observed_until) if observed_until else None,
                            forest=forest, forest_source=source, break_direction=break_direction,
-                           break_magnitude=bmag, **arrays)
+                           **extra, **arrays)
 
 
 def layers_from_item(item: Mapping, *, forest_mask: str | Path | None = None,
@@ -80,7 +85,7 @@ def layers_from_item(item: Mapping, *, forest_mask: str | Path | None = None,
     ``forest_history`` layer when it has a forest rule. ``forest_filter=False``: no forest mask.
     """
     assets = item.get("assets", {})
-    files = {n: assets[n]["href"] for n in (*NAMES, FOREST_HISTORY, "break_magnitude") if n in assets}
+    files = {n: assets[n]["href"] for n in (*NAMES, FOREST_HISTORY, "break_magnitude", *FUSED) if n in assets}
     props = item.get("properties", {})
     until = props.get("yvy:last_processed") or props.get("end_datetime") or props.get("datetime")
     direction = (props.get("yvy:params") or {}).get("direction")

@@ -46,7 +46,9 @@ class AlertStatus(str, enum.Enum):
 
 
 class Confidence(str, enum.Enum):
-    """``high`` once at least two later valid observations confirm the loss, else ``low``."""
+    """``high`` once at least two valid observations confirm the loss (and, for alerts of a fused
+    bayts / sar product, the median Pchange at confirmation is at least 0.9), else ``low``.
+    See :func:`yvy.alerts.build.confidence_of`."""
 
     LOW = "low"
     HIGH = "high"
@@ -112,6 +114,13 @@ class Alert:
     """Ids of the alerts merged into this one."""
     created: str | None = None
     updated: str | None = None
+    confirm_optical: int | None = None
+    """Alerts of a fused (bayts / sar) product: optical dates among the confirmations (median over
+    the pixels); None for optical-only products and for alerts stored before fused products."""
+    confirm_radar: int | None = None
+    """Alerts of a fused product: radar (Sentinel-1) dates among the confirmations."""
+    pchange: float | None = None
+    """Alerts of a fused product: median probability of change at confirmation (bayts Pchange)."""
 
     def with_(self, **changes: Any) -> Alert:
         """A copy with ``changes`` applied (dataclasses.replace)."""

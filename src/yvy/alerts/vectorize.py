@@ -42,6 +42,9 @@ def iso_to_days(iso: str) -> float:
     return float((date.fromisoformat(iso[:10]) - EPOCH).days)
 
 
+_OPTIONAL = ("forest", "break_magnitude", "confirm_count_optical", "confirm_count_radar", "pchange")
+
+
 @dataclass(frozen=True)
 class DetectionLayers:
     """The detect pipeline's per-pixel output on one grid (what alerts are built from)."""
@@ -73,13 +76,19 @@ class DetectionLayers:
     break_magnitude: np.ndarray | None = None
     """Median residual on and after the break (NaN none). With a one-sided test in the loss
     direction it replaces ``magnitude`` as the loss evidence (see :func:`loss_mask`)."""
+    confirm_count_optical: np.ndarray | None = None
+    """Fused (bayts / sar) products: the optical dates of ``confirm_count`` (None otherwise)."""
+    confirm_count_radar: np.ndarray | None = None
+    """Fused products: the radar dates of ``confirm_count``."""
+    pchange: np.ndarray | None = None
+    """Fused products: the probability of change at confirmation (bayts Pchange, 0..1)."""
 
     def __post_init__(self):
         shp = np.shape(self.break_days)
         if len(shp) != 2:
             raise InputError("break_days", f"must be a 2-D array, not shape {shp}")
-        for name in ("magnitude", "confirm_count", "prev_obs_days", "forest", "break_magnitude"):
-            if name in ("forest", "break_magnitude") and getattr(self, name) is None:
+        for name in ("magnitude", "confirm_count", "prev_obs_days", *_OPTIONAL):
+            if name in _OPTIONAL and getattr(self, name) is None:
                 continue
             if np.shape(getattr(self, name)) != shp:
                 raise InputError(name, f"shape {np.shape(getattr(self, name))} differs from break_days {shp}")
@@ -108,6 +117,10 @@ class AlertParams:
     """Minimum mapping unit in hectares (equal-area)."""
     high_confidence_obs: int = 2
     """Confidence becomes ``high`` once this many later valid observations confirm the loss."""
+    high_pchange: float = 0.9
+    """Fused (bayts / sar) alerts: confidence is ``high`` only when, besides ``high_confidence_obs``
+    confirming dates, the alert's median probability of change at confirmation (Pchange) is at
+    least this (R bayts' reference chi)."""
     interval_join: bool = True
     """Compare neighbours' date intervals (last valid observation before the break .. break)
     instead of the break dates alone: a clearing seen through clouds or stripes reaches the
@@ -150,6 +163,12 @@ class Candidate:
     confirm_count: int
     magnitude: float
     pixel_count: int
+    confirm_optical: int | None = None
+    """Fused products: median over the pixels of the optical confirming dates."""
+    confirm_radar: int | None = None
+    """Fused products: median over the pixels of the radar confirming dates."""
+    pchange: float | None = None
+    """Fused products: median over the pixels of Pchange at confirmation."""
 
 
 def loss_mask(layers: DetectionLayers, params: AlertParams) -> np.ndarray:
@@ -173,6 +192,23 @@ def _confirm(layers: DetectionLayers) -> np.ndarray:
     """Confirming observations as float, unknown (NaN or the product's nodata -1) as 0."""
     conf = np.nan_to_num(np.asarray(layers.confirm_count, dtype=np.float64), nan=0.0)
     return np.where(conf < 0, 0.0, conf)
+
+
+def _fused_medians(layers: DetectionLayers, labels: np.ndarray, keep: np.ndarray) -> dict[str, list]:
+    """Per kept component, the medians of a fused product's per-sensor counts (floored) and
+    Pchange; empty for a product without them."""
+    from scipy import ndimage
+
+    out: dict[str, list] = {}
+    for key, name in (("confirm_optical", "confirm_count_optical"), ("confirm_radar", "confirm_count_radar")):
+        a = getattr(layers, name)
+        if a is not None:
+            conf = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0)
+            out[key] = [math.floor(float(m)) for m in ndimage.median(np.where(conf < 0, 0.0, conf), labels, keep)]
+    if layers.pchange is not None:
+        p = np.nan_to_num(np.asarray(layers.pchange, dtype=np.float64), nan=0.0)
+        out["pchange"] = [float(m) for m in ndimage.median(p, labels, keep)]
+    return out
 
 
 def _xy(t, col: float, row: float) -> tuple[float, float]:
@@ -227,6 +263,7 @@ def extract_candidates(layers: DetectionLayers, params: AlertParams | None = Non
     last = ndimage.maximum(bd, labels, keep)
     med_mag = ndimage.median(mag, labels, keep)
     med_conf = ndimage.median(conf, labels, keep)
+    fused = _fused_medians(layers, labels, keep)
     # last clear observation before the first detection: at the pixels with the earliest break
     first_map = np.zeros(count + 1)
     first_map[keep] = first
@@ -257,6 +294,7 @@ def extract_candidates(layers: DetectionLayers, params: AlertParams | None = Non
                 confirm_count=math.floor(float(med_conf[i])),
                 magnitude=float(med_mag[i]),
                 pixel_count=npix[lab - 1].item(),
+                **{k: v[i] for k, v in fused.items()},
             )
         )
     out.sort(key=lambda c: (c.first_days, -c.geometry.bounds[3], c.geometry.bounds[0]))

@@ -56,6 +56,9 @@ def _new_sensors(props: dict, meta: dict, geobox, stack: str | None, sar_stack: 
     for m in meta["sensors"]:
         name = m["name"]
         path = given.get(name) or inputs.get(name, {}).get("stack")
+        if not path and "items" in inputs.get(name, {}):
+            raise InputError(name, "this product was made from catalog scenes; `yvy monitor update` continues "
+                                   "stack products only: run `yvy detect` again over the AOI")
         if not path or not Path(path).exists():
             flag = "--stack" if name == "optical" else "--sar-stack"
             raise InputError(str(path), f"{name} stack file not found; pass the updated stack with {flag}")

@@ -29,8 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cube import radar
 from ..errors import DateRangeError, InputError
 from ..kernels import bayts as kb
+from ._fusion_catalog import CATALOG_FIELDS
 from .product import Output
 from .timebase import bfast_dates, decimal_year
 
@@ -42,9 +44,11 @@ DEFAULT_OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
 DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
 
-DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.5, 0.5, (0.2, 0.8)
-"""Defaults of ``yvy detect --method bayts|sar``, chosen on the tuning half of the Bolivia Hansen
-pixels (``benchmarks/bench_radar_accuracy.py``; R's example uses chi 0.9, bwf (0.1, 0.9))."""
+DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.9, 0.5, (0.1, 0.95)
+"""Defaults of ``yvy detect --method bayts|sar`` (``benchmarks/bench_radar_accuracy.py``): the best
+F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
+false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's
+example: chi 0.9, bwf (0.1, 0.9); for ``sar`` these tie with its own best tuning F1)."""
 
 CONFIRM_RULE = ("bayts: confirm_count = optical + radar dates from the flag to the confirmation of the "
                 "change (Pchange >= chi) and later dates with PNF >= pnf_min; prev_obs_days = date of the "
@@ -108,6 +112,20 @@ class FusionRequest:
     out: str | None = None
     resume: bool = False
     store_model: bool = True
+    aoi: str | None = None
+    """Catalog scenes instead of stacks: the area of interest (a vector file; or ``bbox``, ``scene``)."""
+    bbox: tuple[float, float, float, float] | None = None
+    scene: str | None = None
+    geometry: dict | None = None
+    index: str = "ndvi"
+    """Optical index computed from the catalog's optical scenes."""
+    collection: str | None = None
+    """Collection of the optical scenes (default: any Sentinel-2 or Landsat collection)."""
+    sar_collection: str | None = None
+    """Collection of the radar scenes (default: any collection of items with ``sar:polarizations``)."""
+    polarization: str = "VV"
+    crs: str | None = None
+    resolution: float | None = None
 
     def params(self) -> kb.BaytsParams:
         """Kernel thresholds; errors name the CLI option."""
@@ -145,6 +163,8 @@ class FusionPlan:
     product_id: str
     inputs: dict
     units: dict = field(default_factory=dict)
+    aoi: object | None = None
+    """Area of interest of a catalog-scene run (pixels outside: status -128), else None."""
 
 
 def _date(name: str, value: str | None) -> date | None:
@@ -168,9 +188,10 @@ def sar_units(path: str, sample: np.ndarray | None = None) -> tuple[str, str]:
         tags = {k.lower(): v for k, v in ds.tags().items()}
         tags.update({k.lower(): v for k, v in ds.tags(1).items()})
         unit = (tags.get("units") or tags.get("unit") or (ds.units[0] if ds.units else None) or "").strip().lower()
-        if sample is None:
-            step = max(1, ds.count // 16)
-            sample = ds.read(list(range(1, ds.count + 1, step)), out_dtype="float32", masked=True).filled(np.nan)
+        if sample is None:  # every few dates, decimated to at most 512 x 512: bounded memory on a tile
+            idx = list(range(1, ds.count + 1, max(1, ds.count // 16)))
+            shape = (len(idx), min(ds.height, 512), min(ds.width, 512))
+            sample = ds.read(idx, out_shape=shape, out_dtype="float32", masked=True).filled(np.nan)
     if unit in ("db", "decibel", "decibels"):
         return "db", "tag"
     if unit in ("linear", "power", "amplitude^2", "1"):
@@ -207,25 +228,25 @@ def _dates(cube, hs: date | None, end: date | None, subject: str):
     return keep, t, days
 
 
-def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool) -> np.ndarray:
-    """Per kept date, the ``percentile`` of its valid pixels over the whole grid (bayts'
-    ``deseasonalizeRaster``; R's quantile type 7). Read one date at a time."""
-    if not percentile:
+def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool,
+                    chunk: int = 512) -> np.ndarray:
+    """Per kept date, the ``percentile`` of its valid pixels over the whole grid: the shift of
+    :func:`yvy.cube.radar.deseasonalize` (bayts' ``deseasonalizeRaster``, R quantile type 7) on
+    the float32 values the kernel sees, computed on the full extent so every chunk subtracts the
+    same value. Streams the grid window by window, all dates at once, twice
+    (:func:`yvy.cube.radar.date_percentiles_blocks`), so memory stays bounded on a whole tile."""
+    if not percentile or keep.size == 0:
         return np.zeros(keep.size)
-    h, w = cube.geobox.shape
-    out = np.zeros(keep.size)
-    for j, b in enumerate(keep):
-        band = cube.read(slice(0, h), slice(0, w), np.array([b]))[0].astype(np.float64)
-        if to_db:
-            band = _db(band)
-        v = band[np.isfinite(band)]
-        out[j] = np.quantile(v, percentile) if v.size else 0.0
-    return out
+    from ..cube.build import chunk_windows
 
+    windows = chunk_windows(tuple(cube.geobox.shape), chunk)
 
-def _db(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, 10.0 * np.log10(x), np.nan)
+    def blocks():
+        for rows, cols in windows:
+            y = cube.read(rows, cols, keep)
+            yield radar.to_db(y, "linear").astype(np.float32) if to_db else y
+
+    return np.nan_to_num(radar.date_percentiles_blocks(blocks, keep.size, percentile), nan=0.0)
 
 
 def same_grid(a, b) -> bool:
@@ -233,29 +254,19 @@ def same_grid(a, b) -> bool:
         math.isclose(x, y, rel_tol=0, abs_tol=1e-6 * max(1.0, abs(x))) for x, y in zip(a.affine, b.affine, strict=True))
 
 
-def plan_fusion(req: FusionRequest) -> FusionPlan:
-    """Check ``req`` and open its stacks; raise one-line yvy errors before anything is written."""
-    if req.method not in METHODS:
-        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
-    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
-        _date("--end", req.end)
-    if ms is None:
-        raise DateRangeError("--monitor-start", "is required")
-    if req.chunk < 16:
-        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+def _check_stack_args(req: FusionRequest) -> None:
     if req.sar_stack is None:
-        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack")
+        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack "
+                                        "(or an area of interest with catalog scenes)")
     if req.method == "bayts" and req.stack is None:
         raise InputError("--stack", "--method bayts needs an optical time stack (or use --method sar)")
-    if req.sar_units not in (None, "db", "linear"):
-        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
-    if req.percentile is not None and not 0 <= req.percentile <= 1:
-        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
-    params = req.params()
-    try:
-        pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
-    except InputError as exc:
-        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+    if any(x is not None for x in (req.aoi, req.bbox, req.scene)):
+        raise InputError("--aoi", "give time stacks (--stack, --sar-stack) or an area of interest of "
+                                  "catalog scenes, not both")
+
+
+def _stack_cubes(req: FusionRequest) -> tuple[list, str, str]:
+    """``([(name, cube, to_db)], radar units, where the units came from)`` of a stack request."""
     sar = open_stack(req.sar_stack, "--sar-stack")
     units, source = (req.sar_units, "option") if req.sar_units else sar_units(req.sar_stack)
     cubes = [("radar", sar, units == "linear")]
@@ -266,26 +277,62 @@ def plan_fusion(req: FusionRequest) -> FusionPlan:
                                             f"optical stack's {opt.geobox.shape.yx} {opt.geobox.crs} "
                                             "(same CRS, transform and size needed; reproject one onto the other)")
         cubes.insert(0, ("optical", opt, False))
+    return cubes, units, source
+
+
+def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
+    """Check ``req`` and open its stacks (or, with an AOI and ``store``, its catalog scenes);
+    raise one-line yvy errors before anything is written."""
+    if req.method not in METHODS:
+        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
+    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
+        _date("--end", req.end)
+    if ms is None:
+        raise DateRangeError("--monitor-start", "is required")
+    if req.chunk < 16:
+        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+    catalog = req.stack is None and req.sar_stack is None and any(
+        x is not None for x in (req.aoi, req.bbox, req.scene, req.geometry))
+    if not catalog:
+        _check_stack_args(req)
+    if req.sar_units not in (None, "db", "linear"):
+        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
+    if req.percentile is not None and not 0 <= req.percentile <= 1:
+        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
+    params = req.params()
+    try:
+        pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
+    except InputError as exc:
+        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+    aoi = None
+    if catalog:
+        from ._fusion_catalog import catalog_cubes
+
+        opt, sar, aoi = catalog_cubes(store, req, hs, end)
+        units, source = "db", "items"
+        cubes = [("radar", sar, False)] if opt is None else [("optical", opt, False), ("radar", sar, False)]
+    else:
+        cubes, units, source = _stack_cubes(req)
     sensors = []
     for name, cube, to_db in cubes:
-        subject = req.stack if name == "optical" else req.sar_stack
+        subject = (req.stack if name == "optical" else req.sar_stack) or f"{name} scenes"
         keep, t, days = _dates(cube, hs, end, subject)
-        shift = normalise_shift(cube, keep, req.percentile, to_db)
+        shift = normalise_shift(cube, keep, req.percentile, to_db, req.chunk)
         sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
     msd = float(decimal_year([ms.isoformat()])[0])
     if max(s.t[-1] for s in sensors) < msd and ms > date.today():
         raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()}")
     geobox = sensors[0].cube.geobox
     inputs = {s.name: s.cube.describe() for s in sensors}
-    ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in ("out", "resume", "chunk",
-                                                                                   "store_model")},
+    skip = ("out", "resume", "chunk", "store_model") + (() if catalog else CATALOG_FIELDS)
+    ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in skip},
                         "inputs": inputs, "units": units,
                         "dates": {s.name: [int(d) for d in s.days] for s in sensors}}, sort_keys=True, default=str)
     product_id = f"{req.method}-{ms.isoformat()}-{hashlib.sha256(ident.encode()).hexdigest()[:10]}"
     from ..cube.build import chunk_windows
 
     return FusionPlan(req, sensors, geobox, chunk_windows(tuple(geobox.shape), req.chunk), msd, params,
-                      product_id, inputs, {"radar": units, "radar_source": source})
+                      product_id, inputs, {"radar": units, "radar_source": source}, aoi)
 
 
 def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | None = None,
@@ -295,8 +342,9 @@ def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | Non
     shift = sensor.shift if shift is None else shift
     y = sensor.cube.read(rows, cols, keep).astype(np.float32, copy=False)
     if sensor.to_db:
-        y = _db(y).astype(np.float32)
-    y -= shift.astype(np.float32)[:, None, None]
+        y = radar.to_db(y, "linear").astype(np.float32)
+    # float32 shift, subtracted exactly in float64 then rounded: the float32 arithmetic of R parity
+    y = radar.deseasonalize(y, percentiles=shift.astype(np.float32)).astype(np.float32)
     return y.reshape(y.shape[0], -1)
 
 
@@ -316,7 +364,7 @@ def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: boo
         "flag_decimal_year": g(o["flag"], "float64"),
         "pflag": g(o["pflag"], "float32"), "pchange": g(o["pchange"], "float32"),
         "magnitude": g(-o["pchange"], "float32"), "break_magnitude": g(-o["pchange"], "float32"),
-        "status": g(np.vectorize(_STATUS.get, otypes=[np.int8])(o["status"]), "int8"),
+        "status": g(_status_codes(o["status"]), "int8"),
         "confirm_count": g(counts.sum(axis=0), "int16"),
         "confirm_count_optical": cc("optical"), "confirm_count_radar": cc("radar"),
         "prev_obs_days": g(_days_of(o["change_flagged"], day0), "float32"),
@@ -327,6 +375,15 @@ def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: boo
             a = np.asarray(state[k])
             arrays[f"state__{k}"] = a.reshape(a.shape[:-1] + (h, w))
     return arrays
+
+
+def _status_codes(status: np.ndarray) -> np.ndarray:
+    """Kernel status -> product status (:data:`_STATUS`) through a lookup table."""
+    lo = min(_STATUS)
+    lut = np.zeros(max(_STATUS) - lo + 1, np.int8)
+    for k, v in _STATUS.items():
+        lut[k - lo] = v
+    return lut[np.asarray(status, dtype=np.int64) - lo]
 
 
 def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
@@ -341,8 +398,10 @@ def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
         yday = np.rint((t[ok] - year) * DAYS_PER_YEAR).astype(np.int64)  # 0-based, 365-day year
         cum = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365])
         month = np.searchsorted(cum, yday, side="right") - 1
-        first = np.array([date(int(y), 1, 1).toordinal() for y in year])
-        leap = np.array([date(int(y), 3, 1).toordinal() - date(int(y), 1, 1).toordinal() == 60 for y in year])
+        years, inv = np.unique(year, return_inverse=True)  # per distinct year, not per pixel
+        first = np.array([date(int(y), 1, 1).toordinal() for y in years], dtype=np.int64)[inv]
+        leap = np.array([date(int(y), 3, 1).toordinal() - date(int(y), 1, 1).toordinal() == 60
+                         for y in years], dtype=bool)[inv]
         out[ok] = first + yday + np.where(leap & (month >= 2), 1, 0) - day0
     return out
 
@@ -351,10 +410,18 @@ def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
     rows, cols = plan.windows[i]
     h, w = rows.stop - rows.start, cols.stop - cols.start
     ys = [read_sensor(s, rows, cols) for s in plan.sensors]
+    inside = None
+    if plan.aoi is not None:
+        from ..cube.build import aoi_mask
+
+        inside = aoi_mask(plan.geobox, plan.aoi, rows, cols)
+        ys = [np.where(inside.reshape(1, -1), y, np.float32(np.nan)) for y in ys]
     state = kb.init_state(h * w, len(plan.sensors))
     kb.bayts_update(state, ys, [s.t for s in plan.sensors], [s.pdf for s in plan.sensors], plan.monitor_start,
                     plan.params)
     arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model)
+    if inside is not None:
+        arrays["status"][~inside] = -128
     if plan.request.store_model:
         arrays["meta_json"] = np.array(json.dumps(_meta(plan)))
     return arrays
@@ -384,7 +451,8 @@ def _props(plan: FusionPlan) -> dict:
         "yvy:monitor_start_decimal_year": plan.monitor_start, "yvy:last_processed": iso(last),
         "yvy:first_date": iso(first), "yvy:n_dates": {s.name: int(s.t.size) for s in plan.sensors},
         "yvy:normalisation": {s.name: [float(x) for x in s.shift] for s in plan.sensors},
-        "yvy:aoi": None, "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
+        "yvy:aoi": plan.aoi.json if plan.aoi is not None else None,
+        "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
         "yvy:breaks_bands": list(BAYTS_BANDS), "yvy:forest_rule": None,
     }
 
@@ -399,7 +467,7 @@ def run_fusion(store, workspace, request: FusionRequest, progress=None, runner=N
     from .detect import finish_job, run_chunks
 
     started = time.perf_counter()
-    plan = plan_fusion(request)
+    plan = plan_fusion(request, store)
     scratch = Path(workspace.assets) / "detections" / plan.product_id / ".scratch"
     job_id = f"detect:{plan.product_id}"
     run_chunks(store, job_id, "detect", {"product": plan.product_id, "chunk": request.chunk,

@@ -136,6 +136,9 @@ def _print_alert(con, a, doc) -> None:
     lg = a.legal or {}
     rule = f"({lg['rule']}: {lg.get('law') or ''})" if lg.get("rule") else ""
     con.print(f"  legal: {lg.get('flag')} {rule}")
+    if a.pchange is not None:
+        con.print(f"  fused confirmation: {a.confirm_optical} optical + {a.confirm_radar} radar dates, "
+                  f"Pchange {a.pchange:.3f}")
     for d in doc.get("drone_imagery", []):
         con.print(f"  drone imagery: {d['item']} ({d['datetime']})")
     if a.merged_into:

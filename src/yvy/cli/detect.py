@@ -47,9 +47,9 @@ OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
 """Default --optical-pdf (= yvy.change.fusion.DEFAULT_OPTICAL_PDF; kept here so --help imports no numba)."""
 SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Default --sar-pdf (= yvy.change.fusion.DEFAULT_SAR_PDF)."""
-CHI, PNF_MIN, BWF = 0.5, 0.5, (0.2, 0.8)
+CHI, PNF_MIN, BWF = 0.9, 0.5, (0.1, 0.95)
 """Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
-the Bolivia Hansen pixels by benchmarks/bench_radar_accuracy.py)."""
+the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar_accuracy.py)."""
 
 
 def fusion_options(f):
@@ -75,6 +75,10 @@ def fusion_options(f):
                           "(R bayts' example: 0.1 0.9)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
+        click.option("--sar-collection",
+                     help="With an AOI (no stacks): only radar scenes of this collection (bayts, sar)."),
+        click.option("--polarization", type=click.Choice(["VV", "VH", "HH", "HV"], case_sensitive=False),
+                     default="VV", show_default=True, help="Radar polarisation of catalog scenes (bayts, sar)."),
     ]
     return functools.reduce(lambda acc, opt: opt(acc), reversed(opts), f)
 
@@ -84,7 +88,9 @@ def fusion_options(f):
     "--monitor-start 2023-01-01 --out ./result\n\n"
     "Example: yvy detect --stack ndvi_stack.tif --history-start 2005-01-01 --monitor-start 2016-01-01\n\n"
     "Example: yvy detect --method bayts --stack ndvi_stack.tif --sar-stack s1_vv_stack.tif "
-    "--monitor-start 2016-01-01 --out ./result"))
+    "--monitor-start 2016-01-01 --out ./result\n\n"
+    "Example: yvy detect --method bayts --bbox -55.9,-25.6,-55.7,-25.4 --monitor-start 2024-01-01 "
+    "--out ./result   # S2/Landsat + Sentinel-1 RTC scenes of the catalog"))
 @click.option("--method", type=click.Choice(["bfast", "bayts", "sar"]), default="bfast", show_default=True,
               help="bfast: BFAST Monitor on one optical index; bayts: Bayesian radar-optical fusion "
                    "(--stack + --sar-stack); sar: radar only (--sar-stack). See docs/radar.md.")
@@ -128,7 +134,7 @@ def fusion_options(f):
 def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
             no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
             no_alerts, as_json, scheduler, workers, sar_stack, sar_units, optical_pdf, sar_pdf, chi, pnf_min, bwf,
-            percentile, **alert_kw):
+            percentile, sar_collection, polarization, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor, or bayts / sar).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -151,7 +157,10 @@ def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, 
         freq = FusionRequest(monitor_start=monitor_start, method=method, stack=stack, sar_stack=sar_stack,
                              sar_units=sar_units, optical_pdf=tuple(optical_pdf), sar_pdf=tuple(sar_pdf), chi=chi,
                              pnf_min=pnf_min, bwf=tuple(bwf), percentile=percentile, history_start=history_start,
-                             end=end, chunk=chunk, out=out, resume=resume, store_model=not no_model)
+                             end=end, chunk=chunk, out=out, resume=resume, store_model=not no_model,
+                             aoi=aoi, bbox=tuple(bbox) if bbox else None, scene=scene, index=index,
+                             collection=collection, sar_collection=sar_collection, polarization=polarization,
+                             crs=norm_crs(crs), resolution=resolution)
         _run(ctx, functools.partial(run_fusion, request=freq), _print_fusion, as_json, no_alerts, out, scheduler,
              workers, alert_kw)
         return

@@ -35,7 +35,8 @@ API
     spatial ``percentile`` (R ``quantile`` type 7) over the values in ``[lo, hi]``; values
     outside ``[lo, hi]`` become NaN. The percentile is a property of the **whole image**: for a
     chunked run compute ``date_percentiles`` once on the full extent (or a large sample) and
-    pass them as ``percentiles``.
+    pass them as ``percentiles``. ``date_percentiles_blocks(blocks, n_dates, q)`` computes them
+    exactly over a grid read window by window (bounded memory for a whole tile).
 
 Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
 """
@@ -47,7 +48,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..kernels.radar import date_percentiles, quegan_filter, temporal_median
+from ..kernels.radar import date_percentiles, date_percentiles_blocks, quegan_filter, temporal_median
 
 __all__ = [
     "OPERA_INVALID",
@@ -61,6 +62,7 @@ __all__ = [
     "apply_layover_shadow",
     "deseasonalize",
     "date_percentiles",
+    "date_percentiles_blocks",
 ]
 
 OPERA_INVALID = (1, 2, 3, 255)

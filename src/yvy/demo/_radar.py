@@ -102,18 +102,17 @@ def _read(path: Path):
 def compare(demo: RadarDemo, params=None) -> dict:
     """First alert date of the clearing (median over its pixels) and false alerts, fused vs optical only.
 
-    ``params``: :class:`yvy.kernels.bayts.BaytsParams`; default R bayts' published settings (chi 0.9,
-    bwf (0.1, 0.9)), which over a monitoring window of six months of noisy radar raise far fewer
-    false alerts than yvy's Bolivia-tuned defaults (see docs/radar.md).
+    ``params``: :class:`yvy.kernels.bayts.BaytsParams`; default ``yvy detect``'s defaults
+    (``yvy.change.fusion.DEFAULT_*``), what a new user runs.
     """
-    from ..change.fusion import DEFAULT_OPTICAL_PDF, DEFAULT_SAR_PDF
+    from ..change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_OPTICAL_PDF, DEFAULT_PNF_MIN, DEFAULT_SAR_PDF
     from ..change.timebase import decimal_year
     from ..kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
 
     vv, tv = _read(demo.s1)
     nd, tn = _read(demo.ndvi)
     vv, nd = spatial_normalise(vv, 0.95), spatial_normalise(nd, 0.95)
-    params = params or BaytsParams(chi=0.9, pnf_min=0.5, bwf=(0.1, 0.9))
+    params = params or BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF)
     start = float(decimal_year([demo.monitor_start.isoformat()])[0])
     opt, sar = SensorPdf(*DEFAULT_OPTICAL_PDF), SensorPdf(*DEFAULT_SAR_PDF)
     runs = {"fused": bayts([nd, vv], [tn, tv], [opt, sar], start, params),

@@ -8,7 +8,8 @@ per-date spatial percentiles.
 * :func:`temporal_median` - per-pixel median over the dates selected by a boolean mask.
 * :func:`date_percentiles` - per-date spatial percentile (R ``quantile`` type 7, i.e. linear
   interpolation between order statistics, as numpy's default) of the values within
-  ``[lo, hi]``.
+  ``[lo, hi]``; :func:`date_percentiles_blocks` - the same, exactly, over a grid read block by
+  block (two streaming passes of 16-bit radix counts; for whole tiles).
 
 numpy + numba only; NaN means no data everywhere.
 """
@@ -22,7 +23,7 @@ from numba import prange
 
 from ._jit import jit, jit_parallel
 
-__all__ = ["quegan_filter", "temporal_median", "date_percentiles", "box_mean"]
+__all__ = ["quegan_filter", "temporal_median", "date_percentiles", "date_percentiles_blocks", "box_mean"]
 
 
 @jit
@@ -207,3 +208,89 @@ def _as3d(a: np.ndarray) -> np.ndarray:
     if a.ndim != 3:
         raise ValueError(f"expected a (T, y, x) array, got shape {a.shape}")
     return np.ascontiguousarray(a)
+
+
+# -- exact per-date percentiles of a grid read block by block -------------------------------------
+_NBIN = 65536
+
+
+@jit_parallel
+def _hist_top(bits, counts):
+    """counts[t, top 16 bits of the sortable key] += 1 for every non-NaN float32 (as uint32 bits)."""
+    nt, n = bits.shape
+    for t in prange(nt):
+        for i in range(n):
+            b = bits[t, i]
+            if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):
+                continue  # NaN
+            key = (~b) if b & np.uint32(0x80000000) else (b | np.uint32(0x80000000))
+            counts[t, key >> np.uint32(16)] += 1
+
+
+@jit_parallel
+def _hist_low(bits, prefix, counts):
+    """counts[t, j, low 16 bits] += 1 for the keys whose top 16 bits equal prefix[t, j]."""
+    nt, n = bits.shape
+    for t in prange(nt):
+        for i in range(n):
+            b = bits[t, i]
+            if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):
+                continue
+            key = (~b) if b & np.uint32(0x80000000) else (b | np.uint32(0x80000000))
+            top = np.int64(key >> np.uint32(16))
+            for j in range(2):
+                if top == prefix[t, j]:
+                    counts[t, j, key & np.uint32(0xFFFF)] += 1
+
+
+def _key_value(key: int) -> float:
+    """The float32 value (as float) of a sortable key."""
+    bits = key ^ 0x80000000 if key & 0x80000000 else (~key) & 0xFFFFFFFF
+    return float(np.array([bits], dtype=np.uint32).view(np.float32)[0])
+
+
+def date_percentiles_blocks(blocks, n_dates: int, q: float) -> np.ndarray:
+    """:func:`date_percentiles` (R type 7) of each date over a grid given block by block, exactly.
+
+    ``blocks()`` returns an iterable of ``(n_dates, ...)`` float32 arrays covering the grid once
+    (NaN = no data); it is called twice. Each float32 maps to a sortable 32-bit key; the first
+    pass counts each date's keys by their top 16 bits, the second counts the low 16 bits of the
+    two buckets holding the order statistics ``k`` and ``k + 1`` (``h = (n - 1) q``), which pins
+    both values exactly. Memory: two (n_dates, 65536) count tables besides one block, so a whole
+    tile's percentiles are computed in one streaming read per pass.
+    """
+    if not 0 <= q <= 1:
+        raise ValueError(f"percentile must be within 0..1, got {q}")
+    top = np.zeros((n_dates, _NBIN), np.int64)
+    for blk in blocks():
+        _hist_top(_bits(blk, n_dates), top)
+    n = top.sum(axis=1)
+    out = np.full(n_dates, np.nan)
+    want = np.zeros((n_dates, 2), np.int64)  # rank of order statistic k and k + 1
+    prefix = np.full((n_dates, 2), -1, np.int64)
+    cum = np.cumsum(top, axis=1)
+    for t in range(n_dates):
+        if n[t] == 0:
+            continue
+        h = (n[t] - 1) * q
+        k = int(math.floor(h))
+        for j, r in enumerate((k, min(k + 1, n[t] - 1))):
+            b = int(np.searchsorted(cum[t], r, side="right"))
+            prefix[t, j], want[t, j] = b, r - (cum[t, b - 1] if b else 0)
+    low = np.zeros((n_dates, 2, _NBIN), np.int64)
+    for blk in blocks():
+        _hist_low(_bits(blk, n_dates), prefix, low)
+    for t in range(n_dates):
+        if n[t] == 0:
+            continue
+        v = [_key_value((int(prefix[t, j]) << 16) | int(np.searchsorted(np.cumsum(low[t, j]), want[t, j],
+                                                                          side="right"))) for j in range(2)]
+        h = (n[t] - 1) * q
+        k = math.floor(h)
+        out[t] = v[0] if k + 1 >= n[t] else v[0] + (h - k) * (v[1] - v[0])
+    return out
+
+
+def _bits(block: np.ndarray, n_dates: int) -> np.ndarray:
+    a = np.ascontiguousarray(np.asarray(block, dtype=np.float32).reshape(n_dates, -1))
+    return a.view(np.uint32)

@@ -43,7 +43,8 @@ from .store import Store, _now, page
 
 __all__ = ["SQLAlertStore"]
 
-_DOC_FIELDS = ("products", "context", "legal", "review", "merged_from")
+_DOC_FIELDS = ("products", "context", "legal", "review", "merged_from", "confirm_optical", "confirm_radar",
+               "pchange")
 AUDIT_TOPIC = "alerts"
 """Lock topic of alert read-check-writes on PostgreSQL (the audit chain is one sequence)."""
 
@@ -125,6 +126,8 @@ class SQLAlertStore:
             products=tuple(doc.get("products", ())), context=doc.get("context") or {},
             legal=doc.get("legal") or {}, review=doc.get("review") or {}, merged_into=row.merged_into,
             merged_from=tuple(doc.get("merged_from", ())), created=row.created, updated=row.updated,
+            confirm_optical=doc.get("confirm_optical"), confirm_radar=doc.get("confirm_radar"),
+            pchange=doc.get("pchange"),
         )
 
     def get_alert(self, alert_id: str) -> Alert:
