@@ -25,11 +25,10 @@ def run(*args):
 
 def _snapshot(home):
     """Catalog items (paths relative to the workspace), alerts, users of a workspace."""
-    from yvy.storage.alerts import SQLAlertStore
-    from yvy.storage.users import SQLUserStore
-
     from yvy.alerts.ports import AlertQuery
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+    from yvy.storage.users import SQLUserStore
 
     s = open_store(Workspace(home).database_url)
     items = sorted(json.dumps(it, sort_keys=True).replace(str(home) + "/", "HOME/") for it in s.iter_items())
@@ -137,12 +136,11 @@ def test_rewritten_audit_row_in_a_backup_is_caught(ws, tmp_path, database_engine
 def test_write_during_the_dump_is_not_lost(ws, tmp_path, monkeypatch):
     """A review lands while the database is being dumped: the dump is taken again, and the
     backup's fingerprints describe exactly what it holds (the restore compares them)."""
-    from yvy.storage.alerts import SQLAlertStore
-
     import yvy.backup.workspace as bw
     from yvy.alerts.review import review_alert
     from yvy.backup import backup_workspace
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     home, aid = ws
     s = open_store(Workspace(home).database_url)

@@ -80,7 +80,7 @@ def test_missing_polarisation_and_unknown_unit():
     item = _s1_item("someone-elses-s1", "x", pols=("VV",))
     with pytest.raises(InputError, match=r"^x: no VH polarisation \(the product has VV\)$"):
         radar_band(item, "VH")
-    with pytest.raises(InputError, match=r"^x: backscatter unit unknown; pass --units db\|linear$"):
+    with pytest.raises(InputError, match=r"^x: backscatter unit unknown; give the units \(db or linear\)$"):
         radar_band(item, "VV")
     assert radar_band(item, "VV", forced_units="db") == ("vv", "dB")
     assert annotate_radar_item(item) is item  # unknown collection: left alone

@@ -130,8 +130,8 @@ def _errors(tmp_path):
         "misaligned grids": (["--method", "bayts", "--stack", str(opt), "--sar-stack", str(moved)],
                              "does not match the optical stack's"),
         "unknown units": (["--method", "sar", "--sar-stack", str(big)], "unknown backscatter units"),
-        "bayts without optical": (["--method", "bayts", "--sar-stack", str(sar)], "--stack: --method bayts needs"),
-        "sar without radar": (["--method", "sar", "--stack", str(opt)], "--sar-stack: --method sar needs"),
+        "bayts without optical": (["--method", "bayts", "--sar-stack", str(sar)], "--stack: method bayts needs"),
+        "sar without radar": (["--method", "sar", "--stack", str(opt)], "--sar-stack: method sar needs"),
         "bad bwf": (["--method", "sar", "--sar-stack", str(sar), "--bwf", "0.9", "0.1"], "--bwf: needs 0 <= low"),
         "bad chi": (["--method", "sar", "--sar-stack", str(sar), "--chi", "1.5"], "--chi: must be in (0, 1)"),
     }

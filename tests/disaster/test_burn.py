@@ -93,9 +93,8 @@ def test_burn_cli_and_bad_input(tmp_path):
 
 
 def test_burn_from_catalog_links_fires_and_alerts(tmp_path, store_url):
-    from yvy.storage.alerts import SQLAlertStore
-
     from yvy.alerts.model import Alert
+    from yvy.storage.alerts import SQLAlertStore
 
     shape = (60, 60)
     veg = {"nir": 0.32, "swir22": 0.08, "red": 0.04}

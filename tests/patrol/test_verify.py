@@ -26,9 +26,8 @@ def _run(home, *args):
 
 
 def test_coverage_and_verify(tmp_path, store_url):
-    from yvy.storage.alerts import SQLAlertStore
-
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     home = tmp_path / "ws"
     assert _run(home, "init").exit_code == 0
@@ -88,10 +87,9 @@ def test_coverage_and_verify(tmp_path, store_url):
 
 def test_plan_from_workspace_alerts_only(tmp_path, store_url):
     """Without a risk map the targets are the alerts that need a look; dismissed ones are left out."""
-    from yvy.storage.alerts import SQLAlertStore
-
     from yvy.alerts.model import AlertStatus
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     home = tmp_path / "ws"
     assert _run(home, "init").exit_code == 0

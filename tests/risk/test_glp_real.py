@@ -91,10 +91,10 @@ def test_bad_model_file_is_one_line_error(tmp_path):
 
 def test_workspace_alerts_and_context_layers_as_covariates(glp, tmp_path, store_url):
     import shapely
-    from yvy.storage.alerts import SQLAlertStore
 
     from yvy.alerts.model import Alert, AlertStatus
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     home = tmp_path / "ws"
     _run(["--home", str(home), "init"])

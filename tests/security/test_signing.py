@@ -51,9 +51,8 @@ def test_key_file_is_private_and_passphrase_protected(home, monkeypatch):
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     """A real evidence package of one alert, signed with the workspace key; (home, folder)."""
-    from yvy.storage.alerts import SQLAlertStore
-
     from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
 
     from ..conftest import store_url_for
 

@@ -47,7 +47,7 @@ def _radar_items(store, req, aoi, start: date | None, end: date | None) -> list[
         where = f" of collection {req.sar_collection}" if req.sar_collection else ""
         have = sorted({p for it in found for p in it["properties"]["sar:polarizations"]})
         raise EmptyAOIError("AOI", f"no Sentinel-1 scenes{where} with {pol} intersect the area of interest"
-                                   + (f" (found {', '.join(have)}; choose --polarization)" if have else ""))
+                                   + (f" (found {', '.join(have)}; choose a polarization)" if have else ""))
     return with_pol
 
 
@@ -61,11 +61,11 @@ def catalog_cubes(store, req, start: date | None, end: date | None) -> tuple[obj
     from .detect import _aoi, _catalog_cube
 
     if store is None:
-        raise InputError("--aoi", "catalog scenes need a workspace catalog")
+        raise InputError("aoi", "catalog scenes need a workspace catalog")
     aoi = _aoi(store, req)
     if aoi is None:
-        raise InputError("--aoi", f"--method {req.method} needs --stack/--sar-stack or an area of interest "
-                                  "(--aoi, --bbox or --scene) with catalog scenes")
+        raise InputError("aoi", f"method {req.method} needs time stacks (optical and radar) or an area of "
+                                "interest with catalog scenes")
     optical = None
     if req.method == "bayts":
         optical = _catalog_cube(store, req, aoi, start or date(1900, 1, 1), end)

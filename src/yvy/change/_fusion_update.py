@@ -60,8 +60,7 @@ def _new_sensors(props: dict, meta: dict, geobox, stack: str | None, sar_stack: 
             raise InputError(name, "this product was made from catalog scenes; `yvy monitor update` continues "
                                    "stack products only: run `yvy detect` again over the AOI")
         if not path or not Path(path).exists():
-            flag = "--stack" if name == "optical" else "--sar-stack"
-            raise InputError(str(path), f"{name} stack file not found; pass the updated stack with {flag}")
+            raise InputError(str(path), f"{name} stack file not found; give the updated {name} stack")
         cube = open_stack(path, name)
         if not same_grid(cube.geobox, geobox):
             raise InputError(path, "the stack's grid differs from the product's grid")

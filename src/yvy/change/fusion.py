@@ -128,11 +128,8 @@ class FusionRequest:
     resolution: float | None = None
 
     def params(self) -> kb.BaytsParams:
-        """Kernel thresholds; errors name the CLI option."""
-        try:
-            return kb.BaytsParams(chi=self.chi, pnf_min=self.pnf_min, bwf=tuple(self.bwf))
-        except InputError as exc:
-            raise InputError({"pnf_min": "--pnf-min"}.get(exc.subject, f"--{exc.subject}"), exc.problem) from None
+        """Kernel thresholds; errors name the parameter (``chi``, ``pnf_min``, ``bwf``)."""
+        return kb.BaytsParams(chi=self.chi, pnf_min=self.pnf_min, bwf=tuple(self.bwf))
 
 
 @dataclass
@@ -205,7 +202,7 @@ def sar_units(path: str, sample: np.ndarray | None = None) -> tuple[str, str]:
     if v.max() <= 10.0:
         return "linear", "values"
     raise InputError(path, "unknown backscatter units (no units tag, values neither dB nor linear power); "
-                           "pass --sar-units db or --sar-units linear")
+                           "give the radar units (db or linear)")
 
 
 def open_stack(path: str, what: str):
@@ -256,22 +253,22 @@ def same_grid(a, b) -> bool:
 
 def _check_stack_args(req: FusionRequest) -> None:
     if req.sar_stack is None:
-        raise InputError("--sar-stack", f"--method {req.method} needs a Sentinel-1 time stack "
+        raise InputError("sar_stack", f"method {req.method} needs a Sentinel-1 time stack "
                                         "(or an area of interest with catalog scenes)")
     if req.method == "bayts" and req.stack is None:
-        raise InputError("--stack", "--method bayts needs an optical time stack (or use --method sar)")
+        raise InputError("stack", "method bayts needs an optical time stack (or use method sar)")
     if any(x is not None for x in (req.aoi, req.bbox, req.scene)):
-        raise InputError("--aoi", "give time stacks (--stack, --sar-stack) or an area of interest of "
+        raise InputError("aoi", "give time stacks (optical and radar) or an area of interest of "
                                   "catalog scenes, not both")
 
 
 def _stack_cubes(req: FusionRequest) -> tuple[list, str, str]:
     """``([(name, cube, to_db)], radar units, where the units came from)`` of a stack request."""
-    sar = open_stack(req.sar_stack, "--sar-stack")
+    sar = open_stack(req.sar_stack, "sar_stack")
     units, source = (req.sar_units, "option") if req.sar_units else sar_units(req.sar_stack)
     cubes = [("radar", sar, units == "linear")]
     if req.method == "bayts":
-        opt = open_stack(req.stack, "--stack")
+        opt = open_stack(req.stack, "stack")
         if not same_grid(opt.geobox, sar.geobox):
             raise InputError(req.sar_stack, f"grid {sar.geobox.shape.yx} {sar.geobox.crs} does not match the "
                                             f"optical stack's {opt.geobox.shape.yx} {opt.geobox.crs} "
@@ -284,26 +281,26 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
     """Check ``req`` and open its stacks (or, with an AOI and ``store``, its catalog scenes);
     raise one-line yvy errors before anything is written."""
     if req.method not in METHODS:
-        raise InputError("--method", f"{req.method!r} is not one of bfast, bayts, sar")
-    ms, hs, end = _date("--monitor-start", req.monitor_start), _date("--history-start", req.history_start), \
-        _date("--end", req.end)
+        raise InputError("method", f"{req.method!r} is not one of bfast, bayts, sar")
+    ms, hs, end = _date("monitor_start", req.monitor_start), _date("history_start", req.history_start), \
+        _date("end", req.end)
     if ms is None:
-        raise DateRangeError("--monitor-start", "is required")
+        raise DateRangeError("monitor_start", "is required")
     if req.chunk < 16:
-        raise InputError("--chunk", f"{req.chunk} px is too small; use 16 or more")
+        raise InputError("chunk", f"{req.chunk} px is too small; use 16 or more")
     catalog = req.stack is None and req.sar_stack is None and any(
         x is not None for x in (req.aoi, req.bbox, req.scene, req.geometry))
     if not catalog:
         _check_stack_args(req)
     if req.sar_units not in (None, "db", "linear"):
-        raise InputError("--sar-units", f"{req.sar_units!r} is not db or linear")
+        raise InputError("sar_units", f"{req.sar_units!r} is not db or linear")
     if req.percentile is not None and not 0 <= req.percentile <= 1:
-        raise InputError("--percentile", f"{req.percentile} is not in [0, 1]")
+        raise InputError("percentile", f"{req.percentile} is not in [0, 1]")
     params = req.params()
     try:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
     except InputError as exc:
-        raise InputError("--optical-pdf/--sar-pdf", exc.problem) from None
+        raise InputError("pdf", exc.problem) from None
     aoi = None
     if catalog:
         from ._fusion_catalog import catalog_cubes
@@ -321,7 +318,7 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
         sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
     msd = float(decimal_year([ms.isoformat()])[0])
     if max(s.t[-1] for s in sensors) < msd and ms > date.today():
-        raise DateRangeError("--monitor-start", f"no data on or after {ms.isoformat()}")
+        raise DateRangeError("monitor_start", f"no data on or after {ms.isoformat()}")
     geobox = sensors[0].cube.geobox
     inputs = {s.name: s.cube.describe() for s in sensors}
     skip = ("out", "resume", "chunk", "store_model") + (() if catalog else CATALOG_FIELDS)

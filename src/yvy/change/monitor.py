@@ -207,7 +207,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
         return update_fusion(store, workspace, product, model, stack=stack, sar_stack=sar_stack,
                              progress=progress, resume=resume, runner=runner)
     if sar_stack is not None:
-        raise InputError("--sar-stack", f"{product['id']} is not a bayts or sar product")
+        raise InputError("sar_stack", f"{product['id']} is not a bayts or sar product")
     plan = plan_update(store, product_id, stack=stack, stack_mask=stack_mask)
     props = plan.product["properties"]
     if plan.t.size == 0:

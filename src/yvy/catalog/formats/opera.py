@@ -171,7 +171,7 @@ def _units(iso: dict, path: str | None, options: IngestOptions) -> str:
         return "linear"  # the RTC-S1 product specification: linear power
     if "decibel" in conv or "db" in conv.split():
         return "dB"
-    raise InputError(path, f"unknown backscatter convention {conv!r}; pass --units db|linear")
+    raise InputError(path, f"unknown backscatter convention {conv!r}; give the units (db or linear)")
 
 
 def _sensing(iso: dict, from_name: str):

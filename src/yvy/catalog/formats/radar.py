@@ -69,7 +69,7 @@ DB_NEGATIVE_SHARE = 0.9
 LINEAR_P99_MAX = 3.0
 
 
-def norm_units(value: object, subject: object = "--units") -> str | None:
+def norm_units(value: object, subject: object = "units") -> str | None:
     """``dB`` / ``linear`` / ``amplitude`` / ``dn`` from any common spelling; None for None."""
     if value is None or value == "":
         return None
@@ -139,9 +139,9 @@ def resolve_units(subject: object, *, forced: str | None, declared: str | None,
         v = v[np.isfinite(v)]
         rng = f"values {v.min():.3g}..{v.max():.3g}" if v.size else "no valid values"
         raise InputError(
-            subject, f"cannot tell dB from linear backscatter ({rng}); pass --units db|linear"
+            subject, f"cannot tell dB from linear backscatter ({rng}); give the units (db or linear)"
         )
-    raise InputError(subject, "backscatter unit unknown; pass --units db|linear")
+    raise InputError(subject, "backscatter unit unknown; give the units (db or linear)")
 
 
 def norm_polarizations(values: Iterable[str], subject: object) -> list[str]:

@@ -22,8 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ...io import atomic_path
 from ...dates import to_iso as isoformat
+from ...io import atomic_path
 from .sentinel1 import parse_xml, read_safe
 from .sentinel1_calib import calibrate_grd, radar_geometry
 
