@@ -21,7 +21,6 @@ Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 
 import pystac
 
@@ -29,7 +28,7 @@ from ...dates import find_datetime
 from ...errors import InputError
 from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, read_bytes, read_raster
 from . import IngestOptions, SceneGroup
-from .radar import SAR_EXT, norm_units, platform_of, sar_properties
+from .radar import SAR_EXT, group_by_stem, norm_units, platform_of, sar_properties
 
 __all__ = ["Hyp3RtcFormat", "FORMAT", "relative_orbit"]
 
@@ -54,15 +53,8 @@ class Hyp3RtcFormat:
 
     def claim(self, paths: list[str]) -> list[SceneGroup]:
         """Group files by HyP3 RTC product stem (one group per stem with a polarisation COG)."""
-        by_stem: dict[str, list[str]] = defaultdict(list)
-        for p in paths:
-            m = _STEM.match(basename(p))
-            if m:
-                by_stem[m.group(1)].append(p)
-        return [
-            SceneGroup(NAME, _key(files), tuple(sorted(files)), {"stem": stem})
-            for stem, files in sorted(by_stem.items())
-        ]
+        return [SceneGroup(NAME, _key(files), tuple(sorted(files)), {"stem": stem})
+                for stem, files in group_by_stem(paths, _STEM).items()]
 
     def to_items(self, group: SceneGroup, options: IngestOptions) -> list[pystac.Item]:
         """Describe one RTC product."""

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 
 import pystac
 
 from ...errors import InputError
 from ..items import SAT_EXT, AssetSpec, BandInfo, basename, build_item, read_raster
 from . import IngestOptions, SceneGroup
-from .radar import SAR_EXT, norm_polarizations, norm_units, platform_of, sar_properties
+from .radar import SAR_EXT, group_by_stem, norm_polarizations, norm_units, platform_of, sar_properties
 from .sentinel1 import parse_xml
 
 __all__ = ["OperaRtcFormat", "FORMAT", "MASK_CODES", "parse_iso_xml"]
@@ -53,16 +52,9 @@ class OperaRtcFormat:
 
     def claim(self, paths: list[str]) -> list[SceneGroup]:
         """Group files by OPERA product stem (one group per stem with at least one COG)."""
-        by_stem: dict[str, list[str]] = defaultdict(list)
-        for p in paths:
-            m = _STEM.match(basename(p))
-            if m:
-                by_stem[m.group(1)].append(p)
-        return [
-            SceneGroup(NAME, sorted(files)[0], tuple(sorted(files)), {"stem": stem})
-            for stem, files in sorted(by_stem.items())
-            if any(f.lower().endswith((".tif", ".tiff")) for f in files)
-        ]
+        return [SceneGroup(NAME, sorted(files)[0], tuple(sorted(files)), {"stem": stem})
+                for stem, files in group_by_stem(paths, _STEM).items()
+                if any(f.lower().endswith((".tif", ".tiff")) for f in files)]
 
     def to_items(self, group: SceneGroup, options: IngestOptions) -> list[pystac.Item]:
         """Describe one burst product."""

@@ -69,6 +69,21 @@ DB_NEGATIVE_SHARE = 0.9
 LINEAR_P99_MAX = 3.0
 
 
+def group_by_stem(paths: Iterable[str], stem: re.Pattern) -> dict[str, list[str]]:
+    """Paths grouped by the first group of ``stem`` matched on their file name (product readers
+    whose files share a product stem: OPERA bursts, HyP3 RTC products)."""
+    from collections import defaultdict
+
+    from ..items import basename
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    for p in paths:
+        m = stem.match(basename(p))
+        if m:
+            groups[m.group(1)].append(p)
+    return dict(sorted(groups.items()))
+
+
 def norm_units(value: object, subject: object = "units") -> str | None:
     """``dB`` / ``linear`` / ``amplitude`` / ``dn`` from any common spelling; None for None."""
     if value is None or value == "":
