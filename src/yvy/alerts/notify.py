@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from ..dates import now_iso
 from ..errors import InputError
 from ..security.urls import check_outbound_url
 from .model import to_feature
@@ -64,12 +65,8 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _payload(hook, alert, root: str | None) -> str:
-    body = {"event": EVENT, "webhook": hook.id, "created": _now_iso(), "alert": to_feature(alert)}
+    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert)}
     if root:
         body["links"] = {"alert": f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}",
                          "map": f"{root}/#alert={quote(alert.id, safe='')}"}

@@ -46,8 +46,8 @@ __all__ = ["PREFIX", "CatalogClient", "add_stac_api", "asset_router"]
 PREFIX = "/stac"
 STAC_VERSION = "1.1.0"
 """Version declared on every published object (STAC 1.0 records are valid 1.1 records)."""
-SORTABLE = {"id": "id", "collection": "collection", "datetime": "properties.datetime",
-            "eo:cloud_cover": "properties.eo:cloud_cover"}
+SORTABLE = ("id", "collection", "datetime", "eo:cloud_cover")
+"""Fields ``sortby`` accepts (the store sorts on their indexed item columns)."""
 QUERYABLES = {
     "id": {"description": "Item id", "type": "string"},
     "collection": {"description": "Collection id", "type": "string"},

@@ -161,9 +161,9 @@ def backup_workspace(home: Path, database_url: str, out: Path, *, store, alert_s
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
+    from ..dates import now_iso
 
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return now_iso()
 
 
 def _report(path: Path, doc: dict) -> BackupReport:

@@ -8,12 +8,12 @@ click or storage (the catalog store is passed in).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import shapely
 
 from ..alerts import _geo
+from ..dates import now_iso
 
 __all__ = ["COLLECTION", "publish_rasters"]
 
@@ -66,7 +66,7 @@ def publish_rasters(store, item_id: str, rasters: dict[str, str | Path], *, kind
               "statistics": {"minimum": lo, "maximum": hi}}
         assets[key] = {"href": str(Path(path).absolute()), "type": COG, "title": f"{kind}: {key}",
                        "roles": ["data"], "raster:bands": [rb]}
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    now = now_iso()
     item = {"type": "Feature", "stac_version": "1.0.0", "stac_extensions": [], "id": item_id,
             "collection": COLLECTION, "geometry": shapely.geometry.mapping(footprint),
             "bbox": list(footprint.bounds), "links": [], "assets": assets,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alerts.audit import AuditEntry, verify_chain
+from ..dates import now_iso
 from ..errors import ConflictError
 from ..io import atomic_path
-from .keys import KeyRing, SigningKey, now_utc
+from .keys import KeyRing, SigningKey
 from .signing import TamperedError, sign_file, verify_file
 
 __all__ = ["Checkpoint", "checkpoints_dir", "write_checkpoint", "read_checkpoints", "verify_checkpoints"]
@@ -45,7 +46,7 @@ def write_checkpoint(home: str | os.PathLike, entries: Iterable[AuditEntry], key
     res = verify_chain(entries)
     if not res.ok:
         raise ConflictError("audit log", f"TAMPERED: {res.problem}; no checkpoint written")
-    at = now_utc()
+    at = now_iso()
     doc = {"type": "yvy-audit-checkpoint", "seq": res.entries, "head": res.head, "at": at}
     path = checkpoints_dir(home) / f"audit-{res.entries:08d}-{at.replace(':', '')}.json"
     with atomic_path(path) as tmp:

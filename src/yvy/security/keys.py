@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -31,11 +30,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ..dates import now_iso
 from ..errors import ConflictError, InputError, NotFoundError
 from ..io import atomic_path
 
 __all__ = ["KEY_FILE", "KEYRING_FILE", "PublicKey", "KeyRing", "SigningKey", "init_keys", "rotate_keys",
-           "load_keyring", "load_signing_key", "export_public_pem", "thumbprint", "now_utc", "b64url_encode",
+           "load_keyring", "load_signing_key", "export_public_pem", "thumbprint", "b64url_encode",
            "b64url_decode"]
 
 KEY_FILE = "signing.key"
@@ -45,10 +45,6 @@ SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 """scrypt cost of the passphrase (32 MiB, about 0.1 s per unlock on an idle core): PKCS#8 PEM encryption in
 ``cryptography`` uses 2,048 PBKDF2 rounds, too few against offline guessing."""
 
-
-def now_utc() -> str:
-    """The current UTC time as ISO 8601 with a ``Z`` (seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def b64url_encode(data: bytes) -> str:
@@ -228,7 +224,7 @@ def init_keys(home: str | os.PathLike, passphrase: str | None = None) -> PublicK
     """Create the agency key pair; ConflictError when the workspace already has one."""
     if (_keys_dir(home) / KEYRING_FILE).exists():
         raise ConflictError(_keys_dir(home), "signing keys exist already; use `yvy keys rotate` for a new one")
-    return _new_key(Path(home), passphrase, (), now_utc())
+    return _new_key(Path(home), passphrase, (), now_iso())
 
 
 def rotate_keys(home: str | os.PathLike, passphrase: str | None = None,
@@ -237,7 +233,7 @@ def rotate_keys(home: str | os.PathLike, passphrase: str | None = None,
     one; returns (old, new). The old key must be loadable (right passphrase) before it is retired."""
     ring = load_keyring(home)
     old = load_signing_key(home, old_passphrase if old_passphrase is not None else passphrase)
-    at = now_utc()
+    at = now_iso()
     kept = tuple(PublicKey(k.kid, k.key, k.not_before, at) if k.kid == old.kid else k for k in ring.keys)
     new = _new_key(Path(home), passphrase, kept, at)
     return KeyRing(kept).get(old.kid), new

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 
+from ..dates import now_iso
 from ..errors import InputError, NotFoundError, YvyError
 from ..io import atomic_path, sha256_file
-from .keys import KeyRing, SigningKey, b64url_decode, b64url_encode, now_utc
+from .keys import KeyRing, SigningKey, b64url_decode, b64url_encode
 
 __all__ = ["SIG_SUFFIX", "TamperedError", "sign_file", "verify_file", "verify_evidence", "EvidenceReport"]
 
@@ -44,7 +45,7 @@ def sign_file(path: str | os.PathLike, key: SigningKey, *, at: str | None = None
     """Write ``PATH.sig``, the detached signature of ``path``; returns its path."""
     p = Path(path)
     doc = {"type": "yvy-signature", "signed": p.name, "sha256": sha256_file(p), "kid": key.kid, "alg": "EdDSA",
-           "signed_at": at or now_utc()}
+           "signed_at": at or now_iso()}
     doc["signature"] = b64url_encode(key.sign(_payload(doc)))
     sig = p.with_name(p.name + SIG_SUFFIX)
     with atomic_path(sig) as tmp:

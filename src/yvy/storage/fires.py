@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..dates import now_iso
 from ..errors import NotFoundError
 from .schema import fire_events, fire_hotspots
 
@@ -26,10 +26,6 @@ HOTSPOT_COLUMNS = ("sensor", "satellite", "latitude", "longitude", "acq_date", "
                    "confidence", "confidence_class", "frp", "brightness", "daynight", "version", "source")
 EVENT_COLUMNS = ("id", "start", "last_seen", "hotspots", "frp_sum", "frp_max", "confidence_max", "sensors",
                  "minx", "miny", "maxx", "maxy", "geometry", "context", "protected", "updated")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _plain(col: pd.Series) -> list:
@@ -48,7 +44,7 @@ class SQLFireStore:
 
     def add_hotspots(self, df: pd.DataFrame) -> int:
         """Insert new hotspots; rows already stored (same FIRMS key) are ignored. The count inserted."""
-        now = _now()
+        now = now_iso()
         cols = [_plain(df[c]) for c in HOTSPOT_COLUMNS]
         rows = [dict(zip(HOTSPOT_COLUMNS, r, strict=True), ingested=now) for r in zip(*cols, strict=True)]
         if not rows:
@@ -82,7 +78,7 @@ class SQLFireStore:
     def replace_events(self, events: Sequence, hotspot_ids: np.ndarray, event_ids: np.ndarray,
                        since: str | None = None) -> None:
         """Replace every event (or those seen since ``since``) and assign hotspots, in one transaction."""
-        now = _now()
+        now = now_iso()
         rows = [dict(zip(EVENT_COLUMNS, (
             e.id, e.start, e.last_seen, e.hotspots, e.frp_sum, e.frp_max, e.confidence_max, json.dumps(e.sensors),
             *e.bbox, json.dumps(e.geometry), json.dumps(e.context), int(bool(e.context.get("protected_areas"))),

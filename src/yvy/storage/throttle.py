@@ -11,17 +11,18 @@ Must not import: fastapi, click, yvy.api, yvy.cli.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..dates import to_iso
 from .schema import auth_throttle
 
 __all__ = ["SQLThrottleStore"]
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return to_iso(dt, "seconds")
 
 
 class SQLThrottleStore:
