@@ -8,9 +8,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+
+from yvy.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog
 
 __all__ = ["WEB_DIR", "mount_static", "router"]
 
@@ -29,6 +31,15 @@ def index() -> FileResponse:
 def api_docs() -> FileResponse:
     """The API documentation page (Swagger UI over ``/api``)."""
     return FileResponse(WEB_DIR / "api.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/i18n/{lang}.json", include_in_schema=False)
+def web_catalog(lang: str) -> JSONResponse:
+    """The translations of one language for the web map (``{msgid: text}``; ids are the English texts)."""
+    if lang not in LANGUAGES:
+        raise HTTPException(404, f"unknown language {lang!r}; one of {', '.join(LANGUAGES)}")
+    return JSONResponse({"lang": lang, "default": DEFAULT_LANGUAGE, "messages": catalog(lang)},
+                        headers={"Cache-Control": "no-cache"})
 
 
 def mount_static(app: FastAPI) -> None:
