@@ -37,3 +37,33 @@ def test_demo_runs_the_whole_chain(tmp_path):
     assert json.loads(r.output)["review"]["reason"] == "verified by drone"
     size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
     assert size < 500e6
+    _check_disaster_products(home, out)
+
+
+def _check_disaster_products(home, out):
+    """The demo's pasture fire and flood: every product exists, matches the truth known by construction,
+    and is published for the map."""
+    import rasterio
+    import shapely
+    from shapely.geometry import shape
+
+    fire = json.loads((home / "demo" / "fire_truth.geojson").read_text())["features"][0]
+    burnt = shape(fire["geometry"])
+    events = json.loads(CliRunner().invoke(cli, ["--home", str(home), "fires", "list", "--json"]).output)
+    assert len(events) == 1 and events[0]["hotspots"] > 0
+    assert events[0]["start"][:10] == fire["properties"]["date"]
+    assert shape(events[0]["geometry"]).buffer(0.004).intersects(burnt)  # hotspots within ~400 m
+    scars = json.loads((home / "disaster" / "burn" / "burn_scars.geojson").read_text())["features"]
+    mapped = shapely.union_all([shape(f["geometry"]) for f in scars])
+    assert mapped.intersection(burnt).area / burnt.area > 0.8  # recall of the burnt paddock
+    assert mapped.intersection(burnt).area / mapped.area > 0.95  # nothing else burnt in the window
+    summary = json.loads((home / "disaster" / "burn" / "burn.json").read_text())
+    assert any(events[0]["id"] in s["fire_events"] for s in summary["scars"])
+    with rasterio.open(home / "disaster" / "flood" / "flood.tif") as a, \
+            rasterio.open(home / "disaster" / "s1" / "flood_truth.tif") as b:
+        flood, truth = a.read(1) == 1, b.read(1) == 1
+    assert (flood & truth).sum() / (flood | truth).sum() > 0.6  # IoU on a 150 px site (0.93 at 305 px)
+    assert "a pasture fire on" in out and "ha flooded" in out
+    published = (home / "assets" / "products")
+    kinds = {p.name.split("-")[0] for p in published.rglob("*") if p.is_dir() and p.parent.parent == published}
+    assert {"burn", "flood"} <= kinds, kinds

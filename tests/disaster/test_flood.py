@@ -168,3 +168,30 @@ def test_published_water_is_served_as_tiles(tmp_path):
     t = morecantile.tms.get("WebMercatorQuad").tile((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 15)
     png = client.get(f"/tiles/yvy-detections-disasters/{item_id}/water/{t.z}/{t.x}/{t.y}.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG") and png.content != bytes(EMPTY_PNG)
+
+
+def test_two_land_covers_are_not_water(tmp_path):
+    """Forest and grassland make a bimodal VH histogram too (split near -15 dB): without open water
+    the scene is refused, not mapped as water (max_split_db)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from yvy.disaster.flood import NoWaterContrastError, map_water
+
+    rng = np.random.default_rng(3)
+    n = 300
+    forest = np.zeros((n, n), bool)
+    forest[:, : n // 2] = True
+    bands = []
+    for db_forest, db_grass in ((-7.0, -10.0), (-12.5, -17.0)):
+        mean = np.where(forest, db_forest, db_grass)
+        bands.append((mean + 10 * np.log10(rng.gamma(4.4, 1 / 4.4, (n, n)))).astype(np.float32))
+    scene = tmp_path / "land.tif"
+    with rasterio.open(scene, "w", driver="GTiff", width=n, height=n, count=2, dtype="float32",
+                       crs="EPSG:32720", transform=from_origin(600000, 7500000, 10, 10)) as ds:
+        ds.write(np.stack(bands))
+        ds.descriptions = ("VV", "VH")
+    with pytest.raises(NoWaterContrastError, match="split below -18.0 dB"):
+        map_water(scene, tmp_path / "out")
+    assert not (tmp_path / "out" / "water.tif").exists()

@@ -42,6 +42,7 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     out.print("evaluation against the demo's ground truth:")
     print_report(out, report)
     _radar_part(out, ws)
+    _disaster_part(ctx, ws, demo)
     _drone_flight(ctx, ws, store, alerts)
     out.print(f"demo workspace ready at {ws.home} in {time.perf_counter() - t0:.0f} s")
     out.print(f"  ground truth:  {demo.truth_path}")
@@ -68,6 +69,36 @@ def _radar_part(out, ws) -> None:
     for name, r in compare(demo).items():
         out.print(f"  {name:12s}: alerted {r['median_delay_days']:.0f} days after the clearing "
                   f"({r['detected_share']:.0%} of its pixels); {r['false_alert_pixels']} false-alert pixels")
+def _disaster_part(ctx, ws, demo) -> None:
+    """The pasture fire (FIRMS-like hotspots, then the burn map from the demo scenes) and a flood in
+    Sentinel-1-like scenes of the site, through the same commands a user runs; each product is
+    published, so it appears on the demo map."""
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    from ..demo._disaster import firms_hotspots, flood_scenes
+    from . import burn, fires, flood
+    from .options import console
+
+    out = console(ctx)
+    root = Path(ws.home) / "disaster"
+    if demo.fire_path is not None:
+        import json
+
+        day = date.fromisoformat(json.loads(demo.fire_path.read_text())["features"][0]["properties"]["date"])
+        csv = firms_hotspots(demo.fire_path, root / "firms_viirs_demo.csv")
+        out.print(f"a pasture fire on {day}: FIRMS-like VIIRS hotspots in {csv}")
+        ctx.invoke(fires.ingest, files=(str(csv),))
+        ctx.invoke(burn.map_, bbox=tuple(demo.bounds_lonlat), fire_start=day.isoformat(),
+                   fire_end=(day + timedelta(days=1)).isoformat(), out_dir=str(root / "burn"), publish=True)
+    flood_day = date(demo.dates[-1].year - 1, 3, 10)
+    f = flood_scenes(demo.landcover_path, root / "s1", flood_date=flood_day)
+    out.print(f"a flood on {flood_day} in Sentinel-1-like scenes ({f.reference.name}, {f.flooded.name}):")
+    ctx.invoke(flood.map_, scene=str(f.reference), out_dir=str(root / "flood-reference"))
+    ctx.invoke(flood.map_, scene=str(f.flooded), reference=str(root / "flood-reference" / "water.tif"),
+               out_dir=str(root / "flood"), polygons=False, publish=True)
+
+
 def _drone_flight(ctx, ws, store, alerts) -> None:
     """Simulate one drone flight over the largest alert: an orthomosaic rendered from the newest
     scene, ingested as a drone item (then ``yvy patrol verify`` can confirm the alert)."""

@@ -12,7 +12,7 @@ Sizes are in pixels of 10 m (1 ha = 100 px). Imports only numpy and scipy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -29,6 +29,7 @@ __all__ = [
     "WATER",
     "Clearing",
     "Landscape",
+    "add_pasture_fire",
     "build_landscape",
 ]
 
@@ -98,6 +99,10 @@ class Landscape:
     field_soil: np.ndarray
     """float32 per field: bare-soil fraction in the wet season (pasture)."""
     clearings: tuple[Clearing, ...]
+    burn_day: int = 0
+    """Days since 1970 of the pasture fire (0 = no fire); see :func:`add_pasture_fire`."""
+    burned: np.ndarray | None = None
+    """bool mask of the pasture burnt on ``burn_day`` (None = no fire)."""
 
     @property
     def size(self) -> int:
@@ -390,3 +395,19 @@ def build_landscape(
         field_soil=soil,
         clearings=clearings,
     )
+
+
+def add_pasture_fire(land: Landscape, day: int) -> Landscape:
+    """The landscape with its largest grazed paddock burnt on ``day`` (days since 1970).
+
+    Dry-season grass fires are the Chaco's commonest fires; the paddock burns whole, its forest
+    windbreaks do not (the demo's forest alerts stay as they were). Deterministic: no random draw.
+    A landscape without pasture is returned unchanged.
+    """
+    grazed = np.flatnonzero(land.field_kind == PASTURE)
+    if not grazed.size:
+        return land
+    counts = np.bincount(land.field_id[land.cover == PASTURE].ravel(), minlength=land.field_kind.size)
+    field = int(grazed[np.argmax(counts[grazed])])
+    burned = (land.field_id == field) & (land.cover == PASTURE)
+    return replace(land, burn_day=int(day), burned=burned)

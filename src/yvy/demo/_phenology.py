@@ -95,6 +95,7 @@ class _Static:
     bare: np.ndarray
     cleared: np.ndarray
     windrow: np.ndarray
+    burned: np.ndarray
 
 
 def prepare(land: Landscape) -> _Static:
@@ -113,6 +114,7 @@ def prepare(land: Landscape) -> _Static:
         bare=np.flatnonzero(cover == BARE),
         cleared=cleared,
         windrow=(along % 7 < 2).astype(np.float32),
+        burned=np.flatnonzero(land.burned.ravel()) if land.burned is not None else np.zeros(0, np.int64),
     )
 
 
@@ -187,9 +189,22 @@ def surface_reflectance(
     frac[SOIL, static.bare] = 1.0
 
     _clearings(land, static, clim, t, s_grass, frac)
+    _pasture_fire(land, static, t, frac)
     frac[SOIL] *= land.soil_bright.ravel()
     refl = ENDMEMBERS.T @ frac
     return refl.reshape(6, n, n)
+
+
+def _pasture_fire(land, static, t, frac) -> None:
+    """Burnt paddock: a grass fire consumes the standing grass and litter, leaving char and ash over
+    bare soil (7:3); the burn fades as ash blows away and the grass regrows (e-folding 60 days)."""
+    i = static.burned
+    if not i.size or t < land.burn_day:
+        return
+    b = np.float32(np.exp(-(t - land.burn_day) / 60.0))
+    frac[:, i] *= 1 - b
+    frac[CHAR, i] += 0.7 * b
+    frac[SOIL, i] += 0.3 * b
 
 
 def _clearings(land, static, clim, t, s_grass, frac) -> None:

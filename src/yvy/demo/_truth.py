@@ -22,7 +22,7 @@ from shapely.geometry.polygon import orient
 from ._landscape import Landscape
 from ._site import EPSG, PIXEL_M, Grid
 
-__all__ = ["to_lonlat", "truth_collection"]
+__all__ = ["fire_feature", "to_lonlat", "truth_collection"]
 
 
 def to_lonlat(xy: np.ndarray) -> np.ndarray:
@@ -38,22 +38,32 @@ def _oriented(geom):
     return shapely.MultiPolygon([orient(p, 1.0) for p in geom.geoms])
 
 
+def _lonlat_polygon(mask: np.ndarray, grid: Grid):
+    """The pixels of ``mask`` as one (multi)polygon in lon/lat, pixel edges traced in UTM."""
+    transform = Affine(*grid.transform)
+    polys = [shape(g) for g, _ in shapes(mask.astype(np.uint8), mask=mask, connectivity=4, transform=transform)]
+    geom = shapely.transform(shapely.union_all(polys), lambda xy: np.round(to_lonlat(xy), 9))
+    return _oriented(geom)
+
+
+def fire_feature(land: Landscape, grid: Grid) -> dict | None:
+    """GeoJSON Feature of the burnt paddock (date, hectares, pixels), or None without a fire."""
+    if land.burned is None or not land.burned.any():
+        return None
+    day = date.fromordinal(date(1970, 1, 1).toordinal() + land.burn_day)
+    n = int(land.burned.sum())
+    return {"type": "Feature", "id": "fire-1",
+            "properties": {"date": day.isoformat(), "area_ha": round(n * PIXEL_M * PIXEL_M / 10_000, 2), "pixels": n},
+            "geometry": mapping(_lonlat_polygon(land.burned, grid))}
+
+
 def truth_collection(land: Landscape, grid: Grid, scene_dates: list[date], seed: int) -> dict:
     """FeatureCollection dict of the clearings (one feature each, in date order)."""
-    transform = Affine(*grid.transform)
     features = []
     pixel_ha = PIXEL_M * PIXEL_M / 10_000
     for c in land.clearings:
         mask = land.clear_id == c.id
-        polys = [
-            shape(g)
-            for g, _ in shapes(
-                mask.astype(np.uint8), mask=mask, connectivity=4, transform=transform
-            )
-        ]
-        geom = shapely.union_all(polys)
-        geom = shapely.transform(geom, lambda xy: np.round(to_lonlat(xy), 9))
-        geom = _oriented(geom)
+        geom = _lonlat_polygon(mask, grid)
         first = next((d for d in scene_dates if d >= c.date), None)
         features.append(
             {

@@ -35,12 +35,12 @@ import numpy as np
 from .. import __version__
 from ..errors import ConflictError, DateRangeError, InputError
 from ..io import atomic_path
-from ._landscape import COVER_NAMES, Landscape, build_landscape
+from ._landscape import COVER_NAMES, Landscape, add_pasture_fire, build_landscape
 from ._phenology import BANDS, draw_climate, prepare, surface_reflectance
 from ._site import CENTRE_LONLAT, EPSG, MGRS_TILE, Grid, earth_sun_factor, site_grid, sun_angles
 from ._sky import SCL, apply_sky, draw_sky
 from ._stac import build_item, scene_id
-from ._truth import to_lonlat, truth_collection
+from ._truth import fire_feature, to_lonlat, truth_collection
 
 __all__ = ["ClearingTruth", "DemoResult", "generate_demo"]
 
@@ -100,6 +100,8 @@ class DemoResult:
     mgrs_tile: str
     clearings: list[ClearingTruth]
     seed: int
+    fire_path: Path | None = None
+    """``fire_truth.geojson``: the burnt paddock (date, hectares); None when the site has no pasture."""
 
 
 def generate_demo(
@@ -149,6 +151,7 @@ def generate_demo(
     first_clear = (first + timedelta(days=max(548, window - 365)) - _EPOCH).days
     last_clear = (end - timedelta(days=45) - _EPOCH).days
     land = build_landscape(size_px, np.random.default_rng([seed, 1]), first_clear, last_clear)
+    land = add_pasture_fire(land, (_fire_day(first, end) - _EPOCH).days)
     clim = draw_climate(np.random.default_rng([seed, 2]), first, end, len(land.field_kind))
     anomalies = _anomalies(np.random.default_rng([seed, 3]), len(whens))
     static = prepare(land)
@@ -196,9 +199,28 @@ def generate_demo(
         mgrs_tile=MGRS_TILE,
         clearings=clearings,
         seed=seed,
+        fire_path=_write_fire(out, land, grid),
     )
     _write_manifest(result, land, first, years, revisit_days)
     return result
+
+
+def _fire_day(first: date, end: date) -> date:
+    """The pasture fire: 5 September (late dry season) of the last year with 60 days of scenes after it."""
+    day = date(end.year, 9, 5)
+    while (end - day).days < 60:
+        day = date(day.year - 1, 9, 5)
+    return max(day, first + timedelta(days=1))
+
+
+def _write_fire(out: Path, land: Landscape, grid: Grid) -> Path | None:
+    feature = fire_feature(land, grid)
+    if feature is None:
+        return None
+    path = out / "fire_truth.geojson"
+    _write_bytes(path, _json_bytes({"type": "FeatureCollection", "name": "yvy demo pasture fire (ground truth)",
+                                    "features": [feature]}))
+    return path
 
 
 def _write_truth(out: Path, land: Landscape, grid: Grid, days: list[date], seed: int):
@@ -456,6 +478,7 @@ def _write_manifest(result: DemoResult, land: Landscape, first: date, years: int
         "truth_mask": result.truth_mask_path.name,
         "landcover": result.landcover_path.name,
         "landcover_classes": {str(k): v for k, v in COVER_NAMES.items()},
+        "fire": result.fire_path.name if result.fire_path else None,
         "clearings": [
             {
                 "id": c.id,

@@ -52,6 +52,10 @@ class FloodParams:
     min_ashman: float = 2.0
     min_bc: float = 5 / 9
     min_share: float = 0.1
+    max_split_db: float = -18.0
+    """A tile whose Otsu split lies above this (dB) separates two land covers (forest and grassland
+    split near -15 dB in VH), not water from land (C-band VH of open water is about -22 to -30 dB):
+    it is not used. Applies to radar only (the optical MNDWI test has no such bound)."""
     max_tiles: int = 50
     max_hand: float = 15.0
     strip: int = 1000
@@ -109,23 +113,24 @@ def estimate_threshold(scene: str | Path, params: FloodParams | None = None, *, 
 
 
 def _threshold_from(hist: np.ndarray, lo: float, hi: float, params: FloodParams, subject: str) -> Threshold:
-    idx, total = _select(hist, lo, hi, params, min_valid=params.tile * params.tile // 2)
+    idx, total = _select(hist, lo, hi, params, min_valid=params.tile * params.tile // 2, max_split=params.max_split_db)
     if idx.size == 0:
         raise NoWaterContrastError(subject, f"no water/land contrast: none of {total} tiles of "
-                                   f"{params.tile} px has a bimodal histogram (Ashman's D > {params.min_ashman}); "
-                                   "no water map written")
+                                   f"{params.tile} px has a bimodal histogram (Ashman's D > {params.min_ashman}) "
+                                   f"split below {params.max_split_db} dB; no water map written")
     pooled = hist.reshape(-1, hist.shape[-1])[idx].sum(0)
     otsu, em = wk.otsu_threshold(pooled, lo, hi), wk.em_threshold(pooled, lo, hi)
     value = em if params.method == "em" and np.isfinite(em) else otsu
     return Threshold(round(float(value), 3), params.method, int(idx.size), total, round(otsu, 3), round(em, 3))
 
 
-def _select(hist: np.ndarray, lo: float, hi: float, params: FloodParams, min_valid: int) -> tuple[np.ndarray, int]:
+def _select(hist: np.ndarray, lo: float, hi: float, params: FloodParams, min_valid: int,
+            max_split: float = np.inf) -> tuple[np.ndarray, int]:
     flat = hist.reshape(-1, hist.shape[-1])
     st = wk.hist_stats(flat, lo, hi)
     d = st[:, 5]
     ok = (st[:, 0] >= min_valid) & (d > params.min_ashman) & (st[:, 3] > params.min_bc) \
-        & (st[:, 6] >= params.min_share) & (st[:, 6] <= 1 - params.min_share)
+        & (st[:, 6] >= params.min_share) & (st[:, 6] <= 1 - params.min_share) & (st[:, 4] <= max_split)
     idx = np.nonzero(ok)[0]
     idx = idx[np.argsort(-d[idx])][: params.max_tiles]
     return idx, int((st[:, 0] >= min_valid).sum())
