@@ -53,7 +53,7 @@ class SQLFireStore:
             index_elements=["sensor", "satellite", "latitude", "longitude", "acq_date", "acq_time"])
         with self.store.transaction() as c:
             before = c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar()
-            c.execute(stmt, rows)
+            self.store._executemany(c, stmt, rows)
             return c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar() - before
 
     def count_hotspots(self) -> int:
@@ -90,9 +90,8 @@ class SQLFireStore:
             c.execute(delete.where(fire_events.c.last_seen >= since) if since else delete)
             if rows:
                 c.execute(sa.insert(fire_events), rows)
-            if assign:
-                c.execute(sa.update(fire_hotspots).where(fire_hotspots.c.id == sa.bindparam("b_id"))
-                          .values(event_id=sa.bindparam("b_event")), assign)
+            self.store._executemany(c, sa.update(fire_hotspots).where(fire_hotspots.c.id == sa.bindparam("b_id"))
+                                    .values(event_id=sa.bindparam("b_event")), assign)
 
     def find_events(self, *, bbox=None, since: str | None = None, until: str | None = None,
                     protected: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
