@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..dates import now_iso
 from ..errors import ConflictError, InputError
 from ..io import atomic_path, sha256_file
 from .database import DUMP_NAMES, dump_database, engine_of
@@ -145,7 +146,7 @@ def backup_workspace(home: Path, database_url: str, out: Path, *, store, alert_s
             done += size
             if progress:
                 progress(done, total, rel)
-        doc = {"format": FORMAT, "created": _now(), "yvy_version": __version__, "source_home": str(home),
+        doc = {"format": FORMAT, "created": now_iso(), "yvy_version": __version__, "source_home": str(home),
                "engine": engine, "database": {"path": f"database/{dump.name}", "bytes": dump.stat().st_size,
                                               "sha256": sha256_file(dump)},
                **fp, "files": rows}
@@ -158,12 +159,6 @@ def backup_workspace(home: Path, database_url: str, out: Path, *, store, alert_s
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return _report(out, doc)
-
-
-def _now() -> str:
-    from ..dates import now_iso
-
-    return now_iso()
 
 
 def _report(path: Path, doc: dict) -> BackupReport:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from ..catalog import assets as keys
 from ..catalog.items import COLLECTION_HREF
+from ..dates import to_iso
 from ._site import EPSG, GRID_SQUARE, LATITUDE_BAND, MGRS_TILE, UTM_ZONE
 
 __all__ = ["BAND_ASSETS", "build_item", "product_uri", "scene_id"]
@@ -68,10 +69,6 @@ def product_uri(sat: str, when: datetime) -> str:
 def _absolute_orbit(sat: str, when: datetime) -> int:
     ref, orbit = _ORBIT_REF[sat]
     return orbit + round((when - ref).total_seconds() / 86400 * 14.3)
-
-
-def _iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _asset(stem: str, size: int, transform: list[float]) -> tuple[str, dict]:
@@ -141,7 +138,7 @@ def build_item(
     lons = [p[0] for p in footprint]
     lats = [p[1] for p in footprint]
     props = {
-        "created": _iso(gen + timedelta(hours=5, minutes=24)),
+        "created": to_iso(gen + timedelta(hours=5, minutes=24), "milliseconds"),
         "platform": {"S2A": "sentinel-2a", "S2B": "sentinel-2b", "S2C": "sentinel-2c"}[sat],
         "constellation": "sentinel-2",
         "instruments": ["msi"],
@@ -169,7 +166,7 @@ def build_item(
         "s2:product_type": "S2MSI2A",
         "s2:processing_baseline": "05.09",
         "s2:product_uri": product_uri(sat, when),
-        "s2:generation_time": _iso(gen).replace(".000Z", ".000000Z"),
+        "s2:generation_time": to_iso(gen, "milliseconds").replace(".000Z", ".000000Z"),
         "s2:datatake_id": f"G{sat}_{when:%Y%m%dT%H%M%S}_{orbit:06d}_N05.09",
         "s2:datatake_type": "INS-NOBS",
         "s2:datastrip_id": (
@@ -179,12 +176,12 @@ def build_item(
             f"{sat}_OPER_MSI_L2A_TL_{sat[1:]}PS_{gen:%Y%m%dT%H%M%S}_A{orbit:06d}_T{MGRS_TILE}_N05.09"
         ),
         "s2:reflectance_conversion_factor": round(earth_sun, 12),
-        "datetime": _iso(when),
+        "datetime": to_iso(when, "milliseconds"),
         "s2:sequence": "0",
         "earthsearch:boa_offset_applied": False,
         "processing:software": {"yvy-demo": version},
         "yvy:synthetic": True,
-        "updated": _iso(gen + timedelta(hours=5, minutes=24)),
+        "updated": to_iso(gen + timedelta(hours=5, minutes=24), "milliseconds"),
     }
     assets = dict(_asset(stem, size, tr) for stem in (*BAND_ASSETS, "SCL"))
     return {

@@ -27,6 +27,7 @@ from ..alerts.audit import AuditEntry, chain_entry
 from ..alerts.context import ContextFeature, ContextLayer
 from ..alerts.model import Alert, AlertStatus, Confidence
 from ..alerts.ports import AlertQuery
+from ..dates import now_iso
 from ..errors import ConflictError, NotFoundError
 from .schema import (
     alert_counters,
@@ -39,7 +40,7 @@ from .schema import (
     context_layers,
     stored_columns,
 )
-from .store import Store, _now, page
+from .store import Store, page
 
 __all__ = ["SQLAlertStore"]
 
@@ -97,7 +98,7 @@ class SQLAlertStore:
             "region": (a.legal or {}).get("region") or (a.context or {}).get("region"),
             "merged_into": a.merged_into, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
             "geometry": _dumps(mapping(a.geometry)), "doc": _dumps(doc),
-            "created": a.created or _now(), "updated": a.updated or _now(),
+            "created": a.created or now_iso("microseconds"), "updated": a.updated or now_iso("microseconds"),
         }
 
     def insert_alert(self, alert: Alert) -> None:
@@ -275,7 +276,7 @@ class SQLAlertStore:
                 c.execute(sa.delete(context_layers).where(lc.pk == old[0]))  # features cascade
             lpk = c.execute(sa.insert(context_layers).values(
                 name=layer.name, kind=layer.kind, source=layer.source, source_crs=layer.source_crs,
-                name_field=layer.name_field, features=len(layer.features), added=_now(),
+                name_field=layer.name_field, features=len(layer.features), added=now_iso("microseconds"),
             ).returning(lc.pk)).scalar_one()
             if layer.features:
                 c.execute(sa.insert(context_features), [

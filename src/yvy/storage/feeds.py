@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from ..alerts.feeds import Delivery, Webhook, check_webhook
+from ..dates import now_iso, to_iso
 from ..errors import InputError, NotFoundError
 from .schema import webhook_deliveries, webhooks
 
 __all__ = ["Delivery", "SQLFeedStore", "Webhook"]  # Delivery, Webhook: from yvy.alerts.feeds
-
-
-def _iso(dt: datetime | None = None) -> str:
-    return (dt or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SQLFeedStore:
@@ -40,7 +37,8 @@ class SQLFeedStore:
         with self.store.transaction() as c:
             hook_id = c.execute(sa.insert(webhooks).values(
                 url=url, secret=secret or secrets.token_urlsafe(32), area=json.dumps(area) if area else None,
-                owner_id=owner_id, label=label, active=1, created=_iso()).returning(webhooks.c.id)).scalar_one()
+                owner_id=owner_id, label=label, active=1, created=now_iso("milliseconds"))
+                .returning(webhooks.c.id)).scalar_one()
         return self.get_webhook(hook_id)
 
     @staticmethod
@@ -73,7 +71,7 @@ class SQLFeedStore:
         with self.store.transaction() as c:
             c.execute(sa.update(webhooks).where(webhooks.c.id == webhook_id).values(active=0))
             c.execute(sa.update(webhook_deliveries).where(d.webhook_id == webhook_id, d.status == "pending")
-                      .values(status="failed", last_error="unsubscribed", updated=_iso()))
+                      .values(status="failed", last_error="unsubscribed", updated=now_iso("milliseconds")))
 
     # -- deliveries ------------------------------------------------------------------------
     def enqueue(self, webhook_id: int, alert_id: str, event: str, payload: str, *,
@@ -85,7 +83,7 @@ class SQLFeedStore:
         """
         if status not in ("pending", "skipped"):
             raise InputError("status", "enqueue as pending or skipped")
-        now = _iso()
+        now = now_iso("milliseconds")
         stmt = self.store._insert(webhook_deliveries).values(
             webhook_id=webhook_id, alert_id=alert_id, event=event, payload=payload, status=status, attempts=0,
             next_attempt=now if status == "pending" else None, created=now, updated=now,
@@ -113,7 +111,8 @@ class SQLFeedStore:
     def due_deliveries(self, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
         """Pending deliveries whose next attempt is due, oldest first."""
         d = webhook_deliveries.c
-        rows = self.store._all(sa.select(webhook_deliveries).where(d.status == "pending", d.next_attempt <= _iso(now))
+        due = to_iso(now, "milliseconds") if now else now_iso("milliseconds")
+        rows = self.store._all(sa.select(webhook_deliveries).where(d.status == "pending", d.next_attempt <= due)
                                .order_by(d.next_attempt, d.id).limit(limit))
         return [self._delivery(r) for r in rows]
 
@@ -125,7 +124,8 @@ class SQLFeedStore:
         with self.store.transaction() as c:
             c.execute(sa.update(webhook_deliveries).where(d.id == delivery_id).values(
                 status=status, attempts=d.attempts + 1, last_code=code, last_error=(error or None) and error[:500],
-                next_attempt=_iso(next_attempt) if next_attempt and not delivered else None, updated=_iso()))
+                next_attempt=to_iso(next_attempt, "milliseconds") if next_attempt and not delivered else None,
+                updated=now_iso("milliseconds")))
 
     def list_deliveries(self, webhook_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries (of one webhook, or all), newest first."""

@@ -32,15 +32,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..catalog.ports import ItemQuery, Job
+from ..dates import now_iso
 from ..errors import InputError, NotFoundError, WorkspaceError
 from . import db
 from .schema import BBOX_COLUMNS, RTREES, collections, cursors, items, jobs, leases
 
 __all__ = ["Store", "page"]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 _SORT_COLUMNS = {"id": items.c.id, "collection": items.c.collection, "datetime": items.c.start_dt,
@@ -209,7 +206,7 @@ class Store:
     # -- collections -----------------------------------------------------------------
     def upsert_collection(self, collection: dict) -> None:
         """Insert or replace a STAC Collection (dict)."""
-        values = {"id": collection["id"], "doc": json.dumps(collection), "updated": _now()}
+        values = {"id": collection["id"], "doc": json.dumps(collection), "updated": now_iso("microseconds")}
         with self.transaction() as c:
             c.execute(self._upsert(collections, values, ["id"]))
 
@@ -273,7 +270,7 @@ class Store:
             bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
         minx, miny, maxx, maxy = (None if v is None else float(v) for v in bbox)
         cloud = props.get("eo:cloud_cover")
-        now = _now()
+        now = now_iso("microseconds")
         values = {"collection": item["collection"], "id": item["id"],
                   "start_dt": _norm_dt(props.get("start_datetime") or props.get("datetime")),
                   "end_dt": _norm_dt(props.get("end_datetime") or props.get("datetime")),
@@ -369,7 +366,7 @@ class Store:
 
     def start_job(self, job_id: str, kind: str, params: dict, progress: dict) -> None:
         """Create or restart a job in state ``running``."""
-        now = _now()
+        now = now_iso("microseconds")
         values = {"id": job_id, "kind": kind, "params": json.dumps(params, sort_keys=True, default=str),
                   "state": "running", "progress": json.dumps(progress), "created": now, "updated": now}
         with self.transaction() as c:
@@ -377,7 +374,7 @@ class Store:
 
     def update_job(self, job_id: str, *, progress: dict, state: str | None = None) -> None:
         """Record a job's progress (and its state, when it ends)."""
-        values = {"progress": json.dumps(progress, default=str), "updated": _now()}
+        values = {"progress": json.dumps(progress, default=str), "updated": now_iso("microseconds")}
         if state is not None:
             values["state"] = state
         with self.transaction() as c:
@@ -411,7 +408,8 @@ class Store:
     def set_cursor(self, name: str, value: str) -> None:
         """Move a service's cursor."""
         with self.transaction() as c:
-            c.execute(self._upsert(cursors, {"name": name, "value": value, "updated": _now()}, ["name"]))
+            values = {"name": name, "value": value, "updated": now_iso("microseconds")}
+            c.execute(self._upsert(cursors, values, ["name"]))
 
 
 @functools.cache

@@ -21,10 +21,6 @@ from .schema import auth_throttle
 __all__ = ["SQLThrottleStore"]
 
 
-def _iso(dt: datetime) -> str:
-    return to_iso(dt, "seconds")
-
-
 class SQLThrottleStore:
     """Counters over the workspace :class:`yvy.storage.Store`."""
 
@@ -37,7 +33,7 @@ class SQLThrottleStore:
             return None
         t = auth_throttle
         row = self.store._first(sa.select(t.c.key, t.c.locked_until)
-                                .where(t.c.key.in_(keys), t.c.locked_until > _iso(now))
+                                .where(t.c.key.in_(keys), t.c.locked_until > to_iso(now, "seconds"))
                                 .order_by(t.c.locked_until.desc()))
         return (row.key, row.locked_until) if row else None
 
@@ -51,11 +47,11 @@ class SQLThrottleStore:
             self.store.serialise(c, "auth_throttle")
             for key, (threshold, lock_for) in limits.items():
                 row = c.execute(sa.select(t.c.failures, t.c.first_failure).where(t.c.key == key)).first()
-                if row is None or row.first_failure < _iso(now - window):
-                    failures, first = 1, _iso(now)
+                if row is None or row.first_failure < to_iso(now - window, "seconds"):
+                    failures, first = 1, to_iso(now, "seconds")
                 else:
                     failures, first = row.failures + 1, row.first_failure
-                until = _iso(now + lock_for) if failures >= threshold else None
+                until = to_iso(now + lock_for, "seconds") if failures >= threshold else None
                 if until and failures == threshold:
                     newly.append(key)
                 values = {"key": key, "failures": failures, "first_failure": first, "locked_until": until}
@@ -83,5 +79,5 @@ class SQLThrottleStore:
     def list_locked(self, now: datetime) -> list[dict]:
         """Keys locked at ``now``, with their failure counts."""
         t = auth_throttle
-        rows = self.store._all(sa.select(t).where(t.c.locked_until > _iso(now)).order_by(t.c.key))
+        rows = self.store._all(sa.select(t).where(t.c.locked_until > to_iso(now, "seconds")).order_by(t.c.key))
         return [dict(key=r.key, failures=r.failures, since=r.first_failure, until=r.locked_until) for r in rows]

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..dates import now_iso, to_iso
 from ..errors import ConflictError, InputError, NotFoundError
 from .schema import api_keys, sessions, users
 
@@ -41,14 +42,6 @@ SCOPES: dict[str, str] = {"read": "viewer", "review": "analyst", "admin": "admin
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _KEY = re.compile(r"^yvy_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{20,})$")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _b64(b: bytes) -> str:
@@ -156,7 +149,7 @@ class SQLUserStore:
             raise InputError("username", f"{username!r}: use 1-64 letters, digits or _ . @ -")
         check_role(role)
         pw = hash_password(password) if password is not None else None
-        now = _iso(_now())
+        now = now_iso()
         stmt = self.store._insert(users).values(username=username, role=role, password_hash=pw, active=1,
                                                 created=now, updated=now)
         with self.store.transaction() as c:
@@ -190,7 +183,7 @@ class SQLUserStore:
         user = self.get_user(username)
         with self.store.transaction() as c:
             c.execute(sa.update(users).where(users.c.id == user.id)
-                      .values(password_hash=hash_password(password), updated=_iso(_now())))
+                      .values(password_hash=hash_password(password), updated=now_iso()))
             c.execute(sa.delete(sessions).where(sessions.c.user_id == user.id))
 
     def set_role(self, username: str, role: str) -> User:
@@ -198,13 +191,13 @@ class SQLUserStore:
         user = self.get_user(username)
         with self.store.transaction() as c:
             c.execute(sa.update(users).where(users.c.id == user.id).values(role=check_role(role),
-                                                                             updated=_iso(_now())))
+                                                                             updated=now_iso()))
         return self.get_user(username)
 
     def revoke_user(self, username: str) -> User:
         """Deactivate a user, revoke all their API keys and end their sessions."""
         user = self.get_user(username)
-        now = _iso(_now())
+        now = now_iso()
         with self.store.transaction() as c:
             c.execute(sa.update(users).where(users.c.id == user.id).values(active=0, updated=now))
             c.execute(sa.update(api_keys).where(api_keys.c.user_id == user.id, api_keys.c.revoked.is_(None))
@@ -239,12 +232,13 @@ class SQLUserStore:
             raise InputError("expiry", "must be in the future")
         key_id = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
         secret = secrets.token_urlsafe(32)
-        now = _now()
-        expires = _iso(now + expires_in) if expires_in is not None else None
+        now = datetime.now(UTC)
+        expires = to_iso(now + expires_in, "seconds") if expires_in is not None else None
+        created = to_iso(now, "seconds")
         with self.store.transaction() as c:
             c.execute(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=_sha256(secret),
-                                                 label=label, created=_iso(now), scope=scope, expires=expires))
-        return ApiKey(key_id, username, label, _iso(now), None, None, scope, expires), f"yvy_{key_id}_{secret}"
+                                                 label=label, created=created, scope=scope, expires=expires))
+        return ApiKey(key_id, username, label, created, None, None, scope, expires), f"yvy_{key_id}_{secret}"
 
     def list_api_keys(self, username: str | None = None) -> list[ApiKey]:
         """Keys of one user or of everyone, newest first."""
@@ -262,7 +256,7 @@ class SQLUserStore:
             key_id = m.group(1) if m else key_id
         with self.store.transaction() as c:
             cur = c.execute(sa.update(api_keys).where(api_keys.c.id == key_id)
-                            .values(revoked=sa.func.coalesce(api_keys.c.revoked, _iso(_now()))))
+                            .values(revoked=sa.func.coalesce(api_keys.c.revoked, now_iso())))
             if cur.rowcount == 0:
                 raise NotFoundError(key_id, "no such API key")
 
@@ -274,14 +268,14 @@ class SQLUserStore:
         k = api_keys.c
         row = self.store._first(sa.select(k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, *users.c)
                                 .join_from(api_keys, users, users.c.id == k.user_id).where(k.id == m.group(1)))
-        now = _now()
-        if row is None or row.revoked or not row.active or (row.expires and row.expires <= _iso(now)):
+        now = datetime.now(UTC)
+        if row is None or row.revoked or not row.active or (row.expires and row.expires <= to_iso(now, "seconds")):
             return None
         if not hmac.compare_digest(row.secret_hash, _sha256(m.group(2))):
             return None
-        if not row.last_used or row.last_used < _iso(now - timedelta(minutes=5)):
+        if not row.last_used or row.last_used < to_iso(now - timedelta(minutes=5), "seconds"):
             with self.store.transaction() as c:  # throttled: not one write per request
-                c.execute(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=_iso(now)))
+                c.execute(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=to_iso(now, "seconds")))
         user = self._row_user(row)
         if row.scope and ROLES.index(SCOPES[row.scope]) < ROLES.index(user.role):
             user = User(user.id, user.username, SCOPES[row.scope], user.active, user.created)
@@ -291,11 +285,11 @@ class SQLUserStore:
     def create_session(self, user: User, ttl: timedelta = timedelta(hours=12)) -> str:
         """A new session token for ``user`` (store only its hash)."""
         token = secrets.token_urlsafe(32)
-        now = _now()
+        now = datetime.now(UTC)
         with self.store.transaction() as c:
-            c.execute(sa.delete(sessions).where(sessions.c.expires < _iso(now)))
-            c.execute(sa.insert(sessions).values(token_hash=_sha256(token), user_id=user.id, created=_iso(now),
-                                                 expires=_iso(now + ttl)))
+            c.execute(sa.delete(sessions).where(sessions.c.expires < to_iso(now, "seconds")))
+            c.execute(sa.insert(sessions).values(token_hash=_sha256(token), user_id=user.id,
+                                                 created=to_iso(now, "seconds"), expires=to_iso(now + ttl, "seconds")))
         return token
 
     def user_for_session(self, token: str) -> User | None:
@@ -304,7 +298,7 @@ class SQLUserStore:
             return None
         s = sessions.c
         row = self.store._first(sa.select(users).join_from(sessions, users, users.c.id == s.user_id)
-                                .where(s.token_hash == _sha256(token), s.expires > _iso(_now())))
+                                .where(s.token_hash == _sha256(token), s.expires > now_iso()))
         if row is None or not row.active:
             return None
         return self._row_user(row)
