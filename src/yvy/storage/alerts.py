@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 import shapely
 import sqlalchemy as sa
@@ -177,18 +176,20 @@ class SQLAlertStore:
         if exact is None:
             yield from (self._alert(r) for r in self.store._all(stmt.limit(q.limit).offset(q.offset or None)))
             return
-        found = (self._alert(r) for r in self.store._all(stmt))
-        yield from page((a for a in found if a.geometry.intersects(exact)), q.offset, q.limit)
+        rows = _intersecting(self.store._all(stmt), exact)
+        yield from (self._alert(r) for r in page(rows, q.offset, q.limit))
 
     def find_alerts(self, query: AlertQuery | None = None) -> list[Alert]:
         return list(self.iter_alerts(query))
 
     def count_alerts(self, query: AlertQuery | None = None) -> int:
         q = query or AlertQuery()
-        if _exact(q) is None or self.store.exact_spatial:
+        exact = _exact(q)
+        if exact is None or self.store.exact_spatial:
             stmt = sa.select(sa.func.count()).select_from(alerts).where(*self._where(q))
             return int(self.store._first(stmt)[0])
-        return sum(1 for _ in self.iter_alerts(replace(q, limit=None, offset=0)))
+        stmt = sa.select(alerts.c.minx, alerts.c.miny, alerts.c.maxx, alerts.c.maxy, alerts.c.geometry)
+        return sum(1 for _ in _intersecting(self.store._all(stmt.where(*self._where(q))), exact))
 
     def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
         """(WGS84 bbox, first and last first-detection day) of the unmerged alerts."""
@@ -395,6 +396,20 @@ def _next_change():
     alerts lock (PostgreSQL) or the database's write lock (SQLite) until they commit."""
     inner = sa.select(alerts.c.change_seq).order_by(alerts.c.change_seq.desc()).limit(1).scalar_subquery()
     return sa.select(sa.func.coalesce(inner, 0) + 1).scalar_subquery()
+
+
+def _intersecting(rows, exact) -> Iterator:
+    """The rows (with bbox columns and GeoJSON ``geometry``; their bbox already overlaps ``exact``'s)
+    whose geometry intersects ``exact``. When ``exact`` is a rectangle, a row whose bbox lies inside
+    it intersects it without a geometry test; only rows across its edge are parsed and tested."""
+    x0, y0, x1, y1 = exact.bounds
+    rect = shapely.box(x0, y0, x1, y1).equals(exact)
+    shapely.prepare(exact)
+    for r in rows:
+        if rect and r.minx >= x0 and r.miny >= y0 and r.maxx <= x1 and r.maxy <= y1:
+            yield r
+        elif exact.intersects(shapely.from_geojson(r.geometry)):
+            yield r
 
 
 def _exact(q: AlertQuery):
