@@ -1,0 +1,74 @@
+"""``yvy serve`` throughput of this tree against another checkout, in the same run, interleaved.
+
+Runs ``benchmarks/bench_serve.py`` of each tree in a subprocess (each builds its own workspace with
+its own code and serves it with one uvicorn process on loopback), alternating trees ``--rounds``
+times, and reports per scenario the median requests/s and p50 latency of each tree and the ratio
+this/baseline. The machine is shared: interleaving puts both trees under the same load, and the
+spread of the rounds shows the noise.
+
+Usage (the baseline is a whole checkout, e.g. ``git archive 4a07c7e | tar -x -C /tmp/yvy-old``,
+the tree before the SQLAlchemy storage layer)::
+
+    .venv/bin/python benchmarks/bench_serve_baseline.py --baseline /tmp/yvy-old --rounds 2 --requests 300
+
+Writes ``benchmarks/results/bench_serve_baseline.md``. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from _results import recorded
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def one(tree: Path, requests: int, size: int) -> dict:
+    """Scenario -> measured dict, from one run of ``tree``'s own bench_serve.py."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    p = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench_serve.py"), "--requests", str(requests),
+                        "--size", str(size)], cwd=tree, env=env, capture_output=True, text=True, check=True)
+    out = {}
+    for line in p.stderr.splitlines():
+        name, _, rest = line.partition(" {")
+        if rest:
+            out[name] = json.loads("{" + rest)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline", required=True, type=Path, help="another yvy checkout (whole tree)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--size", type=int, default=512)
+    a = ap.parse_args()
+    runs: dict[str, list[dict]] = {"this": [], "baseline": []}
+    with recorded("bench_serve_baseline", a.rounds, f"baseline {a.baseline}; {a.requests} requests per scenario, "
+                  f"{a.size} px scenes; trees alternate"):
+        for r in range(a.rounds):
+            for name, tree in (("baseline", a.baseline), ("this", REPO)):
+                runs[name].append(one(tree, a.requests, a.size))
+                print(f"round {r + 1} {name}: " + json.dumps({k: round(v["rps"], 1) for k, v in runs[name][-1].items()}))
+        print()
+        print("| scenario | baseline req/s | this req/s | ratio | baseline p50 ms | this p50 ms | rounds (req/s) |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for scen in runs["this"][0]:
+            b = [x[scen]["rps"] for x in runs["baseline"] if scen in x]
+            t = [x[scen]["rps"] for x in runs["this"]]
+            bp = statistics.median(x[scen]["p50_ms"] for x in runs["baseline"] if scen in x) if b else float("nan")
+            tp = statistics.median(x[scen]["p50_ms"] for x in runs["this"])
+            bm = statistics.median(b) if b else float("nan")
+            tm = statistics.median(t)
+            print(f"| {scen} | {bm:.0f} | {tm:.0f} | {tm / bm:.2f} | {bp:.1f} | {tp:.1f} | "
+                  f"base {', '.join(f'{v:.0f}' for v in b)}; this {', '.join(f'{v:.0f}' for v in t)} |")
+
+
+if __name__ == "__main__":
+    main()
