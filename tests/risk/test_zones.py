@@ -11,7 +11,7 @@ from rasterio.transform import from_origin
 from yvy.cli.main import cli
 
 
-def test_constant_risk_over_a_known_square(tmp_path):
+def _square_case(tmp_path):
     a = np.full((300, 300), 0.1, np.float32)
     a[:, 150:] = np.nan  # right half not forest
     with rasterio.open(tmp_path / "r.tif", "w", driver="GTiff", width=300, height=300, count=1, dtype="float32",
@@ -24,6 +24,10 @@ def test_constant_risk_over_a_known_square(tmp_path):
           "features": [{"type": "Feature", "properties": {"NAME": "park"},
                         "geometry": {"type": "Polygon", "coordinates": [sq + [sq[0]]]}}]}
     (tmp_path / "z.geojson").write_text(json.dumps(fc))
+
+
+def test_constant_risk_over_a_known_square(tmp_path):
+    _square_case(tmp_path)
     r = CliRunner().invoke(cli, ["risk", "stats", "--risk", str(tmp_path / "r.tif"), "--zones",
                                  str(tmp_path / "z.geojson"), "--name-field", "NAME", "--json"])
     assert r.exit_code == 0, r.output
@@ -31,6 +35,22 @@ def test_constant_risk_over_a_known_square(tmp_path):
     assert row["zone"] == "park"
     assert row["forest_ha"] == pytest.approx(900, rel=0.03)
     assert row["expected_loss_ha"] == pytest.approx(90, rel=0.03)
+
+
+def test_yvy_stats_adds_expected_loss_per_context_zone(tmp_path):
+    """``yvy stats --risk`` reads the zones from the workspace's context layers."""
+    _square_case(tmp_path)
+    home = str(tmp_path / "ws")
+    run = lambda *a: CliRunner().invoke(cli, ["--home", home, *a], catch_exceptions=False)  # noqa: E731
+    assert run("init").exit_code == 0
+    r = run("context", "add", str(tmp_path / "z.geojson"), "--kind", "protected_area", "--name-field", "NAME")
+    assert r.exit_code == 0, r.output
+    r = run("stats", "--risk", str(tmp_path / "r.tif"), "--json")
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.output)["expected_loss"]
+    assert row["zone"] == "park" and row["expected_loss_ha"] == pytest.approx(90, rel=0.03)
+    r = run("stats", "--risk", "no-such-product")
+    assert r.exit_code != 0 and "no-such-product" in r.output
 
 
 def test_guadeloupe_protected_areas(data_file, tmp_path):

@@ -206,6 +206,34 @@ def evaluate(ctx, fcc, covariates, train_fraction, edge, out, sample_size, seed,
     console(ctx).print(t)
 
 
+def context_zones(ctx) -> list[tuple[str, str, object]]:
+    """``(layer, name, geometry)`` of the workspace's departments and protected areas."""
+    from ..errors import InputError
+    from .alerts import alert_store
+
+    feats = alert_store(ctx).context_features(kinds=("admin", "protected_area"))
+    if not feats:
+        raise InputError("zones", "no departments or protected areas in this workspace: add them with "
+                                  "`yvy context add` (or give `yvy risk stats` a --zones layer)")
+    return [(f.layer, f.name, f.geometry) for f in feats]
+
+
+def risk_raster(ctx, value: str) -> str:
+    """A risk raster's path: ``value`` itself when it is a file, else the ``risk`` asset of the
+    workspace's risk product of that id (collection ``yvy-risk``)."""
+    from ..errors import NotFoundError
+    from ..risk.publish import RISK
+    from .options import store
+
+    if Path(value).is_file():
+        return value
+    try:
+        return store(ctx).get_item(RISK, value)["assets"]["risk"]["href"]
+    except NotFoundError:
+        raise NotFoundError(value, "neither a risk raster nor a risk product of this workspace "
+                                   "(see `yvy risk map --publish`)") from None
+
+
 @command.command(epilog="Example: yvy risk stats --risk risk.tif --zones pa_PROJ.shp --name-field NAME")
 @click.option("--risk", "risk_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Risk raster (probability of loss per pixel).")
@@ -232,12 +260,7 @@ def stats(ctx, risk_path, zones, name_field, csv_path, as_json) -> None:
         items = [(Path(zones).stem, str(r[name_field]) if name_field else str(i), r.geometry)
                  for i, r in df.iterrows() if r.geometry is not None]
     else:
-        from .alerts import alert_store
-
-        feats = alert_store(ctx).context_features(kinds=("admin", "protected_area"))
-        if not feats:
-            raise InputError("--zones", "no zones: give --zones or add admin/protected_area context layers")
-        items = [(f.layer, f.name, f.geometry) for f in feats]
+        items = context_zones(ctx)
     rows = expected_loss_by_zone(risk_path, items)
     if csv_path:
         import csv
@@ -251,11 +274,16 @@ def stats(ctx, risk_path, zones, name_field, csv_path, as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
         return
+    print_expected(console(ctx), rows)
+
+
+def print_expected(con, rows: list[dict]) -> None:
+    """The table of expected hectares of loss per zone."""
     from rich.table import Table
 
-    t = Table(title="expected forest loss in one period")
+    t = Table(title="expected forest loss in one period (risk map)")
     for col in ("layer", "zone", "forest ha", "expected loss ha"):
         t.add_column(col, justify="right" if "ha" in col else "left")
     for r in rows:
         t.add_row(r["layer"], r["zone"], f"{r['forest_ha']:.1f}", f"{r['expected_loss_ha']:.1f}")
-    console(ctx).print(t)
+    con.print(t)

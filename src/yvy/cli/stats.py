@@ -19,12 +19,16 @@ __all__ = ["command"]
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table as CSV.")
 @click.option("--json-out", "json_path", type=click.Path(dir_okay=False), help="Write the table as JSON.")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write bar charts as PNG.")
+@click.option("--risk", "risk", help="Risk raster or risk product id: add the expected hectares of loss "
+              "per department and protected area.")
 @json_opt
 @click.pass_context
-def command(ctx, groups, csv_path, json_path, png_path, as_json, **kw) -> None:
+def command(ctx, groups, csv_path, json_path, png_path, risk, as_json, **kw) -> None:
     """Forest-loss hectares and alert counts by month, admin unit and protected area.
 
-    Dismissed alerts are left out unless --status names them.
+    Dismissed alerts are left out unless --status names them. With --risk, also the hectares of
+    loss a risk map expects in one period in each department and protected area of the
+    workspace's context layers (as `yvy risk stats`).
     """
     from dataclasses import replace
 
@@ -36,6 +40,12 @@ def command(ctx, groups, csv_path, json_path, png_path, as_json, **kw) -> None:
     stats = loss_stats(alert_store(ctx).find_alerts(q))
     if groups:
         stats = {g: stats[g] for g in groups}
+    expected = None
+    if risk:
+        from ..risk.zones import expected_loss_by_zone
+        from .risk import context_zones, risk_raster
+
+        expected = expected_loss_by_zone(risk_raster(ctx, risk), context_zones(ctx))
     con = console(ctx, stderr=as_json)
     if csv_path:
         write_stats_csv(stats, csv_path)
@@ -47,7 +57,8 @@ def command(ctx, groups, csv_path, json_path, png_path, as_json, **kw) -> None:
         plot_stats(stats, png_path)
         con.print(f"chart written to {png_path}")
     if as_json:
-        click.echo(json.dumps(stats, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(stats if expected is None else {**stats, "expected_loss": expected},
+                              ensure_ascii=False, indent=1))
         return
     from rich.table import Table
 
@@ -59,3 +70,7 @@ def command(ctx, groups, csv_path, json_path, png_path, as_json, **kw) -> None:
         for r in rows:
             t.add_row(str(r["key"]), str(r["alerts"]), f"{r['area_ha']:.2f}")
         con.print(t)
+    if expected is not None:
+        from .risk import print_expected
+
+        print_expected(con, expected)
