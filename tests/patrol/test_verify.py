@@ -111,3 +111,40 @@ def test_plan_from_workspace_alerts_only(tmp_path, store_url):
     routes = json.loads((tmp_path / "p" / "routes.geojson").read_text())["features"]
     assert sorted(routes[0]["properties"]["targets"]) == ["PY-2024-000001", "PY-2024-000002"]
     assert routes[0]["properties"]["risk_covered"] == 7.0  # both low confidence: worth their hectares
+
+
+def test_alert_chips_list_and_draw_covering_drone_imagery(tmp_path, store_url):
+    """The web map's alert panel gets the drone orthomosaics covering an alert from the chips API."""
+    import io
+
+    from fastapi.testclient import TestClient
+    from PIL import Image
+
+    from yvy.api.app import create_app
+    from yvy.config import Workspace
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    home = tmp_path / "ws"
+    assert _run(home, "init").exit_code == 0
+    ortho = home / "assets" / "drone" / "flight1_ortho.tif"  # the server reads assets/ only
+    ortho.parent.mkdir(parents=True)
+    _ortho(ortho)
+    assert _run(home, "ingest", str(ortho), "--drone", "--datetime", "2024-02-01").exit_code == 0
+    s = open_store(store_url(home / "yvy.db"))
+    alerts = SQLAlertStore(s)
+    with alerts.transaction():
+        alerts.insert_alert(Alert("PY-2024-000001", shapely.box(-59.99, -22.02, -59.98, -22.01), 1.2, "2024-01-05"))
+        alerts.insert_alert(Alert("PY-2024-000002", shapely.box(-59.0, -22.02, -58.99, -22.01), 1.2, "2024-01-05"))
+    s.close()
+    with TestClient(create_app(Workspace.open(home))) as c:
+        chips = c.get("/api/alerts/PY-2024-000001/chips").json()
+        (drone,) = chips["drone"]
+        assert drone["item"].startswith("drone/flight1_ortho") and drone["date"] == "2024-02-01"
+        r = c.get(drone["url"].replace("http://testserver", ""))
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        px = np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"))
+        assert (px == 120).all(axis=-1).mean() > 0.9  # the orthomosaic's grey, around the alert
+        assert c.get("/api/alerts/PY-2024-000002/chips").json()["drone"] == []
+        assert c.get("/api/alerts/PY-2024-000002/chips/drone.png").status_code == 404
+        assert c.get("/api/alerts/PY-2024-000001/chips/drone.png", params={"item": "drone/other"}).status_code == 404

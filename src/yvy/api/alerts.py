@@ -14,6 +14,7 @@ import io
 import threading
 from collections import OrderedDict
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -112,24 +113,52 @@ def chips(alert_id: str, request: Request) -> dict:
         out[which] = None if item is None else {
             "item": item["id"], "collection": item["collection"], "date": _day(item),
             "url": f"{root}/api/alerts/{alert_id}/chips/{which}.png"}
+    out["drone"] = [{"item": d["item"], "date": str(d["datetime"] or "")[:10],
+                     "url": f"{root}/api/alerts/{alert_id}/chips/drone.png?item={quote(d['item'], safe='')}"}
+                    for d in _drone(request, alert)]
     out["bbox"] = list(_chip_box(alert))
     return out
 
 
+def _drone(request: Request, alert) -> list[dict]:
+    """Drone orthomosaics covering the alert (``yvy ingest --drone``), newest first."""
+    from ..patrol.verify import drone_imagery_for
+
+    return drone_imagery_for(request.app.state.yvy.store, alert)
+
+
 @router.get("/{alert_id}/chips/{which}.png", summary="A chip image", dependencies=[Depends(read_access)],
             responses={200: {"content": {"image/png": {}}}})
-async def chip(alert_id: str, which: Literal["before", "after"], request: Request,
+async def chip(alert_id: str, which: Literal["before", "after", "drone"], request: Request,
                layer: Literal["truecolor", "falsecolor", "ndvi"] = "truecolor",
-               size: int = Query(256, ge=32, le=1024)) -> Response:
-    """PNG of the alert's surroundings in the scene before (or after) the first detection."""
+               size: int = Query(256, ge=32, le=1024),
+               item: str | None = Query(None, max_length=300, description="drone: the orthomosaic "
+                                        "(collection/id; default the newest covering the alert)")) -> Response:
+    """PNG of the alert's surroundings in the scene before (or after) the first detection, or in a
+    drone orthomosaic that covers it."""
     alert = await run_in_threadpool(_alerts(request).get_alert, alert_id)
-    scenes = await run_in_threadpool(_scenes, request, alert)
-    item = _before_after(scenes, alert)[which]
+    if which == "drone":
+        item = await run_in_threadpool(_drone_item, request, alert, item)
+    else:
+        scenes = await run_in_threadpool(_scenes, request, alert)
+        item = _before_after(scenes, alert)[which]
     if item is None:
         raise NotFoundError(f"{alert_id}/{which}", "no scene covers the alert at that time")
     png = await run_in_threadpool(render_bbox, item, layer, _chip_box(alert), size)
     headers = {"Cache-Control": f"public, max-age={request.app.state.yvy.settings.tile_max_age}"}
     return Response(png or bytes(EMPTY_PNG), media_type="image/png", headers=headers)
+
+
+def _drone_item(request: Request, alert, wanted: str | None) -> dict | None:
+    """The drone item (servable) of ``wanted`` among those covering ``alert``, or the newest."""
+    covering = [d["item"] for d in _drone(request, alert)]
+    if wanted is not None and wanted not in covering:
+        raise NotFoundError(wanted, "no drone orthomosaic of that id covers this alert")
+    if not covering:
+        return None
+    collection, item_id = (wanted or covering[0]).split("/", 1)
+    ctx = request.app.state.yvy
+    return ctx.assets.servable(ctx.store.get_item(collection, item_id))
 
 
 def _series(request: Request, alert) -> list[dict]:
