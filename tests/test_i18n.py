@@ -104,3 +104,38 @@ def test_atom_feed_in_the_readers_language(tmp_path):
     assert gn.find(f"{atom}title").text.endswith("ka'aguy ñehundi rehegua marandu")
     assert "ka'aguy ñehundi" in gn.find(f"{atom}entry/{atom}summary").text
     assert "of forest loss first detected on" in en.find(f"{atom}entry/{atom}summary").text
+
+
+def test_help_of_user_facing_commands_is_in_spanish():
+    import importlib
+
+    from yvy.cli._help_i18n import TRANSLATED, help_messages
+    from yvy.cli.main import COMMANDS, cli
+
+    cmds = {n: importlib.import_module(COMMANDS[n][0]).command for n in TRANSLATED}
+    texts = set(help_messages({**cmds, "yvy": cli})) | {COMMANDS[n][1] for n in TRANSLATED}
+    assert len(texts) > 80
+    es = catalog("es")
+    assert sorted(t for t in texts if t not in es) == []
+
+
+def test_help_follows_lang_and_workspace_locale(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from yvy.cli.main import cli
+
+    monkeypatch.delenv("YVY_LANG", raising=False)
+    run = CliRunner().invoke
+    es = run(cli, ["--lang", "es", "context", "add", "--help"]).output
+    assert "Agrega una capa" in es and "Carga el contexto incluido en yvy" in es
+    assert "Example: yvy context add --builtin paraguay" in es  # examples are commands: unchanged
+    en = run(cli, ["--lang", "en", "context", "add", "--help"]).output
+    assert "Add a layer" in en and "Agrega" not in en
+    assert "Manage context layers (departments" in run(cli, ["--lang", "en", "--help"]).output
+    assert "Administra capas de contexto" in run(cli, ["--lang", "es", "--help"]).output
+    home = tmp_path / "ws"
+    assert run(cli, ["--home", str(home), "init"]).exit_code == 0
+    (home / "yvy.toml").write_text('version = 1\nlocale = "en"\n')
+    assert "Add a layer" in run(cli, ["--home", str(home), "context", "add", "--help"]).output
+    monkeypatch.setenv("YVY_LANG", "es")
+    assert "Agrega una capa" in run(cli, ["--home", str(home), "context", "add", "--help"]).output
