@@ -121,3 +121,22 @@ def test_custody_lists_every_scene_with_its_checksums(scenes, tmp_path):
         expected = "" if r["scene_id"] == items[0]["id"] else digest
         assert r["sha256"] == expected
         assert r["ingested"].endswith("Z")
+
+
+def test_coordinates_in_words_latlon_dms_and_utm():
+    from pyproj import Transformer
+    from shapely.geometry import Point
+
+    from yvy.alerts._evidence_report import coordinates
+    from yvy.i18n import translator
+
+    p = Point(-60.402350, -22.001665).buffer(1e-4)  # Boquerón: UTM zone 20, band K, southern hemisphere
+    c = coordinates(p, translator("es"))
+    rp = p.representative_point()
+    e, n = Transformer.from_crs("EPSG:4326", "EPSG:32720", always_xy=True).transform(rp.x, rp.y)
+    assert (c["utm_crs"], c["utm_zone"]) == ("EPSG:32720", "20K")
+    assert abs(c["easting"] - e) < 0.1 and abs(c["northing"] - n) < 0.1
+    assert c["utm_text"].startswith("zona 20K, E 768.") and "N 7.564." in c["utm_text"]
+    assert c["dms_text"].startswith("22° 00' 0") and c["dms_text"].endswith('" O')  # oeste, decimal comma
+    en = coordinates(p, translator("en"))
+    assert en["dms_text"].endswith('" W') and en["latlon_text"].startswith("-22.0016")
