@@ -85,6 +85,7 @@ def test_atom_feed_in_the_readers_language(tmp_path):
 
     ws = Workspace.create(tmp_path / "ws")
     assert ws.locale == "es_PY"  # new workspaces say so in yvy.toml
+    assert Workspace.create(tmp_path / "ws-en", locale="en").locale == "en"
     s = open_store(ws.database_url, create=True)
     a = SQLAlertStore(s)
     update_alerts(a, make_layers([Patch(slice(10, 50), slice(10, 50), confirm=6)], lonlat=CHACO))

@@ -30,6 +30,13 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
     return Path(home or os.environ.get("YVY_HOME") or DEFAULT_HOME).expanduser().absolute()
 
 
+def _locale_name(locale: str) -> str:
+    """A locale name safe to write into TOML (letters, digits, '_' and '-')."""
+    if not locale.replace("_", "").replace("-", "").isalnum():
+        raise WorkspaceError("locale", f"{locale!r} is not a locale name (es_PY, en, gn)")
+    return locale
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Paths of one workspace."""
@@ -75,8 +82,9 @@ class Workspace:
         return self.home / "reports"
 
     @classmethod
-    def create(cls, home: str | os.PathLike | None = None) -> Workspace:
-        """Create (or re-open) a workspace folder with its sub-folders and marker file."""
+    def create(cls, home: str | os.PathLike | None = None, locale: str | None = None) -> Workspace:
+        """Create (or re-open) a workspace folder with its sub-folders and marker file; a new one
+        records ``locale`` (default es_PY) as its language."""
         ws = cls(resolve_home(home))
         if ws.home.exists() and not ws.home.is_dir():
             raise WorkspaceError(ws.home, "exists and is not a folder")
@@ -86,7 +94,7 @@ class Workspace:
         if not marker.exists():
             marker.write_text('# yvy workspace\nversion = 1\n'
                               '# language of reports, feeds and messages: es_PY, en or gn\n'
-                              f'locale = "{DEFAULT_LOCALE}"\n')
+                              f'locale = "{_locale_name(locale or DEFAULT_LOCALE)}"\n')
         return ws
 
     @classmethod
