@@ -34,7 +34,8 @@ def test_map_in_spanish_then_guarani(page, live_fresh):  # noqa: F811
     page.locator("path.yvy-alert").first.click()
     page.wait_for_selector("#panel:not([hidden])", timeout=10_000)
     expect(page.locator("#a-attrs .v-status")).to_have_text(gn["new"], timeout=10_000)
-    assert gn["department"] in page.locator("#a-attrs").inner_text()
+    attrs = page.locator("#a-attrs").inner_text()
+    assert gn["department"] in attrs and gn["law"] in attrs
     page.reload(wait_until="load")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert page.locator("#lang").input_value() == "gn"

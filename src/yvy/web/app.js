@@ -169,7 +169,9 @@
       ["first-detected", t("first detected"), p.first_detected], ["last-clear", t("last clear"), p.last_clear],
       ["confirmations", t("confirmations"), p.confirm_count],
       ["magnitude", t("magnitude"), p.magnitude == null ? "" : num(p.magnitude, 3)], ["admin", t("department"), admin],
-      ["legal", t("legal"), label(LEGAL_LABEL, (p.legal || {}).flag)], ["reviewed-by", t("reviewed by"), (p.review || {}).by || ""],
+      ["legal", t("legal"), label(LEGAL_LABEL, (p.legal || {}).flag)],
+      ["law", t("law"), [(p.legal || {}).law, (p.legal || {}).article].filter(Boolean).join(", ")],
+      ["reviewed-by", t("reviewed by"), (p.review || {}).by || ""],
       ["reason", t("reason"), (p.review || {}).reason || ""],
     ];
     $("a-attrs").innerHTML = rows.map((r) => "<tr><td>" + esc(r[1]) + "</td><td class='v-" + esc(r[0]) + "'>" + esc(r[2]) + "</td></tr>").join("");
