@@ -74,3 +74,25 @@ def help_messages(commands: dict[str, click.Command]) -> dict[str, list[str]]:
             if text:
                 out.setdefault(inspect.cleandoc(text), []).append(f"cli:{name}")
     return out
+
+
+def missing_help(lang: str = "es") -> dict[str, list[str]]:
+    """Help texts of the :data:`TRANSLATED` commands (and the root's) that ``lang``'s catalog lacks."""
+    import importlib
+
+    from ..i18n import catalog
+    from .main import COMMANDS, cli
+
+    cmds = {n: importlib.import_module(COMMANDS[n][0]).command for n in TRANSLATED}
+    found = help_messages({**cmds, "yvy": cli})
+    for n in TRANSLATED:
+        found.setdefault(COMMANDS[n][1], []).append("cli:yvy")
+    have = catalog(lang)
+    return {k: v for k, v in sorted(found.items()) if k not in have}
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m yvy.cli._help_i18n
+    gaps = missing_help()
+    for text, where in gaps.items():
+        print(f"es: {text!r} ({where[0]})")
+    raise SystemExit(1 if gaps else 0)
