@@ -140,3 +140,16 @@ def test_coordinates_in_words_latlon_dms_and_utm():
     assert c["dms_text"].startswith("22° 00' 0") and c["dms_text"].endswith('" O')  # oeste, decimal comma
     en = coordinates(p, translator("en"))
     assert en["dms_text"].endswith('" W') and en["latlon_text"].startswith("-22.0016")
+
+
+def test_report_keeps_unicode_text(tmp_path):
+    """Names outside Latin-1 (Guaraní, dashes) reach the PDF as written, not as '?'."""
+    from pypdf import PdfReader
+
+    from yvy._pdf import Report
+
+    rep = Report("Tekoha Ñu Guasu – Avañe'ẽ", "2024-05-01")
+    rep.paragraph("Comunidad Ypa’ũ: 12,5 ha ≥ 1 ha")
+    rep.save(tmp_path / "r.pdf")
+    text = " ".join(PdfReader(tmp_path / "r.pdf").pages[0].extract_text().split())
+    assert "Tekoha Ñu Guasu – Avañe'ẽ" in text and "Ypa’ũ: 12,5 ha ≥ 1 ha" in text

@@ -219,14 +219,14 @@ def _custody(rep, tr, facts) -> None:
     rep.table([_("Scene"), _("Date"), _("Ingested"), _("Band files (SHA-256)")], [
         (s["id"], s["date"], _dt(tr, s.get("ingested")),
          "\n".join(f"{b}: {h or '-'}" for b, h in s["checksums"].items())) for s in facts["custody"]],
-        widths=(48, 18, 32, 92))
+        widths=(44, 16, 30, 100), size=5.8)
     audit = facts["audit"]
     rep.heading(_("Audit log of the alert"), level=2)
     rep.paragraph(_("Audit chain verified: {ok}; head {head}.").format(
         ok=_("yes") if audit["ok"] else _("NO"), head=audit["head"]), small=True)
     rep.table([_("No."), _("When"), _("Who"), _("What"), _("Entry hash")], [
         (str(e["seq"]), _dt(tr, e["at"]), e["actor"], e["action"], e["hash"]) for e in audit["entries"]],
-        widths=(10, 38, 24, 24, 94))
+        widths=(10, 36, 24, 24, 96), size=5.8)
     if facts.get("reviews"):
         rep.heading(_("Review history"), level=2)
         for r in facts["reviews"]:
