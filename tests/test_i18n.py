@@ -93,6 +93,8 @@ def test_atom_feed_in_the_readers_language(tmp_path):
     s.close()
     atom = "{http://www.w3.org/2005/Atom}"
     with TestClient(create_app(ws)) as client:
+        fc = client.get("/features/collections/alerts/items", params={"lang": "gn"}).json()
+        plain = client.get("/features/collections/alerts/items").json()
         es = ET.fromstring(client.get("/feeds/alerts.atom").content)
         gn = ET.fromstring(client.get("/feeds/alerts.atom", params={"lang": "gn"}).content)
         en = ET.fromstring(client.get("/feeds/alerts.atom", params={"lang": "en"}).content)
@@ -105,6 +107,10 @@ def test_atom_feed_in_the_readers_language(tmp_path):
     assert gn.find(f"{atom}title").text.endswith("ka'aguy ñehundi rehegua marandu")
     assert "ka'aguy ñehundi" in gn.find(f"{atom}entry/{atom}summary").text
     assert "of forest loss first detected on" in en.find(f"{atom}entry/{atom}summary").text
+    # the GeoJSON feed (OGC API Features) adds a title and summary on request
+    props = fc["features"][0]["properties"]
+    assert props["summary"] == gn.find(f"{atom}entry/{atom}summary").text and props["title"].startswith(alert.id)
+    assert "summary" not in plain["features"][0]["properties"]
 
 
 def test_help_of_user_facing_commands_is_in_spanish():
