@@ -42,3 +42,103 @@ def test_web_catalog_endpoint(tmp_path):
         assert r.status_code == 200
         assert r.json()["messages"]["deforestation alerts"] == "alertas de deforestación"
         assert client.get("/i18n/xx.json").status_code == 404
+
+
+def test_every_marked_text_is_in_the_catalogs():
+    """Babel's extractors over the Python, JS and HTML sources: Spanish has every text, Guaraní every
+    text of the public map and feeds."""
+    from yvy.i18n.extract import messages, missing
+
+    found = messages()
+    assert "Evidence report - deforestation alert {id}" in found  # Python (gettext)
+    assert "{shown} of {total} alerts shown" in found  # JavaScript (t / tf)
+    assert "Sign in" in found and "what you saw" in found  # HTML (data-i18n, data-i18n-placeholder)
+    assert missing("es") == {}, "texts missing from the es catalog (python -m yvy.i18n.extract)"
+    assert missing("gn") == {}, "public texts missing from the gn catalog (python -m yvy.i18n.extract)"
+
+
+def test_html_extractor_reads_data_i18n(tmp_path):
+    from yvy.i18n.extract import messages
+
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "page.html").write_text('<p data-i18n>Hello  there</p><b data-i18n="Explicit id">x</b>'
+                                   '<input data-i18n-placeholder placeholder="type here"><img data-i18n-alt="a map">',
+                                   encoding="utf-8")
+    (web / "page.js").write_text('el.textContent = t("From script"); const L = { a: N_("Marked") };\n'
+                                 'x.replace(/^https?:\\/\\/[^\\/]+/, ""); t("After a regex");\n', encoding="utf-8")
+    assert set(messages(tmp_path)) == {"Hello there", "Explicit id", "type here", "a map", "From script", "Marked",
+                                       "After a regex"}
+
+
+def test_atom_feed_in_the_readers_language(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from yvy.alerts import update_alerts
+    from yvy.alerts.context import load_builtin
+    from yvy.api.app import create_app
+    from yvy.config import Workspace
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    from .alerts.conftest import CHACO, Patch, make_layers
+
+    ws = Workspace.create(tmp_path / "ws")
+    assert ws.locale == "es_PY"  # new workspaces say so in yvy.toml
+    assert Workspace.create(tmp_path / "ws-en", locale="en").locale == "en"
+    s = open_store(ws.database_url, create=True)
+    a = SQLAlertStore(s)
+    update_alerts(a, make_layers([Patch(slice(10, 50), slice(10, 50), confirm=6)], lonlat=CHACO))
+    load_builtin(a, "paraguay")
+    s.close()
+    atom = "{http://www.w3.org/2005/Atom}"
+    with TestClient(create_app(ws)) as client:
+        fc = client.get("/features/collections/alerts/items", params={"lang": "gn"}).json()
+        plain = client.get("/features/collections/alerts/items").json()
+        es = ET.fromstring(client.get("/feeds/alerts.atom").content)
+        gn = ET.fromstring(client.get("/feeds/alerts.atom", params={"lang": "gn"}).content)
+        en = ET.fromstring(client.get("/feeds/alerts.atom", params={"lang": "en"}).content)
+    (alert,) = a.find_alerts()
+    area_es = translator("es").area_ha(alert.area_ha, 2)
+    assert es.find(f"{atom}title").text.endswith("alertas de deforestación")
+    summary = es.find(f"{atom}entry/{atom}summary").text
+    assert summary.startswith(f"{area_es} de pérdida de bosque") and summary.endswith(", en Boquerón")
+    assert "confianza alta, nueva" in summary
+    assert gn.find(f"{atom}title").text.endswith("ka'aguy ñehundi rehegua marandu")
+    assert "ka'aguy ñehundi" in gn.find(f"{atom}entry/{atom}summary").text
+    assert "of forest loss first detected on" in en.find(f"{atom}entry/{atom}summary").text
+    # the GeoJSON feed (OGC API Features) adds a title and summary on request
+    props = fc["features"][0]["properties"]
+    assert props["summary"] == gn.find(f"{atom}entry/{atom}summary").text and props["title"].startswith(alert.id)
+    assert "summary" not in plain["features"][0]["properties"]
+
+
+def test_help_of_user_facing_commands_is_in_spanish():
+    from yvy.cli._help_i18n import help_messages, missing_help
+    from yvy.cli.main import cli
+
+    assert len(help_messages({"yvy": cli})) >= 4
+    gaps = missing_help("es")
+    assert gaps == {}, "help texts missing from the es catalog (python -m yvy.cli._help_i18n)"
+
+
+def test_help_follows_lang_and_workspace_locale(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from yvy.cli.main import cli
+
+    monkeypatch.delenv("YVY_LANG", raising=False)
+    run = CliRunner().invoke
+    es = run(cli, ["--lang", "es", "context", "add", "--help"]).output
+    assert "Agrega una capa" in es and "Carga el contexto incluido en yvy" in es
+    assert "Example: yvy context add --builtin paraguay" in es  # examples are commands: unchanged
+    en = run(cli, ["--lang", "en", "context", "add", "--help"]).output
+    assert "Add a layer" in en and "Agrega" not in en
+    assert "Manage context layers (departments" in run(cli, ["--lang", "en", "--help"]).output
+    assert "Administra capas de contexto" in run(cli, ["--lang", "es", "--help"]).output
+    home = tmp_path / "ws"
+    assert run(cli, ["--home", str(home), "init"]).exit_code == 0
+    (home / "yvy.toml").write_text('version = 1\nlocale = "en"\n')
+    assert "Add a layer" in run(cli, ["--home", str(home), "context", "add", "--help"]).output
+    monkeypatch.setenv("YVY_LANG", "es")
+    assert "Agrega una capa" in run(cli, ["--home", str(home), "context", "add", "--help"]).output

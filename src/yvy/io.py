@@ -23,6 +23,7 @@ __all__ = [
     "open_member",
     "split_vsi",
     "multihash_sha256",
+    "sha256_of_multihash",
     "safe_name",
     "open_raster",
 ]
@@ -127,6 +128,12 @@ def safe_name(name: str, *, what: str = "name") -> str:
 def multihash_sha256(hex_digest: str) -> str:
     """The STAC ``file:checksum`` form (multihash) of a hex SHA-256 digest."""
     return "1220" + hex_digest
+
+
+def sha256_of_multihash(checksum: str) -> str | None:
+    """The hex SHA-256 digest inside a ``file:checksum`` multihash; None when it is another hash."""
+    c = str(checksum).lower()
+    return c[4:] if c.startswith("1220") and len(c) == 68 else None
 
 
 def open_raster(path: str | os.PathLike, *, require_crs: bool = True):

@@ -133,3 +133,6 @@ def test_notify_run_once_cli(tmp_path, store_url, monkeypatch):
         assert (doc["lease"], doc["queued"], doc["delivered"]) == (True, 1, 1)
         body = json.loads(rx.requests[0][1])
         assert body["alert"]["id"] == ids[1] and body["links"]["map"].startswith("https://alerts.example.org/")
+        # texts in the workspace's language (es_PY by default)
+        assert body["lang"] == "es" and body["title"].startswith(f"{ids[1]}: ") and body["title"].endswith(" ha")
+        assert "de pérdida de bosque detectada por primera vez el" in body["summary"]

@@ -44,7 +44,7 @@ def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
     outside, csp = [], []
     page.on("request", lambda r: None if r.url.startswith((url, "data:")) else outside.append(r.url))
     page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(url + "/", wait_until="load", timeout=30_000)
+    page.goto(url + "/?lang=en", wait_until="load", timeout=30_000)  # English (Spanish is the default)
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert page.locator("path.yvy-alert").count() == 2
     assert page.locator("#alert-count").inner_text().startswith("2 of 2")

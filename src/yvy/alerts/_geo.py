@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-__all__ = ["EQUAL_AREA", "WGS84", "area_ha", "distance_km", "norm_crs", "reproject"]
+__all__ = ["EQUAL_AREA", "WGS84", "area_ha", "distance_km", "norm_crs", "reproject", "utm_crs"]
 
 EQUAL_AREA = "EPSG:6933"
 WGS84 = "EPSG:4326"
@@ -52,6 +52,14 @@ def reproject(geom, src, dst):
         return np.column_stack([x, y])
 
     return shapely.transform(geom, func)
+
+
+def utm_crs(lon: float, lat: float) -> tuple[str, str]:
+    """(``EPSG:326zz``/``EPSG:327zz``, zone label such as ``20K``) of the WGS 84 / UTM zone holding a point."""
+    zone = min(60, int((lon + 180) // 6) + 1)
+    bands = "CDEFGHJKLMNPQRSTUVWX"
+    band = bands[min(len(bands) - 1, max(0, int((lat + 80) // 8)))]
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}", f"{zone}{band}"
 
 
 def area_ha(geom, crs=WGS84) -> float:

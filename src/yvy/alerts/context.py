@@ -23,9 +23,19 @@ import shapely
 from ..errors import InputError, ProjectionError
 from . import _geo
 
-__all__ = ["KINDS", "ContextFeature", "ContextLayer", "annotate", "border_geometry", "read_layer"]
+__all__ = ["BUILTIN", "KINDS", "ContextFeature", "ContextLayer", "annotate", "border_geometry", "builtin_layers",
+           "load_builtin", "read_layer"]
 
 KINDS = ("admin", "protected_area", "permit", "indigenous_land", "border_zone", "custom")
+
+BUILTIN = {
+    "paraguay": (
+        # (layer name, kind, file under yvy/alerts/builtin/<name>/, name field)
+        ("departamentos", "admin", "departments.geojson", "name"),
+        ("fronteras", "border_zone", "borders.geojson", "neighbour"),
+    ),
+}
+"""Context layers shipped with yvy (public-domain Natural Earth data; see ``builtin/<name>/SOURCES.md``)."""
 
 PERMIT_INSIDE_FRACTION = 0.99
 """An alert is inside a permit when at least this fraction of its area is covered by permits."""
@@ -100,6 +110,44 @@ def read_layer(path: str | Path, *, kind: str, name: str | None = None, name_fie
         feats.append(ContextFeature(layer_name, kind, str(label) if label is not None else f"{layer_name} {i + 1}",
                                     geom, props))
     return ContextLayer(layer_name, kind, str(p), source_crs, name_field, tuple(feats))
+
+
+def builtin_layers(name: str) -> list[ContextLayer]:
+    """The context layers of a built-in set (``paraguay``: departments with region, international borders).
+
+    Raises
+    ------
+    InputError
+        ``name`` is not a built-in set.
+    """
+    from importlib import resources
+
+    if name not in BUILTIN:
+        raise InputError("builtin", f"{name!r} is not a built-in context; use one of {', '.join(BUILTIN)}")
+    folder = resources.files("yvy.alerts") / "builtin" / name
+    out = []
+    for layer_name, kind, file, name_field in BUILTIN[name]:
+        with resources.as_file(folder / file) as path:
+            lyr = read_layer(path, kind=kind, name=layer_name, name_field=name_field)
+        out.append(ContextLayer(lyr.name, kind, f"yvy:builtin/{name}/{file}", lyr.source_crs, name_field,
+                                lyr.features))
+    return out
+
+
+def load_builtin(store, name: str, *, profile="paraguay", replace: bool = False) -> dict:
+    """Add the built-in context layers ``name`` to an alert store and re-evaluate its alerts.
+
+    One transaction: either every layer is added and every alert re-annotated, or nothing changes.
+    Returns ``{"layers": [names], "features": n, "alerts": n, "changed": m}``.
+    """
+    from .build import refresh_context
+
+    layers = builtin_layers(name)
+    with store.transaction():
+        for lyr in layers:
+            store.add_context_layer(lyr, replace=replace)
+        res = refresh_context(store, profile)
+    return {"layers": [lyr.name for lyr in layers], "features": sum(len(lyr.features) for lyr in layers), **res}
 
 
 def _jsonable(v):

@@ -1,5 +1,7 @@
 """Evidence package of one alert: image chips before/after, index time series, locator map,
-attributes with legal context and audit trail, a PDF report, and a SHA-256 manifest.
+attributes with legal context, chain of custody (scenes, checksums, ingest times) and audit trail, a
+PDF report for a court (Spanish by default; figures in :mod:`._evidence_figures`, layout in
+:mod:`._evidence_report`), and a SHA-256 manifest.
 
 Scenes come from the catalog (:class:`~yvy.catalog.ports.CatalogStore`): items whose footprint
 intersects the alert and that carry red and NIR bands (found by ``eo:bands`` /
@@ -7,7 +9,7 @@ intersects the alert and that carry red and NIR bands (found by ``eo:bands`` /
 break is the one with the most clear pixels over the alert (scene classification / QA masks
 when the item has them, nodata otherwise), then the lowest cloud cover, then the closest date.
 
-Imports rasterio, numpy, shapely, matplotlib (Agg) and fpdf2; never storage or cli.
+Imports rasterio, numpy, shapely, matplotlib (Agg), fpdf2 and yvy.i18n; never storage or cli.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
 from ..dates import now_iso
 from ..errors import NotFoundError
-from ..io import atomic_path, sha256_file
+from ..io import atomic_path, sha256_file, sha256_of_multihash
 from ..kernels.indices import INDICES, compute_index
 from ..security.events import emit
 from . import _geo
@@ -163,62 +165,70 @@ def _pick(rows: list[dict], before: bool, first: str, last_clear: str | None) ->
     return min(cand, key=key)
 
 
-def _stretch(rgb: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(rgb)
-    for i in range(3):
-        ch = rgb[..., i]
-        ok = np.isfinite(ch)
-        if not ok.any():
-            continue
-        lo, hi = np.percentile(ch[ok], [2, 98])
-        out[..., i] = np.clip((ch - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
-    out[~np.isfinite(rgb).all(axis=-1)] = 0
-    return out
-
-
-def _chip(item: dict, alert: Alert, bands: tuple[str, str, str], path: Path, title: str, pad: float) -> bool:
-    import matplotlib.pyplot as plt
-
+def _chip_data(item: dict, alert: Alert, bands: tuple[str, str, str], pad: float):
+    """(H x W x 3 values, alert rings in pixel coordinates, metres per pixel) or None without the bands."""
     found = [find_band(item, b) for b in bands]
     if any(b is None for b in found):
-        return False
+        return None
     layers = [_read(b, alert.geometry, pad) for b in found]
-    shapes = {arr.shape for arr, _, _ in layers}
-    if len(shapes) != 1:
-        return False
+    if len({arr.shape for arr, _, _ in layers}) != 1:
+        return None
     _, tr, crs = layers[0]
-    rgb = _stretch(np.dstack([arr for arr, _, _ in layers]))
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
-    ax.imshow(rgb, interpolation="nearest")
     g = _geo.reproject(alert.geometry, _geo.WGS84, crs)
     inv = ~tr
+    rings = []
     for poly in getattr(g, "geoms", [g]):
         for ring in [poly.exterior, *poly.interiors]:
-            xs = [inv.a * x + inv.b * y + inv.c for x, y in ring.coords]
-            ys = [inv.d * x + inv.e * y + inv.f for x, y in ring.coords]
-            ax.plot(np.array(xs) - 0.5, np.array(ys) - 0.5, color="yellow", lw=1.2)
-    ax.set_title(title, fontsize=8)
-    ax.set_axis_off()
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return True
+            xy = np.asarray(ring.coords)
+            rings.append(np.column_stack([inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c,
+                                          inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f]))
+    res = abs(tr.a) if _geo.norm_crs(crs).is_projected else abs(tr.a) * 111_320 * math.cos(
+        math.radians(alert.geometry.centroid.y))
+    return np.dstack([arr for arr, _, _ in layers]), rings, res
 
 
-def _plot_series(rows: list[dict], alert: Alert, index: str, path: Path, monitor_start: str | None) -> None:
-    import matplotlib.pyplot as plt
+def _chips(by_id, picks: dict, alert: Alert, out: Path, pad: float, tr, images: dict, warnings: list) -> None:
+    """True- and false-colour chips before and after, each pair on one stretch."""
+    from ._evidence_figures import save_chip, stretch, stretch_limits
+
+    _ = tr.gettext
+    for kind in ("true", "false"):
+        data = {}
+        for side, row in picks.items():
+            if row is None:
+                continue
+            it = by_id[row["id"]]
+            combo = (keys.RED, keys.GREEN, keys.BLUE) if kind == "true" else (
+                (keys.SWIR16, keys.NIR, keys.RED) if find_band(it, keys.SWIR16) else (keys.NIR, keys.RED, keys.GREEN))
+            got = _chip_data(it, alert, combo, pad)
+            if got is None:
+                if kind == "false":
+                    warnings.append(_("scene {id} lacks the bands for a false-colour chip").format(id=row["id"]))
+                continue
+            data[side] = (got, combo, row)
+        limits = stretch_limits([d[0][0] for d in data.values()])
+        for side, ((rgb, rings, res), combo, row) in data.items():
+            label = _("true colour") if kind == "true" else _("false colour ({bands})").format(bands="/".join(combo))
+            title = "{side}: {date} - {label}".format(side=_("Before") if side == "before" else _("After"),
+                                                      date=tr.date(date.fromisoformat(row["date"])), label=label)
+            path = out / f"chip_{side}_{kind}_colour.png"
+            save_chip(stretch(rgb, limits), rings, res, path, title)
+            images[f"{side}_{kind}"] = str(path)
+
+
+def _series_figure(rows: list[dict], alert: Alert, index: str, path: Path, monitor_start: str | None, tr) -> None:
+    """The index time series with a harmonic history model fitted by least squares (as the detector's)."""
+    from ._evidence_figures import series_plot
 
     pts = [(date.fromisoformat(r["date"]), r["value"]) for r in rows if math.isfinite(r["value"])
            and r["clear_fraction"] >= 0.5]
-    fig, ax = plt.subplots(figsize=(8, 3.4))
     brk = date.fromisoformat(alert.first_detected)
     hist_end = date.fromisoformat(monitor_start) if monitor_start else brk
+    fit = None
     if pts:
         d, v = zip(*pts, strict=True)
         t = np.array([x.year + (x.timetuple().tm_yday - 1) / 365.0 for x in d])
         v = np.array(v)
-        ax.plot(d, v, "o", ms=3, color="#1b6e3a", label=f"{index.upper()} (mean over alert, clear scenes)")
         hist = np.array([x < hist_end for x in d])
         if hist.sum() >= 6:
             order = 1 if hist.sum() < 12 else (2 if hist.sum() < 24 else 3)
@@ -232,136 +242,105 @@ def _plot_series(rows: list[dict], alert: Alert, index: str, path: Path, monitor
             coef, *_ = np.linalg.lstsq(design(t[hist]), v[hist], rcond=None)
             tt = np.linspace(t.min(), t.max(), 400)
             dd = [date.fromordinal(date(int(x), 1, 1).toordinal() + int((x - int(x)) * 365)) for x in tt]
-            ax.plot(dd, design(tt) @ coef, "-", color="#555555", lw=1, label="history model (trend + season)")
-    ax.axvspan(hist_end, max([brk, *(p[0] for p in pts)]) if pts else brk, color="#f2d0a4", alpha=0.35,
-               label="monitoring period")
-    ax.axvline(brk, color="#b5451b", lw=1.5, label=f"first detection {alert.first_detected}")
-    if alert.last_clear:
-        ax.axvline(date.fromisoformat(alert.last_clear), color="#b5451b", lw=1, ls=":",
-                   label=f"last clear {alert.last_clear}")
-    import matplotlib.dates as mdates
-
-    loc = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    ax.set_ylabel(index.upper())
-    ax.set_title(f"{alert.id}: {index.upper()} time series", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+            fit = (dd, design(tt) @ coef)
+    last_clear = date.fromisoformat(alert.last_clear) if alert.last_clear else None
+    series_plot(pts, fit, brk=brk, hist_end=hist_end, last_clear=last_clear, index=index, tr=tr, path=path)
 
 
-def _locator(alert: Alert, features, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(8, 4))
-    c = alert.geometry.representative_point()
-    admin = [f for f in features if f.kind == "admin"]
-    for f in admin:
-        for poly in getattr(f.geometry, "geoms", [f.geometry]):
-            if poly.geom_type == "Polygon":
-                ax.plot(*poly.exterior.xy, color="#777777", lw=0.5)
-    for f in features:
-        if f.kind == "protected_area":
-            for poly in getattr(f.geometry, "geoms", [f.geometry]):
-                if poly.geom_type == "Polygon":
-                    ax.fill(*poly.exterior.xy, color="#4c9a2a", alpha=0.3, lw=0)
-    ax.plot(c.x, c.y, marker="*", color="red", ms=12)
-    if not admin:
-        ax.set_xlim(c.x - 1, c.x + 1)
-        ax.set_ylim(c.y - 1, c.y + 1)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title("location", fontsize=9)
-    for poly in getattr(alert.geometry, "geoms", [alert.geometry]):
-        zoom.fill(*poly.exterior.xy, color="#b5451b", alpha=0.5)
-        zoom.plot(*poly.exterior.xy, color="#b5451b", lw=1)
-        for ring in poly.interiors:
-            zoom.fill(*ring.xy, color="white")
-    minx, miny, maxx, maxy = alert.geometry.buffer(0.002).bounds
-    zoom.set_xlim(minx, maxx)
-    zoom.set_ylim(miny, maxy)
-    zoom.set_aspect(1 / math.cos(math.radians(c.y)))
-    zoom.set_title(f"{alert.id} ({alert.area_ha:.2f} ha)", fontsize=9)
-    zoom.tick_params(labelsize=6)
-    ax.tick_params(labelsize=6)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+CUSTODY_BANDS = (keys.RED, keys.NIR, keys.GREEN, keys.BLUE, keys.SWIR16)
 
 
-def _pdf(out: Path, alert: Alert, attrs: dict, images: list[tuple[str, str]], warnings: list[str]) -> None:
-    from .._pdf import latin1 as txt
-    from .._pdf import start_pdf
+def _custody(catalog, items: list[dict]) -> list[dict]:
+    """Per scene read: id, collection, date, when it was ingested, and the SHA-256 of each band file read."""
+    refs = [(it.get("collection"), it["id"]) for it in items]
+    ingested = catalog.ingest_times(refs) if hasattr(catalog, "ingest_times") else {}
+    out = []
+    for it, ref in sorted(zip(items, refs, strict=True), key=lambda p: (p[0]["properties"].get("datetime") or "",
+                                                                         p[0]["id"])):
+        sums = {}
+        for common in CUSTODY_BANDS:
+            key = _asset_key(it, common)
+            if key is not None:
+                mh = it["assets"][key].get("file:checksum")
+                sums[common] = sha256_of_multihash(mh) if mh else None
+        props = it.get("properties", {})
+        out.append({"id": it["id"], "collection": ref[0], "date": (props.get("datetime") or "")[:10],
+                    "platform": props.get("platform"), "ingested": ingested.get(ref), "checksums": sums})
+    return out
 
-    pdf = start_pdf(f"Deforestation alert {alert.id}", f"Evidence package generated {attrs['generated']}")
-    pdf.ln(2)
-    rows = [(k, v) for k, v in attrs["summary"].items() if v not in (None, "")]
-    legal = alert.legal or {}
-    rows += [("legal law", legal.get("law")), ("legal text", legal.get("text")),
-             ("audit log head", attrs["audit"]["head"]), ("audit log verified", attrs["audit"]["ok"])]
-    pdf.set_font("Helvetica", "", 8)
-    for k, v in rows:
-        if v in (None, ""):
+
+def _asset_key(item: dict, common: str) -> str | None:
+    band = find_band(item, common)
+    if band is None:
+        return None
+    return next((k for k, a in item.get("assets", {}).items() if a.get("href") == band.href), None)
+
+
+def _method(items: list[dict], rows: list[dict], catalog, alert: Alert, index: str) -> tuple[dict, str | None]:
+    """What the method section says (sensors, dates, detector parameters) and the monitoring start."""
+    sensors = sorted({(it["properties"].get("constellation") or it["properties"].get("platform") or
+                       it.get("collection") or "?").replace("-", " ").title() for it in items})
+    dates = sorted(r["date"] for r in rows if r["date"])
+    detector = None
+    for pid in alert.products:
+        try:
+            props = catalog.get_item(DETECTIONS, pid).get("properties", {})
+        except NotFoundError:  # the product may not be catalogued (e.g. external detections)
             continue
-        pdf.set_font("Helvetica", "B", 8)
-        pdf.cell(45, 5, txt(k))
-        pdf.set_font("Helvetica", "", 8)
-        pdf.multi_cell(0, 5, txt(v), new_x="LMARGIN", new_y="NEXT")
-    if attrs["reviews"]:
-        pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(0, 6, "Review history", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 8)
-        for r in attrs["reviews"]:
-            extra = f" - {r['authority']} case {r['case']}" if r.get("authority") else ""
-            pdf.multi_cell(0, 5, txt(f"{r['at']}  {r['by']}: {r['from']} -> {r['to']}  {r.get('reason') or ''} "
-                                     f"{r.get('note') or ''}{extra}"), new_x="LMARGIN", new_y="NEXT")
-    for w in warnings:
-        pdf.set_font("Helvetica", "I", 8)
-        pdf.multi_cell(0, 5, txt(f"Note: {w}"), new_x="LMARGIN", new_y="NEXT")
-    for title, img in images:
-        pdf.add_page() if pdf.get_y() > 170 else pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(0, 6, txt(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.image(img, w=120 if "chip" in Path(img).name else 180)
-    with atomic_path(out, suffix=".pdf") as tmp:
-        pdf.output(str(tmp))
+        params = props.get("yvy:params") or {}
+        detector = {"product": pid, "index": props.get("yvy:index") or index,
+                    "history_start": (props.get("yvy:history_start") or "")[:10] or None,
+                    "monitor_start": (props.get("yvy:monitor_start") or "")[:10] or None,
+                    "h": params.get("h", 0.25), "level": params.get("level", 0.05), "params": params}
+    method = {"scenes": len(items), "sensors": sensors, "first": dates[0] if dates else None,
+              "last": dates[-1] if dates else None, "detector": detector}
+    return method, detector["monitor_start"] if detector else None
 
 
 DRONE_PAD_M = 30.0
 """Margin around the alert in drone chips (metres): the orthomosaic's detail, not the landscape."""
 
 
-def _drone_chips(catalog, alert: Alert, out: Path, images: list) -> list[dict]:
+def _drone_chips(catalog, alert: Alert, out: Path, images: dict, tr) -> list[dict]:
     """True-colour chips of the (at most two newest) drone orthomosaics over the alert."""
+    from ._evidence_figures import save_chip, stretch, stretch_limits
+
     items = catalog.search_items(ItemQuery(collections=["drone"], intersects=mapping(alert.geometry)))
     items = sorted(items, key=lambda it: it["properties"].get("datetime") or "", reverse=True)[:2]
     done = []
     for it in items:
-        date = (it["properties"].get("datetime") or "")[:10]
+        when = (it["properties"].get("datetime") or "")[:10]
+        got = _chip_data(it, alert, (keys.RED, keys.GREEN, keys.BLUE), DRONE_PAD_M)
+        if got is None:
+            continue
+        rgb, rings, res = got
         path = out / f"chip_drone_{it['id']}.png"
-        if _chip(it, alert, ("red", "green", "blue"), path, f"drone: {date} {it['id']}", DRONE_PAD_M):
-            images.append((f"Drone orthomosaic {date} {it['id']}", str(path)))
-            done.append({"id": it["id"], "datetime": it["properties"].get("datetime"), "chip": path.name})
+        day = tr.date(date.fromisoformat(when)) if when else "-"
+        title = tr.gettext("Drone orthomosaic of {date}").format(date=day)
+        save_chip(stretch(rgb, stretch_limits([rgb])), rings, res, path, title)
+        images.setdefault("drone", str(path))
+        done.append({"id": it["id"], "datetime": it["properties"].get("datetime"), "chip": path.name})
     return done
 
 
 def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, index: str = "ndvi",
-                   max_cloud: float = 30.0, pad_m: float = 300.0, signer=None) -> dict:
+                   max_cloud: float = 30.0, pad_m: float = 300.0, signer=None, lang: str | None = None,
+                   profile: str | None = None) -> dict:
     """Write the evidence package of ``alert_id`` to ``out_dir``; return the manifest dict.
 
-    ``signer``, when given, is called with the path of ``manifest.json`` once it is written and
-    writes its detached signature (``manifest.json.sig``, see :mod:`yvy.security.signing`).
+    The report is written in ``lang`` (a locale name; default Spanish). ``signer``, when given, is
+    called with the path of ``manifest.json`` once it is written and writes its detached signature
+    (``manifest.json.sig``, see :mod:`yvy.security.signing`).
     """
     import matplotlib
 
     matplotlib.use("Agg")
+    from ..i18n import translator
+    from ._evidence_figures import locator_map
+    from ._evidence_report import coordinates, write_report
     from .model import summary
 
+    tr = translator(lang)
     alert = alert_store.get_alert(alert_id)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -372,53 +351,38 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     rows = index_series(items, alert.geometry, index)
     by_id = {it["id"]: it for it in items}
     clear_rows = [r for r in rows if r["cloud_cover"] is None or r["cloud_cover"] <= max_cloud] or rows
-    before = _pick(clear_rows, True, alert.first_detected, alert.last_clear)
-    after = _pick(clear_rows, False, alert.first_detected, None)
-    images: list[tuple[str, str]] = []
-    for side, row in (("before", before), ("after", after)):
+    picks = {"before": _pick(clear_rows, True, alert.first_detected, alert.last_clear),
+             "after": _pick(clear_rows, False, alert.first_detected, None)}
+    for side, row in picks.items():
         if row is None:
-            warnings.append(f"no clear scene {side} the break covers the alert")
-            continue
-        it = by_id[row["id"]]
-        tc = out / f"chip_{side}_true_colour.png"
-        title = f"{side}: {row['date']} {row['id']} (true colour)"
-        if _chip(it, alert, (keys.RED, keys.GREEN, keys.BLUE), tc, title, pad_m):
-            images.append((f"{side.capitalize()} {row['date']} - true colour", str(tc)))
-        fc = out / f"chip_{side}_false_colour.png"
-        combo = (keys.SWIR16, keys.NIR, keys.RED) if find_band(it, keys.SWIR16) else (keys.NIR, keys.RED, keys.GREEN)
-        if _chip(it, alert, combo, fc, f"{side}: {row['date']} ({'/'.join(combo)})", pad_m):
-            images.append((f"{side.capitalize()} {row['date']} - false colour ({'/'.join(combo)})", str(fc)))
-        else:
-            warnings.append(f"scene {row['id']} lacks the bands for a false-colour chip")
-    drone = _drone_chips(catalog, alert, out, images)
-    monitor_start = None
-    for pid in alert.products:
-        try:
-            det = catalog.get_item(DETECTIONS, pid)
-            monitor_start = (det.get("properties", {}).get("yvy:monitor_start") or "")[:10] or None
-        except NotFoundError:  # the product may not be catalogued (e.g. external detections)
-            pass
-    ts = out / "timeseries.png"
-    _plot_series(rows, alert, index, ts, monitor_start)
-    images.append((f"{index.upper()} time series at the alert", str(ts)))
-    loc = out / "locator.png"
-    features = alert_store.context_features(kinds=["admin", "protected_area"])
-    _locator(alert, features, loc)
-    images.insert(0, ("Location", str(loc)))
+            warnings.append(tr.gettext("no clear scene before the break covers the alert") if side == "before"
+                            else tr.gettext("no clear scene after the break covers the alert"))
+    images: dict[str, str] = {}
+    _chips(by_id, picks, alert, out, pad_m, tr, images, warnings)
+    drone = _drone_chips(catalog, alert, out, images, tr)
+    method, monitor_start = _method(items, rows, catalog, alert, index)
+    images["series"] = str(out / "timeseries.png")
+    _series_figure(rows, alert, index, Path(images["series"]), monitor_start, tr)
+    images["locator"] = str(out / "locator.png")
+    features = alert_store.context_features(kinds=["admin", "protected_area", "border_zone"])
+    locator_map(alert.geometry, features, tr, tr.area_ha(alert.area_ha, 2), Path(images["locator"]))
     chain = verify_chain(alert_store.iter_audit())
     attrs = {
-        "generated": now_iso(),
+        "generated": now_iso(), "language": tr.lang, "profile": profile,
         "feature": to_feature(alert), "summary": summary(alert), "context": alert.context, "legal": alert.legal,
+        "coordinates": coordinates(alert.geometry, tr), "method": method,
         "reviews": alert_store.reviews(alert_id), "merges": alert_store.merges(alert_id),
         "audit": {"ok": chain.ok, "head": chain.head, "entries": [
             {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload, "hash": e.hash}
             for e in alert_store.iter_audit(alert_id)]},
-        "scenes": {"before": before, "after": after, "series": rows}, "drone": drone,
+        "scenes": {**picks, "series": rows}, "drone": drone, "custody": _custody(catalog, items),
     }
     _write_json(out / "attributes.json", attrs)
     _write_json(out / "alert.geojson", to_feature(alert))
-    _pdf(out / "report.pdf", alert, attrs, images, warnings)
-    written = {out / "attributes.json", out / "alert.geojson", out / "report.pdf", *(Path(i) for _, i in images)}
+    _write_custody_csv(out / "custody.csv", attrs["custody"])
+    write_report(out / "report.pdf", alert, attrs, images, warnings, tr)
+    written = {out / "attributes.json", out / "alert.geojson", out / "custody.csv", out / "report.pdf",
+               *(Path(i) for i in images.values()), *(out / d["chip"] for d in drone)}
     files = sorted(written)
     manifest = {
         "alert_id": alert_id, "generated": attrs["generated"], "yvy_version": __version__,
@@ -433,6 +397,21 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
     emit("evidence", target=alert_id, reason=f"{len(files)} files, {'signed' if signer else 'unsigned'}",
          folder=str(out))
     return manifest
+
+
+def _write_custody_csv(path: Path, custody: list[dict]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["scene_id", "collection", "date", "platform", "ingested", "band", "sha256"])
+    for s in custody:
+        for band, digest in (s["checksums"] or {"": None}).items():
+            w.writerow([s["id"], s["collection"], s["date"], s["platform"] or "", s["ingested"] or "", band,
+                        digest or ""])
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def _write_json(path: Path, doc) -> None:

@@ -58,6 +58,8 @@ class NotifySettings:
     """Base URL of the server (links in payloads); empty: no links."""
     allow_private: bool = False
     """Let webhooks call loopback, private and link-local addresses (off: public hosts only)."""
+    locale: str = "es_PY"
+    """Language of the payload's ``title`` and ``summary`` (es_PY, en or gn)."""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -65,8 +67,13 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _payload(hook, alert, root: str | None) -> str:
-    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert)}
+def _payload(hook, alert, root: str | None, locale: str = "es_PY") -> str:
+    from ..i18n import translator
+    from ._feed_text import alert_summary, alert_title
+
+    tr = translator(locale)
+    body = {"event": EVENT, "webhook": hook.id, "created": now_iso(), "alert": to_feature(alert),
+            "lang": tr.lang, "title": alert_title(alert, tr), "summary": alert_summary(alert, tr)}
     if root:
         body["links"] = {"alert": f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}",
                          "map": f"{root}/#alert={quote(alert.id, safe='')}"}
@@ -85,7 +92,8 @@ def baseline(alerts: AlertStore, feeds: FeedStore, hook) -> int:
     return sum(feeds.enqueue(hook.id, a.id, EVENT, "{}", status="skipped") for a in alerts.iter_alerts(q))
 
 
-def scan(alerts: AlertStore, feeds: FeedStore, services: ServiceStore, root: str | None = None) -> int:
+def scan(alerts: AlertStore, feeds: FeedStore, services: ServiceStore, root: str | None = None,
+         locale: str = "es_PY") -> int:
     """Queue a delivery for each high-confidence alert written since the last scan, to each
     active subscriber whose area it intersects; return how many were queued."""
     head = alerts.change_cursor()  # everything up to here is committed
@@ -100,7 +108,7 @@ def scan(alerts: AlertStore, feeds: FeedStore, services: ServiceStore, root: str
             for hook, area in hooks:
                 if alert.id in known.get(hook.id, ()) or (area is not None and not area.intersects(alert.geometry)):
                     continue
-                queued += feeds.enqueue(hook.id, alert.id, EVENT, _payload(hook, alert, root))
+                queued += feeds.enqueue(hook.id, alert.id, EVENT, _payload(hook, alert, root, locale))
     services.set_cursor(CURSOR, str(head))
     return queued
 
@@ -142,7 +150,7 @@ def deliver_due(feeds: FeedStore, settings: NotifySettings, client=None) -> dict
 
 def dispatch(alerts: AlertStore, feeds: FeedStore, services: ServiceStore, settings: NotifySettings) -> dict:
     """One scan plus one delivery round: ``{"queued", "delivered", "retry", "failed"}``."""
-    queued = scan(alerts, feeds, services, settings.public_url or None)
+    queued = scan(alerts, feeds, services, settings.public_url or None, settings.locale)
     return {"queued": queued, **deliver_due(feeds, settings)}
 
 

@@ -3,7 +3,9 @@
 :func:`evaluate_rules` takes an alert's context overlay (from :mod:`yvy.alerts.context`) and its
 first-detection date and returns the ``legal`` dict stored on the alert: ``flag``
 (``likely_illegal``, ``not_flagged`` or ``unknown_region``), ``rule`` (the first rule that
-fired), ``fired`` (all of them), ``region``, ``law`` and ``text``. Pure: standard library only.
+fired), ``fired`` (all of them), ``region``, ``law``, ``article``, ``text`` (in the language of
+the law: Spanish for Paraguay), ``quote`` (the article's words, when the profile gives them) and
+``text_en``. Pure: standard library only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class Rule:
     text: str = ""
     since: str | None = None
     until: str | None = None
+    article: str = ""
+    quote: str = ""
+    text_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ def _parse(doc: dict, source: str) -> Profile:
         if region != "*" and region not in regions:
             raise InputError(source, f"rule {rid}: region {region!r} is not in [regions]")
         rules.append(Rule(rid, region, when, r.get("flag", "likely_illegal"), r.get("law", ""),
-                          r.get("text", ""), r.get("since"), r.get("until")))
+                          r.get("text", ""), r.get("since"), r.get("until"), r.get("article", ""),
+                          r.get("quote", ""), r.get("text_en", "")))
     return Profile(meta.get("name", source), meta.get("region_field", "region"), regions, tuple(rules), source)
 
 
@@ -134,4 +140,7 @@ def evaluate_rules(profile: Profile, context: dict, first_detected: str) -> dict
         "fired": [r.id for r in fired],
         "law": first.law if first else None,
         "text": first.text if first else None,
+        "article": (first.article or None) if first else None,
+        "quote": (first.quote or None) if first else None,
+        "text_en": (first.text_en or None) if first else None,
     }

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..i18n import N_
 from ..io import atomic_path
 from .model import Alert
 
@@ -66,16 +67,24 @@ def write_stats_json(stats: dict, path: str | Path) -> Path:
     return Path(path)
 
 
-def plot_stats(stats: dict, path: str | Path, *, title: str = "Forest loss from alerts", top: int = 15) -> Path:
-    """Bar charts (hectares) by month, admin unit and protected area, as one PNG."""
+GROUP_TITLES = {"month": N_("by month of first detection"), "admin": N_("by admin unit"),
+                "protected_area": N_("by protected area")}
+
+
+def plot_stats(stats: dict, path: str | Path, *, title: str | None = None, top: int = 15,
+               lang: str | None = None) -> Path:
+    """Bar charts (hectares) by month, admin unit and protected area, as one PNG, labelled in ``lang``
+    (a locale name; default Spanish)."""
     import matplotlib
+
+    from ..i18n import translator
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     groups = [g for g in GROUPS if stats.get(g)] or ["month"]
     fig, axes = plt.subplots(len(groups), 1, figsize=(10, 3.2 * len(groups)), squeeze=False)
-    labels = {"month": "by month of first detection", "admin": "by admin unit", "protected_area": "by protected area"}
+    tr = translator(lang)
     for ax, g in zip(axes[:, 0], groups, strict=True):
         rows = stats.get(g, [])
         if g != "month":
@@ -86,9 +95,9 @@ def plot_stats(stats: dict, path: str | Path, *, title: str = "Forest loss from 
                       ha="right" if len(rows) > 6 else "center",
                       fontsize=8)
         ax.set_ylabel("ha")
-        ax.set_title(labels[g], fontsize=10)
+        ax.set_title(tr.gettext(GROUP_TITLES[g]), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(title)
+    fig.suptitle(title or tr.gettext("Forest loss from alerts"))
     fig.tight_layout()
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")

@@ -181,11 +181,21 @@ def collection(collection_id: str, request: Request, f: str | None = Format):
     return _respond(request, f, colls[collection_id], colls[collection_id]["title"])
 
 
-def alert_feature(alert, request: Request) -> dict:
-    """An alert as a GeoJSON Feature with links (and its bbox)."""
+Lang = Query(None, pattern="^(es|en|gn)$",
+             description="alerts: add a title and a summary in this language to each feature's properties")
+
+
+def alert_feature(alert, request: Request, lang: str | None = None) -> dict:
+    """An alert as a GeoJSON Feature with links (and its bbox); with ``lang``, a title and summary too."""
     from ..alerts.model import to_feature
 
     feat = to_feature(alert)
+    if lang:
+        from ..alerts._feed_text import alert_summary, alert_title
+        from ..i18n import translator
+
+        tr = translator(lang)
+        feat["properties"].update(title=alert_title(alert, tr), summary=alert_summary(alert, tr))
     feat["bbox"] = list(alert.bbox)
     href = f"{_base(request)}/collections/{ALERTS}/items/{quote(alert.id, safe='')}"
     feat["links"] = [{"rel": "self", "type": GEOJSON, "href": href},
@@ -229,7 +239,7 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
           status: str | None = Query(None, description="alerts: status list, e.g. new,under_review"),
           confidence: str | None = Query(None, description="alerts: low or high"),
           min_area: float | None = Query(None, ge=0, le=1e12, description="alerts: minimum area (ha)"),
-          f: str | None = Format):
+          lang: str | None = Lang, f: str | None = Format):
     """GeoJSON FeatureCollection with ``numberMatched``/``numberReturned`` and next/prev links."""
     ctx = _ctx(request)
     limit = min(limit, MAX_LIMIT)
@@ -239,7 +249,7 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
         store = ctx.require_alerts()
         q = _alert_query(bbox, datetime, status, confidence, min_area)
         matched = store.count_alerts(q)
-        feats = [alert_feature(a, request) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
+        feats = [alert_feature(a, request, lang) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
     else:
         box = parse_bbox(bbox)
         feats = _context_features(request, collection_id, box, limit=limit, offset=offset)
@@ -271,10 +281,11 @@ def _context_features(request: Request, name: str, bbox, fid: str | None = None,
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
             responses={200: {"content": {GEOJSON: {}, "text/html": {}}}})
-def item(collection_id: str, feature_id: str, request: Request, f: str | None = Format):
+def item(collection_id: str, feature_id: str, request: Request, lang: str | None = Lang,
+         f: str | None = Format):
     """One alert (by id) or context feature."""
     if collection_id == ALERTS:
-        feat = alert_feature(_ctx(request).require_alerts().get_alert(feature_id), request)
+        feat = alert_feature(_ctx(request).require_alerts().get_alert(feature_id), request, lang)
     else:
         found = _context_features(request, collection_id, None, feature_id)
         if not found:

@@ -39,10 +39,14 @@ router = APIRouter(tags=["Feeds and webhooks"])
             dependencies=[Depends(read_access)], responses={200: {"content": {"application/atom+xml": {}}}})
 def atom(request: Request, bbox: BBox = None,
          confidence: str = Query("high", pattern="^(high|low|any)$"),
-         status: str | None = Query(None, description="status list; default new,under_review")) -> Response:
-    """The latest alerts (newest first) as Atom entries with GeoRSS boxes."""
+         status: str | None = Query(None, description="status list; default new,under_review"),
+         lang: str | None = Query(None, pattern="^(es|en|gn)$",
+                                  description="language of titles and summaries; default the workspace's")) -> Response:
+    """The latest alerts (newest first) as Atom entries with GeoRSS boxes, in ``lang`` (default: the workspace's)."""
+    from ..alerts._feed_text import feed_title
     from ..alerts.model import AlertStatus
     from ..alerts.ports import AlertQuery
+    from ..i18n import translator
 
     ctx = request.app.state.yvy
     store = ctx.require_alerts()
@@ -54,12 +58,13 @@ def atom(request: Request, bbox: BBox = None,
     alerts = alerts[: ctx.settings.feed_size]
     root = str(request.base_url).rstrip("/")
     updated = max((a.updated or a.first_detected for a in alerts), default="1970-01-01T00:00:00Z")
-    entries = "".join(_entry(a, root) for a in alerts)
+    tr = translator(lang or ctx.workspace.locale)
+    entries = "".join(_entry(a, root, tr) for a in alerts)
     self_url = escape(str(request.url))
     xml = (
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:georss="http://www.georss.org/georss">'
-        f"<id>{escape(root)}/feeds/alerts.atom</id><title>{escape(ctx.settings.title)}: deforestation alerts</title>"
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:georss="http://www.georss.org/georss" xml:lang="{tr.lang}">'
+        f"<id>{escape(root)}/feeds/alerts.atom</id><title>{escape(feed_title(ctx.settings.title, tr))}</title>"
         f"<updated>{escape(_atom_time(updated))}</updated>"
         f'<link rel="self" type="application/atom+xml" href="{self_url}"/>'
         f'<link rel="alternate" type="text/html" href="{escape(root)}/"/>'
@@ -73,14 +78,14 @@ def _atom_time(value: str) -> str:
     return f"{value}T00:00:00Z" if len(value) == 10 else value
 
 
-def _entry(alert, root: str) -> str:
+def _entry(alert, root: str, tr) -> str:
+    from ..alerts._feed_text import alert_summary, alert_title
+
     minx, miny, maxx, maxy = alert.bbox
     href = f"{root}/features/collections/alerts/items/{quote(alert.id, safe='')}"
-    admin = ", ".join(a.get("name", "") for a in (alert.context or {}).get("admin", []))
-    summary = (f"{alert.area_ha:.2f} ha of forest loss first detected {alert.first_detected}"
-               f" ({alert.confidence.value} confidence, {alert.status.value})" + (f" in {admin}" if admin else ""))
+    summary = alert_summary(alert, tr)
     return (
-        f"<entry><id>urn:yvy:alert:{escape(alert.id)}</id><title>{escape(alert.id)}: {alert.area_ha:.2f} ha</title>"
+        f"<entry><id>urn:yvy:alert:{escape(alert.id)}</id><title>{escape(alert_title(alert, tr))}</title>"
         f"<updated>{escape(_atom_time(alert.updated or alert.first_detected))}</updated>"
         f'<link rel="alternate" type="application/geo+json" href="{escape(href)}"/>'
         f'<link rel="related" type="text/html" href="{escape(root)}/#alert={quote(alert.id, safe="")}"/>'
@@ -153,11 +158,12 @@ def dispatch_now(request: Request, user: Admin) -> dict:
 
 
 # -- webhooks: the notification service (yvy.alerts.notify) ------------------------------------
-def notify_settings(settings) -> NotifySettings:
-    """The notifier's settings from the server's."""
+def notify_settings(settings, locale: str = "es_PY") -> NotifySettings:
+    """The notifier's settings from the server's (texts in the workspace's ``locale``)."""
     return NotifySettings(interval=settings.notify_interval, timeout=settings.webhook_timeout,
                           max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
-                          public_url=settings.public_url, allow_private=settings.webhook_allow_private)
+                          public_url=settings.public_url, allow_private=settings.webhook_allow_private,
+                          locale=locale)
 
 
 def notifier(ctx) -> Notifier | None:
@@ -165,7 +171,8 @@ def notifier(ctx) -> Notifier | None:
     if ctx.alerts is None:
         return None
     if "notifier" not in ctx.extra:
-        ctx.extra["notifier"] = Notifier(ctx.alerts, ctx.feeds, ctx.store, notify_settings(ctx.settings))
+        ctx.extra["notifier"] = Notifier(ctx.alerts, ctx.feeds, ctx.store,
+                                          notify_settings(ctx.settings, ctx.workspace.locale))
     return ctx.extra["notifier"]
 
 

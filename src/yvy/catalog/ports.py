@@ -65,6 +65,10 @@ class CatalogStore(Protocol):
         """The Item dict, or NotFoundError."""
         ...
 
+    def ingest_times(self, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """When each (collection, item id) first entered the catalog (ISO UTC); absent ones left out."""
+        ...
+
     def find_item(self, item_id: str) -> dict:
         """The Item with this id in any collection (first by collection id), or NotFoundError."""
         ...

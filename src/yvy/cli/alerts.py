@@ -297,13 +297,18 @@ def _status_mismatches(s) -> list[str]:
               help="Largest scene cloud cover (%) for the before/after chips.")
 @click.pass_context
 def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_cloud: float) -> None:
-    """Build an evidence package: chips, time-series plot, locator map, PDF and SHA-256 manifest."""
+    """Build an evidence package: chips, time-series plot, locator map, PDF and SHA-256 manifest.
+
+    The PDF is written in the language of --lang (else the workspace's locale, else Spanish).
+    """
     from ..alerts.evidence import build_evidence
+    from ._help_i18n import cli_language
     from .keys import workspace_signer
 
     s = alert_store(ctx)
     signer = workspace_signer(ctx)  # load the key (and check its passphrase) before the work
-    manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud, signer=signer)
+    manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud, signer=signer,
+                              lang=cli_language(ctx))
     con = console(ctx)
     for f in manifest["files"]:
         con.print(f"  {f['sha256'][:16]}  {f['path']}")

@@ -14,14 +14,18 @@ __all__ = ["command"]
 KINDS = ("admin", "protected_area", "permit", "indigenous_land", "border_zone", "custom")
 
 
-@click.group(epilog="Example: yvy context add departments.geojson --kind admin --name-field name")
+@click.group(epilog="Example: yvy context add --builtin paraguay")
 def command() -> None:
     """Manage context layers used to annotate alerts and apply the legal rules."""
 
 
-@command.command(epilog="Example: yvy context add areas_protegidas.gpkg --kind protected_area --name-field nombre")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="What the layer holds.")
+@command.command(epilog="Example: yvy context add areas_protegidas.gpkg --kind protected_area --name-field nombre\n\n"
+                         "Example: yvy context add --builtin paraguay")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--builtin", metavar="NAME",
+              help="Load the context shipped with yvy instead of a file (paraguay: departments with their "
+                   "region, international borders; Natural Earth, public domain).")
+@click.option("--kind", type=click.Choice(KINDS), help="What the layer holds (required with FILE).")
 @click.option("--name-field", help="Attribute holding each feature's name.")
 @click.option("--name", "layer_name", help="Layer name (default: the file name without suffix).")
 @click.option("--layer", help="Layer inside a multi-layer file (GeoPackage).")
@@ -29,14 +33,23 @@ def command() -> None:
 @click.option("--profile", default="paraguay", show_default=True,
               help="Legal-rule profile used to re-evaluate the alerts (name or TOML file).")
 @click.pass_context
-def add(ctx, file, kind, name_field, layer_name, layer, replace, profile) -> None:
+def add(ctx, file, builtin, kind, name_field, layer_name, layer, replace, profile) -> None:
     """Add a layer (GeoJSON, GeoPackage, Shapefile, GeoParquet; any CRS, reprojected to WGS84).
 
     Existing alerts are re-annotated and their legal flags re-evaluated.
     """
     from ..alerts.build import refresh_context
-    from ..alerts.context import read_layer
+    from ..alerts.context import load_builtin, read_layer
 
+    if builtin:
+        if file or kind:
+            raise click.UsageError("give either FILE (with --kind) or --builtin, not both")
+        res = load_builtin(alert_store(ctx), builtin, profile=profile, replace=replace)
+        console(ctx).print(f"built-in context {builtin!r}: layers {', '.join(res['layers'])} ({res['features']} "
+                           f"features) added; {res['changed']} of {res['alerts']} alert(s) re-annotated")
+        return
+    if not file or not kind:
+        raise click.UsageError("give FILE and --kind, or --builtin NAME")
     lyr = read_layer(file, kind=kind, name=layer_name, name_field=name_field, layer=layer)
     s = alert_store(ctx)
     with s.transaction():

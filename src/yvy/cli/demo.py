@@ -22,11 +22,14 @@ from .progress import progress_bar
               help="Years of scenes at a 5-day revisit.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Random seed (same seed, same data).")
+@click.option("--context", "context_set", default="paraguay", show_default=True, metavar="NAME",
+              help="Built-in context layers to load (departments, borders) so alerts carry their department "
+                   "and legal rule; 'none' to skip.")
 @click.option("--no-serve", is_flag=True, help="Stop before serving (for scripts).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
               help="Port to serve the demo on.")
 @click.pass_context
-def command(ctx, size, years, seed, no_serve, port):
+def command(ctx, size, years, seed, context_set, no_serve, port):
     """Build a demo workspace over the Paraguayan Chaco and run detection and alerts on it.
 
     Writes realistic Sentinel-2 L2A-like scenes (tile 20KQA, Boquerón) with clearings of
@@ -60,4 +63,10 @@ def command(ctx, size, years, seed, no_serve, port):
         raise click.ClickException("demo scenes failed to ingest: " + report.errors[0])
     from . import _demo_steps
 
+    if context_set != "none":
+        from ..alerts.context import load_builtin
+        from ._alerting import alert_store
+
+        res = load_builtin(alert_store(ctx), context_set, replace=True)
+        out.print(f"context: {', '.join(res['layers'])} ({res['features']} features, built-in {context_set!r})")
     _demo_steps.run_rest(ctx, ws, store, demo, years=years, no_serve=no_serve, port=port, t0=t0)

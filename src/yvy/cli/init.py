@@ -16,10 +16,12 @@ def command(ctx: click.Context, directory: str | None) -> None:
     The workspace holds the catalog database (SQLite in WAL mode, or PostgreSQL/PostGIS with
     YVY_DATABASE_URL; versioned schema) and an assets/ folder.
     Running it on an existing workspace applies pending schema migrations.
+    A new workspace records the language of --lang (else es_PY) in its yvy.toml.
     """
     from ..config import Workspace
     from ..storage import open_store
 
-    ws = Workspace.create(directory or ctx.find_root().obj.get("home"))
+    root = ctx.find_root().obj
+    ws = Workspace.create(directory or root.get("home"), locale=root.get("lang"))
     store = open_store(ws.database_url, create=True)
     console(ctx).print(f"workspace ready at {ws.home} (schema revision {store.schema_version()})")

@@ -59,11 +59,23 @@ class LazyGroup(click.Group):
         """The command ``name``; a registered module that cannot be imported fails loudly."""
         if name not in COMMANDS:
             return None
+        from ._help_i18n import cli_language, localize
+
         module = importlib.import_module(COMMANDS[name][0])
-        return module.command
+        return localize(module.command, cli_language(ctx))
+
+    def format_help(self, ctx, formatter):
+        from ._help_i18n import cli_language, localize
+
+        localize(self, cli_language(ctx))
+        super().format_help(ctx, formatter)
 
     def format_commands(self, ctx, formatter):
-        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        from ..i18n import translator
+        from ._help_i18n import cli_language
+
+        tr = translator(cli_language(ctx))
+        rows = [(n, tr.gettext(COMMANDS[n][1])) for n in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -118,10 +130,12 @@ def translate_error(exc: YvyError, command: click.Command) -> str:
     default=None,
     help="Workspace folder (default: $YVY_HOME or ./yvy-data).",
 )
+@click.option("--lang", type=click.Choice(["es", "en", "gn"]), envvar="YVY_LANG", is_eager=True,
+              help="Language of help, reports and messages (default: the workspace's locale, else es).")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logs and full tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors and results.")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, verbose: bool, quiet: bool) -> None:
+def cli(ctx: click.Context, home: str | None, lang: str | None, verbose: bool, quiet: bool) -> None:
     """yvy: receive, catalogue, process and disseminate Earth-observation imagery.
 
     Deforestation alerts, change detection and open dissemination for a national
@@ -130,7 +144,7 @@ def cli(ctx: click.Context, home: str | None, verbose: bool, quiet: bool) -> Non
     level = logging.DEBUG if verbose else (logging.ERROR if quiet else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)
-    ctx.obj.update(home=home, verbose=verbose, quiet=quiet)
+    ctx.obj.update(home=home, lang=lang, verbose=verbose, quiet=quiet)
 
 
 def main() -> None:  # pragma: no cover - console entry convenience

@@ -41,8 +41,11 @@ def run(ctx, interval: float, once: bool, public_url: str, timeout: float, max_a
     from ..storage.feeds import SQLFeedStore
 
     st = store(ctx)
+    from ..config import Workspace
+
     settings = NotifySettings(interval=interval, timeout=timeout, max_attempts=max_attempts,
-                              backoff=backoff, public_url=public_url, allow_private=allow_private)
+                              backoff=backoff, public_url=public_url, allow_private=allow_private,
+                              locale=Workspace.open(ctx.find_root().obj.get("home")).locale)
     n = Notifier(SQLAlertStore(st), SQLFeedStore(st), st, settings)
     out = console(ctx, stderr=not as_json)
     if once:

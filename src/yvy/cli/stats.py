@@ -32,7 +32,9 @@ def command(ctx, groups, csv_path, json_path, png_path, risk, as_json, **kw) -> 
     """
     from dataclasses import replace
 
-    from ..alerts.stats import loss_stats, plot_stats, write_stats_csv, write_stats_json
+    from ..alerts.stats import GROUP_TITLES, loss_stats, plot_stats, write_stats_csv, write_stats_json
+    from ..i18n import translator
+    from ._help_i18n import cli_language
 
     q = query_from(kw)
     if not q.status:
@@ -47,15 +49,17 @@ def command(ctx, groups, csv_path, json_path, png_path, risk, as_json, **kw) -> 
 
         expected = expected_loss_by_zone(risk_raster(ctx, risk), context_zones(ctx))
     con = console(ctx, stderr=as_json)
+    tr = translator(cli_language(ctx))
+    _ = tr.gettext
     if csv_path:
         write_stats_csv(stats, csv_path)
-        con.print(f"CSV written to {csv_path}")
+        con.print(_("CSV written to {path}").format(path=csv_path))
     if json_path:
         write_stats_json(stats, json_path)
-        con.print(f"JSON written to {json_path}")
+        con.print(_("JSON written to {path}").format(path=json_path))
     if png_path:
-        plot_stats(stats, png_path)
-        con.print(f"chart written to {png_path}")
+        plot_stats(stats, png_path, lang=tr.lang)
+        con.print(_("chart written to {path}").format(path=png_path))
     if as_json:
         click.echo(json.dumps(stats if expected is None else {**stats, "expected_loss": expected},
                               ensure_ascii=False, indent=1))
@@ -63,12 +67,12 @@ def command(ctx, groups, csv_path, json_path, png_path, risk, as_json, **kw) -> 
     from rich.table import Table
 
     for g, rows in stats.items():
-        t = Table(title=f"forest loss by {g.replace('_', ' ')}")
+        t = Table(title=_("forest loss {group}").format(group=_(GROUP_TITLES[g])))
         t.add_column(g)
-        t.add_column("alerts", justify="right")
+        t.add_column(_("alerts"), justify="right")
         t.add_column("ha", justify="right")
         for r in rows:
-            t.add_row(str(r["key"]), str(r["alerts"]), f"{r['area_ha']:.2f}")
+            t.add_row(str(r["key"]), str(r["alerts"]), tr.number(r["area_ha"], 2))
         con.print(t)
     if expected is not None:
         from .risk import print_expected

@@ -23,7 +23,7 @@ import itertools
 import json
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -291,6 +291,15 @@ class Store:
         if row is None:
             raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
         return json.loads(row[0])
+
+    def ingest_times(self, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """When each (collection, item id) first entered the catalog (ISO UTC); absent ones left out."""
+        out: dict[tuple[str, str], str] = {}
+        ids = sorted({i for _, i in refs})
+        for k in range(0, len(ids), 500):
+            stmt = sa.select(items.c.collection, items.c.id, items.c.created).where(items.c.id.in_(ids[k:k + 500]))
+            out.update({(c, i): t for c, i, t in self._all(stmt)})
+        return {r: out[r] for r in refs if r in out}
 
     def find_item(self, item_id: str) -> dict:
         """The Item with this id in any collection, or NotFoundError."""

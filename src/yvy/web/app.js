@@ -8,6 +8,21 @@
     dismissed: "#868e96", referred: "#1c7ed6",
   };
   const $ = (id) => document.getElementById(id);
+  // translations (web/i18n.js): t("English text"), N_() marks texts translated where they are shown
+  const t = (text) => (window.yvyI18n ? window.yvyI18n.t(text) : text);
+  const N_ = (text) => text;
+  const tf = (text, vars) => t(text).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  const STATUS_LABEL = {
+    new: N_("new"), under_review: N_("under review"), confirmed: N_("confirmed"),
+    dismissed: N_("dismissed"), referred: N_("referred"),
+  };
+  const CONF_LABEL = { high: N_("high"), low: N_("low"), medium: N_("medium") };
+  const LEGAL_LABEL = {
+    likely_illegal: N_("likely illegal"), not_flagged: N_("not flagged"), unknown_region: N_("unknown region"),
+  };
+  const label = (table, v) => (v && table[v] ? t(table[v]) : (v || ""));
+  const num = (v, digits) => Number(v).toLocaleString(window.yvyI18n && window.yvyI18n.lang === "en" ? "en" : "es-PY",
+    { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const state = { user: null, alerts: null, fires: null, imagery: null, detection: null, selected: null, scenes: [], layerById: {} };
 
   const map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([-22.6, -58.5], 7);
@@ -40,7 +55,7 @@
     const me = await api("/api/me");
     state.user = me.user;
     state.csrf = me.csrf || null;
-    $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : "anonymous";
+    $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : t("anonymous");
     $("login").hidden = !!me.user;
     $("logout-btn").hidden = !me.user;
     updateReviewBox();
@@ -99,11 +114,12 @@
       style: alertStyle,
       onEachFeature: (f, layer) => {
         state.layerById[f.id] = layer;
-        layer.bindTooltip(f.id + " · " + f.properties.status + " · " + f.properties.confidence);
+        layer.bindTooltip(f.id + " · " + label(STATUS_LABEL, f.properties.status) + " · " +
+          label(CONF_LABEL, f.properties.confidence));
         layer.on("click", () => openAlert(f.id));
       },
     }).addTo(map);
-    $("alert-count").textContent = fc.numberReturned + " of " + fc.numberMatched + " alerts shown";
+    $("alert-count").textContent = tf("{shown} of {total} alerts shown", { shown: fc.numberReturned, total: fc.numberMatched });
     document.body.dataset.alerts = String(fc.numberReturned);
     if (fit && fc.features.length) map.fitBounds(state.alerts.getBounds(), { maxZoom: 15, padding: [20, 20] });
   }
@@ -129,12 +145,12 @@
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindTooltip(f.id + " · " + p.hotspots + " hotspots · FRP " + p.frp_sum.toFixed(1) + " MW · " +
+        layer.bindTooltip(f.id + " · " + tf("{n} hotspots", { n: p.hotspots }) + " · FRP " + num(p.frp_sum, 1) + " MW · " +
           p.start.slice(0, 16) + " → " + p.end.slice(0, 16) +
           ((p.protected_areas || []).length ? " · " + p.protected_areas.join(", ") : ""));
       },
     }).addTo(map);
-    $("fire-count").textContent = fc.numberReturned + " of " + fc.numberMatched + " fire events shown";
+    $("fire-count").textContent = tf("{shown} of {total} fire events shown", { shown: fc.numberReturned, total: fc.numberMatched });
     document.body.dataset.fires = String(fc.numberReturned);
   }
 
@@ -146,14 +162,19 @@
     $("panel").dataset.alert = id;
     $("a-title").textContent = id;
     const admin = ((p.context || {}).admin || []).map((a) => a.name).join(", ");
+    // [class key, label, value]: the class stays the same in every language
     const rows = [
-      ["status", p.status], ["confidence", p.confidence], ["area", (p.area_ha || 0).toFixed(2) + " ha"],
-      ["first detected", p.first_detected], ["last clear", p.last_clear], ["confirmations", p.confirm_count],
-      ["magnitude", p.magnitude == null ? "" : p.magnitude.toFixed(3)], ["admin", admin],
-      ["legal", (p.legal || {}).flag || ""], ["reviewed by", (p.review || {}).by || ""],
-      ["reason", (p.review || {}).reason || ""],
+      ["status", t("status"), label(STATUS_LABEL, p.status)], ["confidence", t("confidence"), label(CONF_LABEL, p.confidence)],
+      ["area", t("area"), num(p.area_ha || 0, 2) + " ha"],
+      ["first-detected", t("first detected"), p.first_detected], ["last-clear", t("last clear"), p.last_clear],
+      ["confirmations", t("confirmations"), p.confirm_count],
+      ["magnitude", t("magnitude"), p.magnitude == null ? "" : num(p.magnitude, 3)], ["admin", t("department"), admin],
+      ["legal", t("legal"), label(LEGAL_LABEL, (p.legal || {}).flag)],
+      ["law", t("law"), [(p.legal || {}).law, (p.legal || {}).article].filter(Boolean).join(", ")],
+      ["reviewed-by", t("reviewed by"), (p.review || {}).by || ""],
+      ["reason", t("reason"), (p.review || {}).reason || ""],
     ];
-    $("a-attrs").innerHTML = rows.map((r) => "<tr><td>" + esc(r[0]) + "</td><td class='v-" + esc(r[0].replace(/ /g, "-")) + "'>" + esc(r[1]) + "</td></tr>").join("");
+    $("a-attrs").innerHTML = rows.map((r) => "<tr><td>" + esc(r[1]) + "</td><td class='v-" + esc(r[0]) + "'>" + esc(r[2]) + "</td></tr>").join("");
     $("history").innerHTML = d.reviews.map((r) => "<div>" + esc(r.at || "") + " " + esc(r.by || r.by_name || "") + ": " +
       esc((r.from_status || r.from || "") + " → " + (r.to_status || r.to || "")) + " " + esc(r.reason || "") + "</div>").join("");
     $("ts").src = "/api/alerts/" + encodeURIComponent(id) + "/timeseries.png";
@@ -162,8 +183,8 @@
       const chips = await api("/api/alerts/" + encodeURIComponent(id) + "/chips");
       for (const which of ["before", "after"]) {
         const c = chips[which];
-        $("chip-" + which).src = c ? c.url.replace(/^https?:\/\/[^/]+/, "") : "";
-        $("cap-" + which).textContent = which + (c ? " · " + c.date : " · no scene");
+        $("chip-" + which).src = c ? c.url.replace(/^https?:\/\/[^\/]+/, "") : "";
+        $("cap-" + which).textContent = (which === "before" ? t("before") : t("after")) + " · " + (c ? c.date : t("no scene"));
       }
     } catch (e) { /* chips are optional */ }
     updateReviewBox();
@@ -175,8 +196,8 @@
     const open = d && ["new", "under_review"].includes(d.feature.properties.status);
     $("review").hidden = !(canReview && open);
     if (d) {
-      $("r-reason").innerHTML = ["", "deforestation", "illegal clearing", "permit exceeded"].concat(d.dismiss_reasons)
-        .map((r) => "<option value='" + esc(r) + "'>" + esc(r || "(choose)") + "</option>").join("");
+      $("r-reason").innerHTML = ["", N_("deforestation"), N_("illegal clearing"), N_("permit exceeded")].concat(d.dismiss_reasons)
+        .map((r) => "<option value='" + esc(r) + "'>" + esc(r ? t(r) : t("(choose)")) + "</option>").join("");
     }
   }
 
@@ -187,7 +208,7 @@
       await api("/api/alerts/" + encodeURIComponent(id) + "/review", {
         method: "POST", body: { status: status, reason: $("r-reason").value || null, note: $("r-note").value || null },
       });
-      $("r-msg").textContent = "saved: " + status;
+      $("r-msg").textContent = tf("saved: {status}", { status: label(STATUS_LABEL, status) });
       $("r-note").value = "";
       await loadAlerts();
       await openAlert(id);
@@ -210,9 +231,9 @@
     const scenes = res.features.filter((f) => !f.collection.startsWith("yvy-"));  // imagery, not yvy products
     state.sceneList = scenes;
     const dets = res.features.filter((f) => f.collection.startsWith("yvy-detections") || f.collection === "yvy-risk");  // change, disaster and risk products
-    $("scene").innerHTML = "<option value=''>(none)</option>" + scenes.map((f) =>
+    $("scene").innerHTML = "<option value=''>" + esc(t("(none)")) + "</option>" + scenes.map((f) =>
       "<option value='" + esc(f.collection + "/" + f.id) + "'>" + esc((f.properties.datetime || "").slice(0, 10) + " " + f.id +
-        (f.properties["eo:cloud_cover"] != null ? " (" + Math.round(f.properties["eo:cloud_cover"]) + "% cloud)" : "")) + "</option>").join("");
+        (f.properties["eo:cloud_cover"] != null ? " (" + tf("{pct}% cloud", { pct: Math.round(f.properties["eo:cloud_cover"]) }) + ")" : "")) + "</option>").join("");
     state.detections = dets;
     $("det-layer").innerHTML = dets.flatMap((f) => Object.keys(f.assets).map((k) =>
       "<option value='" + esc(f.collection + "/" + f.id + "/" + k) + "'>" + esc(f.id + " · " + k) + "</option>")).join("");
@@ -227,7 +248,7 @@
     $("layer").innerHTML = info.layers.map((l) => "<option value='" + esc(l.name) + "'>" + esc(l.title) + "</option>").join("");
     if (info.layers.some((l) => l.name === current)) $("layer").value = current;
     const tj = await api("/tiles/" + v.split("/").map(encodeURIComponent).join("/") + "/" + $("layer").value + "/tilejson.json");
-    state.imagery = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^/]+/, ""), { maxZoom: 22, maxNativeZoom: 18, opacity: 1 }).addTo(map);
+    state.imagery = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^\/]+/, ""), { maxZoom: 22, maxNativeZoom: 18, opacity: 1 }).addTo(map);
     state.imagery.bringToBack();
   }
 
@@ -237,7 +258,7 @@
     if (!$("show-det").checked || !$("det-layer").value) return;
     const parts = $("det-layer").value.split("/");
     const tj = await api("/tiles/" + parts.map(encodeURIComponent).join("/") + "/tilejson.json");
-    state.detection = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^/]+/, ""), { maxZoom: 22, opacity: 0.7 }).addTo(map);
+    state.detection = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^\/]+/, ""), { maxZoom: 22, opacity: 0.7 }).addTo(map);
   }
 
   $("scene").addEventListener("change", showScene);
@@ -249,7 +270,21 @@
     $(id).addEventListener("change", async () => { await loadAlerts(); await loadScenes(); await loadFires(); });
   }
 
+  // the language switch: the page's texts change at once (i18n.js), then the drawn parts are redrawn
+  $("lang").addEventListener("change", () => window.yvyI18n.setLang($("lang").value));
+  document.addEventListener("yvy:lang", async (ev) => {
+    $("lang").value = ev.detail.lang;
+    document.body.dataset.lang = ev.detail.lang;
+    if (document.body.dataset.ready !== "1") return;
+    await refreshUser().catch(() => {});
+    await Promise.all([loadAlerts(), loadFires()]).catch(() => {});
+    if (state.selected) await openAlert(state.selected.feature.id).catch(() => {});
+  });
+
   async function start() {
+    if (window.yvyI18n) await window.yvyI18n.ready;
+    $("lang").value = window.yvyI18n ? window.yvyI18n.lang : "es";
+    document.body.dataset.lang = $("lang").value;
     await refreshUser().catch(() => {});
     await Promise.all([loadAlerts(true), loadScenes(), loadFires()]);
     if ($("scene").options.length > 1) {
