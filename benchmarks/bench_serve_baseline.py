@@ -55,7 +55,8 @@ def main() -> None:
         for r in range(a.rounds):
             for name, tree in (("baseline", a.baseline), ("this", REPO)):
                 runs[name].append(one(tree, a.requests, a.size))
-                print(f"round {r + 1} {name}: " + json.dumps({k: round(v["rps"], 1) for k, v in runs[name][-1].items()}))
+                rates = {k: round(v["rps"], 1) for k, v in runs[name][-1].items()}
+                print(f"round {r + 1} {name}: " + json.dumps(rates))
         print()
         print("| scenario | baseline req/s | this req/s | ratio | baseline p50 ms | this p50 ms | rounds (req/s) |")
         print("|---|---:|---:|---:|---:|---:|---|")
