@@ -82,3 +82,40 @@ def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):
     assert store.get_alert(aid).status.value == "confirmed"
     audit = [e for e in store.iter_audit(aid) if e.action == "status"]
     assert audit[-1].actor == "ana" and audit[-1].payload["reason"] == "deforestation"
+
+
+def test_alert_panel_shows_drone_imagery(page, fresh):
+    """A drone orthomosaic covering the alerts appears in the alert panel, drawn by the server."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+    from shapely.ops import unary_union
+
+    from yvy.alerts.ports import AlertQuery
+    from yvy.catalog.formats import IngestOptions
+    from yvy.catalog.ingest import ingest_paths
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    from ._build import LiveServer, make_app
+
+    store = open_store(fresh.workspace.database_url)
+    alerts = SQLAlertStore(store).find_alerts(AlertQuery())
+    x0, y0, x1, y1 = unary_union([a.geometry for a in alerts]).buffer(0.01).bounds
+    res = 0.00005  # ~5 m
+    w, h = int((x1 - x0) / res) + 1, int((y1 - y0) / res) + 1
+    ortho = fresh.workspace.assets / "drone" / "flight_ortho.tif"
+    ortho.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(ortho, "w", driver="GTiff", width=w, height=h, count=3, dtype="uint8", crs="EPSG:4326",
+                       transform=from_origin(x0, y1, res, res), photometric="RGB", tiled=True) as ds:
+        ds.write(np.full((3, h, w), 90, np.uint8))
+    assert ingest_paths(store, [ortho], IngestOptions(drone=True, datetime="2024-03-01T12:00:00Z")).ok
+    store.close()
+    with LiveServer(make_app(fresh)) as srv:
+        page.goto(srv.url + "/?lang=en", wait_until="load", timeout=30_000)
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        page.locator("path.yvy-alert").first.click()
+        page.wait_for_selector("#drone-chips figure img", timeout=20_000)
+        page.wait_for_function("() => { const i = document.querySelector('#drone-chips img'); "
+                               "return i && i.complete && i.naturalWidth > 0; }", timeout=20_000)
+        assert "drone imagery · 2024-03-01" in page.locator("#drone-chips figcaption").first.inner_text()

@@ -186,8 +186,25 @@
         $("chip-" + which).src = c ? c.url.replace(/^https?:\/\/[^\/]+/, "") : "";
         $("cap-" + which).textContent = (which === "before" ? t("before") : t("after")) + " · " + (c ? c.date : t("no scene"));
       }
+      showDroneChips(chips.drone || []);
     } catch (e) { /* chips are optional */ }
     updateReviewBox();
+  }
+
+  // drone orthomosaics covering the selected alert (yvy ingest --drone), newest first
+  function showDroneChips(list) {
+    const box = $("drone-chips");
+    box.replaceChildren();
+    for (const d of list) {
+      const fig = document.createElement("figure");
+      const img = document.createElement("img");
+      img.src = d.url.replace(/^https?:\/\/[^\/]+/, "");
+      img.alt = t("drone imagery");
+      const cap = document.createElement("figcaption");
+      cap.textContent = t("drone imagery") + " · " + d.date;
+      fig.append(img, cap);
+      box.append(fig);
+    }
   }
 
   function updateReviewBox() {
