@@ -28,6 +28,7 @@ from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
 from ..dates import now_iso
 from ..errors import NotFoundError
+from ..field.reports import evidence_reports
 from ..io import atomic_path, sha256_file
 from ..kernels.indices import INDICES, compute_index
 from ..security.events import emit
@@ -415,6 +416,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
             for e in alert_store.iter_audit(alert_id)]},
         "scenes": {"before": before, "after": after, "series": rows}, "drone": drone,
     }
+    attrs["field_reports"] = evidence_reports(alert_store, alert_id, out, images)
     _write_json(out / "attributes.json", attrs)
     _write_json(out / "alert.geojson", to_feature(alert))
     _pdf(out / "report.pdf", alert, attrs, images, warnings)
