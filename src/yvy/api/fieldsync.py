@@ -58,7 +58,7 @@ def _tiles(bbox, item: dict, zooms: Sequence[int], max_tiles: int) -> list[tuple
 
 def _sample_bytes(render: Callable[[], bytes | None]) -> int:
     png = render()
-    return len(png) if png is not None else len(EMPTY_PNG)
+    return len(png) if png is not None else len(bytes(EMPTY_PNG))
 
 
 def plan_sync(ctx, bbox: tuple[float, float, float, float], zooms: Sequence[int], scene: str | None,

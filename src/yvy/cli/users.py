@@ -34,7 +34,8 @@ def command() -> None:
 
 @command.command("add", epilog="Example: yvy users add ana --role analyst --key")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]), default="viewer", show_default=True)
+@click.option("--role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]), default="viewer",
+              show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--password", "ask", is_flag=True, help="Prompt for a password (hidden).")
 @click.option("--key", "with_key", is_flag=True, help="Also issue an API key (printed once).")

@@ -12,6 +12,7 @@
 
   const map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([-22.6, -58.5], 7);
   L.control.scale({ imperial: false }).addTo(map);
+  window.yvyMap = map;  // field.js: navigation, sync, offline basemap
 
   async function api(path, opts) {
     const o = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
@@ -43,6 +44,7 @@
     $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : "anonymous";
     $("login").hidden = !!me.user;
     $("logout-btn").hidden = !me.user;
+    document.dispatchEvent(new CustomEvent("yvy:user", { detail: me }));
     updateReviewBox();
   }
 
@@ -145,6 +147,7 @@
     $("panel").hidden = false;
     $("panel").dataset.alert = id;
     $("a-title").textContent = id;
+    document.dispatchEvent(new CustomEvent("yvy:alert", { detail: d }));
     const admin = ((p.context || {}).admin || []).map((a) => a.name).join(", ");
     const rows = [
       ["status", p.status], ["confidence", p.confidence], ["area", (p.area_ha || 0).toFixed(2) + " ha"],
