@@ -28,6 +28,12 @@ def field_server(fresh, built):
     store = open_store(fresh.workspace.database_url)
     SQLUserStore(store).add_user(*RANGER[:1], "ranger", RANGER[1])
     store.close()
+    lon, lat = _alert_centre(fresh, fresh.alerts[0])
+    targets = {"type": "FeatureCollection", "features": [  # as `yvy patrol plan` writes them; one far away
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon + 0.002, lat]}, "properties": {"id": 1}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon + 3, lat]}, "properties": {"id": 2}}]}
+    (fresh.workspace.home / "field").mkdir(exist_ok=True)
+    (fresh.workspace.home / "field" / "targets.geojson").write_text(json.dumps(targets))
     with LiveServer(make_app(fresh, asset_roots=str(built.workspace.assets))) as srv:
         yield srv.url, fresh
 
@@ -62,7 +68,7 @@ def _reports(built, aid) -> list[dict]:
 
 def _phone(browser, url, geo):
     ctx = browser.new_context(**PHONE, geolocation={"longitude": geo[0], "latitude": geo[1], "accuracy": 6},
-                              permissions=["geolocation"], service_workers="allow")
+                              permissions=["geolocation", "clipboard-read", "clipboard-write"], service_workers="allow")
     r = ctx.request.post(url + "/api/login", data=json.dumps({"username": RANGER[0], "password": RANGER[1]}),
                          headers={"Content-Type": "application/json"})
     assert r.ok, r.text()
@@ -109,6 +115,7 @@ def test_phone_layout_map_fills_the_screen_desktop_unchanged(browser, field_serv
 
 def test_sync_offline_report_with_photo_sent_once(browser, field_server, tmp_path):
     import pyproj
+    from playwright.sync_api import expect
 
     url, built = field_server
     aid = built.alerts[0]
@@ -144,6 +151,8 @@ def test_sync_offline_report_with_photo_sent_once(browser, field_server, tmp_pat
     assert page.locator("path.yvy-alert").count() == len(built.alerts)  # alerts from the cache
     page.wait_for_selector(f"#panel[data-alert='{aid}']", timeout=15_000)
     assert page.locator("img.leaflet-tile-loaded").count() > 0  # the synced imagery as basemap
+    page.wait_for_selector("path.yvy-target", timeout=10_000)
+    assert page.locator("path.yvy-target").count() == 1  # the patrol target of the synced area
 
     # navigation: distance and bearing against pyproj's geodesic, UTM against pyproj
     page.locator("#btn-locate").tap()
@@ -155,7 +164,7 @@ def test_sync_offline_report_with_photo_sent_once(browser, field_server, tmp_pat
     e, n = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32721", always_xy=True).transform(lon, lat)
     assert page.locator("#coord-utm").inner_text() == f"21S {round(e)} E {round(n)} N"
     page.locator("#copy-ll").tap()
-    assert f"{lat:.6f}, {lon:.6f}" in page.locator("#copy-msg").inner_text()
+    expect(page.locator("#copy-msg")).to_contain_text(f"{lat:.6f}, {lon:.6f}", timeout=5_000)
 
     # a report with a geotagged photo, filed offline
     photo = tmp_path / "IMG_0001.jpg"
@@ -203,4 +212,41 @@ def test_fifty_offline_online_cycles_lose_and_duplicate_nothing(browser, field_s
     assert len(reps) == 50, f"{len(reps)} stored"
     assert sorted(r["note"] for r in reps) == sorted(notes)            # none lost
     assert len({r["id"] for r in reps}) == 50                          # none twice
+    ctx.close()
+
+
+def test_status_proposal_made_offline_follows_the_server_rules(browser, field_server):
+    """An analyst confirms offline while an admin dismisses the same alert online: when the phone
+    is back, the server refuses the late confirmation (dismissed is final) and says so."""
+    from playwright.sync_api import expect
+
+    from ._build import PASSWORDS, bearer
+
+    url, built = field_server
+    aid = built.alerts[1]
+    ctx = browser.new_context(**PHONE, service_workers="allow")
+    ctx.request.post(url + "/api/login", data=json.dumps({"username": "ana", "password": PASSWORDS["ana"]}),
+                     headers={"Content-Type": "application/json"})
+    page = ctx.new_page()
+    page.goto(url + f"/#alert={aid}", wait_until="load")
+    _ready(page)
+    page.wait_for_selector("#review:not([hidden])", timeout=15_000)
+    ctx.set_offline(True)
+    page.locator("#r-reason").select_option("deforestation")
+    page.locator("#r-note").fill("seen from the road")
+    page.locator("#btn-confirm").tap()
+    page.wait_for_selector("body[data-outbox='1']", timeout=10_000)
+    admin = {**bearer(built, "admin"), "Content-Type": "application/json"}
+    r = ctx.request.post(url + f"/api/alerts/{aid}/review", headers=admin,
+                         data=json.dumps({"status": "dismissed", "reason": "agriculture"}))
+    assert r.status == 200, r.text()
+    ctx.set_offline(False)
+    page.wait_for_selector("body[data-outbox='0']", timeout=30_000)
+    expect(page.locator("#outbox")).to_contain_text("cannot go from dismissed", timeout=5_000)
+    from yvy.storage import open_store
+    from yvy.storage.alerts import SQLAlertStore
+
+    store = open_store(built.workspace.database_url)
+    assert SQLAlertStore(store).get_alert(aid).status.value == "dismissed"
+    store.close()
     ctx.close()

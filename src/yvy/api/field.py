@@ -6,7 +6,8 @@ targets, and the installable web app's service worker and manifest.
   answers 200 with the stored report instead of 201.
 - ``GET /api/alerts/{id}/reports``, ``GET /api/field/photos/{sha256}``: what was reported.
 - ``GET /api/field/plan``: every URL the phone must cache to work offline over an area (alerts,
-  chips, targets, imagery tiles for a zoom range) with the expected download size.
+  chips, targets, imagery tiles for a zoom range) with the expected download size;
+  ``GET /api/field/tiles/...``: imagery tiles in runs of one row (base64 PNG), for that cache.
 - ``GET /sw.js`` (scope ``/``) and ``GET /manifest.webmanifest``.
 
 Must not import: yvy.storage at module level, click.
@@ -19,6 +20,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -33,7 +35,8 @@ router = APIRouter(tags=["Field"])
 Ranger = Depends(require_role("ranger"))
 MAX_SYNC_TILES = 20_000
 """Most imagery tiles one sync may ask for."""
-_SAMPLE_TILES = 8
+_SAMPLE_TILES = 3
+"""Tiles rendered per zoom to estimate a sync's size."""
 
 
 class Position(BaseModel):
@@ -150,6 +153,27 @@ async def plan(request: Request, bbox: str = Query(..., description="minx,miny,m
     return await run_in_threadpool(plan_sync, request.app.state.yvy, box, range(minzoom, maxzoom + 1),
                                    scene, layer, max_tiles=MAX_SYNC_TILES, samples=_SAMPLE_TILES,
                                    quote=quote)
+
+
+@router.get("/api/field/tiles/{collection_id}/{item_id}/{layer}/{z}/{y}", summary="A run of imagery tiles",
+            dependencies=[Depends(read_access)])
+async def tile_run(collection_id: str, item_id: str, layer: str, request: Request, z: int = PathParam(ge=0, le=22),
+                   y: int = PathParam(ge=0), x0: int = Query(ge=0), x1: int = Query(ge=0)) -> dict:
+    """Tiles ``x0..x1`` of row ``y`` (at most 16) as base64 PNG, for the offline cache; the same
+    images as ``/tiles/{collection}/{item}/{layer}/{z}/{x}/{y}.png``, rendered from one read."""
+    import base64
+
+    from ._render import layers_for_item
+    from .fieldsync import ROW_TILES, render_row
+
+    if not (x0 <= x1 < 2**z and y < 2**z and x1 - x0 < ROW_TILES):
+        raise InputError("tiles", f"need x0 <= x1 < 2**z, y < 2**z and at most {ROW_TILES} tiles")
+    ctx = request.app.state.yvy
+    item = await run_in_threadpool(lambda: ctx.assets.servable(ctx.store.get_item(collection_id, item_id)))
+    if layer not in layers_for_item(item):
+        raise NotFoundError(layer, f"no such layer of {item_id}")
+    pngs = await run_in_threadpool(render_row, item, layer, z, y, x0, x1)
+    return {"z": z, "y": y, "tiles": {str(x): base64.b64encode(p).decode() for x, p in pngs.items()}}
 
 
 @router.get("/sw.js", include_in_schema=False)

@@ -10,7 +10,7 @@
   const FIELD_ROLES = ["ranger", "analyst", "admin"];
   const CACHE = "yvy-field";
   const SYNC_KEY = "yvy.field.sync";
-  const state = { alert: null, me: null, pos: null, watch: null, marker: null, route: null, area: null, offline: null };
+  const state = { alert: null, me: null, pos: null, watch: null, marker: null, route: null, area: null, offline: null, targets: null };
 
   function loadSync() { try { return JSON.parse(localStorage.getItem(SYNC_KEY) || "null"); } catch (e) { return null; } }
   function i18n(root) { if (window.yvyI18n) window.yvyI18n.apply(root); }
@@ -209,44 +209,68 @@
     $("sync-go").hidden = false;
   }
 
+  function b64bytes(b64) {
+    const bin = atob(b64), out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
   async function download() {
     if (!plan) return;
     const cache = await caches.open(CACHE);
-    const urls = plan.urls.concat(["/api/me"]);  // who is signed in, for reports filed offline
-    let done = 0, bytes = 0, failed = 0;
+    const todo = plan.urls.concat(["/api/me"]).map((u) => ({ url: u }))  // /api/me: who files reports offline
+      .concat(plan.tile_runs.map((u) => ({ url: u, run: true })));
+    const total = todo.length;
+    let done = 0, bytes = 0, failed = 0, files = 0;
     const bar = $("sync-progress");
-    bar.hidden = false; bar.max = urls.length; bar.value = 0;
+    bar.hidden = false; bar.max = total; bar.value = 0;
     $("sync-go").hidden = true;
+    async function one(job) {
+      const r = await fetch(job.url, { credentials: "same-origin" });
+      if (!r.ok) { if (r.status !== 404) failed++; return; }
+      if (!job.run) { bytes += (await r.clone().arrayBuffer()).byteLength; await cache.put(job.url, r); files++; return; }
+      const run = await r.json();
+      for (const [x, b64] of Object.entries(run.tiles)) {
+        const png = b64bytes(b64);
+        bytes += png.byteLength;
+        files++;
+        await cache.put(plan.tile_prefix + "/" + run.z + "/" + x + "/" + run.y + ".png",
+          new Response(png, { headers: { "Content-Type": "image/png" } }));
+      }
+    }
     async function worker() {
-      while (urls.length) {
-        const u = urls.shift();
-        try {
-          const r = await fetch(u, { credentials: "same-origin" });
-          if (r.ok) { bytes += (await r.clone().arrayBuffer()).byteLength; await cache.put(u, r); } else if (r.status !== 404) failed++;
-        } catch (e) { failed++; }
+      while (todo.length) {
+        try { await one(todo.shift()); } catch (e) { failed++; }
         bar.value = ++done;
-        if (done % 25 === 0) $("sync-status").textContent = done + " / " + plan.urls.length;
+        if (done % 25 === 0) $("sync-status").textContent = done + " / " + total;
       }
     }
     const t0 = performance.now();
     await Promise.all([1, 2, 3, 4, 5, 6].map(worker));
     const meta = { bbox: plan.bbox, scene: plan.scene, layer: plan.layer, minzoom: plan.minzoom, maxzoom: plan.maxzoom,
-      files: plan.urls.length - failed, bytes: bytes, at: new Date().toISOString(), seconds: (performance.now() - t0) / 1000 };
+      targets: plan.urls.find((u) => u.startsWith("/api/field/targets")), files: files, bytes: bytes, at: new Date().toISOString(), seconds: (performance.now() - t0) / 1000 };
     localStorage.setItem(SYNC_KEY, JSON.stringify(meta));
     bar.hidden = true;
-    $("sync-status").textContent = (failed ? failed + " " + t("failed") + " · " : "") + t("Synced") + ": " + meta.files + " " +
+    $("sync-status").textContent = (failed ? failed + " " + t("failed") + " · " : "") + t("Synced") + ": " + files + " " +
       t("files") + ", " + mb(bytes);
-    document.body.dataset.synced = String(meta.files);
+    document.body.dataset.synced = String(files);
     document.body.dataset.syncFailed = String(failed);
     drawArea();
   }
 
-  function drawArea() {
+  async function drawArea() {
     const meta = loadSync(), map = window.yvyMap;
     if (!meta || !map) return;
     if (state.area) map.removeLayer(state.area);
     const [w, s, e, n] = meta.bbox;
     state.area = L.rectangle([[s, w], [n, e]], { color: "#2b8a3e", weight: 2, dashArray: "6 6", fill: false, interactive: false, className: "yvy-synced" }).addTo(map);
+    if (!meta.targets) return;
+    try {  // patrol targets of the synced area (from the cache when offline)
+      const r = await fetch(meta.targets, { credentials: "same-origin" });
+      if (!r.ok) return;
+      if (state.targets) map.removeLayer(state.targets);
+      state.targets = L.geoJSON(await r.json(), { pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 7, color: "#5f3dc4", weight: 3, fillOpacity: 0.2, className: "yvy-target" }) }).addTo(map);
+    } catch (err) { /* no targets */ }
   }
 
   /* Offline, the synced imagery is the basemap (the app cannot search scenes without a network). */
