@@ -50,6 +50,7 @@ self.addEventListener("fetch", (ev) => {
   const url = new URL(req.url);
   if (req.method !== "GET" || url.origin !== self.location.origin) return;
   const p = url.pathname;
+  if (p.startsWith("/api/field/tiles/") || p === "/api/field/plan") return;  // sync traffic: field.js stores tiles
   if (req.mode === "navigate" || p.startsWith("/static/") || p === "/manifest.webmanifest") {
     ev.respondWith(networkFirst(req.mode === "navigate" ? new Request("/") : req, SHELL));
   } else if (p.startsWith("/tiles/") && p.endsWith(".png") || /\/chips\/(before|after)\.png$/.test(p) ||
