@@ -129,7 +129,10 @@ def _targets(request: Request, bbox) -> dict:
 def _bbox(value: str) -> tuple[float, float, float, float]:
     from ..bbox import parse_bbox
 
-    return tuple(parse_bbox(value))
+    box = parse_bbox(value)
+    if box is None:
+        raise InputError("bbox", "required: minx,miny,maxx,maxy")
+    return tuple(box)
 
 
 @router.get("/api/field/targets", summary="Patrol targets in an area", dependencies=[Depends(read_access)])
