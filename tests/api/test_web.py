@@ -23,7 +23,8 @@ def _chromium() -> str:
 
 
 @pytest.fixture
-def page():
+def chromium():
+    """Headless Chromium (the system's), closed after the test."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -32,9 +33,15 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS, headless=True)
         try:
-            yield browser.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A page of :func:`chromium`."""
+    return chromium.new_page()
 
 
 def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):

@@ -27,6 +27,8 @@ REGION_WORDS = {"oriental": N_("Eastern Region"), "chaco": N_("Western Region (C
 STATUS_WORDS = {"new": N_("new, not reviewed yet"), "confirmed": N_("confirmed by an analyst"),
                 "dismissed": N_("dismissed by an analyst"), "referred": N_("referred to an authority"),
                 "under_review": N_("under review")}
+FINDING_WORDS = {"clearing_confirmed": N_("clearing confirmed on the ground"), "machinery": N_("machinery seen"),
+                 "fire": N_("fire seen"), "nothing": N_("nothing found")}
 
 
 def _d(tr, iso: str | None, fmt: str = "long") -> str:
@@ -117,6 +119,7 @@ def write_report(path: Path, alert, facts: dict, images: dict[str, str], warning
     if "locator" in images:
         rep.image(images["locator"], width=180)
     _imagery(rep, tr, facts, images)
+    _field(rep, tr, facts, images)
     _method(rep, tr, alert, facts)
     _legal(rep, tr, alert)
     _custody(rep, tr, facts)
@@ -170,6 +173,32 @@ def _imagery(rep, tr, facts, images) -> None:
         rep.image(images["drone"], width=88)
     if "series" in images:
         rep.image(images["series"], width=180)
+
+
+def _field(rep, tr, facts, images) -> None:
+    """Reports filed on the ground (``yvy.field``): who, when, what was found, where from, and each
+    photo with its SHA-256 and the position and time its EXIF gives."""
+    reports = facts.get("field_reports") or []
+    if not reports:
+        return
+    _ = tr.gettext
+    rep.heading(_("Field reports"))
+    for r in reports:
+        where = _away(tr, r.get("distance_m"))
+        rep.rows([(_("Observed"), _dt(tr, r["observed"])), (_("By"), r["by_name"]),
+                  (_("Finding"), _(FINDING_WORDS.get(r["finding"], r["finding"]))), (_("Filed"), where),
+                  (_("Note"), r.get("note") or "-")])
+        for p in r.get("photos") or []:
+            taken = _dt(tr, p["taken"]) if p.get("taken") else _("no EXIF time")
+            far = _away(tr, p.get("distance_m"))
+            rep.paragraph(_("Photo {sha}: taken {taken}, {where}.").format(sha=p["sha256"], taken=taken, where=far),
+                          small=True)
+            if f"field_{p['sha256']}" in images:
+                rep.image(images[f"field_{p['sha256']}"], width=88)
+
+
+def _away(tr, metres: float | None) -> str:
+    return "-" if metres is None else tr.gettext("{m} m from the alert").format(m=tr.number(metres, 0))
 
 
 def _method(rep, tr, alert, facts) -> None:

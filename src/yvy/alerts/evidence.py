@@ -30,6 +30,7 @@ from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
 from ..dates import now_iso
 from ..errors import NotFoundError
+from ..field.reports import evidence_reports
 from ..io import atomic_path, sha256_file, sha256_of_multihash
 from ..kernels.indices import INDICES, compute_index
 from ..security.events import emit
@@ -377,6 +378,7 @@ def build_evidence(alert_store, catalog, alert_id: str, out_dir: str | Path, *, 
             for e in alert_store.iter_audit(alert_id)]},
         "scenes": {**picks, "series": rows}, "drone": drone, "custody": _custody(catalog, items),
     }
+    attrs["field_reports"] = evidence_reports(alert_store, alert_id, out, images)
     _write_json(out / "attributes.json", attrs)
     _write_json(out / "alert.geojson", to_feature(alert))
     _write_custody_csv(out / "custody.csv", attrs["custody"])

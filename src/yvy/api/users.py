@@ -23,7 +23,7 @@ from .throttle import check_login, login_failed, login_succeeded
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["Users"])
-Role = Literal["viewer", "analyst", "admin"]
+Role = Literal["viewer", "ranger", "analyst", "admin"]
 
 
 class Login(BaseModel):
@@ -44,7 +44,7 @@ class UserChange(BaseModel):
 
 class NewKey(BaseModel):
     label: str | None = Field(None, max_length=200)
-    scope: Literal["read", "review", "admin"] | None = None
+    scope: Literal["read", "field", "review", "admin"] | None = None
     expires_days: float | None = Field(90, gt=0, le=3650)
 
 

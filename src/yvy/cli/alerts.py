@@ -108,6 +108,7 @@ def show(ctx: click.Context, alert_id: str, as_json: bool) -> None:
     from ..patrol.verify import drone_imagery_for
 
     doc["drone_imagery"] = drone_imagery_for(store(ctx), a)
+    doc["field_reports"] = [{k: v for k, v in r.items() if k != "digest"} for r in s.field_reports(alert_id)]
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
@@ -149,6 +150,10 @@ def _print_alert(con, a, doc) -> None:
         extra = f" {r['authority']} case {r['case']}" if r.get("authority") else ""
         con.print(f"  review {r['at']} {r['by']}: {r['from']} -> {r['to']} "
                   f"{r.get('reason') or ''} {r.get('note') or ''}{extra}".rstrip())
+    from ..field.reports import report_summary
+
+    for r in doc.get("field_reports", []):
+        con.print(f"  field report {report_summary(r)}")
     con.print(f"  audit entries: {len(doc['audit'])}")
 
 

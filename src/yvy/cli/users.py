@@ -1,4 +1,4 @@
-"""``yvy users``: accounts, roles (viewer, analyst, admin) and API keys of ``yvy serve``."""
+"""``yvy users``: accounts, roles (viewer, ranger, analyst, admin) and API keys of ``yvy serve``."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def command() -> None:
 
 @command.command("add", epilog="Example: yvy users add ana --role analyst --key")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["viewer", "analyst", "admin"]), default="viewer", show_default=True)
+@click.option("--role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]), default="viewer",
+              show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--password", "ask", is_flag=True, help="Prompt for a password (hidden).")
 @click.option("--key", "with_key", is_flag=True, help="Also issue an API key (printed once).")
@@ -94,7 +95,7 @@ def list_(ctx, with_keys: bool, as_json: bool) -> None:
 @command.command("key", epilog="Example: yvy users key ana --label qgis --scope read --expires-days 30")
 @click.argument("username")
 @click.option("--label", default=None, help="What the key is for.")
-@click.option("--scope", type=click.Choice(["read", "review", "admin"]), default=None,
+@click.option("--scope", type=click.Choice(["read", "field", "review", "admin"]), default=None,
               help="Cap the key below the user's role (default: the user's role).")
 @click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=90.0, show_default=True,
               help="Days until the key stops working.")
@@ -112,7 +113,7 @@ def key(ctx, username: str, label: str | None, scope: str | None, expires_days: 
 
 @command.command("role", epilog="Example: yvy users role ana admin")
 @click.argument("username")
-@click.argument("role", type=click.Choice(["viewer", "analyst", "admin"]))
+@click.argument("role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]))
 @click.pass_context
 def role(ctx, username: str, role: str) -> None:
     """Change a user's role."""

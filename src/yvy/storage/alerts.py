@@ -241,6 +241,12 @@ class SQLAlertStore:
         return [{"at": at, "product_id": p, "params": json.loads(pa), "summary": json.loads(s)}
                 for at, p, pa, s in rows]
 
+    def field_reports(self, alert_id: str) -> list[dict]:
+        """Field reports on the alert, oldest first (:class:`~.field_reports.SQLFieldReportStore`)."""
+        from .field_reports import SQLFieldReportStore
+
+        return SQLFieldReportStore(self.store).reports(alert_id)
+
     # -- audit ---------------------------------------------------------------------------
     @staticmethod
     def _entry(row) -> AuditEntry:

@@ -34,9 +34,10 @@ __all__ = [
     "verify_password",
 ]
 
-ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
-"""Roles from least to most privileged; each includes the rights of those before it."""
-SCOPES: dict[str, str] = {"read": "viewer", "review": "analyst", "admin": "admin"}
+ROLES: tuple[str, ...] = ("viewer", "ranger", "analyst", "admin")
+"""Roles from least to most privileged; each includes the rights of those before it. A ranger
+(field team) reads and files field reports; analysts and admins may file them too."""
+SCOPES: dict[str, str] = {"read": "viewer", "field": "ranger", "review": "analyst", "admin": "admin"}
 """API key scopes and the most privileged role each lets a key act with."""
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}

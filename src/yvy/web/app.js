@@ -27,6 +27,7 @@
 
   const map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([-22.6, -58.5], 7);
   L.control.scale({ imperial: false }).addTo(map);
+  window.yvyMap = map;  // field.js: navigation, sync, offline basemap
 
   async function api(path, opts) {
     const o = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
@@ -58,6 +59,7 @@
     $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : t("anonymous");
     $("login").hidden = !!me.user;
     $("logout-btn").hidden = !me.user;
+    document.dispatchEvent(new CustomEvent("yvy:user", { detail: me }));
     updateReviewBox();
   }
 
@@ -161,6 +163,7 @@
     $("panel").hidden = false;
     $("panel").dataset.alert = id;
     $("a-title").textContent = id;
+    document.dispatchEvent(new CustomEvent("yvy:alert", { detail: d }));
     const admin = ((p.context || {}).admin || []).map((a) => a.name).join(", ");
     // [class key, label, value]: the class stays the same in every language
     const rows = [
