@@ -4,44 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
-import pytest
-
-from ..conftest import missing
 from ._build import PASSWORDS
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _chromium() -> str:
-    path = os.environ.get("YVY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        missing("chromium is not installed (Debian package chromium)")
-    return path
-
-
-@pytest.fixture
-def chromium():
-    """Headless Chromium (the system's), closed after the test."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright (python package) is not installed")
-    exe = _chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    """A page of :func:`chromium`."""
-    return chromium.new_page()
 
 
 def test_map_shows_alerts_and_analyst_confirms(page, live_fresh):

@@ -12,7 +12,6 @@ import pytest
 from yvy.testing.photos import geotagged_jpeg
 
 from ._build import LiveServer, make_app
-from .test_web import chromium  # noqa: F401  (fixture)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 RANGER = ("rita", "ranger-pass-123")

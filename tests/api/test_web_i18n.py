@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from yvy.i18n import catalog
 
-from .test_web import page  # noqa: F401 - the Chromium page fixture
-
 
 def test_map_in_spanish_then_guarani(page, live_fresh):  # noqa: F811
     from playwright.sync_api import expect

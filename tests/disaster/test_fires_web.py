@@ -9,7 +9,6 @@ from yvy.storage.fires import SQLFireStore
 from yvy.testing.disaster import firms_rows, write_firms_csv
 
 from ..api._build import LiveServer
-from ..api.test_web import page  # noqa: F401 - the headless Chromium fixture
 
 
 def test_map_shows_fire_events(page, tmp_path):  # noqa: F811
@@ -23,7 +22,7 @@ def test_map_shows_fire_events(page, tmp_path):  # noqa: F811
     res = ingest_fires([tmp_path / "f.csv"], SQLFireStore(store))
     store.close()
     with LiveServer(create_app(ws, ServeSettings(notify_interval=0))) as srv:
-        page.goto(srv.url + "/", wait_until="load", timeout=30_000)
+        page.goto(srv.url + "/?lang=en", wait_until="load", timeout=30_000)
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         assert page.locator("path.yvy-fire").count() == res.events
         assert page.locator("#fire-count").inner_text().startswith(f"{res.events} of {res.events}")
