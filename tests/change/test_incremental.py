@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from yvy.change.detect import DetectRequest, run_detection
 from yvy.change.monitor import update_monitoring
 from yvy.cli.main import cli
+from yvy.kernels._rank_window import CAPACITY
 from yvy.testing.scenes import write_stack
 
 from .conftest import add_items, stack_values
@@ -38,6 +39,7 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     model = store.get_item("yvy-models", first["id"])
     assert {"model__coef", "model__sigma", "model__window",
             "state__confirm_count"} <= set(model["assets"])
+    layout1 = model["properties"]["yvy:model_arrays"]
 
     add_items(store, s2_items[22:])
     updated = update_monitoring(store, ws)  # the latest product by default
@@ -45,10 +47,13 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     props = updated["properties"]
     assert props["yvy:version"] == 2 and props["yvy:summary"]["new_dates"] == 8
     model = store.get_item("yvy-models", first["id"])
-    # fixed arrays keep their v1 files; residuals grow by one batch per version
+    # fixed arrays keep their v1 files; the rest is rewritten, the same size whatever the period
     assert "/v1/" in model["assets"]["model__coef"]["href"] and "/v2/" in model["assets"]["model__status"]["href"]
-    assert model["properties"]["yvy:model_arrays"]["model__residuals"] == {
-        "lead": [10], "dtype": "float64", "batches": ["model__residuals__v1", "model__residuals__v2"]}
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" not in layout and not any(k.startswith("model__residuals") for k in model["assets"])
+    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert layout == layout1  # no array grew
+    assert props["yvy:summary"]["median_bounded"] == 0
     assert props["yvy:last_processed"][:10] == s2_items[-1]["properties"]["datetime"][:10]
     assert len(props["yvy:inputs"]["items"]) == 30
     assert not (ws.assets / "detections" / first["id"] / "v1").exists()  # old version removed
