@@ -323,12 +323,13 @@ def test_rank_window_is_exact_or_says_so():
         drift = 0.2 * (trial % 3 - 1)  # stationary, rising and falling series
         cap = rw.CAPACITY if drift == 0 else 8
         buf, lo, hi = np.full((cap, 1), np.nan), np.zeros(1, np.int64), np.zeros(1, np.int64)
-        vals = []
+        vals, n = [], 0
         for k in range(50):
             vals.append(rng.normal() + drift * k)
-            rw.window_insert(buf, lo, hi, 0, vals[-1])
-            m, ok = rw.window_median(buf, lo, hi, 0)
-            assert lo[0] + hi[0] + np.isfinite(buf).sum() == len(vals)
+            n = rw.window_insert(buf, lo, hi, 0, n, vals[-1])
+            m, ok = rw.window_median(buf, lo, hi, 0, n)
+            assert n == rw.window_count(buf, 0) == np.isfinite(buf).sum() == len(vals) - lo[0] - hi[0]
+            assert np.all(np.diff(buf[:n, 0]) >= 0)
             if ok:
                 exact += 1
                 assert m == np.median(vals)

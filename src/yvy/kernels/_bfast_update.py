@@ -23,23 +23,27 @@ from yvy.kernels._bfast_core import (
     valid_positions,
 )
 from yvy.kernels._jit import jit, jit_parallel
-from yvy.kernels._rank_window import window_insert, window_median
+from yvy.kernels._rank_window import window_count, window_insert, window_median
 
 
 @jit
-def _medians(col, e_row, idx, nval, idx_offset, b1, mres, nres, win, mag, bmag, bounded):
-    """Add the new residuals to the pixel's rank windows; set its magnitude and break magnitude."""
+def _medians(col, kept, e_row, idx, nval, idx_offset, b1, mres, nres, win, mag, bmag, bounded):
+    """Add the new residuals to the pixel's rank windows; set its magnitude and break magnitude.
+
+    ``kept``: monitoring residuals before this batch (every valid one has a finite residual), so
+    the magnitude window's size is known without scanning it."""
     mag_buf, mag_lo, mag_hi, bmag_buf, bmag_lo, bmag_hi = win
+    n = kept - mag_lo[col] - mag_hi[col]
     for i in range(nres):
-        window_insert(mag_buf, mag_lo, mag_hi, col, mres[i])
-    if b1 >= 0:
+        n = window_insert(mag_buf, mag_lo, mag_hi, col, n, mres[i])
+    mag[col], exact = window_median(mag_buf, mag_lo, mag_hi, col, n)
+    bexact = True
+    if b1 >= 0:  # few pixels: the break window's size is counted
+        n = window_count(bmag_buf, col)
         for i in range(nval):
             if idx[i] + idx_offset >= b1:
-                window_insert(bmag_buf, bmag_lo, bmag_hi, col, e_row[idx[i]])
-    m, exact = window_median(mag_buf, mag_lo, mag_hi, col)
-    mag[col] = m
-    bm, bexact = window_median(bmag_buf, bmag_lo, bmag_hi, col)
-    bmag[col] = bm
+                n = window_insert(bmag_buf, bmag_lo, bmag_hi, col, n, e_row[idx[i]])
+        bmag[col], bexact = window_median(bmag_buf, bmag_lo, bmag_hi, col, n)
     bounded[col] = (0 if exact else 1) + (0 if bexact else 2)
 
 
@@ -68,6 +72,7 @@ def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, direct
         n = n_hist[col]
         k = math.floor(h * n)
         s0 = stat[col]
+        kept = count[col] - n
         p1, c1, n1, s1, b1, nres = mosum_run(
             e_row, idx, 0, nval, idx_offset, n, sigma[col] * math.sqrt(n), crit, direction,
             ring[:k, col], pos[col], csum[col], count[col], -1.0 if math.isnan(s0) else s0,
@@ -78,7 +83,7 @@ def _update_block(y, c0, nb, nodata, use_nodata, XT, idx_offset, h, crit, direct
         stat[col] = s1 if n1 > n else np.nan  # any monitoring observation so far
         brk[col] = b1
         status[col] = 1 if b1 >= 0 else 0
-        _medians(col, e_row, idx, nval, idx_offset, b1, mres, nres, win, mag, bmag, bounded)
+        _medians(col, kept, e_row, idx, nval, idx_offset, b1, mres, nres, win, mag, bmag, bounded)
 
 
 @jit

@@ -26,14 +26,15 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["CAPACITY", "window_fill", "window_insert", "window_median", "window_medians"]
+__all__ = ["CAPACITY", "window_count", "window_fill", "window_insert", "window_median", "window_medians"]
 
 CAPACITY = 32
 """Values kept per pixel and window (``B``)."""
 
 
 @jit
-def _nbuf(buf, j):
+def window_count(buf, j):
+    """Values kept in pixel ``j``'s window (a scan; callers that know it pass it instead)."""
     n = 0
     while n < buf.shape[0] and not math.isnan(buf[n, j]):
         n += 1
@@ -41,45 +42,49 @@ def _nbuf(buf, j):
 
 
 @jit
-def window_insert(buf, lo, hi, j, v):
-    """Add value ``v`` (not NaN) to pixel ``j``'s window, in place."""
+def window_insert(buf, lo, hi, j, n, v):
+    """Add value ``v`` (not NaN) to pixel ``j``'s window of ``n`` kept values, in place; return
+    the new number kept. A full window drops the value farthest from the median's rank (maybe
+    ``v``), moving only the values between the dropped end and ``v``'s place."""
     cap = buf.shape[0]
-    n = _nbuf(buf, j)
     if n > 0 and v < buf[0, j] and lo[j] > 0:
         lo[j] += 1
-        return
+        return n
     if n > 0 and v > buf[n - 1, j] and hi[j] > 0:
         hi[j] += 1
-        return
-    if n == cap:  # full: count away the value farthest from the median's rank (maybe v)
-        centre = 0.5 * (lo[j] + n + hi[j]) - lo[j]  # the median's rank in the window once v is in
-        if centre < 0.5 * n:
-            hi[j] += 1
-            if v >= buf[n - 1, j]:
-                return
-            n -= 1
-            buf[n, j] = np.nan
-        else:
-            lo[j] += 1
-            if v <= buf[0, j]:
-                return
-            for i in range(n - 1):
-                buf[i, j] = buf[i + 1, j]
-            n -= 1
-            buf[n, j] = np.nan
-    i = n
-    while i > 0 and buf[i - 1, j] > v:
-        buf[i, j] = buf[i - 1, j]
-        i -= 1
+        return n
+    if n < cap:
+        i = n
+        while i > 0 and buf[i - 1, j] > v:
+            buf[i, j] = buf[i - 1, j]
+            i -= 1
+        buf[i, j] = v
+        return n + 1
+    if 0.5 * (lo[j] + n + hi[j]) - lo[j] < 0.5 * n:  # the median's rank is in the lower half
+        hi[j] += 1  # the largest goes
+        if v >= buf[n - 1, j]:
+            return n
+        i = n - 1
+        while i > 0 and buf[i - 1, j] > v:
+            buf[i, j] = buf[i - 1, j]
+            i -= 1
+    else:
+        lo[j] += 1  # the smallest goes
+        if v <= buf[0, j]:
+            return n
+        i = 0
+        while i < n - 1 and buf[i + 1, j] < v:
+            buf[i, j] = buf[i + 1, j]
+            i += 1
     buf[i, j] = v
+    return n
 
 
 @jit
-def window_median(buf, lo, hi, j):
-    """``(median, exact)`` of pixel ``j``'s window (R's median: mean of the two middle values);
-    ``(nan, True)`` when empty; ``exact`` False when the median's rank has left the window (the
-    value is then the nearest kept one, a bound)."""
-    n = _nbuf(buf, j)
+def window_median(buf, lo, hi, j, n):
+    """``(median, exact)`` of pixel ``j``'s window of ``n`` kept values (R's median: mean of the
+    two middle values); ``(nan, True)`` when empty; ``exact`` False when the median's rank has
+    left the window (the value is then the nearest kept one, a bound)."""
     total = lo[j] + n + hi[j]
     if total == 0:
         return np.nan, True
@@ -98,7 +103,7 @@ def window_median(buf, lo, hi, j):
 def window_medians(buf, lo, hi, out):
     """``out[j]`` = the median of every pixel's window (as :func:`window_median`)."""
     for j in range(out.shape[0]):
-        out[j] = window_median(buf, lo, hi, j)[0]
+        out[j] = window_median(buf, lo, hi, j, window_count(buf, j))[0]
 
 
 @jit
