@@ -9,6 +9,7 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
+from yvy.change._engine import FIXED_KEYS, FIXED_OUTPUTS
 from yvy.change.detect import DetectRequest, run_detection
 from yvy.change.monitor import update_monitoring
 from yvy.cli.main import cli
@@ -56,7 +57,13 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     assert props["yvy:summary"]["median_bounded"] == 0
     assert props["yvy:last_processed"][:10] == s2_items[-1]["properties"]["datetime"][:10]
     assert len(props["yvy:inputs"]["items"]) == 30
-    assert not (ws.assets / "detections" / first["id"] / "v1").exists()  # old version removed
+    # of the old version only the files the history fit set stay (referenced by version 2)
+    v1 = ws.assets / "detections" / first["id"] / "v1"
+    assert sorted(f.stem for f in v1.iterdir()) == sorted(FIXED_OUTPUTS)
+    assert all(props_href.startswith(str(v1)) for props_href in
+               (updated["assets"][k]["href"] for k in FIXED_OUTPUTS))
+    assert sorted(f.stem for f in (ws.assets / "models" / first["id"] / "v1").iterdir()) == \
+        sorted(f"model__{k}" for k in FIXED_KEYS)
 
     full = run_detection(store, ws, req)
     assert full["id"] != first["id"]

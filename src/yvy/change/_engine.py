@@ -32,11 +32,13 @@ from ..kernels.confirm import advance_confirmation, break_magnitude
 from .forest import UNKNOWN, forest_from_model
 from .timebase import decimal_year as _decimal_year
 
-__all__ = ["decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
+__all__ = ["FIXED_OUTPUTS", "decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
 
 STATE_KEYS = ("last_valid_days", "prev_obs_days", "confirm_count", "break_days")
 FIXED_KEYS = ("coef", "sigma", "n_history", "history_start")
 """Model arrays set by the history fit and never changed by an update (not rewritten)."""
+FIXED_OUTPUTS = ("history_start", "history_valid_count", "forest_history")
+"""Product rasters set by the history fit: an update keeps their files instead of rewriting them."""
 
 
 def make_params(order: int, trend: bool, h: float, level: float, history: str, direction: str = "both"):

@@ -113,19 +113,30 @@ def _merge_layout(prev: dict, new: dict) -> dict:
 
 
 def _cleanup(roots, keep_hrefs: set[str]) -> None:
-    """Remove version folders none of whose files the catalog references any more."""
+    """Remove the files of version folders that the catalog no longer references, and the folders
+    left empty (an update keeps some files of an older version: the history fit's)."""
     for root in roots:
         if not root.exists():
             continue
         for folder in root.glob("v*"):
-            if folder.is_dir() and not any(str(f.absolute()) in keep_hrefs for f in folder.iterdir()):
-                shutil.rmtree(folder, ignore_errors=True)
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                if str(f.absolute()) in keep_hrefs:
+                    continue
+                if f.is_dir():
+                    shutil.rmtree(f, ignore_errors=True)
+                else:
+                    f.unlink(missing_ok=True)
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path, props: dict,
             geometry: dict, bbox: list, out: str | None, store_model: bool, started: float,
             previous_model: dict | None = None, outputs=OUTPUTS, breaks_bands=BREAKS_BANDS,
-            confirm_rule: str = CONFIRM_RULE, model_format: str = "yvy-bfast-model") -> dict:
+            confirm_rule: str = CONFIRM_RULE, model_format: str = "yvy-bfast-model",
+            kept_outputs: dict[str, str] | None = None) -> dict:
     """Assemble the rasters of a new version, register detection (and model) items, clean up.
 
     ``props`` are the detection item's properties without the summary and version. With
@@ -133,6 +144,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     set) keep their files; the others are written anew (the state is fixed-size per pixel).
     ``outputs``, ``breaks_bands``, ``confirm_rule`` and ``model_format`` describe the method's
     product (BFAST Monitor's by default; see :mod:`yvy.change.fusion` for bayts).
+    ``kept_outputs`` (an update): output name -> file of the previous version that stays as it is.
     """
     assets_root = Path(workspace.assets)
     version, _old = existing_version(store, DETECTIONS, product_id)
@@ -140,8 +152,9 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     det_dir = assets_root / "detections" / product_id / f"v{version}"
     mod_dir = assets_root / "models" / product_id / f"v{version}"
     chunk_file = _chunk_file(scratch)
-    specs = output_specs(outputs)
-    files = assemble(scratch, windows, geobox, det_dir, specs, chunk_file)
+    kept = {k: Path(v) for k, v in (kept_outputs or {}).items()}
+    specs = [s for s in output_specs(outputs) if s.name not in kept]
+    files = {**assemble(scratch, windows, geobox, det_dir, specs, chunk_file), **kept}
     summary = _summary(scratch, len(windows))
     grid = grid_properties(geobox)
     last = props["yvy:last_processed"]

@@ -179,6 +179,13 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     return kmodel, state
 
 
+def _fixed_outputs(product: dict) -> dict[str, str]:
+    """Output rasters of the history fit that an update keeps: name -> file (those present)."""
+    assets = product.get("assets", {})
+    return {k: assets[k]["href"] for k in _engine.FIXED_OUTPUTS
+            if k in assets and Path(assets[k]["href"]).exists()}
+
+
 def update_monitoring(store, workspace, product_id: str | None = None, *, stack: str | None = None,
                       stack_mask: str | None = None, progress: Progress | None = None,
                       resume: bool = False, runner: Runner | None = None, sar_stack: str | None = None) -> dict:
@@ -255,7 +262,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     item = publish(store, workspace, product_id=pid, geobox=plan.geobox, windows=plan.windows,
                    scratch=scratch, props=new_props, geometry=plan.product["geometry"],
                    bbox=plan.product["bbox"], out=None, store_model=True, started=started,
-                   previous_model=plan.model)
+                   previous_model=plan.model, kept_outputs=_fixed_outputs(plan.product))
     item["properties"]["yvy:summary"]["new_dates"] = int(plan.t.size)
     finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
     shutil.rmtree(scratch, ignore_errors=True)
