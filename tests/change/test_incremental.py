@@ -120,3 +120,45 @@ def test_update_unknown_product(ws_store):
     ws, store = ws_store
     with pytest.raises(NotFoundError):
         update_monitoring(store, ws)
+
+
+class _KeepResiduals(dict):
+    """A kernel model whose ``residuals`` survive the pipeline's ``pop``: detection then stores them
+    as models did before the state was fixed-size."""
+
+    def pop(self, key, *default):
+        return self[key] if key == "residuals" else super().pop(key, *default)
+
+
+def test_old_layout_model_converts_on_update(ws_store, s2_items, monkeypatch):
+    """A model stored the old way (every monitoring residual, no rank windows) is continued exactly
+    and written back in the fixed-size layout."""
+    from yvy.kernels import bfast
+
+    ws, store = ws_store
+    add_items(store, s2_items[:22])
+    req = DetectRequest(history_start="2018-01-01", monitor_start="2019-08-01",
+                        bbox=tuple(s2_items[0]["bbox"]), chunk=256)
+    fit = bfast.fit_history
+
+    def old_fit(*a, **kw):
+        model = fit(*a, **kw)
+        return _KeepResiduals({k: v for k, v in model.items() if not k.startswith(("mag_", "bmag_"))})
+
+    monkeypatch.setattr(bfast, "fit_history", old_fit)
+    first = run_detection(store, ws, req)
+    monkeypatch.undo()
+    model = store.get_item("yvy-models", first["id"])
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" in model["assets"] and "model__mag_window" not in layout
+    layout["model__residuals"]["batches"] = ["model__residuals"]  # the old layout's batch list
+    store.upsert_item(model)
+
+    add_items(store, s2_items[22:])
+    updated = update_monitoring(store, ws, first["id"])
+    model = store.get_item("yvy-models", first["id"])
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" not in layout and "model__residuals" not in model["assets"]
+    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert updated["properties"]["yvy:summary"]["median_bounded"] == 0
+    _assert_same(updated, run_detection(store, ws, req))
