@@ -9,9 +9,10 @@ of the whole set, contiguous, so the median is exact whenever its rank(s) fall i
 value is placed when it falls inside (or on an open side, ``lo == 0`` / ``hi == 0``), counted
 otherwise, and when the window is full the value farthest from the median's rank is counted away.
 
-Each new value moves the median's rank by half a rank, so a window that holds the median stays
-exact for at least ``B / 2`` further values in the worst case (all on one side), and indefinitely
-while the values are stationary around the median. When the median's rank has left the window the
+Each new value moves the median's rank by half a rank and a value counted away on one side moves
+the window by one, so a window centred on the median (as :func:`window_fill` leaves it, and as
+values landing inside it keep it) stays exact for about ``B`` further values all on one side, and
+indefinitely while the values stay around the median. When the median's rank has left the window the
 reported value is the nearest kept value (a bound: the true median is below ``buf[0]`` or above
 ``buf[nbuf - 1]``) and :func:`window_median` says so.
 
