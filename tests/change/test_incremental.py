@@ -9,9 +9,11 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
+from yvy.change._engine import FIXED_KEYS, FIXED_OUTPUTS
 from yvy.change.detect import DetectRequest, run_detection
 from yvy.change.monitor import update_monitoring
 from yvy.cli.main import cli
+from yvy.kernels._rank_window import CAPACITY
 from yvy.testing.scenes import write_stack
 
 from .conftest import add_items, stack_values
@@ -38,6 +40,7 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     model = store.get_item("yvy-models", first["id"])
     assert {"model__coef", "model__sigma", "model__window",
             "state__confirm_count"} <= set(model["assets"])
+    layout1 = model["properties"]["yvy:model_arrays"]
 
     add_items(store, s2_items[22:])
     updated = update_monitoring(store, ws)  # the latest product by default
@@ -45,13 +48,22 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     props = updated["properties"]
     assert props["yvy:version"] == 2 and props["yvy:summary"]["new_dates"] == 8
     model = store.get_item("yvy-models", first["id"])
-    # fixed arrays keep their v1 files; residuals grow by one batch per version
+    # fixed arrays keep their v1 files; the rest is rewritten, the same size whatever the period
     assert "/v1/" in model["assets"]["model__coef"]["href"] and "/v2/" in model["assets"]["model__status"]["href"]
-    assert model["properties"]["yvy:model_arrays"]["model__residuals"] == {
-        "lead": [10], "dtype": "float64", "batches": ["model__residuals__v1", "model__residuals__v2"]}
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" not in layout and not any(k.startswith("model__residuals") for k in model["assets"])
+    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert layout == layout1  # no array grew
+    assert props["yvy:summary"]["median_bounded"] == 0
     assert props["yvy:last_processed"][:10] == s2_items[-1]["properties"]["datetime"][:10]
     assert len(props["yvy:inputs"]["items"]) == 30
-    assert not (ws.assets / "detections" / first["id"] / "v1").exists()  # old version removed
+    # of the old version only the files the history fit set stay (referenced by version 2)
+    v1 = ws.assets / "detections" / first["id"] / "v1"
+    assert sorted(f.stem for f in v1.iterdir()) == sorted(FIXED_OUTPUTS)
+    assert all(props_href.startswith(str(v1)) for props_href in
+               (updated["assets"][k]["href"] for k in FIXED_OUTPUTS))
+    assert sorted(f.stem for f in (ws.assets / "models" / first["id"] / "v1").iterdir()) == \
+        sorted(f"model__{k}" for k in FIXED_KEYS)
 
     full = run_detection(store, ws, req)
     assert full["id"] != first["id"]
@@ -108,3 +120,45 @@ def test_update_unknown_product(ws_store):
     ws, store = ws_store
     with pytest.raises(NotFoundError):
         update_monitoring(store, ws)
+
+
+class _KeepResiduals(dict):
+    """A kernel model whose ``residuals`` survive the pipeline's ``pop``: detection then stores them
+    as models did before the state was fixed-size."""
+
+    def pop(self, key, *default):
+        return self[key] if key == "residuals" else super().pop(key, *default)
+
+
+def test_old_layout_model_converts_on_update(ws_store, s2_items, monkeypatch):
+    """A model stored the old way (every monitoring residual, no rank windows) is continued exactly
+    and written back in the fixed-size layout."""
+    from yvy.kernels import bfast
+
+    ws, store = ws_store
+    add_items(store, s2_items[:22])
+    req = DetectRequest(history_start="2018-01-01", monitor_start="2019-08-01",
+                        bbox=tuple(s2_items[0]["bbox"]), chunk=256)
+    fit = bfast.fit_history
+
+    def old_fit(*a, **kw):
+        model = fit(*a, **kw)
+        return _KeepResiduals({k: v for k, v in model.items() if not k.startswith(("mag_", "bmag_"))})
+
+    monkeypatch.setattr(bfast, "fit_history", old_fit)
+    first = run_detection(store, ws, req)
+    monkeypatch.undo()
+    model = store.get_item("yvy-models", first["id"])
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" in model["assets"] and "model__mag_window" not in layout
+    layout["model__residuals"]["batches"] = ["model__residuals"]  # the old layout's batch list
+    store.upsert_item(model)
+
+    add_items(store, s2_items[22:])
+    updated = update_monitoring(store, ws, first["id"])
+    model = store.get_item("yvy-models", first["id"])
+    layout = model["properties"]["yvy:model_arrays"]
+    assert "model__residuals" not in layout and "model__residuals" not in model["assets"]
+    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert updated["properties"]["yvy:summary"]["median_bounded"] == 0
+    _assert_same(updated, run_detection(store, ws, req))

@@ -7,6 +7,7 @@ import doctest
 import numpy as np
 import pytest
 
+import yvy.kernels._rank_window as rw
 import yvy.kernels.bfast as bfast_module
 from tests.kernels.naive import bfast_monitor_naive
 from yvy.errors import DateRangeError, InputError
@@ -181,7 +182,9 @@ def test_fit_history_before_monitoring_and_state_layout():
     th = int(np.searchsorted(t, START))
     model = fit_history(cube[:th], t[:th], START)
     p = model["meta"]["n_coef"]
-    assert model["coef"].shape == (p, 6, 8) and model["residuals"].shape == (0, 6, 8)
+    B = rw.CAPACITY
+    assert model["coef"].shape == (p, 6, 8) and model["mag_window"].shape == (B, 6, 8)
+    assert "residuals" not in model
     for key, value in model.items():
         if key != "meta":
             assert isinstance(value, np.ndarray) and value.shape[-2:] == (6, 8), key
@@ -189,9 +192,11 @@ def test_fit_history_before_monitoring_and_state_layout():
     out, model2 = monitor_update(model, cube[th:], t[th:])
     ref = bfast_monitor(cube, t, START)
     assert_same(out, ref, rtol=1e-12, atol=1e-12)
-    assert model2["residuals"].shape == (len(t) - th, 6, 8)
-    # the input model is not modified, and old dates are skipped
-    assert model["residuals"].shape[0] == 0
+    # fixed-size state: the same arrays and shapes after monitoring; the input is not modified
+    assert {k: v.shape for k, v in model2.items() if k != "meta"} == \
+        {k: v.shape for k, v in model.items() if k != "meta"}
+    assert np.isnan(model["mag_window"]).all()
+    assert out["residuals"].shape == (len(t) - th, 6, 8)
     out2, model3 = monitor_update(model2, cube[-3:], t[-3:])
     assert_same(out2, out, rtol=0, atol=0)
     assert model3["meta"]["n_dates"] == len(t)
@@ -285,3 +290,53 @@ def test_direction_errors_and_old_models():
     del model["meta"]["params"]["direction"]  # a model stored before directions existed
     out, _ = monitor_update(model, y[th:], t[th:])
     assert_same(out, bfast_monitor(y, t, START), rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- fixed-size state
+
+
+def test_update_medians_and_old_layout_models():
+    """Break magnitude after scene-by-scene updates equals the one over all residuals, and a model
+    stored with every monitoring residual (the old layout) continues to the same numbers."""
+    from yvy.kernels.confirm import break_magnitude
+
+    y, t = make_cube(n=90, T=160, seed=8)
+    th = int(np.searchsorted(t, START))
+    full = fit_history(y, t, START, keep_residuals=True)
+    ref_bmag = break_magnitude(full["residuals"], th, full["break_index"])
+    model = fit_history(y[:th + 4], t[:th + 4], START, keep_residuals=True)
+    old = {k: v for k, v in model.items() if not k.startswith(("mag_", "bmag_"))}
+    out_old, _ = monitor_update(old, y[th + 4:], t[th + 4:])
+    del model["residuals"]
+    for i in range(th + 4, len(t)):
+        out, model = monitor_update(model, y[i:i + 1], t[i:i + 1])
+    for o in (out, out_old):
+        assert_same(o, full, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(o["break_magnitude"], ref_bmag, rtol=1e-12, atol=1e-12, equal_nan=True)
+        assert not o["median_bounded"].any()
+
+
+def test_rank_window_is_exact_or_says_so():
+    rng = np.random.default_rng(0)
+    exact = 0
+    for trial in range(60):
+        drift = 0.2 * (trial % 3 - 1)  # stationary, rising and falling series
+        cap = rw.CAPACITY if drift == 0 else 8
+        buf, lo, hi = np.full((cap, 1), np.nan), np.zeros(1, np.int64), np.zeros(1, np.int64)
+        vals, n = [], 0
+        for k in range(50):
+            vals.append(rng.normal() + drift * k)
+            n = rw.window_insert(buf, lo, hi, 0, n, vals[-1])
+            m, ok = rw.window_median(buf, lo, hi, 0, n)
+            assert n == rw.window_count(buf, 0) == np.isfinite(buf).sum() == len(vals) - lo[0] - hi[0]
+            assert np.all(np.diff(buf[:n, 0]) >= 0)
+            if ok:
+                exact += 1
+                assert m == np.median(vals)
+            else:  # a bound: the true median lies beyond the nearest kept value
+                assert (np.median(vals) <= m) if m == buf[0, 0] else (np.median(vals) >= m)
+        if drift == 0:
+            assert ok  # stationary values keep the median inside a full-size window
+        else:
+            assert not ok  # 50 values drifting one way leave an 8-value window behind
+    assert exact > 0.5 * 60 * 50

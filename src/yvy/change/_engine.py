@@ -15,7 +15,9 @@ incremental update so both give identical rasters:
   coefficients, when a forest rule is given (255 everywhere otherwise).
 
 State carried between updates (``state__*`` rasters of the model product): ``last_valid_days``,
-``prev_obs_days``, ``confirm_count``, ``break_days``.
+``prev_obs_days``, ``confirm_count``, ``break_days``. With the kernel's state (``model__*``) it is
+fixed-size per pixel: an update reads and writes the same bytes after three years as after one
+month.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from ..kernels.confirm import advance_confirmation, break_magnitude
 from .forest import UNKNOWN, forest_from_model
 from .timebase import decimal_year as _decimal_year
 
-__all__ = ["decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
+__all__ = ["FIXED_OUTPUTS", "decimal_year", "detect", "make_params", "min_history", "to_chunk", "update"]
 
 STATE_KEYS = ("last_valid_days", "prev_obs_days", "confirm_count", "break_days")
 FIXED_KEYS = ("coef", "sigma", "n_history", "history_start")
 """Model arrays set by the history fit and never changed by an update (not rewritten)."""
+FIXED_OUTPUTS = ("history_start", "history_valid_count", "forest_history")
+"""Product rasters set by the history fit: an update keeps their files instead of rewriting them."""
 
 
 def make_params(order: int, trend: bool, h: float, level: float, history: str, direction: str = "both"):
@@ -73,15 +77,16 @@ def detect(y: np.ndarray, t: np.ndarray, days: np.ndarray, monitor_start: float,
 
     ``forest_rule``: a :class:`yvy.change.forest.ForestRule` for the ``forest_history`` layer.
     """
-    model = bfast.fit_history(y, t, monitor_start, params)
+    model = bfast.fit_history(y, t, monitor_start, params, keep_residuals=True)
+    resid = model.pop("residuals")  # for the alert helpers only: never stored
     n = y.shape[1]
     th = int(np.searchsorted(t, monitor_start, side="left"))
     out = {k: model[k] for k in bfast.OUTPUT_KEYS}
     state = _empty_state(n)
-    advance_confirmation(y, t, days, model["residuals"], th, model["sigma"], out["break_time"],
+    advance_confirmation(y, t, days, resid, th, model["sigma"], out["break_time"],
                          np.full(n, np.nan), state)
     forest = _forest(model, params, forest_rule)
-    bmag = break_magnitude(model["residuals"], th, out["break_index"])
+    bmag = break_magnitude(resid, th, out["break_index"])
     if not store_model:
         model = None
     return {"out": out, "model": model, "state": state, "new_rows": None, "forest": forest,
@@ -98,24 +103,22 @@ def update(model: dict, state: dict, y_new: np.ndarray, t_new: np.ndarray, days_
     params = bfast.BfastParams(**model["meta"]["params"])
     forest = _forest(model, params, forest_rule)
     out, new_model = bfast.monitor_update(model, y_new, t_new)
-    resid = new_model["residuals"][new_model["residuals"].shape[0] - t_new.size:]
+    resid = out.pop("residuals")
     state = {k: np.array(state[k], copy=True).reshape(-1) for k in STATE_KEYS}
     state["confirm_count"] = state["confirm_count"].astype(np.int32)
     for k in ("last_valid_days", "prev_obs_days", "break_days"):
         state[k] = state[k].astype(np.float64)
     advance_confirmation(y_new, t_new, days_new, resid, 0, new_model["sigma"], out["break_time"], before,
                          state)
-    meta = new_model["meta"]
-    bmag = break_magnitude(new_model["residuals"], meta["n_dates"] - meta["n_monitor_dates"], out["break_index"])
     return {"out": out, "model": new_model, "state": state, "new_rows": int(t_new.size), "forest": forest,
-            "break_magnitude": bmag}
+            "break_magnitude": out.pop("break_magnitude"), "median_bounded": out.pop("median_bounded")}
 
 
 def to_chunk(res: dict, h: int, w: int, inside: np.ndarray) -> dict[str, np.ndarray]:
     """Arrays to save for one chunk: product outputs (h, w), ``model__*`` and ``state__*``.
 
-    After an update only what changed is kept: no :data:`FIXED_KEYS`, and only the new rows of
-    ``residuals``.
+    After an update only what changed is kept (no :data:`FIXED_KEYS`), plus ``median_bounded``
+    (pixels whose magnitude or break magnitude is a bound, see :mod:`yvy.kernels._rank_window`).
     """
     out, state = res["out"], res["state"]
     outside = ~inside.reshape(-1)
@@ -147,10 +150,10 @@ def to_chunk(res: dict, h: int, w: int, inside: np.ndarray) -> dict[str, np.ndar
             if key == "meta" or (update and key in FIXED_KEYS):
                 continue
             v = np.asarray(value)
-            if key == "residuals" and update:  # stored in append-only batches: only the new rows
-                v = v[v.shape[0] - res["new_rows"]:]
             arrays[f"model__{key}"] = v.reshape(v.shape[:-1] + (h, w))
         for key in STATE_KEYS:
             arrays[f"state__{key}"] = np.asarray(state[key]).reshape(h, w)
+        if res.get("median_bounded") is not None:
+            arrays["median_bounded"] = grid(res["median_bounded"], "int8", 0)
         arrays["meta_json"] = np.array(json.dumps(model["meta"], default=float))
     return arrays

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -71,14 +71,20 @@ def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:
 
 def _summary(scratch: Path, n_chunks: int) -> dict:
     pixels = breaks = nobreak = little = 0
+    bounded = None
     for i in range(n_chunks):
         with load_chunk(_chunk_file(scratch)(i)) as z:
             s = z["status"]
+            if "median_bounded" in z.files:  # an update: pixels whose medians are only bounds
+                bounded = (bounded or 0) + int(np.count_nonzero(z["median_bounded"]))
         pixels += int((s != -128).sum())
         breaks += int((s == 1).sum())
         nobreak += int((s == 0).sum())
         little += int((s == -2).sum())
-    return {"pixels": pixels, "breaks": breaks, "no_break": nobreak, "too_little_history": little}
+    out = {"pixels": pixels, "breaks": breaks, "no_break": nobreak, "too_little_history": little}
+    if bounded is not None:
+        out["median_bounded"] = bounded
+    return out
 
 
 def existing_version(store, collection: str, item_id: str) -> tuple[int, dict | None]:
@@ -98,41 +104,47 @@ def _ensure_collections(store) -> None:
             store.upsert_collection(collection_dict(cid))
 
 
-def _merge_layout(prev: dict, new: dict, batch: str) -> dict:
-    """Model layout after this version: residuals accumulate batches, other arrays are replaced."""
-    out = dict(prev)
-    for key, info in new.items():
-        if key == RESIDUALS:
-            old = prev.get(key, {"lead": [0], "batches": []})
-            rows = int(info["lead"][0]) if info["lead"] else 1
-            out[key] = {"lead": [int(old["lead"][0]) + rows], "dtype": info["dtype"],
-                        "batches": [*old.get("batches", []), *([batch] if rows else [])]}
-        else:
-            out[key] = info
+def _merge_layout(prev: dict, new: dict) -> dict:
+    """Model layout after this version: the new arrays replace the old ones; the growing residual
+    batches of the old layout (kept in models written before the state was fixed-size) go."""
+    out = {k: v for k, v in prev.items() if k != RESIDUALS}
+    out.update(new)
     return out
 
 
 def _cleanup(roots, keep_hrefs: set[str]) -> None:
-    """Remove version folders none of whose files the catalog references any more."""
+    """Remove the files of version folders that the catalog no longer references, and the folders
+    left empty (an update keeps some files of an older version: the history fit's)."""
     for root in roots:
         if not root.exists():
             continue
         for folder in root.glob("v*"):
-            if folder.is_dir() and not any(str(f.absolute()) in keep_hrefs for f in folder.iterdir()):
-                shutil.rmtree(folder, ignore_errors=True)
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                if str(f.absolute()) in keep_hrefs:
+                    continue
+                if f.is_dir():
+                    shutil.rmtree(f, ignore_errors=True)
+                else:
+                    f.unlink(missing_ok=True)
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path, props: dict,
             geometry: dict, bbox: list, out: str | None, store_model: bool, started: float,
             previous_model: dict | None = None, outputs=OUTPUTS, breaks_bands=BREAKS_BANDS,
-            confirm_rule: str = CONFIRM_RULE, model_format: str = "yvy-bfast-model") -> dict:
+            confirm_rule: str = CONFIRM_RULE, model_format: str = "yvy-bfast-model",
+            kept_outputs: dict[str, str] | None = None) -> dict:
     """Assemble the rasters of a new version, register detection (and model) items, clean up.
 
     ``props`` are the detection item's properties without the summary and version. With
     ``previous_model`` (an update), model arrays missing from the chunks (those the history fit
-    set) keep their files, and the new residual rows become one more residual batch.
+    set) keep their files; the others are written anew (the state is fixed-size per pixel).
     ``outputs``, ``breaks_bands``, ``confirm_rule`` and ``model_format`` describe the method's
     product (BFAST Monitor's by default; see :mod:`yvy.change.fusion` for bayts).
+    ``kept_outputs`` (an update): output name -> file of the previous version that stays as it is.
     """
     assets_root = Path(workspace.assets)
     version, _old = existing_version(store, DETECTIONS, product_id)
@@ -140,20 +152,20 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     det_dir = assets_root / "detections" / product_id / f"v{version}"
     mod_dir = assets_root / "models" / product_id / f"v{version}"
     chunk_file = _chunk_file(scratch)
-    specs = output_specs(outputs)
-    files = assemble(scratch, windows, geobox, det_dir, specs, chunk_file)
+    kept = {k: Path(v) for k, v in (kept_outputs or {}).items()}
+    specs = [s for s in output_specs(outputs) if s.name not in kept]
+    files = {**assemble(scratch, windows, geobox, det_dir, specs, chunk_file), **kept}
     summary = _summary(scratch, len(windows))
     grid = grid_properties(geobox)
     last = props["yvy:last_processed"]
     model_item = None
     if store_model:
         mspecs, meta, layout = model_specs(chunk_file(0))
-        batch = f"{RESIDUALS}__v{version}"
-        mspecs = [replace(s, name=batch) if s.name == RESIDUALS else s for s in mspecs]
         mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False)
         prev_props = previous_model["properties"] if previous_model else {}
-        layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout, batch)
-        model_assets = dict(previous_model["assets"]) if previous_model else {}
+        layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)
+        model_assets = {k: v for k, v in (previous_model or {"assets": {}})["assets"].items()
+                        if not k.startswith(RESIDUALS)}
         model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
                                                   bands=len(s.descriptions), media=GTIFF) for s in mspecs})
         model_item = {

@@ -179,6 +179,13 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     return kmodel, state
 
 
+def _fixed_outputs(product: dict) -> dict[str, str]:
+    """Output rasters of the history fit that an update keeps: name -> file (those present)."""
+    assets = product.get("assets", {})
+    return {k: assets[k]["href"] for k in _engine.FIXED_OUTPUTS
+            if k in assets and Path(assets[k]["href"]).exists()}
+
+
 def update_monitoring(store, workspace, product_id: str | None = None, *, stack: str | None = None,
                       stack_mask: str | None = None, progress: Progress | None = None,
                       resume: bool = False, runner: Runner | None = None, sar_stack: str | None = None) -> dict:
@@ -218,7 +225,10 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     version = int(props.get("yvy:version", 1))
     scratch = Path(workspace.assets) / "detections" / pid / f".scratch-update-v{version + 1}"
     job_id = f"monitor:{pid}:v{version + 1}"
+    kept = _fixed_outputs(plan.product)
     rule = ForestRule(**props["yvy:forest_rule"]) if props.get("yvy:forest_rule") else None
+    if "forest_history" in kept:  # the layer's file stays: no need to recompute it per chunk
+        rule = None
 
     def work(i: int) -> dict:
         rows, cols = plan.windows[i]
@@ -255,7 +265,7 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
     item = publish(store, workspace, product_id=pid, geobox=plan.geobox, windows=plan.windows,
                    scratch=scratch, props=new_props, geometry=plan.product["geometry"],
                    bbox=plan.product["bbox"], out=None, store_model=True, started=started,
-                   previous_model=plan.model)
+                   previous_model=plan.model, kept_outputs=kept)
     item["properties"]["yvy:summary"]["new_dates"] = int(plan.t.size)
     finish_job(store, job_id, summary=item["properties"]["yvy:summary"])
     shutil.rmtree(scratch, ignore_errors=True)

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scenes": ("yvy.cli.scenes", "List catalogued scenes."),
     "detect": ("yvy.cli.detect", "Run change detection (BFAST Monitor) over an area."),
     "monitor": ("yvy.cli.monitor", "Incremental monitoring of new scenes."),
+    "compile": ("yvy.cli.compile", "Compile and cache the numba kernels (once, after installing)."),
     "alerts": ("yvy.cli.alerts", "List, review, export deforestation alerts."),
     "context": ("yvy.cli.context", "Manage context layers (departments, protected areas, permits)."),
     "stats": ("yvy.cli.stats", "Forest-loss statistics."),

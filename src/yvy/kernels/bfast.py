@@ -44,14 +44,24 @@ whose last axes are the pixel axes, plus ``"meta"`` (plain scalars)::
     break_index    (*pix)    int32    index into all dates processed so far, -1 none
     break_time     (*pix)    float64  decimal year of the break, NaN none
     statistic      (*pix)    float64  max |MOSUM| so far (NaN before any monitoring obs)
-    magnitude      (*pix)    float64  median of ``residuals`` (NaN none)
+    magnitude      (*pix)    float64  median of the monitoring residuals (NaN none)
     n_valid        (*pix)    int32    valid observations since the history start (k)
     window         (W, *pix) float64  ring of the last K prefix sums of valid residuals
     window_pos     (*pix)    int32    ring slot of the oldest prefix sum
     window_last    (*pix)    float64  newest prefix sum
-    residuals      (M, *pix) float64  residual of every monitoring date so far (NaN missing)
+    mag_window     (B, *pix) float64  rank window of the monitoring residuals (ascending, NaN pad)
+    mag_lo, mag_hi (*pix)    int32    residuals below / above the kept ones
+    bmag_window    (B, *pix) float64  rank window of the residuals on and after the break
+    bmag_lo, bmag_hi (*pix)  int32    residuals below / above the kept ones
     meta           dict               t0, monitor_start, params, last_time, n_coef,
                                       n_dates, n_monitor_dates, critval, window_size
+
+Every array is fixed-size per pixel (``W = floor(h n)`` and ``B`` =
+:data:`yvy.kernels._rank_window.CAPACITY` do not grow with time), so an update costs the same
+after three years of monitoring as after one month. The medians are exact while their rank lies
+in the rank window (always after :func:`fit_history`; see :mod:`yvy.kernels._rank_window` for
+when an update may only bound them: ``median_bounded`` says so per pixel). Models from before
+(a ``residuals`` array of every monitoring date) are converted on their next update.
 
 This module imports numpy and numba (through the kernels) and ``yvy.errors``.
 """
@@ -67,6 +77,7 @@ import numpy as np
 from yvy.errors import DateRangeError, InputError
 from yvy.kernels import _bfast_core as core
 from yvy.kernels import _bfast_update as upd
+from yvy.kernels import _rank_window as rw
 from yvy.kernels._bfast_critvals import (
     MOSUM_BANDWIDTHS,
     mosum_critval,
@@ -329,23 +340,44 @@ def bfast_monitor(y, t, monitor_start, params: BfastParams | None = None, nodata
 
 
 def fit_history(y, t, monitor_start, params: BfastParams | None = None, nodata=None, *,
-                threads: int | None = None) -> dict:
+                threads: int | None = None, keep_residuals: bool = False) -> dict:
     """Fit the history model and monitor any dates already in ``y``; return the state.
 
     Takes the same arguments as :func:`bfast_monitor`. ``y`` holds the history and,
     optionally, monitoring dates. The returned dict (layout in the module docstring)
     holds the outputs of :func:`bfast_monitor` on ``y`` plus what
-    :func:`monitor_update` needs to continue exactly as a one-shot run would.
+    :func:`monitor_update` needs to continue exactly as a one-shot run would. With
+    ``keep_residuals`` it also holds ``residuals`` ``(M, *pix)``, the residual of each monitoring
+    date in ``y`` (NaN missing), which :func:`monitor_update` does not need.
     """
     params = BfastParams() if params is None else params
     result, st, meta, pix = _run_fit(y, t, monitor_start, params, nodata, threads, keep=True)
+    th = meta["n_dates"] - meta["n_monitor_dates"]
     model = {**result, "coef": st["coef"], "sigma": st["sigma"],
              "n_valid": st["n_valid"].astype(np.int32), "window": st["window"],
              "window_pos": st["window_pos"].astype(np.int32), "window_last": st["window_last"],
-             "residuals": st["residuals"]}
+             **_rank_windows(st["residuals"], th, result["break_index"])}
+    if keep_residuals:
+        model["residuals"] = st["residuals"]
     model = _shape(model, pix)
     model["meta"] = meta
     return model
+
+
+def _rank_windows(resid: np.ndarray, row0: int, break_index: np.ndarray) -> dict:
+    """The magnitude and break-magnitude rank windows of residual rows ``resid`` (R, N) whose
+    first row is date ``row0``."""
+    n = resid.shape[1]
+    resid = np.ascontiguousarray(resid, dtype=np.float64)
+    scratch = np.empty(max(resid.shape[0], 1))
+    out = {}
+    for name, start in (("mag", np.full(n, row0, np.int64)), ("bmag", np.asarray(break_index, np.int64))):
+        buf = np.empty((rw.CAPACITY, n))
+        lo, hi = np.empty(n, np.int64), np.empty(n, np.int64)
+        if n:
+            rw.window_fill(resid, int(row0), start, buf, lo, hi, scratch)
+        out.update({f"{name}_window": buf, f"{name}_lo": lo.astype(np.int32), f"{name}_hi": hi.astype(np.int32)})
+    return out
 
 
 def monitor_update(model: dict, y_new, t_new, nodata=None, *,
@@ -370,7 +402,11 @@ def monitor_update(model: dict, y_new, t_new, nodata=None, *,
     -------
     out : dict
         Outputs as :func:`bfast_monitor` returns them for the whole series so far;
-        ``break_index`` counts all dates processed since :func:`fit_history`.
+        ``break_index`` counts all dates processed since :func:`fit_history`. Also
+        ``break_magnitude`` (median residual on and after the break, NaN none),
+        ``median_bounded`` (int8: +1 ``magnitude``, +2 ``break_magnitude`` is only a bound, see
+        :mod:`yvy.kernels._rank_window`; 0 exact) and ``residuals`` ``(T_new, *pix)``, the
+        residuals of the new dates.
     model : dict
         The new state.
     """
@@ -390,29 +426,44 @@ def monitor_update(model: dict, y_new, t_new, nodata=None, *,
     N = int(np.prod(pix, dtype=np.int64))
     flat = {k: np.array(v).reshape(v.shape[:v.ndim - len(pix)] + (N,))
             for k, v in model.items() if k != "meta"}
-    resid_new = np.empty((t_new.size, N))
+    if "mag_window" not in flat:  # a model of the old layout: every monitoring residual
+        row0 = meta["n_dates"] - meta["n_monitor_dates"]
+        flat.update(_rank_windows(flat.pop("residuals"), row0, flat["break_index"]))
+    flat.pop("residuals", None)
+    resid_new = np.full((t_new.size, N), np.nan)
+    bmag = np.full(N, np.nan)
+    bounded = np.zeros(N, np.int8)
     if t_new.size and N:
         XT = _design_arrays(t_new, meta["t0"], params)[1]
         nd, use_nd = _nodata(nodata)
         brk = flat["break_index"].astype(np.int64)
         count = flat["n_valid"].astype(np.int64)
         pos = flat["window_pos"].astype(np.int64)
+        win = tuple(flat[k] if k.endswith("window") else flat[k].astype(np.int64)
+                    for k in ("mag_window", "mag_lo", "mag_hi", "bmag_window", "bmag_lo", "bmag_hi"))
         _launch(upd.update_parallel, upd.update_serial, threads, N, core.BLOCK, y2, nd, use_nd, XT,
                 meta["n_dates"], params.h, meta["critval"], DIRECTIONS[params.direction],
                 flat["coef"], flat["sigma"],
                 flat["n_history"].astype(np.int64), flat["status"], count, flat["window"], pos,
-                flat["window_last"], brk, flat["statistic"], flat["residuals"], resid_new,
-                flat["magnitude"])
+                flat["window_last"], brk, flat["statistic"], win, resid_new,
+                flat["magnitude"], bmag, bounded)
+        for k, v in zip(("mag_lo", "mag_hi", "bmag_lo", "bmag_hi"), win[1:3] + win[4:], strict=True):
+            flat[k] = v.astype(np.int32)
         flat["break_index"] = brk.astype(np.int32)
         flat["n_valid"] = count.astype(np.int32)
         flat["window_pos"] = pos.astype(np.int32)
         hit = brk >= 0
         new_hits = hit & ~(flat["break_time"] == flat["break_time"])
         flat["break_time"][new_hits] = t_new[brk[new_hits] - meta["n_dates"]]
-        flat["residuals"] = np.concatenate([flat["residuals"], resid_new], axis=0)
         meta.update(last_time=float(t_new[-1]), n_dates=meta["n_dates"] + int(t_new.size),
                     n_monitor_dates=meta["n_monitor_dates"] + int(t_new.size))
+    elif N:
+        rw.window_medians(flat["bmag_window"], flat["bmag_lo"].astype(np.int64),
+                          flat["bmag_hi"].astype(np.int64), bmag)
     new_model = _shape(flat, pix)
     new_model["meta"] = meta
     out = {k: new_model[k].copy() for k in OUTPUT_KEYS}
+    out["break_magnitude"] = bmag.reshape(pix)
+    out["median_bounded"] = bounded.reshape(pix)
+    out["residuals"] = resid_new.reshape((t_new.size, *pix))
     return out, new_model
