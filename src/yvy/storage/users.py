@@ -33,8 +33,10 @@ __all__ = [
     "verify_password",
 ]
 
-ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
-"""Roles from least to most privileged; each includes the rights of those before it."""
+ROLES: tuple[str, ...] = ("viewer", "trainee", "analyst", "admin")
+"""Roles from least to most privileged; each includes the rights of those before it. A ``trainee``
+reads like a viewer and also takes training exercises (never reviews real alerts); analysts and
+admins are the instructors."""
 SCOPES: dict[str, str] = {"read": "viewer", "review": "analyst", "admin": "admin"}
 """API key scopes and the most privileged role each lets a key act with."""
 

@@ -1,0 +1,102 @@
+"""The training use cases: create an exercise, start a session, answer a case, read results.
+
+Every write goes through a :class:`~yvy.training.ports.TrainingStore`; the alert store and the
+audit log are only ever read (an exercise from past alerts) and never written. Imports the
+domain modules of this package; must not import click, fastapi, yvy.storage.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..catalog.ports import ItemQuery
+from ..dates import now_iso
+from ..errors import ConflictError, InputError, NotFoundError
+from .build import demo_candidates, make_cases
+from .model import Answer, Case, Exercise, check_answer_input
+from .score import AnswerResult, SessionScore, score_answer, score_session
+
+__all__ = ["answer_case", "class_results", "create_demo_exercise", "session_report"]
+
+
+def _new_id() -> str:
+    return f"EX-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def create_demo_exercise(catalog, trainings, demo_dir: str | Path, out_root: str | Path, *, title: str,
+                         created_by: str, n_cases: int = 30, seed: int = 0, alerts: Sequence = (),
+                         fire_events: Sequence[dict] = (), context: Sequence = (),
+                         progress: Callable | None = None) -> Exercise:
+    """An exercise of ``n_cases`` cases from a demo workspace's ground truth (see :mod:`.build`).
+
+    Chips are written to a hidden folder under ``out_root`` and renamed to ``out_root/<id>``
+    once the exercise is stored, so a failure leaves neither files nor rows behind.
+    """
+    import json
+
+    if not 4 <= n_cases <= 200:
+        raise InputError("cases", "must be between 4 and 200")
+    demo_dir = Path(demo_dir)
+    try:
+        manifest = json.loads((demo_dir / "demo.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(str(demo_dir), "not a demo folder (no readable demo.json)") from exc
+    items = catalog.search_items(ItemQuery(bbox=tuple(manifest["bounds_lonlat"])))
+    cands, stack = demo_candidates(demo_dir, items, alerts=alerts, fire_events=fire_events, n_cases=n_cases,
+                                   seed=seed, progress=progress)
+    ex_id = _new_id()
+    out_root = Path(out_root)
+    tmp = out_root / f".{ex_id}.tmp"
+    try:
+        cases = make_cases(cands, stack, tmp, context=context, site=manifest.get("site"))
+        ex = Exercise(id=ex_id, title=title, created=now_iso(), created_by=created_by, source="demo",
+                      cases=tuple(cases), params={"demo": str(demo_dir), "seed": seed, "cases": n_cases})
+        trainings.add_exercise(ex)
+        tmp.rename(out_root / ex_id)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ex
+
+
+def answer_case(trainings, session_id: str, trainee: str, answer: Answer) -> tuple[Case, AnswerResult]:
+    """Score and record a trainee's answer to a case of their session."""
+    check_answer_input(answer.decision, answer.reason, answer.action, answer.seconds)
+    session = trainings.get_session(session_id)
+    if session["trainee"] != trainee:  # another trainee's session is not shown to exist
+        raise NotFoundError(session_id, "no such training session")
+    if session["finished"]:
+        raise ConflictError(session_id, "this session is finished")
+    case = trainings.get_exercise(session["exercise_id"]).case(answer.case_id)
+    result = score_answer(case, answer)
+    trainings.add_answer(session_id, case.id, answer.to_dict(), result.to_dict())
+    return case, result
+
+
+def _results(trainings, session_id: str) -> list[AnswerResult]:
+    return [AnswerResult(**r) for _, r in trainings.answers(session_id)]
+
+
+def session_report(trainings, session_id: str) -> dict:
+    """A session with its exercise, score and one row per answered case."""
+    session = trainings.get_session(session_id)
+    ex = trainings.get_exercise(session["exercise_id"])
+    pairs = trainings.answers(session_id)
+    results = [AnswerResult(**r) for _, r in pairs]
+    score: SessionScore = score_session(list(ex.cases), results)
+    rows = [{**a, **r} for a, r in pairs]
+    return {"session": session, "exercise": {"id": ex.id, "title": ex.title, "cases": len(ex.cases)},
+            "score": score.to_dict(), "answers": rows}
+
+
+def class_results(trainings, exercise_id: str) -> dict:
+    """Every session of an exercise with its score (the instructor's view of a class)."""
+    ex = trainings.get_exercise(exercise_id)
+    rows = []
+    for s in trainings.sessions(exercise_id=exercise_id):
+        rows.append({**s, "score": score_session(list(ex.cases), _results(trainings, s["id"])).to_dict()})
+    return {"exercise": {"id": ex.id, "title": ex.title, "cases": len(ex.cases), "counts": ex.counts(),
+                         "created": ex.created, "created_by": ex.created_by}, "sessions": rows}
