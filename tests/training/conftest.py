@@ -20,6 +20,8 @@ class Demo:
 
     workspace: object
     exercise_id: str
+    keys: dict
+    """username -> API key."""
 
 
 def _build(home: Path) -> Demo:
@@ -36,12 +38,14 @@ def _build(home: Path) -> Demo:
     generate_demo(ws.home / "demo", size_px=150, years=2, revisit_days=10, seed=1)
     assert ingest_paths(store, [ws.home / "demo" / "scenes"]).ok
     users = SQLUserStore(store)
-    for name, role in (("ines", "analyst"), ("tom", "trainee"), ("vic", "viewer")):
-        users.add_user(name, role, PASSWORDS[name])
+    keys = {}
+    for name, role in (("ines", "analyst"), ("tom", "trainee"), ("tia", "trainee"), ("vic", "viewer")):
+        users.add_user(name, role, PASSWORDS.get(name, "trainee-pass-34"))
+        keys[name] = users.create_api_key(name, "tests")[1]
     ex = create_demo_exercise(store, SQLTrainingStore(store), ws.home / "demo", ws.assets / "training",
                               title="Chaco 1", created_by="ines", n_cases=12, seed=0)
     store.close()
-    return Demo(ws, ex.id)
+    return Demo(ws, ex.id, keys)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +62,7 @@ def fresh_demo(demo, tmp_path) -> Demo:
     home = tmp_path / "ws"
     shutil.copytree(demo.workspace.home, home)
     copy_workspace_database(demo.workspace, Workspace(home))
-    return Demo(Workspace(home), demo.exercise_id)
+    return Demo(Workspace(home), demo.exercise_id, demo.keys)
 
 
 @pytest.fixture
@@ -70,3 +74,15 @@ def stores(fresh_demo):
     store = open_store(fresh_demo.workspace.database_url)
     yield store, SQLTrainingStore(store)
     store.close()
+
+
+@pytest.fixture
+def tclient(fresh_demo):
+    """A TestClient over the private copy; ``tclient.as_user(user)`` gives that user's headers."""
+    from fastapi.testclient import TestClient
+
+    from ..api._build import Built, make_app
+
+    with TestClient(make_app(Built(fresh_demo.workspace))) as c:
+        c.as_user = lambda user: {"Authorization": f"Bearer {fresh_demo.keys[user]}"}
+        yield c

@@ -17,7 +17,7 @@ def _trainings(ctx):
     return SQLTrainingStore(store(ctx))
 
 
-@click.group(epilog="Example: yvy training create --title 'Chaco 1' --by ines && yvy training results EX-20240105-1a2b3c")
+@click.group(epilog="Example: yvy training create --title 'Chaco 1' --by ines && yvy training list")
 def command() -> None:
     """Training simulator: exercises with known outcomes for analysts and forest police."""
 

@@ -65,6 +65,8 @@ def create_demo_exercise(catalog, trainings, demo_dir: str | Path, out_root: str
 def answer_case(trainings, session_id: str, trainee: str, answer: Answer) -> tuple[Case, AnswerResult]:
     """Score and record a trainee's answer to a case of their session."""
     check_answer_input(answer.decision, answer.reason, answer.action, answer.seconds)
+    if answer.geometry is not None:
+        _check_polygon(answer.geometry)
     session = trainings.get_session(session_id)
     if session["trainee"] != trainee:  # another trainee's session is not shown to exist
         raise NotFoundError(session_id, "no such training session")
@@ -74,6 +76,20 @@ def answer_case(trainings, session_id: str, trainee: str, answer: Answer) -> tup
     result = score_answer(case, answer)
     trainings.add_answer(session_id, case.id, answer.to_dict(), result.to_dict())
     return case, result
+
+
+def _check_polygon(geojson: dict) -> None:
+    from shapely.geometry import shape
+
+    try:
+        geom = shape(geojson)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError("geometry", "not a GeoJSON polygon") from exc
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise InputError("geometry", f"a polygon is needed, not {geom.geom_type}")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InputError("geometry", "coordinates must be longitude, latitude (WGS84)")
 
 
 def _results(trainings, session_id: str) -> list[AnswerResult]:
