@@ -41,10 +41,10 @@
     state.user = me.user; state.csrf = me.csrf || null;
     $("who-name").textContent = me.user ? me.user.username + " (" + t(me.user.role) + ")" : t("anonymous");
     $("login").hidden = !!me.user;
-    $("pick").hidden = !can("trainee");
     $("ex-results").hidden = !can("analyst");
-    if (can("trainee")) await loadExercises();
-    else if (me.user) $("login-msg").textContent = t("Training needs the trainee, analyst or admin role.");
+    if (can("trainee")) await loadExercises();  // before showing the list: it must not be clicked empty
+    $("pick").hidden = !can("trainee");
+    if (me.user && !can("trainee")) $("login-msg").textContent = t("Training needs the trainee, analyst or admin role.");
   }
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -91,6 +91,7 @@
   function showCase(c) {
     const total = state.exercise.cases.length;
     $("case").hidden = false; $("feedback").hidden = true; $("next-btn").hidden = true;
+    map.invalidateSize();  // the map was laid out while its section was hidden
     $("answer-btn").disabled = false;
     $("case").dataset.case = c.id;
     $("case-title").textContent = t("Case {n} of {total}").replace("{n}", state.idx + 1).replace("{total}", total) + " · " + c.id;
