@@ -61,4 +61,6 @@ def test_unknown_exercise_and_bad_demo_folder_fail_on_one_line(fresh_demo, tmp_p
     assert r.exit_code == 1 and r.output.strip() == "Error: EX-nope: no such training exercise"
     r = _run(home, "create", "--title", "x", "--by", "ines", "--demo", str(tmp_path))
     assert r.exit_code == 1 and "not a demo folder" in r.output and len(r.output.strip().splitlines()) == 1
+    r = _run(home, "create", "--title", "x", "--by", "ines", "--from-alerts")
+    assert r.exit_code == 1 and r.output.startswith("Error: alerts: 0 confirmed or dismissed alert(s)")
     assert not any((fresh_demo.workspace.assets / "training").glob(".*"))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .options import console, json_opt, store, workspace
+from .options import bbox_opt, console, json_opt, store, workspace
 
 __all__ = ["command"]
 
@@ -27,27 +27,37 @@ def command() -> None:
 @click.option("--by", "created_by", required=True, help="Instructor's user name.")
 @click.option("--demo", "demo_dir", type=click.Path(file_okay=False), default=None,
               help="Demo folder with truth.geojson (default: the workspace's demo/).")
+@click.option("--from-alerts", is_flag=True,
+              help="Use past alerts analysts confirmed or dismissed instead of the demo's ground truth.")
+@bbox_opt
 @click.option("--cases", type=click.IntRange(4, 200), default=30, show_default=True, help="Number of cases.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed (which traps, order).")
 @json_opt
 @click.pass_context
-def create(ctx, title, created_by, demo_dir, cases, seed, as_json) -> None:
+def create(ctx, title, created_by, demo_dir, from_alerts, bbox, cases, seed, as_json) -> None:
     """Make an exercise from the demo's ground truth: real clearings and traps (seasonal dips,
-    cloud shadows, fires, clearings inside a permit), cut from the workspace's scenes."""
+    cloud shadows, fires, clearings inside a permit), cut from the workspace's scenes; or, with
+    --from-alerts, from past alerts analysts confirmed or dismissed (within --bbox if given)."""
     from ..alerts.ports import AlertQuery
     from ..storage.alerts import SQLAlertStore
     from ..storage.fires import SQLFireStore
-    from ..training.service import create_demo_exercise
+    from ..training.service import create_alert_exercise, create_demo_exercise
     from .progress import progress_bar
 
     ws, s = workspace(ctx), store(ctx)
     alerts = SQLAlertStore(s)
     demo = demo_dir or ws.home / "demo"
+    context = alerts.context_features(kinds=("admin", "protected_area"))
     with progress_bar("reading scenes", quiet=as_json or ctx.find_root().obj.get("quiet")) as bar:
-        ex = create_demo_exercise(
-            s, _trainings(ctx), demo, ws.assets / "training", title=title, created_by=created_by, n_cases=cases,
-            seed=seed, alerts=alerts.find_alerts(AlertQuery()), fire_events=SQLFireStore(s).find_events(),
-            context=alerts.context_features(kinds=("admin", "protected_area")), progress=bar)
+        if from_alerts:
+            ex = create_alert_exercise(s, alerts, _trainings(ctx), ws.assets / "training", title=title,
+                                       created_by=created_by, n_cases=cases, seed=seed, bbox=bbox, context=context,
+                                       progress=bar)
+        else:
+            ex = create_demo_exercise(
+                s, _trainings(ctx), demo, ws.assets / "training", title=title, created_by=created_by,
+                n_cases=cases, seed=seed, alerts=alerts.find_alerts(AlertQuery()),
+                fire_events=SQLFireStore(s).find_events(), context=context, progress=bar)
     out = {"id": ex.id, "title": ex.title, "cases": len(ex.cases), "counts": ex.counts()}
     if as_json:
         click.echo(json.dumps(out, indent=1))

@@ -201,7 +201,8 @@ def _pick_scenes(c: Candidate, dates: list[str], ndvi: np.ndarray, bad: np.ndarr
     ok = (bad <= 1 - VALID_SHARE) & np.isfinite(ndvi)
     idx = np.arange(len(dates))
     if c.kind == "cloud_shadow":
-        after = c.scene
+        later = idx[np.array(dates) >= (c.truth_date or dates[-1])]
+        after = c.scene if c.scene is not None else (int(later[0]) if len(later) else len(dates) - 1)
     elif c.kind == "seasonal":
         last_year = idx[(np.array(dates) >= f"{int(dates[-1][:4]) - 1}{dates[-1][4:]}") & ok]
         after = int(last_year[np.nanargmin(ndvi[last_year])]) if len(last_year) else len(dates) - 1
@@ -221,18 +222,18 @@ def _legal(c: Candidate, context: Sequence, site: str | None) -> dict:
     dept = admin[0].name if admin else (site.split(",")[0].strip() if site else None)
     region = (admin[0].props.get("region") if admin else None) or ("western" if dept in CHACO_DEPARTMENTS else None)
     protected = sorted(f.name for f in context if f.kind == "protected_area" and f.geometry.intersects(c.geometry))
-    permit = {"name": c.note["permit"], "geometry": c.note["permit_geometry"]} if "permit" in c.note else None
+    permit = {"name": c.note["permit"], "geometry": c.note.get("permit_geometry")} if "permit" in c.note else None
     return {"department": dept, "region": region, "permit": permit, "protected_areas": protected}
 
 
 def make_cases(cands: list[Candidate], stack: Stack, out_dir: Path, *, context: Sequence = (),
-               site: str | None = None) -> list[Case]:
+               site: str | None = None, first: int = 1) -> list[Case]:
     """Cases with their series, before/after scenes and chips (PNG files written to ``out_dir``)."""
     from concurrent.futures import ThreadPoolExecutor
 
     ndvi, bad = zone_series(stack, _labels(cands, stack.grid), len(cands))
     picks = [_pick_scenes(c, stack.dates, ndvi[k], bad[k]) for k, c in enumerate(cands)]
-    jobs = [(f"C{k + 1:02d}_{name}.png", stack.items[t], c.geometry)
+    jobs = [(f"C{k + first:02d}_{name}.png", stack.items[t], c.geometry)
             for k, c in enumerate(cands) for name, t in zip(("before", "after"), picks[k], strict=True)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         bounds = dict(zip([j[0] for j in jobs],
@@ -240,7 +241,7 @@ def make_cases(cands: list[Candidate], stack: Stack, out_dir: Path, *, context: 
     cases = []
     for k, c in enumerate(cands):
         b, a = picks[k]
-        cid = f"C{k + 1:02d}"
+        cid = f"C{k + first:02d}"
         views = {name: {"date": stack.dates[t], "item": stack.items[t]["id"], "chip": f"{cid}_{name}.png",
                         "bounds": bounds[f"{cid}_{name}.png"]} for name, t in (("before", b), ("after", a))}
         series = {"dates": stack.dates, "ndvi": [None if not np.isfinite(v) else round(float(v), 3) for v in ndvi[k]],

@@ -20,26 +20,42 @@ from .build import demo_candidates, make_cases
 from .model import Answer, Case, Exercise, check_answer_input
 from .score import AnswerResult, SessionScore, score_answer, score_session
 
-__all__ = ["answer_case", "class_results", "create_demo_exercise", "session_report"]
+__all__ = ["answer_case", "class_results", "create_alert_exercise", "create_demo_exercise", "session_report"]
 
 
 def _new_id() -> str:
     return f"EX-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
 
 
+def _store_new(trainings, out_root: str | Path, make: Callable[[Path], list[Case]], **fields) -> Exercise:
+    """Make the cases (their chips into a hidden folder under ``out_root``), store the exercise,
+    then rename the folder to ``out_root/<id>``: a failure leaves neither files nor rows."""
+    ex_id = _new_id()
+    out_root = Path(out_root)
+    tmp = out_root / f".{ex_id}.tmp"
+    try:
+        cases = make(tmp)
+        ex = Exercise(id=ex_id, created=now_iso(), cases=tuple(cases), **fields)
+        trainings.add_exercise(ex)
+        tmp.rename(out_root / ex_id)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ex
+
+
+def _check_count(n_cases: int) -> None:
+    if not 4 <= n_cases <= 200:
+        raise InputError("cases", "must be between 4 and 200")
+
+
 def create_demo_exercise(catalog, trainings, demo_dir: str | Path, out_root: str | Path, *, title: str,
                          created_by: str, n_cases: int = 30, seed: int = 0, alerts: Sequence = (),
                          fire_events: Sequence[dict] = (), context: Sequence = (),
                          progress: Callable | None = None) -> Exercise:
-    """An exercise of ``n_cases`` cases from a demo workspace's ground truth (see :mod:`.build`).
-
-    Chips are written to a hidden folder under ``out_root`` and renamed to ``out_root/<id>``
-    once the exercise is stored, so a failure leaves neither files nor rows behind.
-    """
+    """An exercise of ``n_cases`` cases from a demo workspace's ground truth (see :mod:`.build`)."""
     import json
 
-    if not 4 <= n_cases <= 200:
-        raise InputError("cases", "must be between 4 and 200")
+    _check_count(n_cases)
     demo_dir = Path(demo_dir)
     try:
         manifest = json.loads((demo_dir / "demo.json").read_text())
@@ -48,18 +64,37 @@ def create_demo_exercise(catalog, trainings, demo_dir: str | Path, out_root: str
     items = catalog.search_items(ItemQuery(bbox=tuple(manifest["bounds_lonlat"])))
     cands, stack = demo_candidates(demo_dir, items, alerts=alerts, fire_events=fire_events, n_cases=n_cases,
                                    seed=seed, progress=progress)
-    ex_id = _new_id()
-    out_root = Path(out_root)
-    tmp = out_root / f".{ex_id}.tmp"
-    try:
-        cases = make_cases(cands, stack, tmp, context=context, site=manifest.get("site"))
-        ex = Exercise(id=ex_id, title=title, created=now_iso(), created_by=created_by, source="demo",
-                      cases=tuple(cases), params={"demo": str(demo_dir), "seed": seed, "cases": n_cases})
-        trainings.add_exercise(ex)
-        tmp.rename(out_root / ex_id)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return ex
+    return _store_new(trainings, out_root,
+                      lambda tmp: make_cases(cands, stack, tmp, context=context, site=manifest.get("site")),
+                      title=title, created_by=created_by, source="demo",
+                      params={"demo": str(demo_dir), "seed": seed, "cases": n_cases})
+
+
+def create_alert_exercise(catalog, alert_store, trainings, out_root: str | Path, *, title: str, created_by: str,
+                          n_cases: int = 30, seed: int = 0, bbox=None, context: Sequence = (),
+                          progress: Callable | None = None) -> Exercise:
+    """An exercise from past alerts that analysts confirmed or dismissed (see :mod:`.from_alerts`)."""
+    from shapely.geometry import mapping
+
+    from ..alerts.ports import AlertQuery
+    from .from_alerts import alert_candidates, alert_cases, choose
+
+    _check_count(n_cases)
+    alerts = alert_store.find_alerts(AlertQuery(status=["confirmed", "dismissed"], bbox=bbox))
+    cands, skipped = alert_candidates(alerts)
+    if len(cands) < 4:
+        raise InputError("alerts", f"{len(cands)} confirmed or dismissed alert(s) usable for training "
+                         f"({skipped} left out for their dismissal reason); 4 or more are needed")
+    cands = choose(cands, n_cases, seed)
+
+    def items_for(geom, start: str, end: str) -> list[dict]:
+        return catalog.search_items(ItemQuery(intersects=mapping(geom), start=start, end=end))
+
+    return _store_new(trainings, out_root,
+                      lambda tmp: alert_cases(cands, items_for, tmp, context=context, progress=progress),
+                      title=title, created_by=created_by, source="alerts",
+                      params={"seed": seed, "cases": n_cases, "bbox": list(bbox) if bbox else None,
+                              "left_out": skipped})
 
 
 def answer_case(trainings, session_id: str, trainee: str, answer: Answer) -> tuple[Case, AnswerResult]:
