@@ -135,3 +135,60 @@ def certificate(ctx, session_id, out_dir, lang, as_json) -> None:
         click.echo(json.dumps({"score": report["score"], **{k: str(v) for k, v in paths.items()}}, indent=1))
         return
     console(ctx).print(f"certificate of {report['session']['trainee']}: {paths['pdf']} and {paths['csv']}")
+
+
+def _lonlat(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not LON,LAT") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise click.BadParameter(f"{value!r} is not LON,LAT in degrees")
+    return lon, lat
+
+
+@command.command(epilog="Example: yvy training patrol --risk risk.tif --base -60.4,-22.0 --range-km 20 -o p1.json")
+@click.option("--risk", "risk_path", type=click.Path(dir_okay=False, exists=True), required=True,
+              help="Risk map (probability of loss per pixel, as `yvy risk map` writes).")
+@click.option("--base", required=True, callback=_lonlat, help="Drone base as LON,LAT.")
+@click.option("--range-km", type=click.FloatRange(min=0.5), default=20.0, show_default=True,
+              help="Battery range of one flight (km).")
+@click.option("--targets", type=click.IntRange(2, 100), default=20, show_default=True,
+              help="Hot spots offered to the trainee.")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Exercise file to write (JSON).")
+@click.pass_context
+def patrol(ctx, risk_path, base, range_km, targets, out_path) -> None:
+    """Make a patrol exercise: hot spots of a risk map and the planner's flight over them."""
+    from ..io import atomic_path
+    from ..patrol.plan import Base
+    from ..training.patrol import make_patrol_exercise
+
+    ex = make_patrol_exercise(risk_path, Base("base", *base), range_km=range_km, targets=targets)
+    with atomic_path(out_path) as tmp:
+        tmp.write_text(json.dumps(ex, indent=1))
+    best = ex["planner"]
+    console(ctx).print(f"patrol exercise {out_path}: {len(ex['targets'])} hot spots, range {range_km:g} km "
+                       f"(the planner covers {best['value']:.1f} ha in {best['length_m'] / 1000:.1f} km)")
+
+
+@command.command("patrol-score", epilog="Example: yvy training patrol-score patrol1.json --route R003,R001,R007")
+@click.argument("exercise", type=click.Path(dir_okay=False, exists=True))
+@click.option("--route", required=True, help="Target ids in flying order, comma-separated.")
+@json_opt
+@click.pass_context
+def patrol_score(ctx, exercise, route, as_json) -> None:
+    """Score a trainee's flight (ordered target ids) against the planner's."""
+    from pathlib import Path
+
+    from ..training.patrol import score_patrol
+
+    res = score_patrol(json.loads(Path(exercise).read_text()), [r.strip() for r in route.split(",") if r.strip()])
+    if as_json:
+        click.echo(json.dumps(res, indent=1))
+        return
+    verdict = "within range" if res["within_range"] else "BEYOND THE BATTERY'S RANGE: scores 0"
+    console(ctx).print(f"{res['length_m'] / 1000:.1f} km, {verdict}; {res['value']:.1f} ha covered against the "
+                       f"planner's {res['planner_value']:.1f} ha ({res['ratio']:.0%})")
