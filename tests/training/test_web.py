@@ -47,9 +47,12 @@ def test_trainee_completes_an_exercise_and_instructor_reads_results(page, live_d
     assert page.locator("h1").inner_text().endswith("Simulador de entrenamiento")
     page.click("#ex-start")
     drawn = False
+    seen = []
     for k in range(len(truth)):
         page.wait_for_selector("#case:not([hidden])", timeout=15_000)
         case = truth[page.locator("#case").get_attribute("data-case")]
+        assert case.id not in seen, f"case {case.id} shown twice"
+        seen.append(case.id)
         assert page.locator("#legal").inner_text().count("Boquerón") == 1
         wrong = k == 0
         confirm = (case.truth_decision == "confirm") != wrong
@@ -70,6 +73,8 @@ def test_trainee_completes_an_exercise_and_instructor_reads_results(page, live_d
         text = page.locator("#feedback").inner_text()
         assert text.startswith("Decisión equivocada." if wrong else "Correcto."), text
         page.click("#next-btn")
+        if k + 1 < len(truth):  # the next case is on screen
+            page.wait_for_function(f"document.getElementById('case').dataset.case !== '{case.id}'", timeout=15_000)
     page.wait_for_selector("body[data-done='1']", timeout=15_000)
     score = page.locator("#score-list").inner_text()
     assert f"{len(truth)} / {len(truth)}" in score and "92 %" in score  # 11 of 12 decisions right

@@ -63,12 +63,12 @@ def _vectorize(mask: np.ndarray, grid) -> object:
 
     polys = [shape(g) for g, _ in shapes(mask.astype(np.uint8), mask=mask, connectivity=4,
                                          transform=grid.transform)]
-    return _geo.reproject(shapely.union_all(polys).simplify(5.0), grid.crs, _geo.WGS84)
+    return _geo.reproject(shapely.union_all(polys).simplify(abs(grid.transform.a)), grid.crs, _geo.WGS84)
 
 
 def _widened(geom_wgs84, grid) -> object:
-    g = _geo.reproject(geom_wgs84, _geo.WGS84, grid.crs)
-    return _geo.reproject(g.buffer(abs(grid.transform.a), join_style=2).simplify(5.0), grid.crs, _geo.WGS84)
+    g, px = _geo.reproject(geom_wgs84, _geo.WGS84, grid.crs), abs(grid.transform.a)
+    return _geo.reproject(g.buffer(px, join_style=2).simplify(px), grid.crs, _geo.WGS84)
 
 
 def _clearings(truth: dict, alerts: Sequence, grid, rng, n_permits: int) -> list[Candidate]:

@@ -100,6 +100,7 @@
     $("cap-before").textContent = t("before") + " · " + c.before.date;
     $("cap-after").textContent = t("after") + " · " + c.after.date;
     state.layers.forEach((l) => map.removeLayer(l)); state.layers = [];
+    Object.values(state.overlays).forEach((o) => map.removeLayer(o));  // the previous case's images
     state.overlays = {};
     ["before", "after"].forEach((k) => {
       const b = c[k].bounds;
