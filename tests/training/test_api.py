@@ -51,6 +51,13 @@ def test_trainee_answers_and_instructor_reads_results(tclient, fresh_demo):
     assert tclient.get(f"/api/training/sessions/{sid}", headers=tclient.as_user("ines")).status_code == 200
     assert tclient.post(f"/api/training/sessions/{sid}/finish", headers=tclient.as_user("tom")).json()[
         "session"]["finished"]
+    cert = tclient.get(f"/api/training/sessions/{sid}/certificate.csv", headers=tclient.as_user("ines"))
+    assert cert.status_code == 200 and len(cert.text.splitlines()) == 13 and "attachment" in cert.headers[
+        "content-disposition"]
+    pdf = tclient.get(f"/api/training/sessions/{sid}/certificate.pdf?lang=en", headers=tclient.as_user("tom"))
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    other = tclient.get(f"/api/training/sessions/{sid}/certificate.pdf", headers=tclient.as_user("tia"))
+    assert other.status_code == 404
     assert tclient.get(f"/api/training/exercises/{ex_id}/results", headers=tclient.as_user("tom")).status_code == 403
     res = tclient.get(f"/api/training/exercises/{ex_id}/results", headers=tclient.as_user("ines")).json()
     assert [(s["trainee"], s["score"]["accuracy"]) for s in res["sessions"]] == [("tom", 11 / 12)]

@@ -79,6 +79,10 @@ def test_trainee_completes_an_exercise_and_instructor_reads_results(page, live_d
     score = page.locator("#score-list").inner_text()
     assert f"{len(truth)} / {len(truth)}" in score and "92 %" in score  # 11 of 12 decisions right
     assert drawn
+    pdf = page.request.get(url + page.locator("#cert-pdf").get_attribute("href"))
+    assert pdf.ok and pdf.body()[:5] == b"%PDF-"
+    rows = page.request.get(url + page.locator("#cert-csv").get_attribute("href")).text().splitlines()
+    assert len(rows) == 1 + len(truth) and rows[0].startswith("trainee,exercise,case_id")
     assert outside == [], f"the page fetched from elsewhere: {outside[:5]}"
     assert csp == [], f"the page broke its Content-Security-Policy: {csp[:3]}"
 

@@ -12,7 +12,7 @@ import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from ..errors import NotFoundError
@@ -124,6 +124,25 @@ def finish(request: Request, session_id: str, user=trainee) -> dict:
         raise NotFoundError(session_id, "no such training session")
     _store(request).finish_session(session_id)
     return session_report(_store(request), session_id)
+
+
+@router.get("/api/training/sessions/{session_id}/certificate.{fmt}", summary="A session's certificate",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}, "text/csv": {}}}})
+def certificate(request: Request, session_id: str, fmt: Literal["pdf", "csv"], user=trainee,
+                lang: str = Lang) -> Response:
+    """The certificate of a session as PDF or CSV (its trainee or an instructor)."""
+    import tempfile
+
+    from ..training.certificate import write_certificate
+    from ..training.service import session_report
+
+    _own_or_instructor(request, session_id, user)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_certificate(session_report(_store(request), session_id), tmp, lang=lang)[fmt]
+        body = path.read_bytes()
+    media = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 @router.get("/api/training/exercises/{exercise_id}/results", summary="A class's results",

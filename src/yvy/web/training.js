@@ -213,6 +213,9 @@
     const r = await api("/api/training/sessions/" + encodeURIComponent(state.session.id) + "/finish", { method: "POST" });
     $("case").hidden = true;
     showScore(r.score);
+    const cert = "/api/training/sessions/" + encodeURIComponent(state.session.id) + "/certificate.";
+    $("cert-pdf").href = cert + "pdf?lang=" + yvyI18n.lang; $("cert-csv").href = cert + "csv";
+    $("certificate").hidden = false;
     document.body.dataset.done = "1";
   }
 
