@@ -52,3 +52,17 @@ def test_unknown_ids_are_not_found(stores):
         trainings.get_exercise("EX-nope")
     with pytest.raises(NotFoundError):
         trainings.start_session("EX-nope", "tom")
+
+
+def test_store_implements_the_whole_port():
+    import inspect
+
+    from yvy.storage.training import SQLTrainingStore
+    from yvy.training.ports import TrainingStore
+
+    methods = [n for n, v in vars(TrainingStore).items() if inspect.isfunction(v) and not n.startswith("_")]
+    public = [n for n, v in vars(SQLTrainingStore).items() if inspect.isfunction(v) and not n.startswith("_")]
+    assert sorted(methods) == sorted(public)
+    for name in methods:
+        want = list(inspect.signature(getattr(TrainingStore, name)).parameters)
+        assert list(inspect.signature(getattr(SQLTrainingStore, name)).parameters) == want, name
