@@ -97,3 +97,27 @@ def test_a_folder_that_is_not_a_demo_is_refused(stores, tmp_path):
     with pytest.raises(InputError, match="not a demo folder"):
         create_demo_exercise(store, trainings, tmp_path, tmp_path / "out", title="x", created_by="me")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_fire_event_over_the_area_becomes_a_fire_case(stores, fresh_demo):
+    from shapely.geometry import mapping as to_geojson
+
+    from yvy.training.service import create_demo_exercise
+
+    store, trainings = stores
+    cases = trainings.get_exercise(fresh_demo.exercise_id).cases
+    truth = json.loads((fresh_demo.workspace.home / "demo" / "truth.geojson").read_text())
+    cleared = [shape(f["geometry"]) for f in truth["features"]]
+    # a FIRMS-like event at the centre of a shadow trap (forest never cleared), far from every clearing
+    spot = max((shape(c.geometry).centroid for c in cases if c.kind == "cloud_shadow"),
+               key=lambda p: min(p.distance(g) for g in cleared))
+    assert min(spot.distance(g) for g in cleared) > 0.004  # about 400 m
+    day = cases[0].series["dates"][len(cases[0].series["dates"]) // 2]  # in the middle of the scenes
+    event = {"id": "FIRE-1", "start": f"{day}T14:00:00Z", "geometry": to_geojson(spot)}
+    ex = create_demo_exercise(store, trainings, fresh_demo.workspace.home / "demo",
+                              fresh_demo.workspace.assets / "training", title="fire", created_by="ines",
+                              n_cases=8, seed=2, fire_events=[event])
+    [fire] = [c for c in ex.cases if c.kind == "fire"]
+    assert fire.truth_date == day and fire.truth_decision == "dismiss" and fire.truth_action == "none"
+    assert fire.source == "fire event FIRE-1" and shape(fire.geometry).contains(spot)
+    assert fire.before["date"] < day <= fire.after["date"]

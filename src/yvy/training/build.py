@@ -141,7 +141,7 @@ def _fires(fire_events: Sequence[dict], truth_union, bounds_lonlat, grid) -> lis
     for e in fire_events:
         g = shape(e["geometry"])
         g = _geo.reproject(_geo.reproject(g, _geo.WGS84, grid.crs).buffer(200), grid.crs, _geo.WGS84)
-        if g.within(area) and (truth_union is None or not g.intersects(truth_union)):
+        if g.centroid.within(area) and (truth_union is None or not g.intersects(truth_union)):
             out.append(Candidate("fire", g, None, e["start"][:10], f"fire event {e['id']}", {}))
     return out
 
