@@ -31,7 +31,7 @@ from shapely.geometry import mapping, shape
 
 from ..alerts import _geo
 from ..errors import InputError
-from .imagery import Stack, read_on_grid, read_stack, write_chip, zone_series
+from .imagery import Stack, read_on_grid, read_stack, write_chips, zone_series
 from .model import Case
 
 __all__ = ["Candidate", "demo_candidates", "make_cases"]
@@ -233,11 +233,14 @@ def make_cases(cands: list[Candidate], stack: Stack, out_dir: Path, *, context: 
 
     ndvi, bad = zone_series(stack, _labels(cands, stack.grid), len(cands))
     picks = [_pick_scenes(c, stack.dates, ndvi[k], bad[k]) for k, c in enumerate(cands)]
-    jobs = [(f"C{k + first:02d}_{name}.png", stack.items[t], c.geometry)
-            for k, c in enumerate(cands) for name, t in zip(("before", "after"), picks[k], strict=True)]
+    names = [[f"C{k + first:02d}_{view}.png" for view in ("before", "after")] for k in range(len(cands))]
+
+    def chips(k: int) -> list:
+        return write_chips([stack.items[t] for t in picks[k]], cands[k].geometry, [Path(out_dir) / n for n in names[k]])
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        bounds = dict(zip([j[0] for j in jobs],
-                          pool.map(lambda j: write_chip(j[1], j[2], Path(out_dir) / j[0]), jobs), strict=True))
+        bounds = {n: b for k, got in enumerate(pool.map(chips, range(len(cands))))
+                  for n, b in zip(names[k], got, strict=True)}
     cases = []
     for k, c in enumerate(cands):
         b, a = picks[k]

@@ -23,7 +23,7 @@ from ..errors import EmptyAOIError
 from ..kernels.indices import normalized_difference
 from ..kernels.zonal import zonal_mean
 
-__all__ = ["Grid", "Stack", "read_on_grid", "read_stack", "write_chip", "zone_series"]
+__all__ = ["Grid", "Stack", "read_on_grid", "read_stack", "write_chips", "zone_series"]
 
 SHADOW_CLASSES = {"scl": (3,)}
 """Quality band -> classes that mean cloud shadow (Sentinel-2 SCL class 3)."""
@@ -143,46 +143,54 @@ def zone_series(stack: Stack, labels: np.ndarray, n_zones: int) -> tuple[np.ndar
     return ndvi, bad
 
 
-def _stretch(rgb: np.ndarray) -> np.ndarray:
+def _stretch(rgb: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     ok = np.isfinite(rgb).all(axis=-1)
-    if not ok.any():
-        return np.zeros(rgb.shape, np.float32)
-    lo, hi = np.percentile(rgb[ok], [2, 98], axis=0)
     out = np.clip((rgb - lo) / np.where(hi > lo, hi - lo, 1.0), 0, 1)
     out[~ok] = 0
     return out.astype(np.float32)
 
 
-def write_chip(item: dict, geom_wgs84, path: Path, *, pad_m: float = 150.0,
-               min_m: float = 600.0) -> list[float] | None:
-    """Write an RGB PNG (2-98 % stretch per band) of ``item`` around ``geom_wgs84``; return its
-    WGS84 bounds ``[west, south, east, north]`` (None when the item has no RGB bands)."""
-    import matplotlib.image
+def _chip_rgb(item: dict, geom_wgs84, pad_m: float, min_m: float):
+    """(RGB reflectance array with NaN, CRS, (minx, miny, maxx, maxy)) of a square around the
+    geometry on the item's pixel grid; None when the item has no RGB bands."""
+    import rasterio
+    from rasterio.transform import from_origin
 
     bands = [find_band(item, b) for b in ("red", "green", "blue")]
     if any(b is None for b in bands):
         return None
-    import rasterio
-    from shapely.geometry import box
-
     with rasterio.open(bands[0].href) as ds:
         crs, t = ds.crs, ds.transform
     res = abs(t.a)
     g = _geo.reproject(geom_wgs84, _geo.WGS84, crs)
     n = max(int(round(max(max(g.bounds[2] - g.bounds[0], g.bounds[3] - g.bounds[1]) + 2 * pad_m, min_m) / res)), 8)
-    half = n * res / 2
-    from rasterio.transform import from_origin
-
     # the chip's corner on a pixel edge of the scene: a plain windowed read, no resampling
-    x0 = t.c + round((g.centroid.x - half - t.c) / res) * res
-    y0 = t.f - round((t.f - g.centroid.y - half) / res) * res
-    cx, cy = x0 + half, y0 - half
+    x0 = t.c + round((g.centroid.x - n * res / 2 - t.c) / res) * res
+    y0 = t.f - round((t.f - g.centroid.y - n * res / 2) / res) * res
     grid = Grid(crs, from_origin(x0, y0, res, res), (n, n))
     rgb = np.dstack([read_on_grid(b.href, grid, band=b.index) * b.scale + b.offset for b in bands])
-    for b, k in zip(bands, range(3), strict=True):
-        if b.nodata is not None:
-            rgb[..., k][rgb[..., k] == b.nodata * b.scale + b.offset] = np.nan
-    path.parent.mkdir(parents=True, exist_ok=True)
-    matplotlib.image.imsave(path, _stretch(rgb))
-    west, south, east, north = _geo.reproject(box(cx - half, cy - half, cx + half, cy + half), crs, _geo.WGS84).bounds
-    return [round(v, 7) for v in (west, south, east, north)]
+    return rgb, crs, (x0, y0 - n * res, x0 + n * res, y0)
+
+
+def write_chips(items: list[dict], geom_wgs84, paths: list[Path], *, pad_m: float = 150.0,
+                min_m: float = 600.0) -> list[list[float] | None]:
+    """Write RGB PNGs of several scenes of one place with one stretch (2-98 % of all of them
+    together, per band), so that brightness compares across dates; return each chip's WGS84
+    bounds ``[west, south, east, north]`` (None for an item without RGB bands)."""
+    import matplotlib.image
+    from shapely.geometry import box
+
+    chips = [_chip_rgb(it, geom_wgs84, pad_m, min_m) for it in items]
+    pixels = [c[0][np.isfinite(c[0]).all(axis=-1)] for c in chips if c is not None]
+    pixels = np.concatenate(pixels) if pixels else np.zeros((0, 3))
+    lo, hi = np.percentile(pixels, [2, 98], axis=0) if len(pixels) else (np.zeros(3), np.ones(3))
+    out = []
+    for chip, path in zip(chips, paths, strict=True):
+        if chip is None:
+            out.append(None)
+            continue
+        rgb, crs, xy = chip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        matplotlib.image.imsave(path, _stretch(rgb, lo, hi))
+        out.append([round(v, 7) for v in _geo.reproject(box(*xy), crs, _geo.WGS84).bounds])
+    return out
