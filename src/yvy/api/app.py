@@ -40,7 +40,7 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     settings
         Server settings; default :meth:`ServeSettings.from_env`.
     """
-    from . import alerts, features, feeds, field, fires, stac, tiles, users, web, wellknown
+    from . import alerts, features, feeds, field, fires, stac, tiles, training, users, web, wellknown
 
     settings = settings or ServeSettings.from_env()
     ctx = AppContext.open(workspace, settings)
@@ -68,6 +68,7 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     app.include_router(field.router)
     app.include_router(users.router)
     app.include_router(feeds.router)
+    app.include_router(training.router)
     app.include_router(web.router)
     app.include_router(wellknown.router)
     web.mount_static(app)

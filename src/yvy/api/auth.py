@@ -2,7 +2,8 @@
 only: a key in a URL would land in access logs and caches), the web map's session cookie, or
 nobody; and the role checks routes depend on.
 
-Roles: ``viewer`` reads (even when anonymous read is off), ``analyst`` also reviews alerts and
+Roles: ``viewer`` reads (even when anonymous read is off), ``trainee`` also takes training
+exercises (``/api/training``; never real reviews), ``analyst`` also reviews alerts, runs training and
 manages their own webhooks, ``admin`` also manages users, API keys and every webhook. A key's
 scope can cap it below its user's role.
 A cookie-authenticated request that changes state must carry ``X-CSRF-Token``, a value derived

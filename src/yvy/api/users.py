@@ -23,7 +23,7 @@ from .throttle import check_login, login_failed, login_succeeded
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["Users"])
-Role = Literal["viewer", "ranger", "analyst", "admin"]
+Role = Literal["viewer", "trainee", "ranger", "analyst", "admin"]
 
 
 class Login(BaseModel):

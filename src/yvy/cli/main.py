@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "risk": ("yvy.cli.risk", "Deforestation risk models and maps."),
     "patrol": ("yvy.cli.patrol", "Plan drone patrol flights."),
     "field": ("yvy.cli.field", "Offline field packages for ranger teams."),
+    "training": ("yvy.cli.training", "Training simulator: exercises, class results, certificates."),
 }
 
 

@@ -1,4 +1,4 @@
-"""``yvy users``: accounts, roles (viewer, ranger, analyst, admin) and API keys of ``yvy serve``."""
+"""``yvy users``: accounts, roles (viewer, trainee, ranger, analyst, admin) and API keys of ``yvy serve``."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def command() -> None:
 
 @command.command("add", epilog="Example: yvy users add ana --role analyst --key")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]), default="viewer",
+@click.option("--role", type=click.Choice(["viewer", "trainee", "ranger", "analyst", "admin"]), default="viewer",
               show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--password", "ask", is_flag=True, help="Prompt for a password (hidden).")
@@ -113,7 +113,7 @@ def key(ctx, username: str, label: str | None, scope: str | None, expires_days: 
 
 @command.command("role", epilog="Example: yvy users role ana admin")
 @click.argument("username")
-@click.argument("role", type=click.Choice(["viewer", "ranger", "analyst", "admin"]))
+@click.argument("role", type=click.Choice(["viewer", "trainee", "ranger", "analyst", "admin"]))
 @click.pass_context
 def role(ctx, username: str, role: str) -> None:
     """Change a user's role."""

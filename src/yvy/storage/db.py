@@ -209,3 +209,41 @@ def migrate(engine: sa.Engine, label: str, *, create: bool) -> list[str]:
         done = names[names.index(current) + 1:]
         command.upgrade(cfg, "head")
     return done
+
+
+def set_role_check(bind: sa.Connection, roles: tuple[str, ...]) -> None:
+    """Make ``users.role`` accept exactly ``roles`` (for migrations that add or remove a role).
+
+    PostgreSQL: the role CHECK is dropped and added again. SQLite cannot alter a CHECK, and the
+    ``users`` table cannot be copied while ``api_keys``, ``sessions`` and ``webhooks`` reference it
+    with foreign keys enforced, so the CHECK is rewritten in the schema text, the procedure SQLite
+    documents for constraint changes that existing rows cannot violate ("Making Other Kinds Of
+    Table Schema Changes": ``writable_schema``, ``schema_version`` + 1, then ``integrity_check``);
+    callers move rows out of a removed role first.
+    """
+    import re
+
+    check = "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
+    if bind.dialect.name == "postgresql":
+        names = bind.execute(sa.text(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c' "
+            "AND pg_get_constraintdef(oid) LIKE '%role%'")).scalars().all()
+        for name in names:
+            bind.exec_driver_sql(f'ALTER TABLE users DROP CONSTRAINT "{name}"')
+        bind.exec_driver_sql(f"ALTER TABLE users ADD CONSTRAINT users_role_check CHECK ({check})")
+        return
+    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").scalar()
+    new, n = re.subn(r"role IN \([^)]*\)", check, sql, count=1)
+    if n != 1:
+        raise RuntimeError("users table: role CHECK constraint not found")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        bind.execute(sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = 'users'"),
+                     {"sql": new})
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    problems = [r[0] for r in bind.exec_driver_sql("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise RuntimeError(f"integrity check after changing the role check: {problems[:3]}")

@@ -236,13 +236,13 @@ sa.Index("context_features_layer", context_features.c.layer_pk)
 _gist("context_features_geom", context_features.c.geom)
 
 # -- users, API keys, web sessions --------------------------------------------------------------
-ROLE_CHECK = "role IN ('viewer', 'ranger', 'analyst', 'admin')"
+ROLE_CHECK = "role IN ('viewer', 'trainee', 'ranger', 'analyst', 'admin')"
 """The roles a user row may hold (see :data:`yvy.storage.users.ROLES`)."""
 users = sa.Table(
     "users", metadata,
     key("id"),
     sa.Column("username", TEXT, nullable=False, unique=True),
-    sa.Column("role", TEXT, sa.CheckConstraint(ROLE_CHECK), nullable=False),  # ranger: revision 0004
+    sa.Column("role", TEXT, sa.CheckConstraint(ROLE_CHECK), nullable=False),  # ranger 0004, trainee 0005
     sa.Column("password_hash", TEXT),     # scrypt$N$r$p$salt_b64$hash_b64 (NULL: API keys only)
     sa.Column("active", INT, nullable=False, server_default="1"),
     sa.Column("created", TEXT, nullable=False),
@@ -368,6 +368,50 @@ fire_events = sa.Table(
 )
 sa.Index("fire_events_start", fire_events.c.start)
 sa.Index("fire_events_last_seen", fire_events.c.last_seen)
+
+
+# -- training simulator: exercises, their cases, trainees' sessions and answers (revision 0004) ----
+# apart from the alerts and the audit log: nothing a trainee does touches them
+training_exercises = sa.Table(
+    "training_exercises", metadata,
+    sa.Column("id", TEXT, primary_key=True),           # EX-20240101-1a2b3c
+    sa.Column("title", TEXT, nullable=False),
+    sa.Column("source", TEXT, nullable=False),          # demo | alerts
+    sa.Column("created", TEXT, nullable=False),
+    sa.Column("created_by", TEXT, nullable=False),
+    sa.Column("params", JSON_TEXT, nullable=False),
+)
+
+training_cases = sa.Table(
+    "training_cases", metadata,
+    key(),
+    sa.Column("exercise_id", TEXT, sa.ForeignKey("training_exercises.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("case_id", TEXT, nullable=False),         # C01, C02...
+    sa.Column("kind", TEXT, nullable=False),            # the truth: clearing | seasonal | cloud_shadow | fire | permit
+    sa.Column("doc", JSON_TEXT, nullable=False),        # yvy.training.model.Case.to_dict()
+    sa.UniqueConstraint("exercise_id", "case_id"),
+)
+
+training_sessions = sa.Table(
+    "training_sessions", metadata,
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("exercise_id", TEXT, sa.ForeignKey("training_exercises.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("trainee", TEXT, nullable=False),
+    sa.Column("started", TEXT, nullable=False),
+    sa.Column("finished", TEXT),
+)
+sa.Index("training_sessions_exercise", training_sessions.c.exercise_id)
+
+training_answers = sa.Table(
+    "training_answers", metadata,
+    key(),
+    sa.Column("session_id", TEXT, sa.ForeignKey("training_sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("case_id", TEXT, nullable=False),
+    sa.Column("answered", TEXT, nullable=False),
+    sa.Column("answer", JSON_TEXT, nullable=False),     # yvy.training.model.Answer.to_dict()
+    sa.Column("result", JSON_TEXT, nullable=False),     # yvy.training.score.AnswerResult.to_dict()
+    sa.UniqueConstraint("session_id", "case_id"),
+)
 
 
 # -- engine-specific guards: idempotent DDL run after create_all and by migrations ------------

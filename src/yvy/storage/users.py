@@ -34,9 +34,11 @@ __all__ = [
     "verify_password",
 ]
 
-ROLES: tuple[str, ...] = ("viewer", "ranger", "analyst", "admin")
-"""Roles from least to most privileged; each includes the rights of those before it. A ranger
-(field team) reads and files field reports; analysts and admins may file them too."""
+ROLES: tuple[str, ...] = ("viewer", "trainee", "ranger", "analyst", "admin")
+"""Roles from least to most privileged; each includes the rights of those before it. A ``trainee``
+reads like a viewer and also takes training exercises (never reviews real alerts); a ``ranger``
+(field team) also files field reports; analysts and admins review alerts, may file reports and are
+the instructors of training."""
 SCOPES: dict[str, str] = {"read": "viewer", "field": "ranger", "review": "analyst", "admin": "admin"}
 """API key scopes and the most privileged role each lets a key act with."""
 
