@@ -6,7 +6,7 @@ JavaScript extractor). HTML under ``web/``: ``data-i18n`` elements (the attribut
 element's text) and ``data-i18n-placeholder|alt|title|aria-label`` attributes (an HTML extractor
 written for Babel's interface). Used by the catalog test and by ``python -m yvy.i18n.extract``.
 
-Texts of the public map and feeds (everything under ``web/`` and in :data:`PUBLIC_MODULES`) must
+Texts of the public map and feeds (under ``web/`` except :data:`STAFF_PAGES`, and :data:`PUBLIC_MODULES`) must
 also be in the Guaraní catalog.
 """
 
@@ -25,6 +25,9 @@ __all__ = ["PUBLIC_MODULES", "extract_html", "messages", "missing"]
 PACKAGE = Path(__file__).resolve().parent.parent
 PUBLIC_MODULES = ("api/feeds.py", "alerts/notify.py", "alerts/_feed_text.py")
 """Python modules whose texts reach the public (feeds, notifications): Guaraní required too."""
+STAFF_PAGES = ("web/training.html", "web/training.js", "web/field.js", "web/offline.js", "web/geo.js")
+"""Pages of the web app for staff (the training simulator, the field team's tools): Spanish
+required, Guaraní not (the public map's texts are under ``web/`` otherwise)."""
 PY_KEYWORDS = {"gettext": None, "ngettext": (1, 2), "_": None, "N_": None}
 JS_KEYWORDS = {"t": None, "N_": None, "tf": None}
 ATTRS = ("placeholder", "alt", "title", "aria-label")
@@ -90,7 +93,8 @@ def messages(root: Path = PACKAGE) -> dict[str, list[str]]:
 
 
 def _public(locations: list[str]) -> bool:
-    return any(loc.startswith("web/") or loc.split(":")[0] in PUBLIC_MODULES for loc in locations)
+    files = [loc.split(":")[0] for loc in locations]
+    return any((f.startswith("web/") and f not in STAFF_PAGES) or f in PUBLIC_MODULES for f in files)
 
 
 def missing(lang: str, root: Path = PACKAGE) -> dict[str, list[str]]:
