@@ -132,11 +132,11 @@ def test_show_and_evidence_include_reports(rclient, tmp_path):
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())  # rich wraps long lines
     assert "field report" in out and "rita: clearing_confirmed, 1 photo(s) - fresh stumps" in out
-    images: list = []
+    images: dict = {}
     store = SQLAlertStore(open_store(c.built.workspace.database_url))
     reps = evidence_reports(store, aid, tmp_path, images)
     copied = tmp_path / reps[0]["photos"][0]["file"]
-    assert hashlib.sha256(copied.read_bytes()).hexdigest() == sha and images[0][1] == str(copied)
+    assert hashlib.sha256(copied.read_bytes()).hexdigest() == sha and images[f"field_{sha}"] == str(copied)
 
 
 def test_sync_plan_lists_everything_and_estimates_size(client, built):
