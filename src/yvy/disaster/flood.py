@@ -112,12 +112,14 @@ def estimate_threshold(scene: str | Path, params: FloodParams | None = None, *, 
         return _sar_threshold(src, progress)
 
 
-def _threshold_from(hist: np.ndarray, lo: float, hi: float, params: FloodParams, subject: str) -> Threshold:
-    idx, total = _select(hist, lo, hi, params, min_valid=params.tile * params.tile // 2, max_split=params.max_split_db)
+def _threshold_from(hist: np.ndarray, lo: float, hi: float, params: FloodParams, subject: str,
+                    max_split: float = np.inf) -> Threshold:
+    idx, total = _select(hist, lo, hi, params, min_valid=params.tile * params.tile // 2, max_split=max_split)
     if idx.size == 0:
         raise NoWaterContrastError(subject, f"no water/land contrast: none of {total} tiles of "
-                                   f"{params.tile} px has a bimodal histogram (Ashman's D > {params.min_ashman}) "
-                                   f"split below {params.max_split_db} dB; no water map written")
+                                   f"{params.tile} px has a bimodal histogram (Ashman's D > {params.min_ashman})"
+                                   + (f" split below {max_split} dB" if np.isfinite(max_split) else "")
+                                   + "; no water map written")
     pooled = hist.reshape(-1, hist.shape[-1])[idx].sum(0)
     otsu, em = wk.otsu_threshold(pooled, lo, hi), wk.em_threshold(pooled, lo, hi)
     value = em if params.method == "em" and np.isfinite(em) else otsu
@@ -155,7 +157,7 @@ def _sar_threshold(src: Sources, progress: Progress) -> Threshold:
         hist[r0 // tile:r0 // tile + part.shape[0]] += part
         if progress:
             progress(r1, 2 * src.height)
-    return _threshold_from(hist, lo, hi, src.params, src.name)
+    return _threshold_from(hist, lo, hi, src.params, src.name, max_split=src.params.max_split_db)
 
 
 def _mndwi_threshold(src: Sources) -> float:
