@@ -197,11 +197,12 @@ def surface_reflectance(
 
 def _pasture_fire(land, static, t, frac) -> None:
     """Burnt paddock: a grass fire consumes the standing grass and litter, leaving char and ash over
-    bare soil (7:3); the burn fades as ash blows away and the grass regrows (e-folding 60 days)."""
+    bare soil (7:3) for about two weeks; then the ash blows away and the grass resprouts (e-folding
+    20 days)."""
     i = static.burned
     if not i.size or t < land.burn_day:
         return
-    b = np.float32(np.exp(-(t - land.burn_day) / 60.0))
+    b = np.float32(np.exp(-max(t - land.burn_day - 15, 0) / 20.0))
     frac[:, i] *= 1 - b
     frac[CHAR, i] += 0.7 * b
     frac[SOIL, i] += 0.3 * b
