@@ -204,12 +204,16 @@ def store_url():
     return store_url_for
 
 
-def copy_workspace_database(src_ws, dst_ws) -> None:
-    """After copying a workspace folder: give the copy its own copy of the database (SQLite's
-    file was copied with the folder; on PostgreSQL the rows are copied with `yvy db copy`'s
-    engine)."""
+def copy_workspace(src_ws, home: Path):
+    """A private copy of the workspace ``src_ws`` at ``home`` (its database may be written): the
+    folder is copied, and on PostgreSQL the rows too, with `yvy db copy`'s engine (SQLite's file
+    came with the folder)."""
+    from yvy.config import Workspace
+
+    shutil.copytree(src_ws.home, home)
+    dst_ws = Workspace(home)
     if _PG is None:
-        return
+        return dst_ws
     from yvy.storage import open_store
     from yvy.storage.copy import copy_store
 
@@ -218,6 +222,7 @@ def copy_workspace_database(src_ws, dst_ws) -> None:
     copy_store(src, dst)
     src.close()
     dst.close()
+    return dst_ws
 
 
 def raw_sql(store, sql: str, **params):

@@ -3,11 +3,9 @@ write), apps over it, and uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from ..conftest import copy_workspace_database
+from ..conftest import copy_workspace
 from ._build import Built, LiveServer, build_workspace, make_app
 
 
@@ -20,12 +18,8 @@ def built(tmp_path_factory) -> Built:
 @pytest.fixture
 def fresh(built, tmp_path) -> Built:
     """A private copy of the workspace (its database may be written)."""
-    from yvy.config import Workspace
-
-    home = tmp_path / "ws"
-    shutil.copytree(built.workspace.home, home)
-    copy_workspace_database(built.workspace, Workspace(home))
-    return Built(Workspace(home), built.scenes, built.detection, built.alerts, dict(built.keys))
+    return Built(copy_workspace(built.workspace, tmp_path / "ws"), built.scenes, built.detection, built.alerts,
+                 dict(built.keys))
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ built once per session; tests that write get a copy."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ..conftest import copy_workspace_database
+from ..conftest import copy_workspace
 
 PASSWORDS = {"ines": "instructor-pass-1", "tom": "trainee-pass-12", "vic": "viewer-pass-123"}
 
@@ -57,12 +56,7 @@ def demo(tmp_path_factory) -> Demo:
 @pytest.fixture
 def fresh_demo(demo, tmp_path) -> Demo:
     """A private copy (its database may be written)."""
-    from yvy.config import Workspace
-
-    home = tmp_path / "ws"
-    shutil.copytree(demo.workspace.home, home)
-    copy_workspace_database(demo.workspace, Workspace(home))
-    return Demo(Workspace(home), demo.exercise_id, demo.keys)
+    return Demo(copy_workspace(demo.workspace, tmp_path / "ws"), demo.exercise_id, demo.keys)
 
 
 @pytest.fixture

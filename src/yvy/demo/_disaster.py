@@ -123,11 +123,15 @@ def flood_scenes(landcover: str | Path, out_dir: str | Path, *, flood_date: date
     wet = _write_s1(out / f"S1_demo_{flood_date:%Y%m%d}_flood.tif", cover, (cover == WATER) | marsh | flood,
                     profile, rng)
     truth = out / "flood_truth.tif"
-    prof = {**profile, "driver": "GTiff", "count": 1, "dtype": "uint8", "nodata": None}
-    prof.pop("blockxsize", None), prof.pop("blockysize", None)
-    with atomic_path(truth) as tmp, rasterio.open(tmp, "w", **prof) as ds:
+    with atomic_path(truth) as tmp, rasterio.open(tmp, "w", **_gtiff(profile, 1, "uint8")) as ds:
         ds.write(flood.astype(np.uint8), 1)
     return FloodDemo(ref, wet, truth, ref_date, flood_date)
+
+
+def _gtiff(profile: dict, count: int, dtype: str) -> dict:
+    """A deflated, striped GeoTIFF profile on the grid of ``profile`` (the demo's COG profile)."""
+    keep = {k: v for k, v in profile.items() if k not in ("blockxsize", "blockysize", "tiled", "compress")}
+    return {**keep, "driver": "GTiff", "count": count, "dtype": dtype, "nodata": None, "compress": "deflate"}
 
 
 def _write_s1(path: Path, cover: np.ndarray, water: np.ndarray, profile: dict, rng) -> Path:
@@ -141,9 +145,7 @@ def _write_s1(path: Path, cover: np.ndarray, water: np.ndarray, profile: dict, r
         mean[water] = _WATER_DB[k]
         speckle = rng.gamma(_LOOKS, 1 / _LOOKS, cover.shape)
         bands.append((mean + 10 * np.log10(speckle)).astype(np.float32))
-    prof = {k: v for k, v in profile.items() if k not in ("blockxsize", "blockysize", "tiled", "compress")}
-    prof.update(driver="GTiff", count=2, dtype="float32", nodata=None, compress="deflate")
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **prof) as ds:
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **_gtiff(profile, 2, "float32")) as ds:
         ds.write(np.stack(bands))
         ds.descriptions = ("VV", "VH")
     return path

@@ -47,6 +47,9 @@
     return data;
   }
 
+  // a URL the server wrote with its own origin, as a path on this page's origin (proxies, offline cache)
+  const localPath = (url) => url.replace(/^https?:\/\/[^\/]+/, "");
+
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
@@ -186,7 +189,7 @@
       const chips = await api("/api/alerts/" + encodeURIComponent(id) + "/chips");
       for (const which of ["before", "after"]) {
         const c = chips[which];
-        $("chip-" + which).src = c ? c.url.replace(/^https?:\/\/[^\/]+/, "") : "";
+        $("chip-" + which).src = c ? localPath(c.url) : "";
         $("cap-" + which).textContent = (which === "before" ? t("before") : t("after")) + " · " + (c ? c.date : t("no scene"));
       }
       showDroneChips(chips.drone || []);
@@ -201,7 +204,7 @@
     for (const d of list) {
       const fig = document.createElement("figure");
       const img = document.createElement("img");
-      img.src = d.url.replace(/^https?:\/\/[^\/]+/, "");
+      img.src = localPath(d.url);
       img.alt = t("drone imagery");
       const cap = document.createElement("figcaption");
       cap.textContent = t("drone imagery") + " · " + d.date;
@@ -268,7 +271,7 @@
     $("layer").innerHTML = info.layers.map((l) => "<option value='" + esc(l.name) + "'>" + esc(l.title) + "</option>").join("");
     if (info.layers.some((l) => l.name === current)) $("layer").value = current;
     const tj = await api("/tiles/" + v.split("/").map(encodeURIComponent).join("/") + "/" + $("layer").value + "/tilejson.json");
-    state.imagery = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^\/]+/, ""), { maxZoom: 22, maxNativeZoom: 18, opacity: 1 }).addTo(map);
+    state.imagery = L.tileLayer(localPath(tj.tiles[0]), { maxZoom: 22, maxNativeZoom: 18, opacity: 1 }).addTo(map);
     state.imagery.bringToBack();
   }
 
@@ -278,7 +281,7 @@
     if (!$("show-det").checked || !$("det-layer").value) return;
     const parts = $("det-layer").value.split("/");
     const tj = await api("/tiles/" + parts.map(encodeURIComponent).join("/") + "/tilejson.json");
-    state.detection = L.tileLayer(tj.tiles[0].replace(/^https?:\/\/[^\/]+/, ""), { maxZoom: 22, opacity: 0.7 }).addTo(map);
+    state.detection = L.tileLayer(localPath(tj.tiles[0]), { maxZoom: 22, opacity: 0.7 }).addTo(map);
   }
 
   $("scene").addEventListener("change", showScene);
