@@ -40,6 +40,13 @@ class AnswerIn(BaseModel):
     seconds: float = Field(0.0, ge=0, le=86_400)
 
 
+class PatrolIn(BaseModel):
+    """A trainee's flight in a patrol exercise."""
+
+    route: list[str] = Field(min_length=1, max_length=100, description="hot spot ids in flying order")
+    seconds: float = Field(0.0, ge=0, le=86_400)
+
+
 def _store(request: Request):
     from ..storage.training import SQLTrainingStore
 
@@ -67,9 +74,16 @@ def exercises(request: Request) -> list[dict]:
 
 @router.get("/api/training/exercises/{exercise_id}", summary="An exercise's cases", dependencies=[trainee])
 def exercise(request: Request, exercise_id: str) -> dict:
-    """The exercise with its cases as trainees see them (no outcome)."""
+    """The exercise with its cases as trainees see them (no outcome); a patrol exercise with its
+    base, range and hot spots (not the planner's flight)."""
+    from ..training.service import PATROL, patrol_public
+
     ex = _store(request).get_exercise(exercise_id)
-    return {"id": ex.id, "title": ex.title, "created": ex.created, "cases": [c.public() for c in ex.cases]}
+    out = {"id": ex.id, "title": ex.title, "created": ex.created, "source": ex.source,
+           "cases": [c.public() for c in ex.cases]}
+    if ex.source == PATROL:
+        out["patrol"] = patrol_public(ex)
+    return out
 
 
 @router.get("/api/training/exercises/{exercise_id}/chips/{name}", summary="A case's image",
@@ -112,6 +126,17 @@ def answer(request: Request, session_id: str, body: AnswerIn, user=trainee, lang
     case, result = answer_case(_store(request), session_id, user.username, Answer(**body.model_dump()))
     return {"result": result.to_dict(), "feedback": feedback_text(case, result, translator(lang)),
             "truth_geometry": case.truth_geometry, "score": session_report(_store(request), session_id)["score"]}
+
+
+@router.post("/api/training/sessions/{session_id}/patrol", summary="Answer a patrol exercise",
+             dependencies=[*SECURITY])
+def patrol(request: Request, session_id: str, body: PatrolIn, user=trainee, lang: str = Lang) -> dict:
+    """Score the trainee's flight against the planner's: the result, the planner's flight, feedback."""
+    from ..training.patrol import patrol_feedback
+    from ..training.service import answer_patrol
+
+    out = answer_patrol(_store(request), session_id, user.username, body.route, body.seconds)
+    return {**out, "feedback": patrol_feedback(out["result"], translator(lang))}
 
 
 @router.post("/api/training/sessions/{session_id}/finish", summary="Finish a session", dependencies=[*SECURITY])

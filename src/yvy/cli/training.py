@@ -106,6 +106,9 @@ def results(ctx, exercise_id, as_json) -> None:
     from rich.table import Table
 
     ex = res["exercise"]
+    if ex.get("source") == "patrol":
+        console(ctx).print(_patrol_table(res))
+        return
     t = Table(title=f"{ex['title']} ({ex['id']}): {len(res['sessions'])} session(s), {ex['cases']} cases")
     for col in ("session", "trainee", "answered", "accuracy", "kappa", "reason", "action", "IoU", "median s"):
         t.add_column(col)
@@ -115,6 +118,21 @@ def results(ctx, exercise_id, as_json) -> None:
                   _fmt(sc["kappa"]), _fmt(sc["reason_accuracy"], True), _fmt(sc["action_accuracy"], True),
                   _fmt(sc["mean_iou"]), "-" if sc["median_seconds"] is None else f"{sc['median_seconds']:.0f}")
     console(ctx).print(t)
+
+
+def _patrol_table(res: dict):
+    from rich.table import Table
+
+    ex = res["exercise"]
+    t = Table(title=f"{ex['title']} ({ex['id']}): {len(res['sessions'])} session(s), patrol exercise")
+    for col in ("session", "trainee", "flight km", "within range", "ha", "share of the planner"):
+        t.add_column(col)
+    for s in res["sessions"]:
+        p = s["score"]["patrol"]
+        cells = ("-",) * 4 if p is None else (f"{p['length_m'] / 1000:.1f}", "yes" if p["within_range"] else "no",
+                                              f"{p['value']:.1f}", _fmt(p["ratio"], True))
+        t.add_row(s["id"], s["trainee"], *cells)
+    return t
 
 
 @command.command(epilog="Example: yvy training certificate TS-4f2a9c01b2d3 -o ./certificates --lang es")
@@ -149,7 +167,8 @@ def _lonlat(ctx, param, value):
     return lon, lat
 
 
-@command.command(epilog="Example: yvy training patrol --risk risk.tif --base -60.4,-22.0 --range-km 20 -o p1.json")
+@command.command(epilog="Example: yvy training patrol --risk risk.tif --base -60.4,-22.0 --range-km 20 "
+                        "--publish 'Patrulla 1' --by ines")
 @click.option("--risk", "risk_path", type=click.Path(dir_okay=False, exists=True), required=True,
               help="Risk map (probability of loss per pixel, as `yvy risk map` writes).")
 @click.option("--base", required=True, callback=_lonlat, help="Drone base as LON,LAT.")
@@ -157,20 +176,33 @@ def _lonlat(ctx, param, value):
               help="Battery range of one flight (km).")
 @click.option("--targets", type=click.IntRange(2, 100), default=20, show_default=True,
               help="Hot spots offered to the trainee.")
-@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), required=True,
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Exercise file to write (JSON).")
+@click.option("--publish", "title", default=None,
+              help="Store the exercise in the workspace under this title, for trainees to plan in the web map.")
+@click.option("--by", "created_by", default=None, help="Instructor's user name (with --publish).")
 @click.pass_context
-def patrol(ctx, risk_path, base, range_km, targets, out_path) -> None:
+def patrol(ctx, risk_path, base, range_km, targets, out_path, title, created_by) -> None:
     """Make a patrol exercise: hot spots of a risk map and the planner's flight over them."""
     from ..io import atomic_path
     from ..patrol.plan import Base
     from ..training.patrol import make_patrol_exercise
+    from ..training.service import create_patrol_exercise
 
+    if not out_path and not title:
+        raise click.UsageError("give --out FILE, --publish TITLE, or both")
+    if title and not created_by:
+        raise click.UsageError("--publish needs --by (the instructor's user name)")
     ex = make_patrol_exercise(risk_path, Base("base", *base), range_km=range_km, targets=targets)
-    with atomic_path(out_path) as tmp:
-        tmp.write_text(json.dumps(ex, indent=1))
+    if out_path:
+        with atomic_path(out_path) as tmp:
+            tmp.write_text(json.dumps(ex, indent=1))
+    where = out_path or ""
+    if title:
+        stored = create_patrol_exercise(_trainings(ctx), ex, title=title, created_by=created_by)
+        where = f"{stored.id}" + (f" ({out_path})" if out_path else "")
     best = ex["planner"]
-    console(ctx).print(f"patrol exercise {out_path}: {len(ex['targets'])} hot spots, range {range_km:g} km "
+    console(ctx).print(f"patrol exercise {where}: {len(ex['targets'])} hot spots, range {range_km:g} km "
                        f"(the planner covers {best['value']:.1f} ha in {best['length_m'] / 1000:.1f} km)")
 
 

@@ -36,9 +36,10 @@ class SQLTrainingStore:
             c.execute(sa.insert(training_exercises).values(
                 id=exercise.id, title=exercise.title, source=exercise.source, created=exercise.created,
                 created_by=exercise.created_by, params=json.dumps(exercise.params)))
-            c.execute(sa.insert(training_cases), [
-                {"exercise_id": exercise.id, "case_id": case.id, "kind": case.kind,
-                 "doc": json.dumps(case.to_dict(), ensure_ascii=False)} for case in exercise.cases])
+            if exercise.cases:  # a patrol exercise has none
+                c.execute(sa.insert(training_cases), [
+                    {"exercise_id": exercise.id, "case_id": case.id, "kind": case.kind,
+                     "doc": json.dumps(case.to_dict(), ensure_ascii=False)} for case in exercise.cases])
 
     def get_exercise(self, exercise_id: str):
         """The :class:`~yvy.training.model.Exercise`, or NotFoundError."""

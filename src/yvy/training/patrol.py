@@ -20,7 +20,7 @@ from ..patrol.plan import Base, PatrolSettings, plan_patrol
 from ..patrol.solver import distance_matrix
 from ..patrol.targets import Frame, risk_hotspots
 
-__all__ = ["make_patrol_exercise", "score_patrol"]
+__all__ = ["make_patrol_exercise", "patrol_feedback", "score_patrol"]
 
 
 def make_patrol_exercise(risk_path: str, base: Base, *, range_km: float, targets: int = 20, cell_m: float = 300.0,
@@ -72,6 +72,21 @@ def score_patrol(ex: dict, route: Sequence[str]) -> dict:
     within = length <= ex["range_m"] + 1e-6
     value = sum(by_id[i]["value"] for i in route) if within else 0.0
     best = ex["planner"]["value"]
-    return {"route": list(route), "length_m": round(length, 1), "within_range": within, "value": round(value, 4),
+    return {"route": list(route), "length_m": round(length, 1), "range_m": ex["range_m"], "within_range": within,
+            "value": round(value, 4),
             "planner_value": best, "planner_length_m": ex["planner"]["length_m"],
             "ratio": round(value / best, 4) if best else None}
+
+
+def patrol_feedback(result: dict, tr) -> str:
+    """One or two sentences on a scored flight, in the translator's language."""
+    km = lambda m: tr.number(m / 1000, 1)  # noqa: E731
+    if not result["within_range"]:
+        return tr.gettext("Beyond the battery's range: {length} km for a range of {range} km; the drone would not "
+                          "come back, so the flight scores nothing.").format(
+            length=km(result["length_m"]), range=km(result["range_m"]))
+    return tr.gettext("Your flight: {length} km of {range} km, covering {value} ha of expected loss, {share} of the "
+                      "planner's {best} ha in {best_length} km.").format(
+        length=km(result["length_m"]), range=km(result["range_m"]), value=tr.number(result["value"], 1),
+        share=f"{tr.number(100 * (result['ratio'] or 0), 0)} %", best=tr.number(result["planner_value"], 1),
+        best_length=km(result["planner_length_m"]))

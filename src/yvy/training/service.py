@@ -20,7 +20,11 @@ from .build import demo_candidates, make_cases
 from .model import Answer, Case, Exercise, check_answer_input
 from .score import AnswerResult, SessionScore, score_answer, score_session
 
-__all__ = ["answer_case", "class_results", "create_alert_exercise", "create_demo_exercise", "session_report"]
+__all__ = ["PATROL", "answer_case", "answer_patrol", "class_results", "create_alert_exercise", "create_demo_exercise",
+           "create_patrol_exercise", "patrol_public", "session_report"]
+
+PATROL = "patrol"
+"""The ``source`` of a patrol exercise (one flight to plan, no cases), and its answer's case id."""
 
 
 def _new_id() -> str:
@@ -127,8 +131,14 @@ def _check_polygon(geojson: dict) -> None:
         raise InputError("geometry", "coordinates must be longitude, latitude (WGS84)")
 
 
-def _results(trainings, session_id: str) -> list[AnswerResult]:
-    return [AnswerResult(**r) for _, r in trainings.answers(session_id)]
+def _score(ex: Exercise, pairs: list[tuple[dict, dict]]) -> dict:
+    """The session score: detection cases scored together; a patrol exercise's one flight as
+    ``patrol`` (the :func:`~yvy.training.patrol.score_patrol` result) beside empty case figures."""
+    if ex.source == PATROL:
+        return {**score_session([], []).to_dict(), "cases": 1, "answered": len(pairs),
+                "patrol": pairs[0][1] if pairs else None}
+    score: SessionScore = score_session(list(ex.cases), [AnswerResult(**r) for _, r in pairs])
+    return score.to_dict()
 
 
 def session_report(trainings, session_id: str) -> dict:
@@ -136,18 +146,55 @@ def session_report(trainings, session_id: str) -> dict:
     session = trainings.get_session(session_id)
     ex = trainings.get_exercise(session["exercise_id"])
     pairs = trainings.answers(session_id)
-    results = [AnswerResult(**r) for _, r in pairs]
-    score: SessionScore = score_session(list(ex.cases), results)
     rows = [{**a, **r} for a, r in pairs]
-    return {"session": session, "exercise": {"id": ex.id, "title": ex.title, "cases": len(ex.cases)},
-            "score": score.to_dict(), "answers": rows}
+    return {"session": session, "exercise": {"id": ex.id, "title": ex.title, "cases": len(ex.cases),
+                                             "source": ex.source},
+            "score": _score(ex, pairs), "answers": rows}
 
 
 def class_results(trainings, exercise_id: str) -> dict:
     """Every session of an exercise with its score (the instructor's view of a class)."""
     ex = trainings.get_exercise(exercise_id)
-    rows = []
-    for s in trainings.sessions(exercise_id=exercise_id):
-        rows.append({**s, "score": score_session(list(ex.cases), _results(trainings, s["id"])).to_dict()})
+    rows = [{**s, "score": _score(ex, trainings.answers(s["id"]))} for s in trainings.sessions(exercise_id=exercise_id)]
     return {"exercise": {"id": ex.id, "title": ex.title, "cases": len(ex.cases), "counts": ex.counts(),
-                         "created": ex.created, "created_by": ex.created_by}, "sessions": rows}
+                         "created": ex.created, "created_by": ex.created_by, "source": ex.source}, "sessions": rows}
+
+
+# -- the patrol exercise: one flight to plan on a risk map -----------------------------------------
+def create_patrol_exercise(trainings, doc: dict, *, title: str, created_by: str) -> Exercise:
+    """Store a patrol exercise (:func:`yvy.training.patrol.make_patrol_exercise`'s document) so
+    trainees can plan it in the web map; the planner's flight stays hidden until they answer."""
+    ex = Exercise(id=_new_id(), title=title, created=now_iso(), created_by=created_by, source=PATROL, cases=(),
+                  params={PATROL: doc})
+    trainings.add_exercise(ex)
+    return ex
+
+
+def patrol_public(ex: Exercise) -> dict:
+    """What a trainee sees of a patrol exercise: base, range, no-fly zones and hot spots (not the
+    planner's flight)."""
+    doc = ex.params[PATROL]
+    return {k: doc[k] for k in ("base", "range_m", "nofly", "targets")}
+
+
+def answer_patrol(trainings, session_id: str, trainee: str, route: Sequence[str], seconds: float = 0.0) -> dict:
+    """Score and record a trainee's flight (target ids in flying order); the result and the
+    planner's flight."""
+    from .patrol import score_patrol
+
+    session = trainings.get_session(session_id)
+    if session["trainee"] != trainee:
+        raise NotFoundError(session_id, "no such training session")
+    if session["finished"]:
+        raise ConflictError(session_id, "this session is finished")
+    ex = trainings.get_exercise(session["exercise_id"])
+    if ex.source != PATROL:
+        raise InputError("route", f"exercise {ex.id} is not a patrol exercise")
+    if not route:
+        raise InputError("route", "choose at least one hot spot")
+    if not seconds >= 0:
+        raise InputError("seconds", "must be zero or more")
+    doc = ex.params[PATROL]
+    result = {**score_patrol(doc, list(route)), "seconds": float(seconds)}
+    trainings.add_answer(session_id, PATROL, {"case_id": PATROL, "route": list(route)}, result)
+    return {"result": result, "planner": doc["planner"]}

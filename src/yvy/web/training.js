@@ -6,7 +6,7 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const RANK = ["viewer", "trainee", "analyst", "admin"];
+  const RANK = ["viewer", "trainee", "ranger", "analyst", "admin"];
   const state = { user: null, csrf: null, exercise: null, session: null, idx: 0, shown: 0, answered: new Set(),
                   latlngs: [], drawing: false, overlays: {}, layers: [] };
   const map = L.map("case-map", { zoomControl: true, attributionControl: false }).setView([-22, -60.4], 14);
@@ -59,7 +59,7 @@
     const list = await api("/api/training/exercises");
     $("ex-select").replaceChildren(...list.map((e) => {
       const o = document.createElement("option"); o.value = e.id;
-      o.textContent = e.title + " (" + e.cases + " " + t("cases") + ")"; return o;
+      o.textContent = e.title + " (" + (e.source === "patrol" ? t("patrol") : e.cases + " " + t("cases")) + ")"; return o;
     }));
   }
 
@@ -71,6 +71,13 @@
     const report = await api("/api/training/exercises/" + encodeURIComponent(id) + "/sessions", { method: "POST" });
     state.session = report.session;
     state.answered = new Set(report.answers.map((a) => a.case_id));
+    $("case").hidden = true; $("patrol").hidden = true; $("score").hidden = true;
+    if (state.exercise.source === "patrol") {
+      yvyPatrol.start({ api, exercise: state.exercise, session: state.session,
+                        previous: report.answers.find((a) => a.case_id === "patrol"),
+                        done: () => { document.body.dataset.done = "1"; } });
+      return;
+    }
     showScore(report.score);
     nextCase();
   });
@@ -223,11 +230,17 @@
   $("ex-results").addEventListener("click", async () => {
     const r = await api("/api/training/exercises/" + encodeURIComponent($("ex-select").value) + "/results");
     $("results").hidden = false;
-    $("results-table").tBodies[0].replaceChildren(...r.sessions.map((s) => {
+    const table = $("results-table");
+    if (!state.headings) state.headings = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    const patrol = r.exercise.source === "patrol";
+    const headings = patrol ? yvyPatrol.RESULT_HEADINGS.map(t) : state.headings;
+    table.tHead.rows[0].replaceChildren(...headings.map((h) => { const th = document.createElement("th"); th.textContent = h; return th; }));
+    const rows = patrol ? yvyPatrol.resultRows(r.sessions) : r.sessions.map((s) => [s.trainee, s.score.answered + " / " + s.score.cases,
+      pct(s.score.accuracy), num(s.score.kappa), pct(s.score.reason_accuracy), pct(s.score.action_accuracy), num(s.score.mean_iou),
+      s.score.median_seconds == null ? "–" : s.score.median_seconds.toFixed(0)]);
+    table.tBodies[0].replaceChildren(...rows.map((cells) => {
       const tr = document.createElement("tr");
-      [s.trainee, s.score.answered + " / " + s.score.cases, pct(s.score.accuracy), num(s.score.kappa), pct(s.score.reason_accuracy),
-        pct(s.score.action_accuracy), num(s.score.mean_iou), s.score.median_seconds == null ? "–" : s.score.median_seconds.toFixed(0)]
-        .forEach((v) => { const td = document.createElement("td"); td.textContent = v; tr.append(td); });
+      cells.forEach((v) => { const td = document.createElement("td"); td.textContent = v; tr.append(td); });
       return tr;
     }));
   });
