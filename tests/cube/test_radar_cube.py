@@ -118,3 +118,21 @@ def test_real_equi7_tiles_as_a_db_time_series(data_file):
         expected = raw.astype("float64").filled(np.nan) * scale
         np.testing.assert_allclose(data[t], expected, atol=1e-4, equal_nan=True)
     assert -25 < np.nanmedian(data) < -10  # VH sigma0 of land in dB
+
+
+def test_hyp3_layover_and_shadow_are_no_data(tmp_path):
+    """HyP3's ls_map (GAMMA codes added together): pixels with the layover (4) or shadow (16) bit
+    are no data; tested-only (1), slope-only (3, 9) and untested (0) pixels keep their values."""
+    from yvy.cube.radar import layover_or_shadow
+
+    codes = np.array([0, 1, 3, 5, 7, 9, 17, 21, 25, 31] * 7)[:64].reshape(8, 8)
+    bad = np.isin(codes, (5, 7, 17, 21, 25, 31))
+    np.testing.assert_array_equal(layover_or_shadow(codes, "hyp3"), bad)
+    values = np.full((8, 8), -9.0)
+    date, unit, absolute, direction = PASSES[0]
+    make_hyp3_rtc(tmp_path / "p", stem=f"S1A_IW_{date}_DVP_RTC30_G_g{unit}uned_0001", values=10 ** (values / 10),
+                  granule=_granule(date, absolute), direction=direction, ls_map=codes, archive=False)
+    items = [it.to_dict() for it in read_items([tmp_path], IngestOptions(checksum=False))]
+    data = RadarCube(items, "VV", _geobox(items)).read(slice(0, 8), slice(0, 8))[0]
+    assert np.isnan(data[bad]).all()
+    np.testing.assert_allclose(data[~bad], -9.0, atol=1e-4)

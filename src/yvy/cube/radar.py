@@ -30,6 +30,11 @@ API
 ``apply_layover_shadow(stack, mask, invalid=OPERA_INVALID)``
     NaN where the product's layover/shadow mask (2-D, or one per date) has an invalid code.
     OPERA RTC-S1 codes: 1 shadow, 2 layover, 3 both, 255 no data.
+``layover_or_shadow(mask, scheme)``
+    Where a product's mask marks layover or shadow: ``opera`` (the codes above) or ``hyp3``
+    (ASF HyP3's GAMMA ``ls_map``, values added together: 1 tested, 2 look angle < slope,
+    4 layover, 8 look angle < -slope, 16 shadow; a pixel is invalid when bit 4 or 16 is set;
+    0 = not tested, kept as data, since the backscatter's own no-data marks outside the swath).
 ``deseasonalize(stack, percentile=0.95, lo=None, hi=None, percentiles=None)``
     bayts' spatial normalisation (R ``bayts::deseasonalizeRaster``): every date minus its
     spatial ``percentile`` (R ``quantile`` type 7) over the values in ``[lo, hi]``; values
@@ -60,12 +65,15 @@ __all__ = [
     "require_single_orbit",
     "normalise_orbits",
     "apply_layover_shadow",
+    "layover_or_shadow",
     "deseasonalize",
     "date_percentiles",
     "date_percentiles_blocks",
 ]
 
 OPERA_INVALID = (1, 2, 3, 255)
+HYP3_LAYOVER, HYP3_SHADOW = 4, 16
+"""Bits of ASF HyP3's ``ls_map`` (GAMMA's layover/shadow codes, as the product README lists them)."""
 
 
 def to_linear(values: np.ndarray, units: str) -> np.ndarray:
@@ -164,6 +172,17 @@ def apply_layover_shadow(stack: np.ndarray, mask: np.ndarray,
     bad = np.broadcast_to(bad, out.shape)
     out[bad] = np.nan
     return out
+
+
+def layover_or_shadow(mask: np.ndarray, scheme: str) -> np.ndarray:
+    """Boolean array: ``True`` where ``mask`` (a product's layover/shadow layer) marks layover or
+    shadow, read with the ``scheme`` of its provider (``opera`` or ``hyp3``; see the module)."""
+    m = np.asarray(mask)
+    if scheme == "opera":
+        return np.isin(m, OPERA_INVALID)
+    if scheme == "hyp3":
+        return (m.astype(np.int64) & (HYP3_LAYOVER | HYP3_SHADOW)) != 0
+    raise ValueError(f"unknown layover/shadow scheme {scheme!r}")
 
 
 def deseasonalize(stack: np.ndarray, percentile: float = 0.95, lo: float | None = None,

@@ -6,7 +6,8 @@ terrain-corrected radar items (OPERA RTC-S1, HyP3 RTC, ``sentinel-1-rtc`` items 
 Equi7 tiles): each item's polarisation asset is found with
 :func:`yvy.catalog.formats.radar.radar_band`, loaded with odc-stac onto the grid, scaled
 (``raster:scale``, e.g. Equi7 dB x 100), converted from the item's unit to dB (or linear), and
-masked where OPERA's layover/shadow layer says so. Items of the same day **and** the same orbit
+masked where the product's layover/shadow layer says so (OPERA's ``mask``, HyP3's ``ls_map``).
+Items of the same day **and** the same orbit
 are mosaicked (bursts of one pass); passes of different orbits stay separate time steps, and
 ``orbits`` gives each step's ``(orbit_state, relative_orbit)`` for
 :func:`yvy.cube.radar.normalise_orbits`.
@@ -29,9 +30,12 @@ from ..catalog.formats.radar import radar_band
 from ..dates import parse_instant
 from ..errors import EmptyAOIError, InputError
 from .build import band_scaling
-from .radar import OPERA_INVALID, require_single_orbit, to_db, to_linear
+from .radar import layover_or_shadow, require_single_orbit, to_db, to_linear
 
 __all__ = ["RadarCube"]
+
+_MASKS = {"mask": "opera", "ls_map": "hyp3"}
+"""Layover/shadow asset key -> how :func:`yvy.cube.radar.layover_or_shadow` reads it."""
 
 
 def _when(item: Mapping) -> datetime:
@@ -83,7 +87,9 @@ class RadarCube:
         for it, (_, u) in zip(ordered, bands, strict=True):
             groups.setdefault(_pass_key(it), []).append((it, u))
         self._firsts = [g[0] for g in groups.values()]
-        self._mask = all("mask" in it.get("assets", {}) for it in ordered)
+        # the layover/shadow layer, when every item has one of the same provider (OPERA `mask`,
+        # HyP3 `ls_map`); items without one are not masked
+        self._mask = next((key for key in _MASKS if all(key in it.get("assets", {}) for it in ordered)), None)
         self.dataset = self._load(ordered, groups)
         self.times = [_when(it) for it, _ in self._firsts]
         self.orbits = [k[1:] for k in groups]
@@ -100,7 +106,7 @@ class RadarCube:
         def by_pass(item, _parsed, _idx):
             return f"{index[item.id]:06d}"
 
-        bands = [self._key] + (["mask"] if self._mask else [])
+        bands = [self._key] + ([self._mask] if self._mask else [])
         ds = odc.stac.load([pystac.Item.from_dict(dict(it)) for it in ordered], bands=bands,
                            groupby=by_pass, geobox=self.geobox, resampling="nearest",
                            chunks={"time": -1, "y": self.chunk, "x": self.chunk})
@@ -121,8 +127,8 @@ class RadarCube:
             v = np.where(bad, np.nan, v * scale + offset)
             out[j] = to_db(v, unit) if self.units == "dB" else to_linear(v, unit)
         if self._mask:
-            mask = np.asarray(self.dataset["mask"][sel, rows, cols].data.compute())
-            out[np.isin(mask, OPERA_INVALID)] = np.nan
+            mask = np.asarray(self.dataset[self._mask][sel, rows, cols].data.compute())
+            out[layover_or_shadow(mask, _MASKS[self._mask])] = np.nan
         return out.astype(np.float32)
 
     def describe(self) -> dict:

@@ -44,11 +44,13 @@ def write_stack(path, data: np.ndarray, *, dates=None, crs="EPSG:32720", res=30.
 
 def make_hyp3_rtc(root, *, stem: str = HYP3_STEM, pols=("VV", "VH"), archive: bool = True,
                   readme: bool = True, size: int = 8, values: np.ndarray | None = None,
-                  granule: str = _GRANULE, direction: str = "descending") -> Path:
+                  granule: str = _GRANULE, direction: str = "descending",
+                  ls_map: np.ndarray | None = None) -> Path:
     """A HyP3 RTC product (folder or zip) with gamma0 COGs, ls_map and README.
 
     ``values`` (size x size, in the unit the stem says) is written to every polarisation;
-    default: gamma-distributed power around 0.1.
+    default: gamma-distributed power around 0.1. ``ls_map`` (size x size, GAMMA codes): default
+    all 1 (tested, no layover or shadow).
     """
     root = Path(root)
     folder = root / stem
@@ -58,7 +60,8 @@ def make_hyp3_rtc(root, *, stem: str = HYP3_STEM, pols=("VV", "VH"), archive: bo
                 else np.asarray(values)[None]).astype("float32")
         write_stack(folder / f"{stem}_{pol}.tif", data, crs="EPSG:32616", x0=500000.0,
                     y0=4000000.0, nodata=-9999.0)
-    write_stack(folder / f"{stem}_ls_map.tif", np.ones((1, size, size), "uint8"),
+    write_stack(folder / f"{stem}_ls_map.tif",
+                (np.ones((size, size)) if ls_map is None else np.asarray(ls_map))[None].astype("uint8"),
                 crs="EPSG:32616", x0=500000.0, y0=4000000.0)
     if readme:
         (folder / f"{stem}.README.md.txt").write_text(
