@@ -5,7 +5,8 @@ Optical scenes (Sentinel-2 or Landsat, one sensor) become the index cube of BFAS
 plans for the AOI; radar items (OPERA RTC-S1, HyP3 RTC, ``sentinel-1-rtc`` STAC items, Equi7
 tiles: anything with ``sar:polarizations``) become one polarisation in dB
 (:class:`yvy.cube.radar_cube.RadarCube`), loaded by odc-stac **onto the optical grid** (nearest
-neighbour; passes of one day and orbit mosaicked, OPERA layover/shadow masked). ``sar`` without
+neighbour, or linear power averaged over each optical pixel when the radar pixels are finer; passes
+of one day and orbit mosaicked, OPERA layover/shadow masked). ``sar`` without
 optical scenes plans the grid from the radar items (``--resolution``, default 20 m). The two
 cubes then feed the same plan as stacks (:func:`yvy.change.fusion.plan_fusion`).
 :func:`new_scenes_cube` gives ``yvy monitor update`` the scenes such a product does not hold yet.
@@ -86,11 +87,11 @@ def catalog_cubes(store, req, start: date | None, end: date | None) -> tuple[obj
     return optical, _radar_cube(radar_items, req, geobox, aoi), aoi
 
 
-def _radar_cube(items: list[dict], req, geobox, aoi):
+def _radar_cube(items: list[dict], req, geobox, aoi, factor: int | None = None):
     from ..cube.radar_cube import RadarCube
 
     return RadarCube(items, req.polarization.upper(), geobox, aoi=aoi, chunk=req.chunk, units="dB",
-                     forced_units=req.sar_units)
+                     forced_units=req.sar_units, factor=factor)
 
 
 def _day(item: dict) -> date:
@@ -104,7 +105,8 @@ def new_scenes_cube(store, props: dict, name: str, geobox, aoi, last: date) -> t
     ``cube``: the catalog's ``name`` scenes (``optical``: of the product's sensor; ``radar``: with
     its polarisation) that the product does not hold, dated after ``last`` (the newest date it
     processed), on the product's grid, chosen as :func:`catalog_cubes` chose them (same
-    collections, AOI, period); None when there are none. ``late``: the days of the scenes it does
+    collections, AOI, period; radar resampled with the first run's footprint factor); None when
+    there are none. ``late``: the days of the scenes it does
     not hold dated on or before ``last`` (delivered late: one run over all scenes would use them,
     an update cannot insert them into the past).
     """
@@ -115,7 +117,8 @@ def new_scenes_cube(store, props: dict, name: str, geobox, aoi, last: date) -> t
     known = {f.name for f in fields(FusionRequest)}
     req = FusionRequest(**{k: v for k, v in props.get("yvy:request", {}).items() if k in known})
     start, end = (date.fromisoformat(v[:10]) if v else None for v in (req.history_start, req.end))
-    held = props.get("yvy:inputs", {}).get(name, {}).get("items", [])
+    recorded = props.get("yvy:inputs", {}).get(name, {})
+    held = recorded.get("items", [])
     if name == "radar":
         found = _with_pol([it for it in _query(store, req.sar_collection, aoi, start, end) if is_radar(it)],
                           req.polarization.upper())
@@ -129,6 +132,6 @@ def new_scenes_cube(store, props: dict, name: str, geobox, aoi, last: date) -> t
     late = len({_day(it) for it in fresh if _day(it) <= last})
     if not new:
         return None, late
-    if name == "radar":
-        return _radar_cube(new, req, geobox, aoi), late
+    if name == "radar":  # resampled as the first run resampled (its footprint factor)
+        return _radar_cube(new, req, geobox, aoi, int(recorded.get("footprint_factor", 1))), late
     return ItemCube(new, req.index, geobox, aoi=aoi, chunk=req.chunk), late
