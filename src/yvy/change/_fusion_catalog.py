@@ -106,9 +106,9 @@ def new_scenes_cube(store, props: dict, name: str, geobox, aoi, last: date) -> t
     its polarisation) that the product does not hold, dated after ``last`` (the newest date it
     processed), on the product's grid, chosen as :func:`catalog_cubes` chose them (same
     collections, AOI, period; radar resampled with the first run's footprint factor); None when
-    there are none. ``late``: the days of the scenes it does
-    not hold dated on or before ``last`` (delivered late: one run over all scenes would use them,
-    an update cannot insert them into the past).
+    there are none. ``late``: the days of the scenes it does not hold dated on or before ``last``
+    (delivered late: one run over all scenes would use them, an update cannot insert them into the
+    past).
     """
     from ..cube.build import ItemCube
     from ..cube.mask import sensor_of
@@ -125,7 +125,7 @@ def new_scenes_cube(store, props: dict, name: str, geobox, aoi, last: date) -> t
     else:
         sensor = sensor_of(store.find_item(held[0])) if held else None
         found = [it for it in _query(store, req.collection, aoi, start, end)
-                 if sensor_of(it) is not None and sensor_of(it) == sensor]
+                 if sensor is not None and sensor_of(it) == sensor]
     held = set(held)
     fresh = [it for it in found if it["id"] not in held]
     new = [it for it in fresh if _day(it) > last]

@@ -122,9 +122,9 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
 
     Returns the product item unchanged, with ``new_dates`` 0 in its summary, when nothing is new.
     """
-    started = time.perf_counter()
     from .monitor import _aoi_of
 
+    started = time.perf_counter()
     props = product["properties"]
     meta = model["properties"]["yvy:model_meta"]
     geobox = geobox_from_properties(props)
