@@ -5,6 +5,7 @@ hidden by clouds."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import numpy as np
@@ -12,10 +13,12 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from yvy.change.fusion import FusionRequest, plan_fusion
+from yvy.alerts.ports import AlertQuery
+from yvy.change.fusion import BAYTS_OUTPUTS, FusionRequest, plan_fusion
 from yvy.cli.main import cli
 from yvy.config import Workspace
 from yvy.storage import open_store
+from yvy.storage.alerts import SQLAlertStore
 from yvy.testing.radar import make_hyp3_rtc, write_stack
 from yvy.testing.scenes import s2_collection, write_s2_scene
 
@@ -30,9 +33,10 @@ def _granule(d: date, absolute: int) -> str:
     return f"S1A_IW_SLC__1SDV_{s}_{s[:9]}235959_{absolute:06d}_022C7B_8E27"
 
 
-def _scenes(root, store):
+def _scenes(root) -> tuple[list, list]:
+    """Write the scenes: ``([(date, S2 item)], [(date, HyP3 product folder)])``."""
     rng = np.random.default_rng(5)
-    store.upsert_collection(s2_collection())
+    s2, s1 = [], []
     d, k = START, 0
     while d <= END:  # S2 every 10 days, 24 x 24 px of 10 m; upper-left 12 x 12 cleared
         ndvi = 0.82 + rng.normal(0, 0.03, (24, 24))
@@ -40,8 +44,8 @@ def _scenes(root, store):
             ndvi[:12, :12] = 0.3 + rng.normal(0, 0.03, (12, 12))
         red = np.full((24, 24), 0.04)
         scl = 9 if CLOUDY[0] <= d <= CLOUDY[1] else 4
-        store.upsert_item(write_s2_scene(root / "s2", d.isoformat(), {"red": red, "nir": red * (1 + ndvi) / (1 - ndvi)},
-                                         scl=scl, shape=(24, 24), origin=ORIGIN, epsg=32616))
+        s2.append((d, write_s2_scene(root / "s2", d.isoformat(), {"red": red, "nir": red * (1 + ndvi) / (1 - ndvi)},
+                                     scl=scl, shape=(24, 24), origin=ORIGIN, epsg=32616)))
         d, k = d + timedelta(days=10), k + 1
     for k in range(21):  # two orbits, 12-day repeat, 6 days apart; 8 x 8 px of 30 m
         for off, direction, abs0, bright in ((0, "descending", 20012, 0.0), (6, "ascending", 20100, 1.0)):
@@ -54,16 +58,33 @@ def _scenes(root, store):
             make_hyp3_rtc(root / "s1" / f"p{k}{off}", stem=stem, pols=("VV",), archive=bool(k % 3),
                           values=db if unit == "d" else 10 ** (db / 10), granule=_granule(d, abs0 + 175 * k),
                           direction=direction)
+            s1.append((d, root / "s1" / f"p{k}{off}"))
+    return s2, s1
+
+
+def _ingest(ws, store, scenes, since: date = date.min, until: date = date.max, hold: date | None = None):
+    """Catalog the scenes dated in [since, until] (S2 items as they are but the one of ``hold``, HyP3
+    with `yvy ingest`)."""
+    s2, s1 = scenes
+    store.upsert_collection(s2_collection())
+    for d, item in s2:
+        if since <= d <= until and d != hold:
+            store.upsert_item(item)
+    r = CliRunner().invoke(cli, ["--home", str(ws.home), "ingest", *[str(p) for d, p in s1 if since <= d <= until]])
+    assert r.exit_code == 0, r.output
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory):
+def scenes(tmp_path_factory):
+    return _scenes(tmp_path_factory.mktemp("fusion_scenes"))
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory, scenes):
     root = tmp_path_factory.mktemp("fusion_catalog")
     ws = Workspace.create(root / "ws")
     store = open_store(ws.database_url, create=True)
-    _scenes(root, store)
-    r = CliRunner().invoke(cli, ["--home", str(ws.home), "ingest", str(root / "s1")])
-    assert r.exit_code == 0, r.output
+    _ingest(ws, store, scenes)
     bbox = store.find_item("S2X_TEST_20230901")["bbox"]
     return ws, store, root, ",".join(f"{v:.7f}" for v in bbox)
 
@@ -178,3 +199,93 @@ def test_sar_on_opera_like_scenes_masks_layover(tmp_path):
     stable[:7, :7] = False
     stable[10:12] = False
     assert np.isfinite(g[stable]).mean() < 0.03
+
+
+def _products(store) -> dict:
+    """method -> detection item of a workspace."""
+    return {it["properties"]["yvy:method"]: it for it in store.iter_items() if it["collection"] == "yvy-detections"}
+
+
+def _rasters(item) -> dict:
+    out = {}
+    for o in BAYTS_OUTPUTS:
+        with rasterio.open(item["assets"][o.name]["href"]) as ds:
+            out[o.name] = ds.read(1)
+    return out
+
+
+def _detect_both(ws, aoi, *extra):
+    # sar on a 60 m grid (the 30 m radar power averaged over each pixel) without block weighting:
+    # its pflag/pchange then move with every value (bayts' defaults clip these well-separated
+    # synthetic values' PNF, so small differences would not show)
+    for method, more in (("bayts", ()), ("sar", ("--resolution", "60", "--bwf", "0", "1", "--no-alerts"))):
+        r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", method, "--aoi", aoi,
+                                     "--monitor-start", "2024-01-01", *more, *extra])
+        assert r.exit_code == 0, r.output
+
+
+def test_monitor_update_of_catalog_products_equals_one_run(catalog, scenes, tmp_path):
+    """Scenes arrive in three parts: detect on the first (up to the clearing), `yvy ingest` + `yvy
+    monitor update` for each of the others (the second: radar passes and clouded optical scenes),
+    and every raster of the bayts and sar products (a polygon AOI, 16 px chunks; sar on 60 m, the
+    radar's power averaged) equals a from-scratch `yvy detect` over all the scenes; alerts follow.
+    A clouded S2 scene of the first part arrives late (with the second): it is skipped and counted
+    (all its pixels are clouds, so the rasters still equal one run's)."""
+    x0, y0, x1, y1 = (float(v) for v in catalog[3].split(","))
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2  # the scenes' square less its lower-right corner
+    aoi = tmp_path / "aoi.geojson"
+    aoi.write_text(json.dumps({"type": "Polygon", "coordinates": [
+        [[x0, y1], [x1, y1], [x1, ym], [xm, y0], [x0, y0], [x0, y1]]]}))
+    full = Workspace.create(tmp_path / "full")
+    full_store = open_store(full.database_url, create=True)
+    _ingest(full, full_store, scenes)
+    _detect_both(full, str(aoi))
+    want = {m: _rasters(it) for m, it in _products(full_store).items()}
+
+    inc = Workspace.create(tmp_path / "inc")
+    store = open_store(inc.database_url, create=True)
+    parts = [(date.min, date(2024, 2, 3)), (date(2024, 2, 4), date(2024, 3, 15)), (date(2024, 3, 16), date.max)]
+    late = date(2024, 1, 19)  # a clouded S2 scene delivered after later passes: skipped, counted
+    _ingest(inc, store, scenes, *parts[0], hold=late)
+    _detect_both(inc, str(aoi), "--chunk", "16")  # several chunks, the AOI's edge crossing them
+    first = _products(store)
+    before = {m: _rasters(it) for m, it in first.items()}
+    for since, until in parts[1:]:
+        _ingest(inc, store, scenes, since, until)
+        store.upsert_item(dict(scenes[0])[late])
+        for method, item in first.items():
+            r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", item["id"],
+                                         *(["--no-alerts"] if method == "sar" else [])])
+            assert r.exit_code == 0, r.output
+            assert "new dates" in r.output
+    got = _products(store)
+    for method in ("bayts", "sar"):
+        props = got[method]["properties"]
+        assert props["yvy:version"] == 3 and props["yvy:last_processed"][:10] == "2024-05-04"
+        n_full = _products(full_store)[method]["properties"]["yvy:n_dates"]
+        assert props["yvy:n_dates"] == {**n_full, **({"optical": n_full["optical"] - 1} if method == "bayts" else {})}
+        skipped = [u["late_dates_skipped"].get("optical") for u in props["yvy:updates"]]
+        assert skipped == ([1, 1] if method == "bayts" else [None, None])
+        rasters = _rasters(got[method])
+        for name, a in rasters.items():
+            np.testing.assert_array_equal(a, want[method][name], err_msg=f"{method} {name}")
+        assert (rasters["status"] == -128).any()  # outside the AOI, as in one run
+        # the clearing (2024-02-01) was not seen yet by the first run
+        assert np.isfinite(before[method]["break_decimal_year"]).sum() < np.isfinite(
+            rasters["break_decimal_year"]).sum()
+        held = props["yvy:inputs"]["radar"]
+        assert len(held["items"]) == 42 and len(held["orbits"]) == 2
+        assert held.get("footprint_factor", 1) == (2 if method == "sar" else 1)
+    assert len(got["bayts"]["properties"]["yvy:inputs"]["optical"]["items"]) == 24  # not the late one
+    # alerts: the update grew them to what one run over all the scenes makes
+    alerts = {n: sorted((a.pixel_count, a.confidence) for a in SQLAlertStore(s).find_alerts(AlertQuery()))
+              for n, s in (("inc", store), ("full", full_store))}
+    assert alerts["inc"] == alerts["full"] and alerts["full"]
+    # nothing new: up to date; a stack for a catalog product: one line
+    r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["bayts"]["id"]])
+    assert r.exit_code == 0 and "up to date" in r.output
+    (tmp_path / "vv.tif").write_bytes(b"")
+    r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["sar"]["id"],
+                                 "--sar-stack", str(tmp_path / "vv.tif")])
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines()[-1].startswith("Error: --sar-stack: this product was made from catalog")

@@ -136,3 +136,72 @@ def test_hyp3_layover_and_shadow_are_no_data(tmp_path):
     data = RadarCube(items, "VV", _geobox(items)).read(slice(0, 8), slice(0, 8))[0]
     assert np.isnan(data[bad]).all()
     np.testing.assert_allclose(data[~bad], -9.0, atol=1e-4)
+
+
+def _power_mean_db(db: np.ndarray, k: int) -> np.ndarray:
+    """Reference: 10 log10 of the mean linear power of each k x k block's valid values (numpy)."""
+    h, w = db.shape[0] // k, db.shape[1] // k
+    p = 10 ** (db[:h * k, :w * k] / 10)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 10 * np.log10(np.nanmean(p.reshape(h, k, w, k).transpose(0, 2, 1, 3).reshape(h, w, -1), axis=2))
+
+
+def test_coarser_grid_averages_power_of_real_equi7_tiles(data_file):
+    """20 m Equi7 sigma0 onto a 60 m grid: each pixel is the mean linear power of its 3 x 3 tile
+    pixels (in dB), not the nearest one; on the tiles' own grid the cube keeps nearest."""
+    import rasterio
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+
+    from yvy.cube.radar_cube import footprint_factor
+
+    root = data_file("sar/s1_sig0_equi7_eu/V1M0R1/EQUI7_EU020M/E051N018T3")
+    for path in sorted(root.glob("SIG0_2021*VH*.tif")):
+        with rasterio.open(path) as ds:
+            raw = ds.read(1, masked=True)
+            fine = GeoBox(ds.shape, ds.transform, ds.crs)
+        if raw.count() > 1000:
+            break
+    [item] = [it.to_dict() for it in read_items([path], IngestOptions(checksum=False))]
+    raw = raw.astype("float64").filled(np.nan) * item["assets"]["vh"]["raster:bands"][0]["scale"]
+    h, w = raw.shape[0] // 3, raw.shape[1] // 3
+    coarse = GeoBox((h, w), fine.affine * Affine.scale(3), fine.crs)
+    assert footprint_factor([item], "vh", fine) == 1 and footprint_factor([item], "vh", coarse) == 3
+    cube = RadarCube([item], "VH", coarse, chunk=64)
+    got = np.concatenate([cube.read(slice(r, min(r + 64, h)), slice(0, w))[0] for r in range(0, h, 64)])
+    want = _power_mean_db(raw, 3)
+    np.testing.assert_allclose(got, want, atol=1e-4, equal_nan=True)
+    assert np.isfinite(want).sum() > 300
+    nearest = raw[1::3, 1::3][:h, :w]  # what nearest neighbour would give (block centres)
+    assert np.nanmean(np.abs(got - nearest)) > 0.5  # speckle: averaging changes the values
+    assert np.nanstd(got) < np.nanstd(nearest)  # and smooths them
+
+
+def test_coarser_grid_average_leaves_out_layover(tmp_path):
+    """10 m OPERA-like bursts (linear power, layover/shadow mask) onto 30 m: masked pixels are left
+    out of each mean; a pixel with no valid 10 m pixel is no data."""
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+
+    from yvy.testing.radar import write_stack
+
+    rng = np.random.default_rng(3)
+    power = rng.gamma(4.0, 0.1 / 4.0, (12, 12)).astype(np.float32)
+    mask = np.zeros((12, 12), np.uint8)
+    mask[0, :5] = 2  # layover: part of pixel (0, 0), all of row 0 of pixel (0, 1)
+    mask[3:6, 3:6] = 1  # shadow: all of pixel (1, 1)
+    stem = "OPERA_L2_RTC-S1_T137-292318-IW1_20240101T015900Z_20250222T234616Z_S1A_30_v1.0"
+    for pol in ("VV", "VH"):
+        write_stack(tmp_path / f"{stem}_{pol}.tif", power[None], crs="EPSG:32616", res=10.0, x0=500000.0,
+                    y0=4000000.0)
+    write_stack(tmp_path / f"{stem}_mask.tif", mask[None], crs="EPSG:32616", res=10.0, x0=500000.0, y0=4000000.0)
+    [item] = [it.to_dict() for it in read_items([tmp_path], IngestOptions(checksum=False))]
+    cube = RadarCube([item], "VV", GeoBox((4, 4), Affine(30, 0, 500000, 0, -30, 4000000), "EPSG:32616"),
+                     units="linear")
+    got = cube.read(slice(0, 4), slice(0, 4))[0]
+    p = np.where(mask > 0, np.nan, power.astype("float64"))
+    blocks = p.reshape(4, 3, 4, 3).transpose(0, 2, 1, 3).reshape(4, 4, 9)
+    n = np.isfinite(blocks).sum(axis=2)
+    want = np.where(n > 0, np.nansum(blocks, axis=2) / np.maximum(n, 1), np.nan)
+    assert np.isnan(got[1, 1]) and np.isnan(want[1, 1])
+    np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)

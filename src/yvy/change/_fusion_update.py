@@ -2,13 +2,17 @@
 
 :func:`update_fusion` is what ``yvy monitor update`` runs for a product of ``yvy detect --method
 bayts|sar``: for each sensor it reads only the dates after the last one the product processed
-(from the recorded stacks, or newer copies given as ``stack`` / ``sar_stack``; a date older than the
-newest one already processed, of any sensor, cannot be inserted into the past: it is skipped and
-counted in ``yvy:updates``, and only a new ``yvy detect`` uses it), normalises them
-as the first run did (each date by its own percentile over the grid, so old dates never change),
-loads the kernel state of each chunk from the model product (``state__*`` rasters), advances it
-with :func:`yvy.kernels.bayts.bayts_update` and publishes a new version. The result equals one
-run over all the dates (the state is the kernel's complete per-pixel state).
+(stacks: from the recorded stacks, or newer copies given as ``stack`` / ``sar_stack``; catalog
+scenes: the scenes of the catalog the product does not hold, chosen as the first run chose them,
+:func:`yvy.change._fusion_catalog.new_scenes_cube`, on the product's grid and AOI). A date older
+than the newest one already processed, of any sensor, cannot be inserted into the past: it is
+skipped and counted in ``yvy:updates``, and only a new ``yvy detect`` uses it. New dates are
+normalised as the first run normalised them (each date by its own percentile over the grid, so old
+dates never change; the catalog path has no multi-temporal speckle filter or per-orbit
+normalisation that new dates could change), pixels outside the AOI stay out (status -128), the
+kernel state of each chunk is loaded from the model product (``state__*`` rasters), advanced with
+:func:`yvy.kernels.bayts.bayts_update` and a new version is published. The result equals one run
+over all the dates (the state is the kernel's complete per-pixel state).
 
 Must not import: click, rich, sqlite3, yvy.cli.
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cube.build import aoi_mask, chunk_windows
 from ..errors import InputError
 from ..kernels import bayts as kb
 from ._publish import publish
@@ -43,43 +48,65 @@ from .timebase import bfast_dates
 
 __all__ = ["update_fusion"]
 
+_EPOCH = date(1970, 1, 1).toordinal()
 
-def _new_sensors(props: dict, meta: dict, geobox, stack: str | None, sar_stack: str | None,
+
+def _new_sensors(store, props: dict, meta: dict, geobox, aoi, stack: str | None, sar_stack: str | None,
                  skipped: dict) -> list[Sensor]:
     """The sensors' dates after the newest date the product processed (``skipped``: per sensor, the
     dates that arrived late, older than that, which one run over all dates would have used)."""
+    from ._fusion_catalog import new_scenes_cube
+
     inputs = props.get("yvy:inputs", {})
     req = props.get("yvy:request", {})
     given = {"optical": stack, "radar": sar_stack}
     last_time = max(float(m["last_time"]) for m in meta["sensors"])
+    last_day = date.fromordinal(_EPOCH + max(int(m["last_day"]) for m in meta["sensors"]))
     out = []
     for m in meta["sensors"]:
         name = m["name"]
-        path = given.get(name) or inputs.get(name, {}).get("stack")
-        if not path and "items" in inputs.get(name, {}):
-            raise InputError(name, "this product was made from catalog scenes; `yvy monitor update` continues "
-                                   "stack products only: run `yvy detect` again over the AOI")
-        if not path or not Path(path).exists():
-            raise InputError(str(path), f"{name} stack file not found; give the updated {name} stack")
-        cube = open_stack(path, name)
-        if not same_grid(cube.geobox, geobox):
-            raise InputError(path, "the stack's grid differs from the product's grid")
-        times = list(cube.times)
+        path = inputs.get(name, {}).get("stack")
+        if not path and "items" in inputs.get(name, {}):  # catalog scenes: the new ones, from the catalog
+            if given.get(name):
+                raise InputError("sar_stack" if name == "radar" else "stack",
+                                 "this product was made from catalog scenes; ingest the new scenes "
+                                 "(`yvy ingest`) and run the update without stacks")
+            cube, skipped[name] = new_scenes_cube(store, props, name, geobox, aoi, last_day)
+        else:
+            path = given.get(name) or path
+            if not path or not Path(path).exists():
+                raise InputError(str(path), f"{name} stack file not found; give the updated {name} stack")
+            cube = open_stack(path, name)
+            if not same_grid(cube.geobox, geobox):
+                raise InputError(path, "the stack's grid differs from the product's grid")
+        times = list(cube.times) if cube is not None else []
         sel = np.arange(len(times), dtype=np.int64)
         if req.get("end"):
             sel = np.array([i for i in sel if times[i].date().isoformat() <= req["end"][:10]], dtype=np.int64)
         if sel.size:
             t, k = bfast_dates([times[i].date().isoformat() for i in sel])
             late = (t > float(m["last_time"])) & (t <= last_time)
-            skipped[name] = int(late.sum())  # older than the newest processed date: cannot be inserted
+            skipped[name] = skipped.get(name, 0) + int(late.sum())  # older than the newest processed date
             newer = t > last_time
             t, keep = t[newer], sel[k][newer]
         else:
             t, keep = np.zeros(0), sel
         days = np.array([(times[i].date() - date(1970, 1, 1)).days for i in keep], dtype=np.int64)
-        shift = normalise_shift(cube, keep, req.get("percentile"), bool(m["to_db"]))
+        shift = normalise_shift(cube, keep, req.get("percentile"), bool(m["to_db"]), int(req.get("chunk") or 512))
         out.append(Sensor(name, cube, keep, t, days, kb.SensorPdf(*m["pdf"]), shift, bool(m["to_db"])))
     return out
+
+
+def _inputs(old: dict, new: dict) -> dict:
+    """A sensor's recorded inputs after an update: a stack's are the new ones; catalog scenes add up
+    (item ids appended, collections and orbits joined)."""
+    if "stack" in new or "items" not in old:
+        return new
+    merged = {**old, **new}
+    for k, v in new.items():
+        if isinstance(v, list) and isinstance(old.get(k), list):
+            merged[k] = list(dict.fromkeys([*old[k], *v])) if k == "items" else sorted({*old[k], *v})
+    return merged
 
 
 def _state_chunk(model: dict, rows: slice, cols: slice) -> dict:
@@ -95,19 +122,20 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
 
     Returns the product item unchanged, with ``new_dates`` 0 in its summary, when nothing is new.
     """
+    from .monitor import _aoi_of
+
     started = time.perf_counter()
     props = product["properties"]
     meta = model["properties"]["yvy:model_meta"]
     geobox = geobox_from_properties(props)
+    aoi = _aoi_of(props)
     skipped: dict = {}
-    sensors = _new_sensors(props, meta, geobox, stack, sar_stack, skipped)
+    sensors = _new_sensors(store, props, meta, geobox, aoi, stack, sar_stack, skipped)
     n_new = sum(int(s.t.size) for s in sensors)
     if n_new == 0:
         item = dict(product)
         item["properties"] = {**props, "yvy:summary": {**props.get("yvy:summary", {}), "new_dates": 0}}
         return item
-    from ..cube.build import chunk_windows
-
     windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
     params = kb.BaytsParams(chi=meta["params"]["chi"], pnf_min=meta["params"]["pnf_min"],
                             bwf=tuple(meta["params"]["bwf"]))
@@ -120,9 +148,12 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
         h, w = rows.stop - rows.start, cols.stop - cols.start
         state = _state_chunk(model, rows, cols)
         ys = [read_sensor(s, rows, cols) if s.t.size else np.zeros((0, h * w), np.float32) for s in sensors]
+        inside = aoi_mask(geobox, aoi, rows, cols)
+        ys = [np.where(inside.reshape(1, -1), y, np.float32(np.nan)) for y in ys]
         kb.bayts_update(state, ys, [s.t for s in sensors], [s.pdf for s in sensors], meta["monitor_start"],
                         params)
         arrays = chunk_result(state, h, w, [s.name for s in sensors], True)
+        arrays["status"][~inside] = -128
         arrays["meta_json"] = np.array(json.dumps(new_meta))
         return arrays
 
@@ -138,7 +169,8 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
     iso = f"{np.datetime_as_string(np.datetime64(last, 'D'))}T00:00:00Z"
     inputs = dict(props.get("yvy:inputs", {}))
     for s in sensors:
-        inputs[s.name] = s.cube.describe()
+        if s.cube is not None:
+            inputs[s.name] = _inputs(inputs.get(s.name, {}), s.cube.describe())
     new_props = {k: v for k, v in props.items()
                  if k.startswith("yvy:") and k not in ("yvy:summary", "yvy:version", "yvy:model", "yvy:confirm_rule")}
     n_dates = dict(props.get("yvy:n_dates", {}))

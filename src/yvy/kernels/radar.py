@@ -6,6 +6,8 @@ per-date spatial percentiles.
   boxcar mean over a ``window`` x ``window`` neighbourhood (NaN ignored) and the sum runs over
   the N(p) dates valid at ``p`` (all dates, or the ``half_dates`` nearest on each side).
 * :func:`temporal_median` - per-pixel median over the dates selected by a boolean mask.
+* :func:`block_mean` - NaN-ignoring mean of each ``k`` x ``k`` block of each date (power of a
+  finer radar grid averaged over the pixels of a coarser one).
 * :func:`date_percentiles` - per-date spatial percentile (R ``quantile`` type 7, i.e. linear
   interpolation between order statistics, as numpy's default) of the values within
   ``[lo, hi]``; :func:`date_percentiles_blocks` - the same, exactly, over a grid read block by
@@ -23,7 +25,8 @@ from numba import prange
 
 from ._jit import jit, jit_parallel
 
-__all__ = ["quegan_filter", "temporal_median", "date_percentiles", "date_percentiles_blocks", "box_mean"]
+__all__ = ["quegan_filter", "temporal_median", "date_percentiles", "date_percentiles_blocks", "box_mean",
+           "block_mean"]
 
 
 @jit
@@ -71,6 +74,44 @@ def box_mean(stack: np.ndarray, window: int) -> np.ndarray:
     stack = _as3d(stack)
     out = np.empty(stack.shape, dtype="float64")
     _box_mean_3d(stack, int(window), out)
+    return out
+
+
+@jit_parallel
+def _block_mean_3d(stack, k, out):
+    nt, ny, nx = out.shape
+    for r in prange(nt * ny):
+        t = r // ny
+        y = r % ny
+        for x in range(nx):
+            s = 0.0
+            c = 0
+            for i in range(y * k, y * k + k):
+                for j in range(x * k, x * k + k):
+                    v = stack[t, i, j]
+                    if not math.isnan(v):
+                        s += v
+                        c += 1
+            out[t, y, x] = s / c if c > 0 else np.nan
+
+
+def block_mean(stack: np.ndarray, k: int) -> np.ndarray:
+    """NaN-ignoring mean of each ``k`` x ``k`` block of each date: (T, y*k, x*k) -> (T, y, x) float64
+    (NaN where a block has no valid value).
+
+    Examples
+    --------
+    >>> a = np.array([[[1.0, 3.0, 5.0, 5.0], [np.nan, 2.0, 5.0, 5.0]]])
+    >>> block_mean(a, 2).tolist()
+    [[[2.0, 5.0]]]
+    """
+    stack = _as3d(stack)
+    k = int(k)
+    t, h, w = stack.shape
+    if k < 1 or h % k or w % k:
+        raise ValueError(f"a {h} x {w} grid is not made of {k} x {k} blocks")
+    out = np.empty((t, h // k, w // k), dtype="float64")
+    _block_mean_3d(stack, k, out)
     return out
 
 
