@@ -11,11 +11,13 @@ cleared at a random date of the year. Then the real command runs in a child proc
 and run through the fused kernel, COGs of every output and the per-pixel model state published).
 Peak RSS is the child's ``ru_maxrss``; observations are pixels x (60 + 73) dates. One run per
 size (``--runs``: more, median reported). A full Sentinel-2 tile (10,980 px square) would need
-64 GB of input stacks, more than the benchmark machine's disk; the run is therefore made at
-smaller sizes and the peak RSS extrapolated linearly in the pixel count through the two largest
-sizes run, which is stated as such in the results. Usage::
+64 GB of input stacks, more than the benchmark machine's disk; with ``--mosaic-from T`` sizes above
+``T`` read VRTs that repeat ``T`` x ``T`` stacks (:func:`mosaic_stacks`), so every window of a full
+tile is still read from disk through GDAL. Without a full-tile row the peak RSS is extrapolated
+linearly in the pixel count through the two largest sizes run, and the results say so. Usage::
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/bench_bayts_tile.py [--sizes 1024 2048 3072 --runs 1]
+    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/bench_bayts_tile.py [--sizes 1024 2048 --runs 1]
+    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/bench_bayts_tile.py --sizes 4096 10980 --mosaic-from 2048 --keep
 
 Writes ``benchmarks/results/bench_bayts_tile.{json,md}``. Not collected by pytest.
 """
@@ -154,7 +156,11 @@ def main() -> None:
                     help="For sizes above T: write T x T stacks once and read each size through VRTs that "
                          "repeat them (see mosaic_stacks); the disk a full tile's stacks need is not there.")
     ap.add_argument("--keep", action="store_true", help="Keep the earlier rows of the results file (add sizes).")
+    ap.add_argument("--report", action="store_true", help="Only rewrite the results from the results file's rows.")
     args = ap.parse_args()
+    if args.report:
+        report(json.loads((OUT / "bench_bayts_tile.json").read_text())["rows"], args.runs)
+        return
     rows = []
     if args.keep and (OUT / "bench_bayts_tile.json").exists():
         rows = [r for r in json.loads((OUT / "bench_bayts_tile.json").read_text())["rows"]
@@ -178,36 +184,48 @@ def main() -> None:
                      "load_average": os.getloadavg()[0]})
         print(rows[-1], flush=True)
     rows.sort(key=lambda r: r["size"])
-    px = np.array([r["pixels"] for r in rows[-2:]], float)  # the two largest sizes
-    rss = np.array([r["peak_rss_gb"] for r in rows[-2:]])
-    slope, icpt = np.polyfit(px, rss, 1) if len(px) > 1 else (rss[0] / px[0], 0.0)
-    slope = max(float(slope), 0.0)
-    full = float(icpt + slope * FULL_TILE ** 2)
+    report(rows, args.runs)
+
+
+def report(rows: list[dict], runs: int) -> None:
+    """Write ``results/bench_bayts_tile.{json,md}`` from the measured rows."""
     meta = {"threads": os.environ.get("NUMBA_NUM_THREADS", "default"), "cpu": platform.processor() or
-            platform.machine(), "load_average": os.getloadavg(), "rows": rows,
-            "rss_fit_gb": {"intercept": float(icpt), "per_mpixel": float(slope * 1e6)},
-            "full_tile_rss_gb_extrapolated": full}
+            platform.machine(), "load_average": os.getloadavg(), "rows": rows}
+    full = next((r for r in rows if r["size"] >= FULL_TILE), None)
+    if full is None:
+        px = np.array([r["pixels"] for r in rows[-2:]], float)  # the two largest sizes
+        rss = np.array([r["peak_rss_gb"] for r in rows[-2:]])
+        slope, icpt = np.polyfit(px, rss, 1) if len(px) > 1 else (rss[0] / px[0], 0.0)
+        slope = max(float(slope), 0.0)
+        meta["rss_fit_gb"] = {"intercept": float(icpt), "per_mpixel": float(slope * 1e6)}
+        meta["full_tile_rss_gb_extrapolated"] = float(icpt + slope * FULL_TILE ** 2)
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_bayts_tile.json").write_text(json.dumps(meta, indent=1))
     lines = ["# bayts over a tile: the whole `yvy detect --method bayts` run, streaming", "",
-             f"`benchmarks/bench_bayts_tile.py`, {args.runs} run(s) per size (median time), "
-             f"NUMBA_NUM_THREADS={meta['threads']}, load average at the end {meta['load_average'][0]:.1f} "
-             "(2 shared cores). A year: 60 Sentinel-1 + 73 Sentinel-2 dates (60 % cloudy), float32 stacks on "
-             "disk, COGs and model state published, no alerts.", "",
-             "| tile (px) | pixels | observations | seconds | M obs/s (whole run) | peak RSS (GB) |",
-             "|---|---|---|---|---|---|"]
+             f"`benchmarks/bench_bayts_tile.py`, {runs} run(s) per size (median time), "
+             f"NUMBA_NUM_THREADS={meta['threads']} (2 shared cores; the load average when each size ended is in the "
+             "table). A year: 60 Sentinel-1 + 73 Sentinel-2 dates (60 % cloudy), float32 stacks, COGs and model "
+             "state published, no alerts.", "",
+             "| tile (px) | pixels | observations | input | seconds | M obs/s (whole run) | peak RSS (GB) | load |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['size']:,}² | {r['pixels']:,} | {r['observations'] / 1e6:,.0f} M | {r['seconds']:.1f} "
-                     f"| {r['m_obs_per_s']:.1f} | {r['peak_rss_gb']:.2f} |")
-    lines += ["", f"Peak RSS, straight line through the two largest sizes: {icpt:.2f} GB + {slope * 1e6:.3f} GB "
-              f"per million pixels; **extrapolated** to a full {FULL_TILE:,}² tile: {full:.1f} GB (not measured: "
-              "its input stacks alone are 64 GB). What the run holds: one chunk of every date (--chunk 512), "
-              "the percentile count tables (2 x dates x 65,536 int64), GDAL's block cache (capped at 512 MB by "
-              "`yvy detect`) and the interpreter with its libraries; none of these grows with the tile, so the "
-              "line is an upper bound while the cache is still filling."]
+        load = f"{r['load_average']:.1f}" if "load_average" in r else "–"
+        lines.append(f"| {r['size']:,}² | {r['pixels']:,} | {r['observations'] / 1e6:,.0f} M "
+                     f"| {r.get('input', 'stacks on disk')} | {r['seconds']:.1f} | {r['m_obs_per_s']:.1f} "
+                     f"| {r['peak_rss_gb']:.2f} | {load} |")
+    what = ("What the run holds: one chunk of every date (--chunk 512), the percentile count tables (2 x dates x "
+            "65,536 int64), GDAL's block cache (capped at 512 MB by `yvy detect`) and the interpreter with its "
+            "libraries.")
+    if full is not None:
+        lines += ["", f"The full {FULL_TILE:,}² tile was **measured**: peak RSS {full['peak_rss_gb']:.2f} GB. Its "
+                  f"input is {full['input']} read through GDAL window by window (values repeat every tile; a "
+                  "full tile's own stacks, 64 GB, do not fit the benchmark machine's disk). " + what]
+    else:
+        lines += ["", f"Peak RSS, straight line through the two largest sizes: {meta['rss_fit_gb']['intercept']:.2f} "
+                  f"GB + {meta['rss_fit_gb']['per_mpixel']:.3f} GB per million pixels; **extrapolated** to a full "
+                  f"{FULL_TILE:,}² tile: {meta['full_tile_rss_gb_extrapolated']:.1f} GB (not measured). " + what]
     (OUT / "bench_bayts_tile.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-
 
 if __name__ == "__main__":
     main()
