@@ -165,9 +165,10 @@ def test_sync_offline_report_with_photo_sent_once(browser, field_server, tmp_pat
     page.locator("#copy-ll").tap()
     expect(page.locator("#copy-msg")).to_contain_text(f"{lat:.6f}, {lon:.6f}", timeout=5_000)
 
-    # a report with a geotagged photo, filed offline
+    # a report with a phone camera's photo (4000 x 3000, about 5 MB, EXIF GPS), filed offline
     photo = tmp_path / "IMG_0001.jpg"
-    photo.write_bytes(geotagged_jpeg(lon, lat))
+    photo.write_bytes(geotagged_jpeg(lon, lat, size=(4000, 3000), noise=12, quality=92))
+    assert photo.stat().st_size > 3 << 20  # above the 1 MiB limit of the other routes
     page.locator("#rep-finding").select_option("machinery")
     page.locator("#rep-note").fill("bulldozer at the edge")
     page.locator("#rep-photos").set_input_files(str(photo))
