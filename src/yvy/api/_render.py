@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# imported with this module: a first import of rio-tiler from several request threads at once
+# fails (its modules import each other), and the sync's reads no longer import it first
+import rio_tiler.io  # noqa: F401
+
 from ..catalog import assets as keys
 from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
