@@ -87,8 +87,9 @@ def _stamp(href: str) -> float:
 
 
 _OPEN = threading.local()
-_OPEN_MAX = 32
-"""Files each thread keeps open (opening one costs about as much as reading a tile's window)."""
+_OPEN_MAX = 12
+"""Files each request thread keeps open (opening one costs about as much as reading a tile's
+window); a scene's bands and quality band, and the chips' scenes, fit."""
 
 
 def _open(href: str, stamp: float, level: int | None):
