@@ -203,7 +203,9 @@ def test_fifty_offline_online_cycles_lose_and_duplicate_nothing(browser, field_s
         page.locator("#rep-finding").select_option(["nothing", "fire", "machinery"][i % 3])
         page.locator("#rep-note").fill(notes[-1])
         page.locator("#rep-send").tap()
-        page.wait_for_function("() => document.body.dataset.outbox !== undefined")
+        # queued: the form is cleared (filling the next note before that lost it to the reset)
+        page.wait_for_function("() => document.body.dataset.outbox !== undefined && "
+                               "document.getElementById('rep-note').value === ''")
         ctx.set_offline(False)
         page.wait_for_timeout(40 * (i % 5))  # sometimes the network goes while a report is on its way
     page.evaluate("() => window.yvyOutbox.flush()")
