@@ -6,7 +6,9 @@ per-host limit over HTTP/1.1).
 Builds a workspace of four 20 km Sentinel-2-like scenes at 10 m (2000 x 2000 px, tests/api/_build)
 with 200 alerts spread over the area, runs ``yvy serve``'s app in a subprocess (uvicorn, one
 process) and times each run; prints the median, the tile count and the estimated against the
-downloaded bytes. Target: at most 60 s.
+downloaded bytes. Target: at most 60 s. Then, once, the imagery tiles alone: in runs of a row (the
+sync's way) against the same tiles from ``/tiles`` one by one (a GDAL warp per band and tile),
+wall time and the server's CPU time of each.
 
 Run: ``.venv/bin/python benchmarks/bench_field_sync.py [--runs 3] [--minzoom 12] [--maxzoom 16]``.
 Not collected by pytest.
@@ -73,12 +75,12 @@ def cpu_seconds(pid: int) -> float:
 
 def download(url: str, paths: list[str]) -> dict:
     """GET every path with CONNECTIONS threads (tile runs decoded as field.js does); bytes by kind
-    (imagery tiles, chips, documents), tiles stored and failures other than 404."""
+    (imagery tiles, chips, documents), tiles stored (JPEG among them) and failures other than 404."""
     import base64
 
     todo = list(paths)
     lock = threading.Lock()
-    out = {"tiles": 0, "chips": 0, "docs": 0, "n_tiles": 0, "failed": 0}
+    out = {"tiles": 0, "chips": 0, "docs": 0, "n_tiles": 0, "n_jpeg": 0, "failed": 0}
 
     def worker():
         with httpx.Client(base_url=url, timeout=120) as c:
@@ -87,19 +89,27 @@ def download(url: str, paths: list[str]) -> dict:
                     if not todo:
                         return
                     p = todo.pop()
-                r = c.get(p)
+                try:
+                    r = c.get(p)
+                except httpx.HTTPError:
+                    with lock:
+                        out["failed"] += 1
+                    continue
                 if r.status_code != 200:
                     with lock:
                         out["failed"] += r.status_code != 404
                     continue
                 if p.startswith("/api/field/tiles/"):
-                    pngs = [base64.b64decode(b) for b in r.json()["tiles"].values()]
-                    kind, size = "tiles", sum(map(len, pngs))
+                    imgs = [base64.b64decode(b) for b in r.json()["tiles"].values()]
+                    kind, size = "tiles", sum(map(len, imgs))
+                elif p.startswith("/tiles/"):  # the peer: tiles one by one
+                    imgs, kind, size = [r.content], "tiles", len(r.content)
                 else:
-                    pngs, kind, size = [], "chips" if p.endswith(".png") else "docs", len(r.content)
+                    imgs, kind, size = [], "chips" if p.endswith(".png") else "docs", len(r.content)
                 with lock:
                     out[kind] += size
-                    out["n_tiles"] += len(pngs)
+                    out["n_tiles"] += len(imgs)
+                    out["n_jpeg"] += sum(i[:3] == b"\xff\xd8\xff" for i in imgs)
 
     threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
     for t in threads:
@@ -107,6 +117,16 @@ def download(url: str, paths: list[str]) -> dict:
     for t in threads:
         t.join()
     return out
+
+
+def _run_of(url: str) -> tuple[int, int, int, int]:
+    """(z, y, x0, x1) of a tile-run URL of the plan."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    z, y = (int(v) for v in parts.path.rsplit("/", 2)[1:])
+    q = parse_qs(parts.query)
+    return z, y, int(q["x0"][0]), int(q["x1"][0])
 
 
 def main() -> None:
@@ -135,6 +155,16 @@ def main() -> None:
                 got["server_cpu_s"] = cpu_seconds(proc.pid) - cpu0
                 got["load"] = os.getloadavg()[0]
                 rows.append((time.perf_counter() - t0, t_plan, got, plan))
+            # the peer, once: the same tiles from /tiles one by one (a GDAL warp per band and tile, PNG)
+            plan = rows[-1][3]
+            singles = [f"{plan['tile_prefix']}/{z}/{x}/{y}.png" for z, y, x0, x1 in
+                       (_run_of(u) for u in plan["tile_runs"]) for x in range(x0, x1 + 1)]
+            t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+            peer = download(url, singles)
+            peer.update(seconds=time.perf_counter() - t0, server_cpu_s=cpu_seconds(proc.pid) - cpu0)
+            t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+            runs_only = download(url, plan["tile_runs"])
+            runs_only.update(seconds=time.perf_counter() - t0, server_cpu_s=cpu_seconds(proc.pid) - cpu0)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -156,14 +186,22 @@ def main() -> None:
         print(f"server CPU time per sync: median {statistics.median(r[2]['server_cpu_s'] for r in rows):.1f} s; "
               f"load average (1 min) after each run: {loads} "
               f"on {os.cpu_count()} CPUs shared with other jobs")
-        print(f"downloaded {total / 1e6:.1f} MB: {got['n_tiles']} tiles {got['tiles'] / 1e6:.1f} MB, chips "
+        print(f"imagery tiles alone, in this run: in runs of a row {runs_only['seconds']:.1f} s, server CPU "
+              f"{runs_only['server_cpu_s']:.1f} s, {runs_only['tiles'] / 1e6:.1f} MB; the same {peer['n_tiles']} tiles "
+              f"from /tiles one by one {peer['seconds']:.1f} s, server CPU {peer['server_cpu_s']:.1f} s, "
+              f"{peer['tiles'] / 1e6:.1f} MB (server CPU ratio "
+              f"{peer['server_cpu_s'] / max(runs_only['server_cpu_s'], 1e-9):.1f}x); failed requests: "
+              f"{runs_only['failed']} and {peer['failed']}")
+        print(f"downloaded {total / 1e6:.1f} MB: {got['n_tiles']} tiles {got['tiles'] / 1e6:.1f} MB "
+              f"({got['n_jpeg']} JPEG where the imagery fills the tile, the rest PNG), chips "
               f"{got['chips'] / 1e6:.1f} MB, documents {got['docs'] / 1e6:.1f} MB; estimate / downloaded = "
               f"{plan['bytes'] / total:.2f} (tiles {plan['bytes_tiles'] / max(got['tiles'], 1):.2f}); "
               f"failed requests: {sum(r[2]['failed'] for r in rows)}")
     (REPO / "benchmarks" / "results" / "bench_field_sync.json").write_text(json.dumps({
         "runs": args.runs, "area_km": km, "alerts": plan["alerts"], "tiles": plan["tiles"],
         "seconds": [r[0] for r in rows], "median_s": statistics.median(r[0] for r in rows),
-        "plan_s": [r[1] for r in rows], "estimated_bytes": plan["bytes"], "downloaded": [r[2] for r in rows]},
+        "plan_s": [r[1] for r in rows], "estimated_bytes": plan["bytes"], "downloaded": [r[2] for r in rows],
+        "tiles_in_runs": runs_only, "tiles_one_by_one": peer},
         indent=1) + "\n")
 
 

@@ -165,9 +165,10 @@ def test_sync_offline_report_with_photo_sent_once(browser, field_server, tmp_pat
     page.locator("#copy-ll").tap()
     expect(page.locator("#copy-msg")).to_contain_text(f"{lat:.6f}, {lon:.6f}", timeout=5_000)
 
-    # a report with a geotagged photo, filed offline
+    # a report with a phone camera's photo (4000 x 3000, about 5 MB, EXIF GPS), filed offline
     photo = tmp_path / "IMG_0001.jpg"
-    photo.write_bytes(geotagged_jpeg(lon, lat))
+    photo.write_bytes(geotagged_jpeg(lon, lat, size=(4000, 3000), noise=12, quality=92))
+    assert photo.stat().st_size > 3 << 20  # above the 1 MiB limit of the other routes
     page.locator("#rep-finding").select_option("machinery")
     page.locator("#rep-note").fill("bulldozer at the edge")
     page.locator("#rep-photos").set_input_files(str(photo))
@@ -202,7 +203,9 @@ def test_fifty_offline_online_cycles_lose_and_duplicate_nothing(browser, field_s
         page.locator("#rep-finding").select_option(["nothing", "fire", "machinery"][i % 3])
         page.locator("#rep-note").fill(notes[-1])
         page.locator("#rep-send").tap()
-        page.wait_for_function("() => document.body.dataset.outbox !== undefined")
+        # queued: the form is cleared (filling the next note before that lost it to the reset)
+        page.wait_for_function("() => document.body.dataset.outbox !== undefined && "
+                               "document.getElementById('rep-note').value === ''")
         ctx.set_offline(False)
         page.wait_for_timeout(40 * (i % 5))  # sometimes the network goes while a report is on its way
     page.evaluate("() => window.yvyOutbox.flush()")

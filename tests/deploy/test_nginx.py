@@ -148,6 +148,12 @@ def test_tls_proxy_in_front_of_yvy(stack):
         assert r.status_code == 413
         r = c.post(f"{base}/stac/search", json={"limit": 1})
         assert r.status_code == 200
+        # a phone's photo passes the proxy (yvy answers: 401 without a sign-in), above 25m it does not
+        photo = f"{base}/api/field/photos/{'0' * 64}"
+        r = c.put(photo, content=bytes(5 << 20), headers={"Content-Type": "image/jpeg"})
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/json")
+        r = c.put(photo, content=bytes(26 << 20), headers={"Content-Type": "image/jpeg"})
+        assert r.status_code == 413
     with httpx.Client(timeout=30) as c:  # plain HTTP only redirects
         r = c.get(f"http://127.0.0.1:{http}/stac?limit=1")
         assert r.status_code == 301 and r.headers["location"] == f"{base}/stac?limit=1"

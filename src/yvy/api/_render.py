@@ -17,12 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# imported with this module: a first import of rio-tiler from several request threads at once
+# fails (its modules import each other), and the sync's reads no longer import it first
+import rio_tiler.io  # noqa: F401
+
 from ..catalog import assets as keys
 from ..change.product import DETECTIONS
 from ..cube.mask import clear_mask, quality_band
 from ..kernels.indices import INDICES
 
-__all__ = ["EMPTY_PNG", "LayerSpec", "layers_for_item", "read_values", "render_bbox", "render_tile"]
+__all__ = ["EMPTY_PNG", "LayerSpec", "layer_assets", "layers_for_item", "read_values", "render_bbox",
+           "render_mercator", "render_tile"]
 
 TILE = 256
 
@@ -196,51 +201,91 @@ def _stats(spec: LayerSpec, item: dict) -> tuple[float, float]:
     return lo * scale + offset, hi * scale + offset
 
 
-def _render_rgb_bands(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
-    """A three-band byte asset (orthomosaic) drawn as is."""
+def _rgb_bands(spec: LayerSpec, item: dict, reader_call) -> tuple[np.ndarray, np.ndarray] | None:
+    """A three-band byte asset (orthomosaic) as is, with its validity mask."""
     from rio_tiler.errors import TileOutsideBounds
     from rio_tiler.io import Reader
-    from rio_tiler.utils import render
 
     try:
         with Reader(item["assets"][spec.assets[0]]["href"]) as src:
             img = reader_call(src, (1, 2, 3))
     except TileOutsideBounds:
         return None
-    mask = img.mask
-    if mask is not None and not mask.any():
-        return None
-    return render(img.data.astype(np.uint8), mask=mask, img_format="PNG", ZLEVEL=3)
+    mask = np.ones(img.data.shape[1:], bool) if img.mask is None else img.mask > 0
+    return (img.data.astype(np.uint8), mask) if mask.any() else None
 
 
 def _render(spec: LayerSpec, item: dict, reader_call) -> bytes | None:
-    from rio_tiler.utils import render
-
     if spec.kind == "rgb_bands":
-        return _render_rgb_bands(spec, item, reader_call)
+        rgba = _rgb_bands(spec, item, reader_call)
+    else:
+        rgba = _layer_rgba(spec, item, lambda asset: _read(asset, reader_call))
+    return None if rgba is None else _png(*rgba)
+
+
+def _layer_rgba(spec: LayerSpec, item: dict, read) -> tuple[np.ndarray, np.ndarray] | None:
+    """RGB (3, h, w) and validity mask of a layer whose bands ``read(asset)`` gives (None:
+    outside the data or nothing valid)."""
     bands = []
     for key in spec.assets:
-        arr = _read(item["assets"][key], reader_call)
+        arr = read(item["assets"][key])
         if arr is None:
             return None
         bands.append(arr)
     if spec.kind == "index":
-        bands[0] = _mask_not_clear(item, bands[0], reader_call)
+        bands[0] = _mask_not_clear(item, bands[0], read)
     rgb, mask = _to_rgba(spec, bands, _stats(spec, item))
-    if not mask.any():
-        return None
-    return render(rgb, mask=(mask * 255).astype(np.uint8), img_format="PNG", ZLEVEL=3)
+    return (rgb, mask) if mask.any() else None
 
 
-def _mask_not_clear(item: dict, band: np.ma.MaskedArray, reader_call) -> np.ma.MaskedArray:
-    """``band`` with the pixels its item's quality band marks as not clear masked out."""
+def _png(rgb: np.ndarray, mask: np.ndarray) -> bytes:
+    from rio_tiler.utils import render
+
+    return render(np.ascontiguousarray(rgb), mask=(mask * 255).astype(np.uint8), img_format="PNG", ZLEVEL=3)
+
+
+def _mask_not_clear(item: dict, band: np.ma.MaskedArray, read) -> np.ma.MaskedArray:
+    """``band`` with the pixels its item's quality band (``read(asset)``) marks as not clear masked out."""
     found = quality_band(item)
     if found is None:
         return band
-    quality = _read(item["assets"][found[1]], reader_call)
+    quality = read(item["assets"][found[1]])
     if quality is None:
         return band
     return np.ma.masked_where(~clear_mask(found[0], quality), band)
+
+
+def layer_assets(item: dict, spec: LayerSpec) -> list[dict]:
+    """The assets drawing ``spec`` reads (its bands and, for an index, the quality band)."""
+    found = quality_band(item) if spec.kind == "index" else None
+    return [item["assets"][k] for k in spec.assets] + ([item["assets"][found[1]]] if found else [])
+
+
+def render_mercator(item: dict, layer: str, bounds: tuple[float, float, float, float], width: int,
+                    height: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """RGB and validity mask of ``layer`` on a ``width`` x ``height`` grid over web-mercator
+    ``bounds`` (None: no data there): by index (:mod:`._gather`) where the output is at least as
+    fine as the data, else through rio-tiler's warp."""
+    from rasterio.crs import CRS
+
+    from ._gather import mercator_reader
+
+    spec = layers_for_item(item)[layer]
+    read = None if spec.kind == "rgb_bands" else mercator_reader(layer_assets(item, spec), bounds, width, height)
+    if read is not None and spec.kind == "rgb":  # the common case in one pass per band
+        rgba = read.rgb([item["assets"][k] for k in spec.assets], spec.vmin, spec.vmax, _GAMMA)
+        return rgba if rgba is not None and rgba[1].any() else None
+    if read is None:
+        merc = CRS.from_epsg(3857)
+
+        def call(src, idx=1):
+            return src.part(bounds, dst_crs=merc, bounds_crs=merc, width=width, height=height, indexes=idx,
+                            max_size=None)
+
+        if spec.kind == "rgb_bands":
+            return _rgb_bands(spec, item, call)
+        read = lambda asset: _read(asset, call)  # noqa: E731
+    return _layer_rgba(spec, item, read)
 
 
 def render_tile(item: dict, layer: str, x: int, y: int, z: int) -> bytes | None:
@@ -253,15 +298,16 @@ def render_bbox(item: dict, layer: str, bbox: tuple[float, float, float, float],
     """PNG of a WGS84 box of ``layer`` in web mercator (longest side ``size`` pixels), or None."""
     import math
 
-    from rasterio.crs import CRS
+    from rasterio.warp import transform_bounds
 
-    spec = layers_for_item(item)[layer]
     minx, miny, maxx, maxy = bbox
     ratio = (maxy - miny) / max((maxx - minx) * math.cos(math.radians((miny + maxy) / 2)), 1e-12)
     width, height = (size, max(1, round(size * ratio))) if ratio <= 1 else (max(1, round(size / ratio)), size)
-    return _render(spec, item, lambda src, idx=1: src.part(bbox, dst_crs=CRS.from_epsg(3857),
-                                                           bounds_crs=CRS.from_epsg(4326), width=width,
-                                                           height=height, indexes=idx))
+    from ._encode import encode_image
+
+    bounds = transform_bounds("EPSG:4326", "EPSG:3857", *bbox, densify_pts=21)  # as rio-tiler's part()
+    rgba = render_mercator(item, layer, bounds, width, height)
+    return None if rgba is None else encode_image(*rgba)
 
 
 def read_values(asset: dict, geometry: dict) -> np.ma.MaskedArray | None:

@@ -81,6 +81,7 @@ def create_app(workspace: Workspace, settings: ServeSettings | None = None) -> F
     # outermost: limits apply before routing, authentication or body parsing
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes,
                        body_timeout=settings.body_timeout,
+                       route_limits=[("PUT", "/api/field/photos/", settings.max_photo_bytes)],
                        on_reject=lambda scope, status, reason: scope_event(
                            scope, "request-rejected", status=status, reason=reason))
     return app

@@ -1,13 +1,15 @@
 """Routes of the field app: reports from rangers, their photos, the plan of an offline sync, patrol
 targets, and the installable web app's service worker and manifest.
 
-- ``PUT /api/field/photos/{sha256}``: a photo's bytes (ranger); stored once by its SHA-256.
+- ``PUT /api/field/photos/{sha256}``: a photo's bytes (ranger; a larger body limit than other
+  routes, ``YVY_MAX_PHOTO_BYTES``, streamed to disk); stored once by its SHA-256.
 - ``POST /api/alerts/{id}/reports``: a field report (ranger); its id is the client's, so a replay
   answers 200 with the stored report instead of 201.
 - ``GET /api/alerts/{id}/reports``, ``GET /api/field/photos/{sha256}``: what was reported.
 - ``GET /api/field/plan``: every URL the phone must cache to work offline over an area (alerts,
   chips, targets, imagery tiles for a zoom range) with the expected download size;
-  ``GET /api/field/tiles/...``: imagery tiles in runs of one row (base64 PNG), for that cache.
+  ``GET /api/field/tiles/...``: imagery tiles in runs of one row (base64 JPEG, or PNG where a
+  tile is partly transparent), for that cache.
 - ``GET /sw.js`` (scope ``/``) and ``GET /manifest.webmanifest``.
 
 Must not import: yvy.storage at module level, click.
@@ -69,11 +71,14 @@ def _public(report: dict, request: Request) -> dict:
 
 @router.put("/api/field/photos/{sha256}", summary="Upload a field photo (ranger)", dependencies=SECURITY)
 async def put_photo(sha256: str, request: Request, user=Ranger) -> dict:
-    """Store the request body (JPEG, PNG or WebP) under its SHA-256; EXIF position and time echoed."""
-    from ..field.photos import save_photo
+    """Store the request body (JPEG, PNG or WebP; up to ``YVY_MAX_PHOTO_BYTES``, 25 MiB by
+    default) under its SHA-256; EXIF position and time echoed. The body is streamed to disk."""
+    from ..field.photos import PhotoUpload
 
-    data = await request.body()
-    info = await run_in_threadpool(save_photo, _photo_dir(request), data, sha256)
+    with PhotoUpload(_photo_dir(request)) as upload:
+        async for chunk in request.stream():
+            upload.write(chunk)
+        info = await run_in_threadpool(upload.finish, sha256)
     return {k: v for k, v in info.items() if k != "path"}
 
 
@@ -162,8 +167,9 @@ async def plan(request: Request, bbox: str = Query(..., description="minx,miny,m
             dependencies=[Depends(read_access)])
 async def tile_run(collection_id: str, item_id: str, layer: str, request: Request, z: int = PathParam(ge=0, le=22),
                    y: int = PathParam(ge=0), x0: int = Query(ge=0), x1: int = Query(ge=0)) -> dict:
-    """Tiles ``x0..x1`` of row ``y`` (at most 16) as base64 PNG, for the offline cache; the same
-    images as ``/tiles/{collection}/{item}/{layer}/{z}/{x}/{y}.png``, rendered from one read."""
+    """Tiles ``x0..x1`` of row ``y`` (at most 16) as base64 images for the offline cache: the
+    pictures of ``/tiles/{collection}/{item}/{layer}/{z}/{x}/{y}.png``, drawn as one image and sent
+    as JPEG where the imagery fills the tile (PNG at its edges, where transparency matters)."""
     import base64
 
     from ._render import layers_for_item

@@ -4,8 +4,10 @@ download size expected, shown to the ranger before anything is fetched.
 
 Tile sizes are estimated per zoom from a few tiles rendered now (spread over that zoom's tiles)
 times its tile count; chip sizes from the chips of one alert. Imagery is downloaded in runs of up
-to :data:`ROW_TILES` tiles of one row (:func:`render_row`): one warped read per band for the run
-instead of one per tile, then the same stretch and PNG encoding as ``/tiles`` per tile.
+to :data:`ROW_TILES` tiles of one row (:func:`render_row`): the run is drawn as one image
+(:func:`._render.render_mercator`: one window read and gather per band where the tiles are at least
+as fine as the imagery, one warped read per band otherwise), then the same stretch and PNG encoding
+as ``/tiles`` per tile.
 Must not import: yvy.storage at module level, click.
 """
 
@@ -14,17 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..errors import InputError
-from ._render import (
-    EMPTY_PNG,
-    TILE,
-    _mask_not_clear,
-    _read,
-    _stats,
-    _to_rgba,
-    layers_for_item,
-    render_bbox,
-    render_tile,
-)
+from ._encode import encode_image
+from ._render import EMPTY_PNG, TILE, layers_for_item, render_bbox, render_mercator, render_tile
 
 __all__ = ["ALERT_LIST", "ROW_TILES", "plan_sync", "render_row", "tile_runs"]
 
@@ -79,13 +72,14 @@ def _sample_bytes(render: Callable[[], bytes | None]) -> int:
 
 def _estimate_tiles(item: dict, layer: str, tiles: list[tuple[int, int, int]], per_zoom: int) -> int:
     """Bytes of ``tiles``: per zoom, the mean size of up to ``per_zoom`` tiles spread over its
-    tiles (rendered now) times its count (lower zooms read overviews and compress differently)."""
+    tiles (rendered now as the download renders them) times its count (lower zooms read overviews
+    and compress differently)."""
     total = 0.0
     for z in sorted({t[0] for t in tiles}):
         at = [t for t in tiles if t[0] == z]
         k = min(per_zoom, len(at))
         picks = [at[(2 * i + 1) * len(at) // (2 * k)] for i in range(k)]
-        sizes = [_sample_bytes(lambda t=t: render_tile(item, layer, t[1], t[2], t[0])) for t in picks]
+        sizes = [_sample_bytes(lambda t=t: render_row(item, layer, t[0], t[2], t[1], t[1]).get(t[1])) for t in picks]
         total += sum(sizes) / k * len(at)
     return round(total)
 
@@ -136,11 +130,9 @@ def tile_runs(tiles: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, int
 
 
 def render_row(item: dict, layer: str, z: int, y: int, x0: int, x1: int) -> dict[int, bytes]:
-    """PNG tiles ``x0..x1`` of row ``y`` at zoom ``z`` (those holding data), from one read per band."""
+    """Tiles ``x0..x1`` of row ``y`` at zoom ``z`` (those holding data), drawn as one image: JPEG
+    where the imagery covers the whole tile, PNG (with transparency) at its edges."""
     import morecantile
-    import numpy as np
-    from rasterio.crs import CRS
-    from rio_tiler.utils import render
 
     spec = layers_for_item(item)[layer]
     if spec.kind == "rgb_bands":  # byte orthomosaics: tile by tile
@@ -149,25 +141,13 @@ def render_row(item: dict, layer: str, z: int, y: int, x0: int, x1: int) -> dict
     tms = morecantile.tms.get("WebMercatorQuad")
     a, b = tms.xy_bounds(x0, y, z), tms.xy_bounds(x1, y, z)
     n = x1 - x0 + 1
-    merc = CRS.from_epsg(3857)
-
-    def call(src, idx=1):
-        return src.part((a.left, a.bottom, b.right, a.top), dst_crs=merc, bounds_crs=merc, width=TILE * n,
-                        height=TILE, indexes=idx, max_size=None)
-
-    bands = []
-    for key in spec.assets:
-        arr = _read(item["assets"][key], call)
-        if arr is None:
-            return {}
-        bands.append(arr)
-    if spec.kind == "index":
-        bands[0] = _mask_not_clear(item, bands[0], call)
-    rgb, mask = _to_rgba(spec, bands, _stats(spec, item))
+    rgba = render_mercator(item, layer, (a.left, a.bottom, b.right, a.top), TILE * n, TILE)
+    if rgba is None:
+        return {}
+    rgb, mask = rgba
     out = {}
     for i in range(n):
         cols = slice(i * TILE, (i + 1) * TILE)
         if mask[:, cols].any():
-            out[x0 + i] = render(np.ascontiguousarray(rgb[:, :, cols]), mask=(mask[:, cols] * 255).astype(np.uint8),
-                                 img_format="PNG", ZLEVEL=3)
+            out[x0 + i] = encode_image(rgb[:, :, cols], mask[:, cols], lossy=True)
     return out

@@ -7,6 +7,8 @@ Every limit here is explicit, documented in ``docs/security.md`` and enforced at
   stops reading a chunked body as soon as it passes the limit; a body that trickles in slower
   than ``body_timeout`` seconds per chunk gets 408. It runs before authentication, so an
   anonymous client cannot make the server buffer a large body for a route that would 401.
+  Named routes may have a larger limit of their own (``route_limits``: a field photo upload,
+  streamed to disk by its route), every other route keeps ``max_body_bytes``.
 - :func:`check_filter` bounds a CQL2 filter's length, nesting depth and node count before the
   parser sees it (the parser recurses and its time grows with depth: a filter nested a few
   thousand levels deep overflows its stack and kills the process).
@@ -145,20 +147,30 @@ class RequestLimitsMiddleware:
     """ASGI middleware: body size and body read time limits, checked before the app runs."""
 
     def __init__(self, app, *, max_body_bytes: int = MAX_BODY_BYTES, body_timeout: float = 30.0,
-                 on_reject=None):
+                 on_reject=None, route_limits=()):
         self.app = app
         self.max_body = max_body_bytes
         self.body_timeout = body_timeout
         self.on_reject = on_reject
         """``on_reject(scope, status, reason)``: called for each refused request (security log)."""
+        self.route_limits = tuple(route_limits)
+        """``(method, prefix, bytes)``: the limit of ``method`` on ``prefix`` + one path segment."""
+
+    def _limit(self, scope) -> int:
+        path = scope.get("path", "")
+        for method, prefix, limit in self.route_limits:
+            if scope.get("method") == method and path.startswith(prefix) and "/" not in path[len(prefix):]:
+                return limit
+        return self.max_body
 
     async def __call__(self, scope, receive, send):
         """Handle one ASGI connection."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_body = self._limit(scope)
         length = _content_length(scope)
-        if length is not None and length > self.max_body:
-            return await self._refuse(scope, send, 413, f"body larger than {self.max_body} bytes")
+        if length is not None and length > max_body:
+            return await self._refuse(scope, send, 413, f"body larger than {max_body} bytes")
         seen = 0
         refused = None
 
@@ -171,8 +183,8 @@ class RequestLimitsMiddleware:
                 raise _Refused from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    refused = (413, f"body larger than {self.max_body} bytes")
+                if seen > max_body:
+                    refused = (413, f"body larger than {max_body} bytes")
                     raise _Refused
             return message
 

@@ -56,6 +56,9 @@ class ServeSettings:
     """Base URL clients use to reach this server (links in webhook payloads)."""
     max_body_bytes: int = 1 << 20
     """Largest request body accepted (413 beyond, before it is read)."""
+    max_photo_bytes: int = 25 << 20
+    """Largest field photo upload (``PUT /api/field/photos/{sha256}``, streamed to disk; 413
+    beyond): phone cameras write 2-8 MB JPEGs. Every other route keeps ``max_body_bytes``."""
     body_timeout: float = 30.0
     """Seconds to wait for each part of a request body (408 beyond)."""
     header_timeout: float = 10.0

@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import atomic_write_bytes
 
-__all__ = ["MEDIA_TYPES", "distance_to_m", "photo_info", "photo_path", "save_photo"]
+__all__ = ["MEDIA_TYPES", "PhotoUpload", "distance_to_m", "photo_info", "photo_path"]
 
 MEDIA_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 """Image formats a field photo may have: Pillow format -> (media type, file extension)."""
@@ -47,22 +46,28 @@ def _exif(img) -> dict:
     return {"taken": str(taken).strip("\x00 ") if taken else None, "lon": lon, "lat": lat}
 
 
-def photo_info(data: bytes, name: str = "photo") -> dict:
-    """SHA-256, size, media type and EXIF GPS position and time of an image (InputError if not one)."""
+def _image_info(fp, name: str) -> dict:
+    """Media type and EXIF position and time of the image in the binary file ``fp``."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(fp) as img:
             fmt = img.format
             img.verify()
-        with Image.open(io.BytesIO(data)) as img:
+        fp.seek(0)
+        with Image.open(fp) as img:
             exif = _exif(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(name, f"not a readable image ({exc})") from None
     if fmt not in MEDIA_TYPES:
         raise InputError(name, f"{fmt} images are not accepted; send JPEG, PNG or WebP")
-    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "media_type": MEDIA_TYPES[fmt][0],
-            **exif}
+    return {"media_type": MEDIA_TYPES[fmt][0], **exif}
+
+
+def photo_info(data: bytes, name: str = "photo") -> dict:
+    """SHA-256, size, media type and EXIF GPS position and time of an image (InputError if not one)."""
+    info = _image_info(io.BytesIO(data), name)
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **info}
 
 
 def photo_path(folder: str | os.PathLike, sha256: str, media_type: str) -> Path:
@@ -71,17 +76,51 @@ def photo_path(folder: str | os.PathLike, sha256: str, media_type: str) -> Path:
     return Path(folder) / sha256[:2] / f"{sha256}.{ext}"
 
 
-def save_photo(folder: str | os.PathLike, data: bytes, expected_sha256: str | None = None) -> dict:
-    """Store a photo under ``folder`` by its SHA-256 (atomically; a second copy is a no-op) and
-    return :func:`photo_info` with its ``path``; InputError when ``expected_sha256`` differs."""
-    info = photo_info(data)
-    if expected_sha256 is not None and info["sha256"] != expected_sha256.lower():
-        raise InputError("photo", f"content has SHA-256 {info['sha256']}, not {expected_sha256}")
-    dest = photo_path(folder, info["sha256"], info["media_type"])
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(dest, data)
-    return {**info, "path": str(dest)}
+class PhotoUpload:
+    """A photo received in pieces: each :meth:`write` goes to a temporary file under ``folder``
+    and into its SHA-256 (the photo is never held in memory); :meth:`finish` checks it and moves
+    it to :func:`photo_path` (a second copy is a no-op). Used as a context manager: the temporary
+    file is gone on leaving, whatever happened."""
+
+    def __init__(self, folder: str | os.PathLike):
+        import tempfile
+
+        self.folder = Path(folder)
+        incoming = self.folder / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.NamedTemporaryFile(dir=incoming, prefix="upload-", delete=False)  # noqa: SIM115
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, chunk: bytes) -> None:
+        """Append ``chunk``."""
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.bytes += len(chunk)
+
+    def finish(self, expected_sha256: str | None = None) -> dict:
+        """Store the photo; :func:`photo_info` with its ``path``. InputError (and nothing stored)
+        when it is not an accepted image or its SHA-256 is not ``expected_sha256``."""
+        self._file.flush()
+        sha = self._hash.hexdigest()
+        if expected_sha256 is not None and sha != expected_sha256.lower():
+            raise InputError("photo", f"content has SHA-256 {sha}, not {expected_sha256}")
+        with open(self._file.name, "rb") as fp:
+            info = {"sha256": sha, "bytes": self.bytes, **_image_info(fp, "photo")}
+        dest = photo_path(self.folder, sha, info["media_type"])
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._file.name, dest)
+        return {**info, "path": str(dest)}
+
+    def __enter__(self) -> PhotoUpload:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+        Path(self._file.name).unlink(missing_ok=True)
 
 
 def distance_to_m(geometry, lon: float | None, lat: float | None) -> float | None:

@@ -80,7 +80,7 @@ def file_report(alerts, reports, photo_dir: str | Path, *, report_id: str, alert
     reports
         The :class:`~yvy.field.ports.FieldReportStore` (same database).
     photo_dir
-        Folder the photos were uploaded to (:func:`yvy.field.photos.save_photo`).
+        Folder the photos were uploaded to (:class:`yvy.field.photos.PhotoUpload`).
     position
         ``{"lon", "lat", "accuracy_m"}`` of the device when filed.
     observed

@@ -249,7 +249,10 @@
     const body = { limit: 200, sortby: [{ field: "properties.datetime", direction: "desc" }] };
     if (dt) body.datetime = dt;
     let res;
-    try { res = await api("/stac/search", { method: "POST", body: body }); } catch (e) { return; }
+    try { res = await api("/stac/search", { method: "POST", body: body }); } catch (e) {
+      document.dispatchEvent(new CustomEvent("yvy:no-scenes"));  // field.js: the synced imagery instead
+      return;
+    }
     state.scenes = res.features;
     const scenes = res.features.filter((f) => !f.collection.startsWith("yvy-"));  // imagery, not yvy products
     state.sceneList = scenes;

@@ -231,11 +231,11 @@
       if (!job.run) { bytes += (await r.clone().arrayBuffer()).byteLength; await cache.put(job.url, r); files++; return; }
       const run = await r.json();
       for (const [x, b64] of Object.entries(run.tiles)) {
-        const png = b64bytes(b64);
-        bytes += png.byteLength;
+        const img = b64bytes(b64);  // JPEG where the imagery fills the tile, PNG at its edges
+        bytes += img.byteLength;
         files++;
         await cache.put(plan.tile_prefix + "/" + run.z + "/" + x + "/" + run.y + ".png",
-          new Response(png, { headers: { "Content-Type": "image/png" } }));
+          new Response(img, { headers: { "Content-Type": img[0] === 0xff ? "image/jpeg" : "image/png" } }));
       }
     }
     async function worker() {
@@ -273,11 +273,14 @@
     } catch (err) { /* no targets */ }
   }
 
-  /* Offline, the synced imagery is the basemap (the app cannot search scenes without a network). */
-  function offlineBasemap() {
+  /* Offline, the synced imagery is the basemap (the app cannot search scenes without a network):
+     when the browser says so, or when the scene search failed (navigator.onLine stays true on a
+     network that is up but leads nowhere). */
+  function offlineBasemap(ev) {
     const meta = loadSync(), map = window.yvyMap;
     if (!map) return;
-    if (navigator.onLine) { if (state.offline) { map.removeLayer(state.offline); state.offline = null; } return; }
+    const unreachable = ev && ev.type === "yvy:no-scenes";
+    if (navigator.onLine && !unreachable) { if (state.offline) { map.removeLayer(state.offline); state.offline = null; } return; }
     if (!meta || !meta.scene || state.offline) return;
     const [w, s, e, n] = meta.bbox;
     state.offline = L.tileLayer("/tiles/" + meta.scene.split("/").map(encodeURIComponent).join("/") + "/" + meta.layer + "/{z}/{x}/{y}.png",
@@ -310,6 +313,7 @@
     document.addEventListener("yvy:lang", () => { updateNav(); showReports(); });
     window.addEventListener("offline", offlineBasemap);
     window.addEventListener("online", offlineBasemap);
+    document.addEventListener("yvy:no-scenes", offlineBasemap);
     if (window.yvyMap) window.yvyMap.on("click", () => openPanel(false));
     drawArea();
     offlineBasemap();
