@@ -48,12 +48,15 @@ def test_spatial_filters_run_in_sql_on_the_index(pg):
     import sqlalchemy as sa
 
     from yvy.storage.schema import alerts
+    from yvy.storage.where import Terms, Where
 
-    where = pg.intersects_filter(alerts, box(10.2, 0.2, 12.2, 0.3))
-    query = sa.select(alerts.c.pk).where(where).compile(pg.engine, compile_kwargs={"literal_binds": True})
+    where = Where()
+    pg.spatial_term(where, box(10.2, 0.2, 12.2, 0.3))
+    assert where.shape == ("intersects",)
+    query = Terms(alerts).select(pg.dialect, where.shape, alerts.c.pk).compile(pg.engine)
     with pg.transaction() as c:
         c.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(r[0] for r in c.execute(sa.text(f"EXPLAIN {query}")))
+        plan = "\n".join(r[0] for r in c.exec_driver_sql(f"EXPLAIN {query}", {**query.params, **where.values}))
     assert "alerts_geom" in plan
     got = a.find_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3), limit=1, offset=1))
     assert [x.id for x in got] == ["A011"] and a.count_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3))) == 3

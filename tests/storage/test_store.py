@@ -90,6 +90,12 @@ def test_search_filters(store):
     assert [i["id"] for i in store.search_items(ItemQuery(intersects=pts))] == ["i4"]
     assert store.count_items(ItemQuery(intersects=pts)) == 1
     assert store.count_items(ItemQuery(ids=["i1", "i7", "zz"])) == 2
+    # a rectangle: i2 and i3 lie inside it (no geometry test), i1 and i4 cross its edge; an item
+    # with a bbox inside it but no geometry has no footprint to intersect
+    store.upsert_item({**_item("nogeo", 3, 9), "geometry": None})
+    rect = {"type": "Polygon", "coordinates": [[[1.5, -0.5], [4.5, -0.5], [4.5, 1.5], [1.5, 1.5], [1.5, -0.5]]]}
+    assert [i["id"] for i in store.search_items(ItemQuery(intersects=rect))] == ["i1", "i2", "i3", "i4"]
+    assert store.count_items(ItemQuery(intersects=rect)) == 4
     with pytest.raises(NotFoundError):
         store.get_item("c", "zz")
 
