@@ -197,10 +197,9 @@ def alert_feature(alert, request: Request, lang: str | None = None) -> dict:
         tr = translator(lang)
         feat["properties"].update(title=alert_title(alert, tr), summary=alert_summary(alert, tr))
     feat["bbox"] = list(alert.bbox)
-    href = f"{_base(request)}/collections/{ALERTS}/items/{quote(alert.id, safe='')}"
-    feat["links"] = [{"rel": "self", "type": GEOJSON, "href": href},
-                     {"rel": "collection", "type": "application/json",
-                      "href": f"{_base(request)}/collections/{ALERTS}"}]
+    coll = f"{_base(request)}/collections/{ALERTS}"
+    feat["links"] = [{"rel": "self", "type": GEOJSON, "href": f"{coll}/items/{quote(alert.id, safe='')}"},
+                     {"rel": "collection", "type": "application/json", "href": coll}]
     return feat
 
 
