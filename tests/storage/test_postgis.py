@@ -36,15 +36,11 @@ def test_geometry_columns_and_gist_indexes(pg):
 
 
 def test_spatial_filters_run_in_sql_on_the_index(pg):
-    from yvy.alerts.model import Alert
     from yvy.alerts.ports import AlertQuery
-    from yvy.storage.alerts import SQLAlertStore
 
-    a = SQLAlertStore(pg)
-    with a.transaction():
-        for k in range(50):
-            a.insert_alert(Alert(id=f"A{k:03d}", geometry=box(k, 0, k + 0.5, 0.5), area_ha=1.0,
-                                 first_detected="2024-01-01"))
+    from .test_store import row_of_alerts
+
+    a = row_of_alerts(pg, 50)
     import sqlalchemy as sa
 
     from yvy.storage.schema import alerts

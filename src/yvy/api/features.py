@@ -247,8 +247,8 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
 
         store = ctx.require_alerts()
         q = _alert_query(bbox, datetime, status, confidence, min_area)
-        matched = store.count_alerts(q)
-        feats = [alert_feature(a, request, lang) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
+        matched, found = store.page_alerts(replace(q, limit=limit, offset=offset))
+        feats = [alert_feature(a, request, lang) for a in found]
     else:
         box = parse_bbox(bbox)
         feats = _context_features(request, collection_id, box, limit=limit, offset=offset)

@@ -160,15 +160,20 @@ class SQLAlertStore:
     def iter_alerts(self, query: AlertQuery | None = None) -> Iterator[Alert]:
         """Alerts matching ``query`` (generator), ordered by first detection then id."""
         q = query or AlertQuery()
-        w = self._where(q)
-        self._lock_if_writing()
-        exact = None if self.store.exact_spatial else _exact(q)
-        if exact is None:
+        if self.store.exact_spatial or _exact(q) is None:
+            self._lock_if_writing()
+            w = self._where(q)
             stmt = _s_find(self.store.dialect, w.shape, q.limit is not None, bool(q.offset))
             yield from (self._alert(r) for r in self.store.fetch(stmt, w.page(q.limit, q.offset)))
-            return
-        rows = self.store.fetch(_s_find(self.store.dialect, w.shape, False, False), w.values)
-        yield from (self._alert(r) for r in page(intersecting(rows, exact), q.offset, q.limit))
+        else:
+            yield from (self._alert(r) for r in page(self._hits(q), q.offset, q.limit))
+
+    def _hits(self, q: AlertQuery) -> list:
+        """SQLite, a spatial query: the rows of the alerts that intersect it (unpaged)."""
+        self._lock_if_writing()
+        w = self._where(q)
+        return list(intersecting(self.store.fetch(_s_find(self.store.dialect, w.shape, False, False), w.values),
+                                 _exact(q)))
 
     def find_alerts(self, query: AlertQuery | None = None) -> list[Alert]:
         return list(self.iter_alerts(query))
@@ -176,6 +181,12 @@ class SQLAlertStore:
     def count_alerts(self, query: AlertQuery | None = None) -> int:
         q = query or AlertQuery()
         return self.store.count(_TERMS, self._where(q), None if self.store.exact_spatial else _exact(q))
+
+    def page_alerts(self, query: AlertQuery) -> tuple[int, list[Alert]]:
+        if self.store.exact_spatial or _exact(query) is None:
+            return self.count_alerts(query), self.find_alerts(query)
+        hits = self._hits(query)  # one query and one geometry pass for both
+        return len(hits), [self._alert(r) for r in page(hits, query.offset, query.limit)]
 
     def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
         """(WGS84 bbox, first and last first-detection day) of the unmerged alerts."""
