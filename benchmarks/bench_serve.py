@@ -136,11 +136,17 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1024, help="scene width in 10 m pixels")
     ap.add_argument("--alerts", type=int, default=500, help="extra alerts in the workspace")
     ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
-    ap.add_argument("--tree", type=Path, default=REPO, help="the yvy checkout to build and serve (default: this one)")
+    ap.add_argument("--tree", type=Path, default=None, help="the yvy checkout to build and serve (default: this "
+                    "one); given, nothing is written to results/ (bench_serve_baseline.py records its own)")
     args = ap.parse_args()
+    record = args.tree is None
+    args.tree = args.tree or REPO
     sys.path[:0] = [str(args.tree / "src"), str(args.tree / "tests" / "api")]
     from _results import recorded
 
+    if not record:
+        _run(args)
+        return
     with recorded("bench_serve", 1, f"one timed pass of --requests per scenario. {args.note}".strip()):
         _run(args)
 
