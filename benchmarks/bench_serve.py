@@ -3,8 +3,10 @@
 Builds a demo-like workspace (four 10 km Sentinel-2-like scenes at 10 m, a detection product,
 ~500 alerts), starts yvy (uvicorn, one process) and TiTiler (``titiler.application`` from
 ``.venv-titiler``, one process) as subprocesses on 127.0.0.1, and drives each scenario with 16
-concurrent clients for a fixed number of requests. Prints a Markdown table: requests/s and
-p50/p99 latency.
+concurrent clients for a fixed number of requests. Prints a Markdown table: requests/s, p50/p99
+latency and the server process's CPU time per request (Linux ``/proc``; on a shared machine it
+moves less with the load than requests/s do). ``--tree`` serves another checkout's code (its
+``src`` and ``tests/api/_build.py``) with this driver.
 
 Run: ``.venv/bin/python benchmarks/bench_serve.py [--requests 800] [--size 1024]``
 (TiTiler is skipped when ``.venv-titiler/bin/uvicorn`` is missing:
@@ -30,7 +32,6 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "api"))
 CLIENTS = 16
 
 
@@ -52,16 +53,25 @@ def _wait(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server at {url} did not start")
 
 
-def start_yvy(home: Path) -> tuple[subprocess.Popen, str]:
+def start_yvy(home: Path, tree: Path = REPO) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     code = ("import uvicorn; from yvy.config import Workspace; from yvy.api import create_app; "
             "from yvy.api.settings import ServeSettings; "
             f"uvicorn.run(create_app(Workspace.open({str(home)!r}), ServeSettings(notify_interval=0)), "
             f"host='127.0.0.1', port={port}, log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(tree / "src")})
     url = f"http://127.0.0.1:{port}"
     _wait(url + "/stac/")
     return proc, url
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (None where ``/proc`` is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_titiler() -> tuple[subprocess.Popen, str] | None:
@@ -126,9 +136,17 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1024, help="scene width in 10 m pixels")
     ap.add_argument("--alerts", type=int, default=500, help="extra alerts in the workspace")
     ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
+    ap.add_argument("--tree", type=Path, default=None, help="the yvy checkout to build and serve (default: this "
+                    "one); given, nothing is written to results/ (bench_serve_baseline.py records its own)")
     args = ap.parse_args()
+    record = args.tree is None
+    args.tree = args.tree or REPO
+    sys.path[:0] = [str(args.tree / "src"), str(args.tree / "tests" / "api")]
     from _results import recorded
 
+    if not record:
+        _run(args)
+        return
     with recorded("bench_serve", 1, f"one timed pass of --requests per scenario. {args.note}".strip()):
         _run(args)
 
@@ -141,7 +159,7 @@ def _run(args) -> None:
     built = build_workspace(tmp / "ws", size=args.size, n_alerts_extra=args.alerts)
     print(f"workspace built in {time.perf_counter() - t0:.1f} s at {tmp}", file=sys.stderr)
 
-    yvy_proc, yvy = start_yvy(built.workspace.home)
+    yvy_proc, yvy = start_yvy(built.workspace.home, args.tree)
     tt = start_titiler()
     results = {}
     try:
@@ -173,9 +191,13 @@ def _run(args) -> None:
                 f"{tt[1]}/cog/tiles/WebMercatorQuad/{z}/{x}/{y}.png?url={path}&rescale=-0.6,0.6"
                 f"&colormap_name=rdbu" for z, x, y in tiles]
         for name, urls in scenarios.items():
+            server = tt[0].pid if "TiTiler" in name else yvy_proc.pid
             drive(urls[: CLIENTS * 2], CLIENTS * 2)  # warm up
+            c0 = cpu_seconds(server)
             results[name] = drive(urls, args.requests)
-            print(name, json.dumps({k: round(v, 1) for k, v in results[name].items()}), file=sys.stderr)
+            c1 = cpu_seconds(server)
+            results[name]["cpu_ms"] = float("nan") if c0 is None else 1000 * (c1 - c0) / args.requests
+            print(name, json.dumps({k: round(v, 2) for k, v in results[name].items()}), file=sys.stderr)
     finally:
         yvy_proc.terminate()
         if tt is not None:
@@ -183,10 +205,11 @@ def _run(args) -> None:
 
     print(f"\n{CLIENTS} concurrent clients, {args.requests} requests per scenario, loopback, one "
           f"uvicorn process per server; {os.cpu_count()} CPU cores.\n")
-    print("| scenario | requests/s | p50 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|")
+    print("| scenario | requests/s | p50 ms | p99 ms | server CPU ms/request | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
+        print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | "
+              f"{r['errors']} |")
 
 
 if __name__ == "__main__":

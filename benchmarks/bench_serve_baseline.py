@@ -1,10 +1,12 @@
 """``yvy serve`` throughput of this tree against another checkout, in the same run, interleaved.
 
-Runs ``benchmarks/bench_serve.py`` of each tree in a subprocess (each builds its own workspace with
-its own code and serves it with one uvicorn process on loopback), alternating trees ``--rounds``
-times, and reports per scenario the median requests/s and p50 latency of each tree and the ratio
-this/baseline. The machine is shared: interleaving puts both trees under the same load, and the
-spread of the rounds shows the noise.
+Runs this tree's ``benchmarks/bench_serve.py`` on each tree in a subprocess (``--tree``: each
+builds its workspace with its own code and serves it with one uvicorn process on loopback),
+alternating trees ``--rounds`` times, and reports per scenario the medians of each tree's
+requests/s, p50 latency and server CPU time per request, with the ratios this/baseline (req/s)
+and baseline/this (CPU): above 1, this tree is faster. The machine is shared: interleaving puts
+both trees under the same load, the spread of the rounds shows the noise, and CPU time per
+request moves less with the load than requests/s do.
 
 Usage (the baseline is a whole checkout, e.g. ``git archive 4a07c7e | tar -x -C /tmp/yvy-old``,
 the tree before the SQLAlchemy storage layer)::
@@ -32,8 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 def one(tree: Path, requests: int, size: int) -> dict:
     """Scenario -> measured dict, from one run of ``tree``'s own bench_serve.py."""
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    p = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench_serve.py"), "--requests", str(requests),
-                        "--size", str(size)], cwd=tree, env=env, capture_output=True, text=True, check=True)
+    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_serve.py"), "--tree", str(tree),
+                        "--requests", str(requests), "--size", str(size)], cwd=tree, env=env,
+                       capture_output=True, text=True, check=True)
     out = {}
     for line in p.stderr.splitlines():
         name, _, rest = line.partition(" {")
@@ -58,17 +61,22 @@ def main() -> None:
                 rates = {k: round(v["rps"], 1) for k, v in runs[name][-1].items()}
                 print(f"round {r + 1} {name}: " + json.dumps(rates))
         print()
-        print("| scenario | baseline req/s | this req/s | ratio | baseline p50 ms | this p50 ms | rounds (req/s) |")
-        print("|---|---:|---:|---:|---:|---:|---|")
+        print("| scenario | baseline req/s | this req/s | ratio | baseline p50 ms | this p50 ms | "
+              "baseline CPU ms/req | this CPU ms/req | CPU ratio | rounds (req/s) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for scen in runs["this"][0]:
             b = [x[scen]["rps"] for x in runs["baseline"] if scen in x]
             t = [x[scen]["rps"] for x in runs["this"]]
-            bp = statistics.median(x[scen]["p50_ms"] for x in runs["baseline"] if scen in x) if b else float("nan")
-            tp = statistics.median(x[scen]["p50_ms"] for x in runs["this"])
-            bm = statistics.median(b) if b else float("nan")
-            tm = statistics.median(t)
-            print(f"| {scen} | {bm:.0f} | {tm:.0f} | {tm / bm:.2f} | {bp:.1f} | {tp:.1f} | "
-                  f"base {', '.join(f'{v:.0f}' for v in b)}; this {', '.join(f'{v:.0f}' for v in t)} |")
+            bm, tm = (_median(runs[k], scen, "rps") for k in ("baseline", "this"))
+            bp, tp = (_median(runs[k], scen, "p50_ms") for k in ("baseline", "this"))
+            bc, tc = (_median(runs[k], scen, "cpu_ms") for k in ("baseline", "this"))
+            print(f"| {scen} | {bm:.0f} | {tm:.0f} | {tm / bm:.2f} | {bp:.1f} | {tp:.1f} | {bc:.2f} | {tc:.2f} | "
+                  f"{bc / tc:.2f} | base {', '.join(f'{v:.0f}' for v in b)}; this {', '.join(f'{v:.0f}' for v in t)} |")
+
+
+def _median(runs: list[dict], scen: str, key: str) -> float:
+    values = [x[scen][key] for x in runs if scen in x]
+    return statistics.median(values) if values else float("nan")
 
 
 if __name__ == "__main__":

@@ -36,24 +36,23 @@ def test_geometry_columns_and_gist_indexes(pg):
 
 
 def test_spatial_filters_run_in_sql_on_the_index(pg):
-    from yvy.alerts.model import Alert
     from yvy.alerts.ports import AlertQuery
-    from yvy.storage.alerts import SQLAlertStore
 
-    a = SQLAlertStore(pg)
-    with a.transaction():
-        for k in range(50):
-            a.insert_alert(Alert(id=f"A{k:03d}", geometry=box(k, 0, k + 0.5, 0.5), area_ha=1.0,
-                                 first_detected="2024-01-01"))
+    from .test_store import row_of_alerts
+
+    a = row_of_alerts(pg, 50)
     import sqlalchemy as sa
 
     from yvy.storage.schema import alerts
+    from yvy.storage.where import Terms, Where
 
-    where = pg.intersects_filter(alerts, box(10.2, 0.2, 12.2, 0.3))
-    query = sa.select(alerts.c.pk).where(where).compile(pg.engine, compile_kwargs={"literal_binds": True})
+    where = Where()
+    pg.spatial_term(where, box(10.2, 0.2, 12.2, 0.3))
+    assert where.shape == ("intersects",)
+    query = Terms(alerts).select(pg.dialect, where.shape, alerts.c.pk).compile(pg.engine)
     with pg.transaction() as c:
         c.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(r[0] for r in c.execute(sa.text(f"EXPLAIN {query}")))
+        plan = "\n".join(r[0] for r in c.exec_driver_sql(f"EXPLAIN {query}", {**query.params, **where.values}))
     assert "alerts_geom" in plan
     got = a.find_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3), limit=1, offset=1))
     assert [x.id for x in got] == ["A011"] and a.count_alerts(AlertQuery(bbox=(10.2, 0.2, 12.2, 0.3))) == 3

@@ -90,6 +90,12 @@ def test_search_filters(store):
     assert [i["id"] for i in store.search_items(ItemQuery(intersects=pts))] == ["i4"]
     assert store.count_items(ItemQuery(intersects=pts)) == 1
     assert store.count_items(ItemQuery(ids=["i1", "i7", "zz"])) == 2
+    # a rectangle: i2 and i3 lie inside it (no geometry test), i1 and i4 cross its edge; an item
+    # with a bbox inside it but no geometry has no footprint to intersect
+    store.upsert_item({**_item("nogeo", 3, 9), "geometry": None})
+    rect = {"type": "Polygon", "coordinates": [[[1.5, -0.5], [4.5, -0.5], [4.5, 1.5], [1.5, 1.5], [1.5, -0.5]]]}
+    assert [i["id"] for i in store.search_items(ItemQuery(intersects=rect))] == ["i1", "i2", "i3", "i4"]
+    assert store.count_items(ItemQuery(intersects=rect)) == 4
     with pytest.raises(NotFoundError):
         store.get_item("c", "zz")
 
@@ -122,3 +128,35 @@ def test_jobs_leases_and_cursors(store):
     store.set_cursor("x", "7")
     store.set_cursor("x", "9")
     assert store.get_cursor("x") == "9"
+
+
+def row_of_alerts(store, n: int):
+    """The store's alert store with alerts ``A000``... of 0.5 x 0.5 degrees at x = 0, 1, 2..."""
+    from shapely.geometry import box
+
+    from yvy.alerts.model import Alert
+    from yvy.storage.alerts import SQLAlertStore
+
+    a = SQLAlertStore(store)
+    with a.transaction():
+        for k in range(n):
+            a.insert_alert(Alert(id=f"A{k:03d}", geometry=box(k, 0, k + 0.5, 0.5), area_ha=1.0,
+                                 first_detected="2024-01-01"))
+    return a
+
+
+def test_alert_page_and_count_agree(store):
+    from shapely.geometry import Polygon
+
+    from yvy.alerts.ports import AlertQuery
+
+    a = row_of_alerts(store, 12)
+    q = AlertQuery(bbox=(2.2, 0.2, 6.1, 0.3), limit=2, offset=1)
+    assert [(n, [x.id for x in page]) for n, page in [a.page_alerts(q)]] == [(5, ["A003", "A004"])]
+    tri = Polygon([(2.7, 0.6), (8.2, 0.6), (2.7, -0.3)])  # its bbox overlaps A08's box, it does not
+    for q in (AlertQuery(intersects=tri, limit=3, offset=2), AlertQuery(status=["new"], limit=5, offset=10),
+              AlertQuery(bbox=(20, 20, 21, 21))):
+        matched, page = a.page_alerts(q)
+        assert matched == a.count_alerts(q) and [x.id for x in page] == [x.id for x in a.find_alerts(q)]
+    matched, page = a.page_alerts(AlertQuery(intersects=tri))
+    assert matched == 5 and [x.id for x in page] == ["A003", "A004", "A005", "A006", "A007"]

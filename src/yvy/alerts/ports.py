@@ -78,6 +78,10 @@ class AlertStore(Protocol):
         """Number of alerts matching ``query``."""
         ...
 
+    def page_alerts(self, query: AlertQuery) -> tuple[int, list[Alert]]:
+        """(number of alerts matching ``query`` without its limit and offset, the page it asks for)."""
+        ...
+
     def iter_alerts(self, query: AlertQuery | None = None) -> Iterator[Alert]:
         """Alerts matching ``query``, streamed, ordered by first detection then id."""
         ...

@@ -151,14 +151,15 @@ async def chip(alert_id: str, which: Literal["before", "after", "drone"], reques
 
 def _drone_item(request: Request, alert, wanted: str | None) -> dict | None:
     """The drone item (servable) of ``wanted`` among those covering ``alert``, or the newest."""
-    covering = [d["item"] for d in _drone(request, alert)]
+    from ..patrol.verify import covering_drone_items
+
+    ctx = request.app.state.yvy
+    covering = {f"{it['collection']}/{it['id']}": it for it in covering_drone_items(ctx.store, alert)}
     if wanted is not None and wanted not in covering:
         raise NotFoundError(wanted, "no drone orthomosaic of that id covers this alert")
     if not covering:
         return None
-    collection, item_id = (wanted or covering[0]).split("/", 1)
-    ctx = request.app.state.yvy
-    return ctx.assets.servable(ctx.store.get_item(collection, item_id))
+    return ctx.assets.servable(covering[wanted] if wanted is not None else next(iter(covering.values())))
 
 
 def _series(request: Request, alert) -> list[dict]:

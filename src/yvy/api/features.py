@@ -197,10 +197,9 @@ def alert_feature(alert, request: Request, lang: str | None = None) -> dict:
         tr = translator(lang)
         feat["properties"].update(title=alert_title(alert, tr), summary=alert_summary(alert, tr))
     feat["bbox"] = list(alert.bbox)
-    href = f"{_base(request)}/collections/{ALERTS}/items/{quote(alert.id, safe='')}"
-    feat["links"] = [{"rel": "self", "type": GEOJSON, "href": href},
-                     {"rel": "collection", "type": "application/json",
-                      "href": f"{_base(request)}/collections/{ALERTS}"}]
+    coll = f"{_base(request)}/collections/{ALERTS}"
+    feat["links"] = [{"rel": "self", "type": GEOJSON, "href": f"{coll}/items/{quote(alert.id, safe='')}"},
+                     {"rel": "collection", "type": "application/json", "href": coll}]
     return feat
 
 
@@ -248,8 +247,8 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
 
         store = ctx.require_alerts()
         q = _alert_query(bbox, datetime, status, confidence, min_area)
-        matched = store.count_alerts(q)
-        feats = [alert_feature(a, request, lang) for a in store.find_alerts(replace(q, limit=limit, offset=offset))]
+        matched, found = store.page_alerts(replace(q, limit=limit, offset=offset))
+        feats = [alert_feature(a, request, lang) for a in found]
     else:
         box = parse_bbox(bbox)
         feats = _context_features(request, collection_id, box, limit=limit, offset=offset)

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import field_validator
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import (
+    GeoJSONResponse,
     ItemCollectionUri,
     create_get_request_model,
     create_post_request_model,
@@ -205,14 +206,14 @@ class CatalogClient(BaseCoreClient):
         return publish_item(store.get_item(collection_id, item_id), request)
 
     def item_collection(self, collection_id: str, request: Request, bbox=None, datetime=None,
-                        limit: int = 10, token: str | None = None, **kwargs) -> dict:
+                        limit: int = 10, token: str | None = None, **kwargs) -> GeoJSONResponse:
         _ctx(request).store.get_collection(collection_id)
         return self._search(request, method="GET", collections=[collection_id], bbox=bbox,
                             datetime=datetime, limit=limit, token=token)
 
     def get_search(self, request: Request, collections=None, ids=None, bbox=None, intersects=None,
                    datetime=None, limit: int = 10, token: str | None = None, sortby=None,
-                   filter_expr=None, filter_lang=None, **kwargs) -> dict:
+                   filter_expr=None, filter_lang=None, **kwargs) -> GeoJSONResponse:
         if intersects is not None:
             try:
                 intersects = json.loads(intersects)
@@ -222,7 +223,7 @@ class CatalogClient(BaseCoreClient):
                             intersects=intersects, datetime=datetime, limit=limit, token=token,
                             sortby=sortby, filter_expr=filter_expr, filter_lang=filter_lang)
 
-    def post_search(self, search_request, request: Request, **kwargs) -> dict:
+    def post_search(self, search_request, request: Request, **kwargs) -> GeoJSONResponse:
         s = search_request
         intersects = s.intersects.model_dump(exclude_none=True) if s.intersects is not None else None
         dt = s.datetime if isinstance(s.datetime, str) or s.datetime is None else None
@@ -237,7 +238,7 @@ class CatalogClient(BaseCoreClient):
     # -- search ----------------------------------------------------------------------------
     def _search(self, request: Request, *, method: str, collections=None, ids=None, bbox=None,
                 intersects=None, datetime=None, limit=10, token=None, sortby=None,
-                filter_expr=None, filter_lang=None, body=None) -> dict:
+                filter_expr=None, filter_lang=None, body=None) -> GeoJSONResponse:
         store = _ctx(request).store
         check_count("ids", ids, MAX_IDS)
         check_count("collections", collections, MAX_COLLECTIONS)
@@ -282,7 +283,9 @@ class CatalogClient(BaseCoreClient):
         out = {"type": "FeatureCollection", "features": features, "links": links, "numberReturned": len(features)}
         if number is not None:  # unknown when a filtered search stopped at the end of the page
             out["numberMatched"] = number
-        return out
+        # plain JSON values already: a response skips FastAPI's jsonable_encoder, which walks every
+        # value of every item (most of a search's CPU); the bytes are the same
+        return GeoJSONResponse(out)
 
 
 def _push_down(expr, q: ItemQuery) -> ItemQuery:

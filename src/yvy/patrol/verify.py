@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 
-__all__ = ["DRONE", "MIN_COVER", "REASON", "coverage", "drone_imagery_for", "drone_items", "verify_by_drone"]
+__all__ = ["DRONE", "MIN_COVER", "REASON", "coverage", "covering_drone_items", "drone_imagery_for", "drone_items",
+           "verify_by_drone"]
 
 DRONE = "drone"
 MIN_COVER = 0.9
@@ -52,17 +53,20 @@ def coverage(items: Sequence[dict], alerts: Sequence, targets: Sequence[dict] = 
     return out
 
 
-def drone_imagery_for(catalog, alert) -> list[dict]:
-    """Drone orthomosaics covering ``alert``: ``{item, datetime, href}``, newest first."""
+def covering_drone_items(catalog, alert) -> list[dict]:
+    """The drone orthomosaic items covering ``alert``, newest first."""
     import shapely
 
-    rows = []
-    for it in drone_items(catalog, tuple(alert.geometry.bounds)):
-        if _covers(shapely.geometry.shape(it["geometry"]), alert.geometry):
-            asset = next(iter(it.get("assets", {}).values()), {})
-            rows.append({"item": f"{it['collection']}/{it['id']}", "datetime": it["properties"].get("datetime"),
-                         "href": asset.get("href")})
-    return sorted(rows, key=lambda r: r["datetime"] or "", reverse=True)
+    found = [it for it in drone_items(catalog, tuple(alert.geometry.bounds))
+             if _covers(shapely.geometry.shape(it["geometry"]), alert.geometry)]
+    return sorted(found, key=lambda it: it["properties"].get("datetime") or "", reverse=True)
+
+
+def drone_imagery_for(catalog, alert) -> list[dict]:
+    """Drone orthomosaics covering ``alert``: ``{item, datetime, href}``, newest first."""
+    return [{"item": f"{it['collection']}/{it['id']}", "datetime": it["properties"].get("datetime"),
+             "href": next(iter(it.get("assets", {}).values()), {}).get("href")}
+            for it in covering_drone_items(catalog, alert)]
 
 
 def verify_by_drone(alert_store, catalog, alert_id: str, item_id: str, *, by: str, note: str | None = None):

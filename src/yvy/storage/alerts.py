@@ -40,6 +40,7 @@ from .schema import (
     stored_columns,
 )
 from .store import Store, page
+from .where import Terms, Where, intersecting, paged
 
 __all__ = ["SQLAlertStore"]
 
@@ -118,7 +119,7 @@ class SQLAlertStore:
     def _alert(row) -> Alert:
         doc = json.loads(row.doc)
         return Alert(
-            id=row.id, geometry=shape(json.loads(row.geometry)), area_ha=row.area_ha,
+            id=row.id, geometry=shapely.from_geojson(row.geometry), area_ha=row.area_ha,
             first_detected=row.first_detected, last_clear=row.last_clear,
             confirm_count=row.confirm_count, confidence=Confidence(row.confidence),
             status=AlertStatus(row.status), magnitude=row.magnitude, pixel_count=row.pixel_count,
@@ -132,64 +133,60 @@ class SQLAlertStore:
 
     def get_alert(self, alert_id: str) -> Alert:
         """The alert; inside a transaction, it stays locked until the transaction ends."""
-        stmt = _s_get(self.store.dialect, self._lock_if_writing())
-        with self.store.read() as c:
-            row = c.execute(stmt, {"aid": alert_id}).first()
-        if row is None:
+        rows = self.store.fetch(_s_get(self.store.dialect, self._lock_if_writing()), {"aid": alert_id})
+        if not rows:
             raise NotFoundError(alert_id, "no such alert (see `yvy alerts list`)")
-        return self._alert(row)
+        return self._alert(rows[0])
 
-    def _where(self, q: AlertQuery) -> list:
-        a, out = alerts.c, []
-        if q.ids:
-            out.append(a.id.in_(list(q.ids)))
-        if q.status:
-            out.append(a.status.in_([getattr(s, "value", s) for s in q.status]))
-        if q.confidence:
-            out.append(a.confidence == getattr(q.confidence, "value", q.confidence))
-        if q.since:
-            out.append(a.first_detected >= q.since[:10])
-        if q.until:
-            out.append(a.first_detected <= q.until[:10])
-        if q.changed_after is not None:
-            out.append(a.change_seq > int(q.changed_after))
-        if q.min_area_ha is not None:
-            out.append(a.area_ha >= float(q.min_area_ha))
-        if q.in_protected_area is not None:
-            out.append(a.in_protected == int(bool(q.in_protected_area)))
-        if q.legal_flag:
-            out.append(a.legal_flag == q.legal_flag)
+    def _where(self, q: AlertQuery) -> Where:
+        """The WHERE terms of ``q`` (:data:`_TERMS`)."""
+        w = Where()
+        w.term("ids", list(q.ids) if q.ids else None)
+        w.term("status", [getattr(s, "value", s) for s in q.status] if q.status else None)
+        w.term("confidence", getattr(q.confidence, "value", q.confidence) if q.confidence else None)
+        w.term("since", q.since[:10] if q.since else None)
+        w.term("until", q.until[:10] if q.until else None)
+        w.term("changed_after", None if q.changed_after is None else int(q.changed_after))
+        w.term("min_area_ha", None if q.min_area_ha is None else float(q.min_area_ha))
+        w.term("in_protected", None if q.in_protected_area is None else int(bool(q.in_protected_area)))
+        w.term("legal_flag", q.legal_flag or None)
         if not q.include_merged:
-            out.append(a.merged_into.is_(None))
+            w.add("unmerged")
         exact = _exact(q)
         if exact is not None:
-            out.append(self.store.intersects_filter(alerts, exact) if self.store.exact_spatial
-                       else self.store.bbox_filter(alerts, exact.bounds))
-        return out
+            self.store.spatial_term(w, exact)
+        return w
 
     def iter_alerts(self, query: AlertQuery | None = None) -> Iterator[Alert]:
         """Alerts matching ``query`` (generator), ordered by first detection then id."""
         q = query or AlertQuery()
-        stmt = sa.select(*self._cols).where(*self._where(q)).order_by(alerts.c.first_detected, alerts.c.id)
+        if self.store.exact_spatial or _exact(q) is None:
+            self._lock_if_writing()
+            w = self._where(q)
+            stmt = _s_find(self.store.dialect, w.shape, q.limit is not None, bool(q.offset))
+            yield from (self._alert(r) for r in self.store.fetch(stmt, w.page(q.limit, q.offset)))
+        else:
+            yield from (self._alert(r) for r in page(self._hits(q), q.offset, q.limit))
+
+    def _hits(self, q: AlertQuery) -> list:
+        """SQLite, a spatial query: the rows of the alerts that intersect it (unpaged)."""
         self._lock_if_writing()
-        exact = None if self.store.exact_spatial else _exact(q)
-        if exact is None:
-            yield from (self._alert(r) for r in self.store._all(stmt.limit(q.limit).offset(q.offset or None)))
-            return
-        rows = _intersecting(self.store._all(stmt), exact)
-        yield from (self._alert(r) for r in page(rows, q.offset, q.limit))
+        w = self._where(q)
+        return list(intersecting(self.store.fetch(_s_find(self.store.dialect, w.shape, False, False), w.values),
+                                 _exact(q)))
 
     def find_alerts(self, query: AlertQuery | None = None) -> list[Alert]:
         return list(self.iter_alerts(query))
 
     def count_alerts(self, query: AlertQuery | None = None) -> int:
         q = query or AlertQuery()
-        exact = _exact(q)
-        if exact is None or self.store.exact_spatial:
-            stmt = sa.select(sa.func.count()).select_from(alerts).where(*self._where(q))
-            return int(self.store._first(stmt)[0])
-        stmt = sa.select(alerts.c.minx, alerts.c.miny, alerts.c.maxx, alerts.c.maxy, alerts.c.geometry)
-        return sum(1 for _ in _intersecting(self.store._all(stmt.where(*self._where(q))), exact))
+        return self.store.count(_TERMS, self._where(q), None if self.store.exact_spatial else _exact(q))
+
+    def page_alerts(self, query: AlertQuery) -> tuple[int, list[Alert]]:
+        if self.store.exact_spatial or _exact(query) is None:
+            return self.count_alerts(query), self.find_alerts(query)
+        hits = self._hits(query)  # one query and one geometry pass for both
+        return len(hits), [self._alert(r) for r in page(hits, query.offset, query.limit)]
 
     def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
         """(WGS84 bbox, first and last first-detection day) of the unmerged alerts."""
@@ -349,6 +346,27 @@ class SQLAlertStore:
 
 
 # statements of the hot paths, built once (values are bound at execution)
+_TERMS = Terms(
+    alerts,
+    ids=alerts.c.id.in_,
+    status=alerts.c.status.in_,
+    confidence=lambda p: alerts.c.confidence == p,
+    since=lambda p: alerts.c.first_detected >= p,
+    until=lambda p: alerts.c.first_detected <= p,
+    changed_after=lambda p: alerts.c.change_seq > p,
+    min_area_ha=lambda p: alerts.c.area_ha >= p,
+    in_protected=lambda p: alerts.c.in_protected == p,
+    legal_flag=lambda p: alerts.c.legal_flag == p,
+    unmerged=lambda _: alerts.c.merged_into.is_(None),
+)
+"""AlertQuery filters -> their WHERE terms."""
+
+
+@functools.lru_cache(maxsize=256)
+def _s_find(dialect: str, shape: tuple[str, ...], limit: bool, offset: bool):
+    stmt = _TERMS.select(dialect, shape, *stored_columns(alerts, dialect))
+    return paged(stmt.order_by(alerts.c.first_detected, alerts.c.id), limit, offset)
+
 @functools.cache
 def _s_counter(dialect: str):
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(alert_counters)
@@ -402,20 +420,6 @@ def _next_change():
     alerts lock (PostgreSQL) or the database's write lock (SQLite) until they commit."""
     inner = sa.select(alerts.c.change_seq).order_by(alerts.c.change_seq.desc()).limit(1).scalar_subquery()
     return sa.select(sa.func.coalesce(inner, 0) + 1).scalar_subquery()
-
-
-def _intersecting(rows, exact) -> Iterator:
-    """The rows (with bbox columns and GeoJSON ``geometry``; their bbox already overlaps ``exact``'s)
-    whose geometry intersects ``exact``. When ``exact`` is a rectangle, a row whose bbox lies inside
-    it intersects it without a geometry test; only rows across its edge are parsed and tested."""
-    x0, y0, x1, y1 = exact.bounds
-    rect = shapely.box(x0, y0, x1, y1).equals(exact)
-    shapely.prepare(exact)
-    for r in rows:
-        if rect and r.minx >= x0 and r.miny >= y0 and r.maxx <= x1 and r.maxy <= y1:
-            yield r
-        elif exact.intersects(shapely.from_geojson(r.geometry)):
-            yield r
 
 
 def _exact(q: AlertQuery):

@@ -97,12 +97,6 @@ class SQLFeedStore:
         return {r[0] for r in self.store._all(sa.select(d.alert_id).where(d.webhook_id == webhook_id,
                                                                            d.event == event))}
 
-    def has_delivery(self, webhook_id: int, alert_id: str, event: str) -> bool:
-        """Whether this notification was ever queued."""
-        d = webhook_deliveries.c
-        return self.store._first(sa.select(d.id).where(
-            d.webhook_id == webhook_id, d.alert_id == alert_id, d.event == event)) is not None
-
     @staticmethod
     def _delivery(r) -> Delivery:
         return Delivery(r.id, r.webhook_id, r.alert_id, r.event, r.payload, r.status, r.attempts,

@@ -23,8 +23,8 @@ import itertools
 import json
 import threading
 import zlib
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,8 @@ from ..catalog.ports import ItemQuery, Job
 from ..dates import now_iso
 from ..errors import InputError, NotFoundError, WorkspaceError
 from . import db
-from .schema import BBOX_COLUMNS, RTREES, collections, cursors, items, jobs, leases
+from .schema import collections, cursors, items, jobs, leases
+from .where import Terms, Where, bbox_term, box_values, intersecting, paged
 
 __all__ = ["Store", "page"]
 
@@ -189,19 +190,18 @@ class Store:
 
     def bbox_filter(self, table: sa.Table, box) -> sa.ColumnElement:
         """The row's bbox overlaps ``box`` (minx, miny, maxx, maxy); index-backed on both."""
-        if self.dialect == "postgresql":
-            env = sa.func.ST_MakeEnvelope(*(float(v) for v in box), 4326)
-            return table.c[BBOX_COLUMNS[table.name]].intersects(env)
-        return sa.text(f"{table.name}.pk IN (SELECT pk FROM {RTREES[table.name]} WHERE minx <= :rt_x1 "
-                       "AND maxx >= :rt_x0 AND miny <= :rt_y1 AND maxy >= :rt_y0)").bindparams(
-            rt_x0=float(box[0]), rt_y0=float(box[1]), rt_x1=float(box[2]), rt_y1=float(box[3]))
+        return bbox_term(table, self.dialect).params(box_values(box))
 
-    def intersects_filter(self, table: sa.Table, geom) -> sa.ColumnElement:
-        """PostGIS: the row's geometry intersects the shapely ``geom`` (``ST_Intersects``)."""
-        from geoalchemy2.shape import from_shape
-        from shapely import force_2d
+    def spatial_term(self, where: Where, geom=None, box=None) -> None:
+        """Add to ``where`` the spatial term (:data:`~.where.SPATIAL_TERMS`): rows intersecting the
+        shapely ``geom`` (PostGIS: exact; SQLite: overlapping its bounds, see :func:`intersecting`),
+        else rows whose bbox overlaps ``box``."""
+        if geom is not None and self.exact_spatial:
+            from shapely import force_2d, to_wkb
 
-        return table.c.geom.ST_Intersects(from_shape(force_2d(geom), srid=4326))
+            where.add("intersects", geom=to_wkb(force_2d(geom)))
+        else:
+            where.add("bbox", **box_values(geom.bounds if geom is not None else box))
 
     # -- collections -----------------------------------------------------------------
     def upsert_collection(self, collection: dict) -> None:
@@ -222,13 +222,27 @@ class Store:
         (no type processing is applied)."""
         if not rows:
             return
-        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-        if compiled.positional:
-            order = compiled.positiontup
-            params = [tuple(r[k] for k in order) for r in rows]
-        else:
-            params = rows
-        conn.exec_driver_sql(str(compiled), params)
+        sql, _, order, _ = _driver_form(stmt.compile(dialect=conn.dialect, column_keys=list(rows[0])))
+        conn.exec_driver_sql(sql, rows if order is None else [tuple(r[k] for k in order) for r in rows])
+
+    def fetch(self, stmt: sa.Select, values: dict) -> list:
+        """Rows (named tuples) of ``stmt``, a statement built once (e.g. :meth:`~.where.Terms.select`),
+        with ``values`` bound; it is compiled once. SQLite: run on the driver's connection (this
+        thread's, so inside its write transaction too) without SQLAlchemy's per-execution work (cache
+        key, transaction, parameter and result processing), which costs more than SQLite's own on a
+        page of rows; PostgreSQL: ``exec_driver_sql``. For plain numbers and text (no type processing)."""
+        sql, literals, order, row = _compiled(stmt, self.engine.dialect)
+        values = {**literals, **values}
+        params = values if order is None else tuple(values[k] for k in order)
+        if self.dialect != "sqlite":
+            with self.read() as c:
+                return c.exec_driver_sql(sql, params).all()
+        import sqlite3
+
+        try:
+            return list(map(row._make, self._thread_conn().connection.dbapi_connection.execute(sql, params)))
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
     def _upsert(self, table: sa.Table, values: dict, keys: list[str], set_: dict | None = None):
         """INSERT … ON CONFLICT (keys) DO UPDATE (the other values, or ``set_``)."""
@@ -314,46 +328,32 @@ class Store:
             if c.execute(sa.delete(items).where(self._item_where(collection_id, item_id))).rowcount == 0:
                 raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
 
-    def _where(self, q: ItemQuery) -> list:
-        i, out = items.c, []
-        if q.collections:
-            out.append(i.collection.in_(list(q.collections)))
-        if q.ids:
-            out.append(i.id.in_(list(q.ids)))
-        exact = _shape(q.intersects)
-        if exact is not None and self.exact_spatial:
-            out.append(self.intersects_filter(items, exact))
-        elif exact is not None or q.bbox is not None:
-            out.append(self.bbox_filter(items, exact.bounds if exact is not None else q.bbox))
-        if q.start:
-            out.append(sa.or_(i.end_dt.is_(None), i.end_dt >= _norm_dt(q.start)))
-        if q.end:
-            out.append(sa.or_(i.start_dt.is_(None), i.start_dt <= _norm_dt(q.end)))
-        if q.max_cloud is not None:
-            out.append(sa.or_(i.cloud_cover.is_(None), i.cloud_cover <= float(q.max_cloud)))
-        return out
+    def _where(self, q: ItemQuery) -> Where:
+        """The WHERE terms of ``q`` (:data:`_ITEM_TERMS`)."""
+        w = Where()
+        w.term("collections", list(q.collections) if q.collections else None)
+        w.term("ids", list(q.ids) if q.ids else None)
+        if q.intersects is not None or q.bbox is not None:
+            self.spatial_term(w, _shape(q.intersects), q.bbox)
+        w.term("start", _norm_dt(q.start) if q.start else None)
+        w.term("end", _norm_dt(q.end) if q.end else None)
+        w.term("max_cloud", None if q.max_cloud is None else float(q.max_cloud))
+        return w
 
     def iter_items(self, query: ItemQuery | None = None) -> Iterator[dict]:
         """Items matching ``query``, ordered by its sort keys, then start datetime, collection and id."""
         q = query or ItemQuery()
-        order = []
-        for key, desc in q.order:
-            column = _SORT_COLUMNS.get(key)
-            if column is None:
+        for key, _ in q.order:
+            if key not in _SORT_COLUMNS:
                 raise InputError("sortby", f"cannot sort by {key!r}; use one of {', '.join(_SORT_COLUMNS)}")
-            order.append(column.desc().nulls_first() if desc else column.asc().nulls_last())
-        stmt = (sa.select(items.c.doc, items.c.geometry).where(*self._where(q))
-                .order_by(*order, items.c.start_dt.asc().nulls_first(), items.c.collection, items.c.id))
+        w = self._where(q)
         exact = None if self.exact_spatial else _shape(q.intersects)
         if exact is None:
-            rows = self._all(stmt.limit(q.limit).offset(q.offset or None))
-            yield from (json.loads(doc) for doc, _ in rows)
+            stmt = _s_items(self.dialect, w.shape, tuple(q.order), False, q.limit is not None, bool(q.offset))
+            yield from (json.loads(r.doc) for r in self.fetch(stmt, w.page(q.limit, q.offset)))
             return
-        from shapely.geometry import shape
-
-        rows = self._all(stmt)
-        hits = (doc for doc, geom in rows if geom and shape(json.loads(geom)).intersects(exact))
-        yield from (json.loads(doc) for doc in page(hits, q.offset, q.limit))
+        rows = self.fetch(_s_items(self.dialect, w.shape, tuple(q.order), True, False, False), w.values)
+        yield from (json.loads(r.doc) for r in page(intersecting(rows, exact), q.offset, q.limit))
 
     def search_items(self, query: ItemQuery | None = None) -> list[dict]:
         """List of items matching ``query``."""
@@ -362,9 +362,15 @@ class Store:
     def count_items(self, query: ItemQuery | None = None) -> int:
         """Number of items matching ``query`` (ignoring limit/offset)."""
         q = query or ItemQuery()
-        if q.intersects is not None and not self.exact_spatial:
-            return sum(1 for _ in self.iter_items(replace(q, limit=None, offset=0)))
-        return int(self._first(sa.select(sa.func.count()).select_from(items).where(*self._where(q)))[0])
+        return self.count(_ITEM_TERMS, self._where(q), None if self.exact_spatial else _shape(q.intersects))
+
+    def count(self, terms: Terms, where: Where, exact=None) -> int:
+        """How many rows match ``where`` (of ``terms``); with ``exact`` (SQLite, where the spatial
+        term filters by bbox), how many of those intersect it."""
+        if exact is None:
+            return int(self.fetch(terms.select(self.dialect, where.shape), where.values)[0][0])
+        rows = self.fetch(terms.select(self.dialect, where.shape, bounds=True), where.values)
+        return sum(1 for _ in intersecting(rows, exact))
 
     # -- jobs (JobStore) -------------------------------------------------------------------
     def get_job(self, job_id: str) -> Job | None:
@@ -421,11 +427,44 @@ class Store:
             c.execute(self._upsert(cursors, values, ["name"]))
 
 
+def _driver_form(compiled) -> tuple[str, dict, tuple[str, ...] | None, type]:
+    """A compiled statement's SQL for the driver, the values of its literal parameters, the order
+    of its parameters (None: the driver binds them by name) and a named tuple of its columns."""
+    literals = {k: v for k, v in compiled.params.items() if v is not None}
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    columns = compiled.statement.selected_columns.keys() if isinstance(compiled.statement, sa.Select) else ()
+    return str(compiled), literals, order, namedtuple("Row", columns, rename=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(stmt, dialect) -> tuple[str, dict, tuple[str, ...] | None, type]:
+    return _driver_form(stmt.compile(dialect=dialect))
+
+
 @functools.cache
 def _upsert_stmt(dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]):
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={
         k: stmt.excluded[k] for k in columns if k not in keys and k != "created"})
+
+
+_ITEM_TERMS = Terms(
+    items,
+    collections=items.c.collection.in_,
+    ids=items.c.id.in_,
+    start=lambda p: sa.or_(items.c.end_dt.is_(None), items.c.end_dt >= p),
+    end=lambda p: sa.or_(items.c.start_dt.is_(None), items.c.start_dt <= p),
+    max_cloud=lambda p: sa.or_(items.c.cloud_cover.is_(None), items.c.cloud_cover <= p),
+)
+"""ItemQuery filters -> their WHERE terms."""
+
+
+@functools.lru_cache(maxsize=256)
+def _s_items(dialect: str, shape: tuple[str, ...], order: tuple, bounds: bool, limit: bool, offset: bool):
+    keys = [_SORT_COLUMNS[k].desc().nulls_first() if desc else _SORT_COLUMNS[k].asc().nulls_last() for k, desc in order]
+    stmt = _ITEM_TERMS.select(dialect, shape, items.c.doc, bounds=bounds)
+    return paged(stmt.order_by(*keys, items.c.start_dt.asc().nulls_first(), items.c.collection, items.c.id),
+                 limit, offset)
 
 
 def _shape(geojson):
