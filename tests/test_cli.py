@@ -44,7 +44,7 @@ def test_every_command_has_help_with_example():
     paths = []
     for path, _cmd in _walk(cli, ()):
         paths.append(path)
-        r = CliRunner().invoke(cli, [*path, "--help"])
+        r = CliRunner().invoke(cli, ["--lang", "en", *path, "--help"])
         assert r.exit_code == 0, (path, r.output)
         assert "Example" in r.output, f"yvy {' '.join(path)} --help has no example"
     assert {p[0] for p in paths if p} == set(COMMANDS)
