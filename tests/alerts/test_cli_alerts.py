@@ -44,7 +44,7 @@ def test_help_has_examples():
     for args in (["alerts"], ["alerts", "list"], ["alerts", "show"], ["alerts", "review"], ["alerts", "export"],
                  ["alerts", "audit"], ["alerts", "evidence"], ["alerts", "update"], ["context"], ["context", "add"],
                  ["context", "list"], ["stats"], ["evaluate"]):
-        r = CliRunner().invoke(cli, [*args, "--help"])
+        r = CliRunner().invoke(cli, ["--lang", "en", *args, "--help"])
         assert r.exit_code == 0 and "Example: yvy" in r.output, args
 
 
@@ -88,7 +88,7 @@ def test_review_show_audit_and_tamper(ws, store_url):
     r = run(ws, "alerts", "show", aid)
     assert r.exit_code == 0 and "Fiscalía" in r.output
     r = run(ws, "alerts", "audit", "--verify")
-    assert r.exit_code == 0 and "audit log OK: 5 entries" in r.output
+    assert r.exit_code == 0 and "registro de auditoría correcto: 5 entradas" in r.output
     assert run(ws, "alerts", "audit").exit_code == 0
     # editing the alert row alone is caught: the log says referred
     st = open_store(store_url(ws / "yvy.db"))
@@ -107,7 +107,7 @@ def test_review_show_audit_and_tamper(ws, store_url):
 def test_export(ws, tmp_path, fmt):
     out = tmp_path / f"x.{fmt}"
     r = run(ws, "alerts", "export", "--format", fmt, "--confidence", "high", "-o", str(out))
-    assert r.exit_code == 0 and "1 alert(s)" in r.output
+    assert r.exit_code == 0 and "1 alerta escrita en" in r.output
     assert out.stat().st_size > 0
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "FRAME_TEXTS",
     "HELP_OPTION_TEXT",
     "cli_language",
+    "cli_translator",
     "click_messages",
     "help_messages",
     "install_click_catalog",
@@ -84,6 +85,13 @@ def cli_language(ctx: click.Context | None) -> str:
         return lang
     home = resolve_home(root.params.get("home") if root is not None else None)
     return Workspace(home).locale if (home / MARKER).exists() else "es_PY"
+
+
+def cli_translator(ctx: click.Context | None):
+    """The :class:`~yvy.i18n.Translator` of the CLI's language (:func:`cli_language`), for reports."""
+    from ..i18n import translator
+
+    return translator(cli_language(ctx))
 
 
 def _click_gettext(message: str) -> str:
