@@ -63,7 +63,7 @@ def test_home_from_environment(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert open_store(Workspace(tmp_path / "ws").database_url) and (tmp_path / "ws" / "assets").is_dir()
     r = CliRunner().invoke(cli, ["scenes"])
-    assert r.exit_code == 0 and "0 scene(s)" in r.output
+    assert r.exit_code == 0 and "0 escenas" in r.output
 
 
 def test_init_directory_argument(tmp_path):

@@ -114,7 +114,7 @@ def test_export(ws, tmp_path, fmt):
 def test_context_stats_evaluate(ws, tmp_path, data_file):
     r = run(ws, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")), "--kind", "admin",
             "--name-field", "name", "--name", "departamentos")
-    assert r.exit_code == 0 and "2 of 2 alert(s) re-annotated" in r.output
+    assert r.exit_code == 0 and "2 de 2 alerta(s) vueltas a anotar" in r.output
     r = run(ws, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")), "--kind", "admin",
             "--name", "departamentos")
     assert r.exit_code == 1 and "--replace" in r.output
