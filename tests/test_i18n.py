@@ -227,3 +227,13 @@ def test_help_follows_lang_and_workspace_locale(tmp_path, monkeypatch):
     assert "Add a layer" in run(cli, ["--home", str(home), "context", "add", "--help"]).output
     monkeypatch.setenv("YVY_LANG", "es")
     assert "Agrega una capa" in run(cli, ["--home", str(home), "context", "add", "--help"]).output
+
+
+def test_accept_language_picks_a_catalog_language():
+    from yvy.i18n import accept_language
+
+    assert accept_language("es-PY,es;q=0.9,en;q=0.8") == "es"
+    assert accept_language("en;q=0.5, gn") == "gn"
+    assert accept_language("fr-FR, de;q=0.9") is None and accept_language(None) is None and accept_language("") is None
+    assert accept_language("fr, en-GB;q=0.7, es;q=0.7") == "en"  # ties keep the header's order
+    assert accept_language("es;q=0, en;q=0.1") == "en" and accept_language("es;q=bad, gn;q=0.2") == "gn"

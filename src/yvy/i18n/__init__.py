@@ -32,6 +32,7 @@ __all__ = [
     "LANGUAGES",
     "Translator",
     "N_",
+    "accept_language",
     "catalog",
     "language_of",
     "translator",
@@ -59,6 +60,26 @@ def language_of(locale: str | None) -> str:
         return DEFAULT_LANGUAGE
     lang = str(locale).replace("-", "_").split("_")[0].lower()
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def accept_language(header: str | None) -> str | None:
+    """The catalog language an HTTP ``Accept-Language`` header prefers (highest ``q`` first, ties in
+    the header's order), or ``None`` when it names none of :data:`LANGUAGES` (``es-PY,en;q=0.5`` → ``es``)."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().replace("_", "-").split("-")[0].lower()
+        q = 1.0
+        for p in params.split(";"):
+            key, _, value = p.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if lang in LANGUAGES and q > 0:
+            ranked.append((-q, i, lang))
+    return min(ranked)[2] if ranked else None
 
 
 @cache
