@@ -102,7 +102,9 @@ def plan(ctx, risk_path, bases, drones, range_km, speed, altitude, hfov, hover, 
         raise InputError("patrol", "no targets: give --risk or work in a workspace with open alerts")
     p = plan_patrol(base_list, targets, settings, nofly=zone)
     res = write_plan(p, out)
-    write_briefing(p, Path(out) / "briefing.pdf", risk_path=risk_path)
+    from ._help_i18n import cli_language
+
+    write_briefing(p, Path(out) / "briefing.pdf", risk_path=risk_path, lang=cli_language(ctx))
     res["out"] = str(Path(out).absolute())
     if as_json:
         click.echo(json.dumps(res, indent=1))
