@@ -94,6 +94,7 @@ def fires_atom(request: Request, bbox: BBox = None,
                                         description="language of titles and summaries; default the workspace's"),
                ) -> Response:
     """The latest fire events (newest start first) as Atom entries, in ``lang`` (default: the workspace's)."""
+    from ..disaster._feed_text import fires_title
     from ..i18n import translator
 
     ctx = request.app.state.yvy
@@ -101,7 +102,7 @@ def fires_atom(request: Request, bbox: BBox = None,
     events = _store(request).find_events(bbox=parse_bbox(bbox), protected=protected, limit=ctx.settings.feed_size)
     root = str(request.base_url).rstrip("/")
     updated = max((e["last_seen"] for e in events), default="1970-01-01T00:00:00Z")
-    title = tr.gettext("{site}: fire events").format(site=ctx.settings.title)
+    title = fires_title(ctx.settings.title, tr)
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n'
            '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:georss="http://www.georss.org/georss" '
            f'xml:lang="{tr.lang}"><id>{escape(root)}/feeds/fires.atom</id>'
@@ -114,15 +115,11 @@ def fires_atom(request: Request, bbox: BBox = None,
 
 
 def _entry(e: dict, root: str, tr) -> str:
+    from ..disaster._feed_text import fire_summary
+
     minx, miny, maxx, maxy = e["bbox"]
-    _ = tr.gettext
-    where = ", ".join(a["name"] for a in e["context"].get("admin", []))
-    pas = ", ".join(a["name"] for a in e["context"].get("protected_areas", []))
-    summary = (tr.ngettext("{n} hotspot, FRP {frp} MW, {start} to {end}",
-                           "{n} hotspots, FRP {frp} MW, {start} to {end}", e["hotspots"]).format(
-                               n=e["hotspots"], frp=tr.number(e["frp_sum"], 1), start=e["start"], end=e["last_seen"])
-               + (_(" in {place}").format(place=where) if where else "")
-               + (_("; protected area: {names}").format(names=pas) if pas else ""))
+    pas = e["context"].get("protected_areas")
+    summary = fire_summary(e, tr)
     href = f"{root}/features/collections/{FIRES}/items/{quote(e['id'], safe='')}"
     return (f"<entry><id>urn:yvy:fire:{escape(e['id'])}</id><title>{escape(e['id'])}</title>"
             f"<updated>{escape(e['last_seen'])}</updated>"

@@ -73,6 +73,7 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
     and the distance to the border from the workspace's context layers; webhooks hear of new
     fires inside protected areas. Creates the workspace if there is none.
     """
+    from ..config import Workspace
     from ..disaster.fires import ClusterParams, ingest_fires
     from ..storage.alerts import SQLAlertStore
     from ..storage.feeds import SQLFeedStore
@@ -82,7 +83,8 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
     context = SQLAlertStore(fires.store).context_features(kinds=CONTEXT_KINDS)
     with progress_bar("fires", quiet=as_json or ctx.find_root().obj.get("quiet")) as bar:
         res = ingest_fires(files, fires, context=context, feeds=SQLFeedStore(fires.store),
-                           params=ClusterParams(eps_km=eps_km, max_gap_hours=max_gap_hours), progress=bar)
+                           params=ClusterParams(eps_km=eps_km, max_gap_hours=max_gap_hours), progress=bar,
+                           locale=Workspace.open(ctx.find_root().obj.get("home")).locale)
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=1))
         return
