@@ -237,3 +237,24 @@ def test_accept_language_picks_a_catalog_language():
     assert accept_language("fr-FR, de;q=0.9") is None and accept_language(None) is None and accept_language("") is None
     assert accept_language("fr, en-GB;q=0.7, es;q=0.7") == "en"  # ties keep the header's order
     assert accept_language("es;q=0, en;q=0.1") == "en" and accept_language("es;q=bad, gn;q=0.2") == "gn"
+
+
+def test_guarani_falls_back_to_spanish():
+    """gn holds the public texts only; any other text is shown in Spanish, not English."""
+    gn = translator("gn")
+    assert gn.gettext("deforestation alerts") == "ka'aguy ñehundi rehegua marandu"  # its own
+    assert "Usage:" not in catalog("gn") and gn.gettext("Usage:") == "Uso:"  # Spanish, not English
+    assert gn.gettext("no such text anywhere") == "no such text anywhere"
+
+
+def test_web_catalog_of_guarani_has_the_spanish_fallback(tmp_path):
+    from yvy.api.app import create_app
+    from yvy.config import Workspace
+    from yvy.storage import open_store
+
+    ws = Workspace.create(tmp_path / "ws")
+    open_store(ws.database_url, create=True).close()
+    with TestClient(create_app(ws)) as client:
+        gn = client.get("/i18n/gn.json").json()["messages"]
+    assert gn["deforestation alerts"] == catalog("gn")["deforestation alerts"]
+    assert gn["Usage:"] == "Uso:"  # a staff-page or CLI text only Spanish has
