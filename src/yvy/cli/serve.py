@@ -37,8 +37,12 @@ def command(ctx: click.Context, host: str, port: int, public_read: bool | None, 
     roots = os.pathsep.join(asset_roots) or None
     settings = ServeSettings.from_env(public_read=public_read, notify_interval=notify_interval,
                                       public_url=public_url or f"http://{host}:{port}", asset_roots=roots)
-    console(ctx, stderr=True).print(
-        f"yvy serving {ws.home} on http://{host}:{port}/  (STAC API /stac, features /features, "
-        f"API docs /api.html; anonymous read {'on' if settings.public_read else 'off'})")
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    console(ctx, stderr=True).print(_(
+        "yvy serving {home} on http://{host}:{port}/  (STAC API /stac, features /features, API docs /api.html; "
+        "anonymous read {public})").format(home=ws.home, host=host, port=port,
+                                           public=_("on") if settings.public_read else _("off")))
     verbose = ctx.find_root().obj.get("verbose")
     serve(ws, host, port, settings=settings, log_level="debug" if verbose else "info")
