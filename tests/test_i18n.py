@@ -203,6 +203,8 @@ def test_click_errors_in_the_users_language(tmp_path):
     assert "Error: Falta el argumento 'BACKUP'." in missing.stderr, missing.stderr
     nocmd = run("--lang", "es", "nosuch")
     assert "Error: No existe el comando 'nosuch'." in nocmd.stderr
+    assert run("--version").stdout.startswith("yvy, versión ") and run("--lang", "en", "--version").stdout.startswith(
+        "yvy, version ")
     helped = run("--lang", "es", "--help")
     assert helped.returncode == 0 and "Comandos:" in helped.stdout and "Usage:" not in helped.stdout
 

@@ -131,12 +131,23 @@ def translate_error(exc: YvyError, command: click.Command) -> str:
     return str(exc)
 
 
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version``: click's line in the CLI's language (click's own option words it on import)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ._help_i18n import cli_translator
+
+    click.echo(cli_translator(ctx).gettext("%(prog)s, version %(version)s") % {"prog": "yvy", "version": __version__})
+    ctx.exit()
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example: yvy init ./yvy-data && yvy ingest ~/Downloads/S2B_MSIL2A_*.zip",
 )
-@click.version_option(__version__, "--version", prog_name="yvy")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
 @click.option(
     "--home",
     type=click.Path(file_okay=False),
