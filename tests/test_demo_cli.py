@@ -68,7 +68,7 @@ def _check_disaster_products(home, out):
             rasterio.open(home / "disaster" / "s1" / "flood_truth.tif") as b:
         flood, truth = a.read(1) == 1, b.read(1) == 1
     assert (flood & truth).sum() / (flood | truth).sum() > 0.6  # IoU on a 150 px site (0.93 at 305 px)
-    assert "a pasture fire on" in out and "ha flooded" in out
+    assert "a pasture fire on" in out and "ha inundadas" in out
     published = (home / "assets" / "products")
     kinds = {p.name.split("-")[0] for p in published.rglob("*") if p.is_dir() and p.parent.parent == published}
     assert {"burn", "flood"} <= kinds, kinds

@@ -17,6 +17,7 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     from ..alerts.ports import AlertQuery
     from ..change.detect import DetectRequest, run_detection
     from ._alerting import alert_store, alerts_from_product, print_alert_summary
+    from ._help_i18n import cli_translator
     from .evaluate import print_report
     from .options import console
 
@@ -40,7 +41,7 @@ def run_rest(ctx, ws, store, demo, *, years, no_serve, port, t0):
     alerts = alert_store(ctx).find_alerts(AlertQuery())
     report = evaluate_alerts(alerts, demo.truth_path, date_field="date", extent=box(*demo.bounds_lonlat))
     out.print("evaluation against the demo's ground truth:")
-    print_report(out, report)
+    print_report(out, report, cli_translator(ctx))
     _radar_part(out, ws)
     _disaster_part(ctx, ws, demo)
     _drone_flight(ctx, ws, store, alerts)
