@@ -15,7 +15,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    assert "219 item(s) ingested (219 new" in out
+    assert "219 ítem(s) ingeridos (219 nuevos" in out
     assert "evaluation against the demo's ground truth" in out
     assert "UA" in out and "PA" in out
     truth = json.loads((home / "demo" / "truth.geojson").read_text())

@@ -135,6 +135,6 @@ def test_mismatch_rolls_the_target_back(sqlite_ws, tmp_path, store_url, monkeypa
 def test_migrate_and_status(sqlite_ws):
     home, _ = sqlite_ws
     r = CliRunner().invoke(cli, ["--home", str(home), "db", "migrate"])
-    assert r.exit_code == 0 and "up to date" in r.output
+    assert r.exit_code == 0 and "al día" in r.output
     doc = json.loads(CliRunner().invoke(cli, ["--home", str(home), "db", "status", "--json"]).output)
     assert doc["engine"] == "sqlite" and all(m["applied"] for m in doc["migrations"])

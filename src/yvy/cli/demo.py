@@ -11,6 +11,7 @@ from datetime import date
 
 import click
 
+from ._help_i18n import cli_translator
 from .options import console
 from .progress import progress_bar
 
@@ -58,7 +59,7 @@ def command(ctx, size, years, seed, context_set, no_serve, port):
               f"({time.perf_counter() - t0:.0f} s)")
     with progress_bar("ingesting", quiet=quiet) as progress:
         report = ingest_paths(store, [ws.home / "demo" / "scenes"], progress=progress)
-    out.print(report.summary())
+    out.print(report.summary(cli_translator(ctx)))
     if not report.ok:
         raise click.ClickException("demo scenes failed to ingest: " + report.errors[0])
     from . import _demo_steps
