@@ -44,7 +44,7 @@ def test_every_command_has_help_with_example():
     paths = []
     for path, _cmd in _walk(cli, ()):
         paths.append(path)
-        r = CliRunner().invoke(cli, [*path, "--help"])
+        r = CliRunner().invoke(cli, ["--lang", "en", *path, "--help"])
         assert r.exit_code == 0, (path, r.output)
         assert "Example" in r.output, f"yvy {' '.join(path)} --help has no example"
     assert {p[0] for p in paths if p} == set(COMMANDS)
@@ -63,7 +63,7 @@ def test_home_from_environment(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert open_store(Workspace(tmp_path / "ws").database_url) and (tmp_path / "ws" / "assets").is_dir()
     r = CliRunner().invoke(cli, ["scenes"])
-    assert r.exit_code == 0 and "0 scene(s)" in r.output
+    assert r.exit_code == 0 and "0 escenas" in r.output
 
 
 def test_init_directory_argument(tmp_path):

@@ -15,8 +15,8 @@ def test_demo_runs_the_whole_chain(tmp_path):
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    assert "219 item(s) ingested (219 new" in out
-    assert "evaluation against the demo's ground truth" in out
+    assert "219 ítem(s) ingeridos (219 nuevos" in out
+    assert "evaluación frente a la verdad de campo de la demostración" in out
     assert "UA" in out and "PA" in out
     truth = json.loads((home / "demo" / "truth.geojson").read_text())
     assert truth["features"], "the demo has clearings"
@@ -31,9 +31,9 @@ def test_demo_runs_the_whole_chain(tmp_path):
     assert rows and {r["admin"] for r in rows} == {"Boquerón"}
     assert {r["legal_rule"] for r in rows} == {"PY-CHACO-NO-PERMIT"}
     # the simulated drone flight: an orthomosaic over the largest alert, ingested as a drone item
-    assert "simulated drone flight over" in out
-    alert_id = out.split("simulated drone flight over ")[1].split(":")[0]
-    item = out.split("orthomosaic drone/")[1].split(";")[0]
+    assert "vuelo de dron simulado sobre" in out
+    alert_id = out.split("vuelo de dron simulado sobre ")[1].split(":")[0]
+    item = out.split("ortomosaico drone/")[1].split(";")[0]
     assert item.startswith("flight1_orthomosaic")
     r = CliRunner().invoke(cli, ["--home", str(home), "patrol", "verify", alert_id, "--item", item,
                                  "--by", "demo", "--json"])
@@ -68,7 +68,7 @@ def _check_disaster_products(home, out):
             rasterio.open(home / "disaster" / "s1" / "flood_truth.tif") as b:
         flood, truth = a.read(1) == 1, b.read(1) == 1
     assert (flood & truth).sum() / (flood | truth).sum() > 0.6  # IoU on a 150 px site (0.93 at 305 px)
-    assert "a pasture fire on" in out and "ha flooded" in out
+    assert "un incendio de pastizal el" in out and "ha inundadas" in out
     published = (home / "assets" / "products")
     kinds = {p.name.split("-")[0] for p in published.rglob("*") if p.is_dir() and p.parent.parent == published}
     assert {"burn", "flood"} <= kinds, kinds

@@ -44,7 +44,7 @@ def test_help_has_examples():
     for args in (["alerts"], ["alerts", "list"], ["alerts", "show"], ["alerts", "review"], ["alerts", "export"],
                  ["alerts", "audit"], ["alerts", "evidence"], ["alerts", "update"], ["context"], ["context", "add"],
                  ["context", "list"], ["stats"], ["evaluate"]):
-        r = CliRunner().invoke(cli, [*args, "--help"])
+        r = CliRunner().invoke(cli, ["--lang", "en", *args, "--help"])
         assert r.exit_code == 0 and "Example: yvy" in r.output, args
 
 
@@ -88,7 +88,7 @@ def test_review_show_audit_and_tamper(ws, store_url):
     r = run(ws, "alerts", "show", aid)
     assert r.exit_code == 0 and "Fiscalía" in r.output
     r = run(ws, "alerts", "audit", "--verify")
-    assert r.exit_code == 0 and "audit log OK: 5 entries" in r.output
+    assert r.exit_code == 0 and "registro de auditoría correcto: 5 entradas" in r.output
     assert run(ws, "alerts", "audit").exit_code == 0
     # editing the alert row alone is caught: the log says referred
     st = open_store(store_url(ws / "yvy.db"))
@@ -107,14 +107,14 @@ def test_review_show_audit_and_tamper(ws, store_url):
 def test_export(ws, tmp_path, fmt):
     out = tmp_path / f"x.{fmt}"
     r = run(ws, "alerts", "export", "--format", fmt, "--confidence", "high", "-o", str(out))
-    assert r.exit_code == 0 and "1 alert(s)" in r.output
+    assert r.exit_code == 0 and "1 alerta escrita en" in r.output
     assert out.stat().st_size > 0
 
 
 def test_context_stats_evaluate(ws, tmp_path, data_file):
     r = run(ws, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")), "--kind", "admin",
             "--name-field", "name", "--name", "departamentos")
-    assert r.exit_code == 0 and "2 of 2 alert(s) re-annotated" in r.output
+    assert r.exit_code == 0 and "2 de 2 alerta(s) vueltas a anotar" in r.output
     r = run(ws, "context", "add", str(data_file("vectors/paraguay_departments_ne10m.geojson")), "--kind", "admin",
             "--name", "departamentos")
     assert r.exit_code == 1 and "--replace" in r.output

@@ -39,7 +39,7 @@ def test_users_add_list_revoke(fresh):
 def test_help_has_examples():
     for args in (["serve", "--help"], ["users", "--help"], ["users", "add", "--help"],
                  ["users", "list", "--help"], ["users", "revoke", "--help"], ["users", "key", "--help"]):
-        r = CliRunner().invoke(cli, args)
+        r = CliRunner().invoke(cli, ["--lang", "en", *args])
         assert r.exit_code == 0 and "Example:" in r.output, args
 
 

@@ -81,3 +81,43 @@ def test_gdal_oapif_reads_alerts(live, built):
     for aid in built.alerts:
         assert aid in r.stdout
     assert "POLYGON" in r.stdout
+
+
+def test_landing_and_collections_speak_the_readers_language(client):
+    """Titles, descriptions and link titles follow ?lang=, else Accept-Language, else the workspace's
+    locale (es_PY); ids, rels and keys stay as they are."""
+    def texts(doc):
+        return [doc.get("title"), doc.get("description"), *(ln.get("title") for ln in doc["links"])]
+
+    es = client.get("/features").json()
+    assert es["description"] == "Alertas de deforestación, incendios y capas de contexto"
+    assert "este documento" in texts(es) and "Definición de la API" in texts(es)
+    en = client.get("/features", params={"lang": "en"}).json()
+    assert en["description"] == "Deforestation alerts, fire events and context layers"
+    assert [ln["rel"] for ln in en["links"]] == [ln["rel"] for ln in es["links"]]
+    assert [ln["href"].split("?")[0] for ln in en["links"]] == [ln["href"].split("?")[0] for ln in es["links"]]
+    gn = client.get("/features", headers={"Accept-Language": "gn, es;q=0.8"}).json()
+    assert gn["description"].startswith("Ka'aguy ñehundi rehegua marandu")
+    assert client.get("/features", headers={"Accept-Language": "fr-FR, en;q=0.5"}).json()["description"] == \
+        en["description"]
+    assert client.get("/features", params={"lang": "en"}, headers={"Accept-Language": "gn"}).json() == en
+    assert client.get("/features", params={"lang": "xx"}).status_code == 400
+    colls = {c["id"]: c for c in client.get("/features/collections").json()["collections"]}
+    assert colls["alerts"]["title"] == "Alertas de deforestación" and colls["fires"]["title"] == "Incendios"
+    alerts_gn = client.get("/features/collections/alerts", params={"lang": "gn"}).json()
+    assert alerts_gn["id"] == "alerts" and alerts_gn["title"] == "Ka'aguy ñehundi rehegua marandu"
+    assert "mba'ekuéra" in texts(alerts_gn)
+    assert client.get("/features/collections/alerts", params={"lang": "en"}).json()["title"] == "Deforestation alerts"
+    page = client.get("/features/collections/alerts/items", params={"limit": 1, "lang": "es"}).json()
+    assert {ln["title"] for ln in page["links"] if ln["rel"] in ("self", "next")} == {"este documento",
+                                                                                       "página siguiente"}
+    html = client.get("/features/collections", params={"f": "html", "lang": "es"}).text
+    assert "<title>Colecciones</title>" in html and "Alertas de deforestación" in html
+
+
+def test_stac_landing_description_in_the_readers_language(client):
+    assert client.get("/stac/").json()["description"] == "Escenas y productos de detección catalogados por yvy"
+    assert client.get("/stac/", params={"lang": "en"}).json()["description"] == \
+        "Scenes and detection products catalogued by yvy"
+    gn = client.get("/stac/", headers={"Accept-Language": "gn"}).json()
+    assert gn["description"].startswith("Ta'angakuéra") and gn["id"] == "yvy"

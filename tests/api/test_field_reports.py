@@ -198,7 +198,7 @@ def test_show_and_evidence_include_reports(rclient, tmp_path):
     res = CliRunner().invoke(cli, ["--home", str(c.built.workspace.home), "alerts", "show", aid])
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())  # rich wraps long lines
-    assert "field report" in out and "rita: clearing_confirmed, 1 photo(s) - fresh stumps" in out
+    assert "informe de campo" in out and "rita: clearing_confirmed, 1 photo(s) - fresh stumps" in out
     images: dict = {}
     store = SQLAlertStore(open_store(c.built.workspace.database_url))
     reps = evidence_reports(store, aid, tmp_path, images)

@@ -58,22 +58,23 @@ def test_backup_wipe_restore_compare(ws, tmp_path):
     home, aid = ws
     before = _snapshot(home)
     code, out = run("--home", home, "backup", tmp_path / "bk")
-    assert code == 0 and "backup" in out and "NOT signed" not in out, out
+    assert code == 0 and "respaldo" in out and "SIN firmar" not in out, out
     assert (tmp_path / "bk" / "backup.json.sig").exists()
     assert not list(tmp_path.glob(".bk.*"))  # the temporary folder was renamed
     shutil.rmtree(home)  # the disaster
     new = tmp_path / "restored"
     code, out = run("restore", tmp_path / "bk", "--home", new)
-    assert code == 0 and "every SHA-256 matches, audit chain OK" in out and "signature OK" in out, out
+    assert code == 0 and "cada SHA-256 coincide, cadena de auditoría correcta" in out, out
+    assert "firma del respaldo correcta" in out, out
     items, hrefs, alerts, users = _snapshot(new)
     assert (items, alerts, users) == (before[0], before[2], before[3])
     assert before[1] and all(h.startswith(str(new) + "/") for h in hrefs)  # assets moved with the workspace
     with rasterio.open(hrefs[0]) as ds:  # and they are readable there
         assert ds.read(1).size > 0
     code, out = run("--home", new, "alerts", "audit", "--verify")
-    assert code == 0 and "extends 1 signed checkpoint" in out, out
+    assert code == 0 and "extiende 1 punto(s) de control firmado(s)" in out, out
     code, out = run("--home", new, "evidence", "verify", new / "reports" / aid)
-    assert code == 0 and "evidence OK" in out, out
+    assert code == 0 and "evidencia correcta" in out, out
     assert (new / "keys" / "signing.key").stat().st_mode & 0o077 == 0
 
 

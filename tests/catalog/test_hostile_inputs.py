@@ -32,7 +32,7 @@ def test_fifo_loop_and_bad_names_are_one_line_errors(tmp_path, data_file):
     assert len(lines) == 2
     assert any("pipe.tif: not a regular file" in ln for ln in lines)
     assert any("not valid UTF-8" in ln for ln in lines)
-    assert "1 item(s) ingested" in r.output
+    assert "1 ítem(s) ingeridos" in r.output
 
 
 def test_deep_stac_json_and_path_ids(tmp_path, data_file):

@@ -39,7 +39,7 @@ def test_mixed_good_and_bad(home, tmp_path):
     assert len(errors) == len(bad)
     for name, path in bad.items():
         assert any(path.name in ln for ln in errors), (name, r.output)
-    assert f"2 item(s) ingested (2 new, 0 updated), {len(bad)} failed" in r.output
+    assert f"2 ítem(s) ingeridos (2 nuevos, 0 actualizados), {len(bad)} fallidos" in r.output
     ids = {f["id"] for f in scenes(home)}
     assert len(ids) == 2
 
@@ -48,7 +48,7 @@ def test_same_scene_twice_is_one_item(home, tmp_path):
     safe = make_s2_safe(tmp_path / "in")
     assert run(home, "ingest", str(safe)).exit_code == 0
     r = run(home, "ingest", str(safe))
-    assert r.exit_code == 0 and "(0 new, 1 updated)" in r.output
+    assert r.exit_code == 0 and "(0 nuevos, 1 actualizados)" in r.output
     assert len(scenes(home)) == 1
 
 

@@ -61,7 +61,7 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
              "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "64", "--chi", "0.9",
              "--bwf", "0.1", "0.9", "--pnf-min", "0.5")
     assert r.exit_code == 0, r.output
-    assert "1,579 confirmed changes" in r.output and "alert candidate" in r.output
+    assert "1.579 cambios confirmados" in r.output and "candidata(s) a alerta" in r.output
     got = _band(out / "breaks.tif", "break_decimal_year")
     with rasterio.open(data_file(REF)) as ds:
         ref = ds.read(3).astype(np.float64)

@@ -68,9 +68,9 @@ def test_update_equals_one_run(tmp_path, data_file):
     assert r.exit_code == 0, r.output
     item, got = _product_rasters(inc)
     assert item["properties"]["yvy:version"] == 2
-    assert item["properties"]["yvy:updates"][-1]["new_dates"] > 10 and "new dates" in r.output
+    assert item["properties"]["yvy:updates"][-1]["new_dates"] > 10 and "fechas nuevas" in r.output
     for name in COMPARED:
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
     assert not np.array_equal(before["break_decimal_year"], got["break_decimal_year"], equal_nan=True)
     again = CliRunner().invoke(cli, [*base, "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV))])
-    assert again.exit_code == 0 and "up to date" in again.output
+    assert again.exit_code == 0 and "al día" in again.output

@@ -57,7 +57,7 @@ def test_bolivia_cli_stack_with_out(tmp_path, data_file):
                   "2005-01-01", "--monitor-start", "2016-01-01", "--history", "roc", "--chunk", "50",
                   "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert "breaks detected" in r.output and "product bfm-ndvi-2016-01-01-" in r.output
+    assert "quiebres detectados" in r.output and "producto bfm-ndvi-2016-01-01-" in r.output
     with rasterio.open(out / "breaks.tif") as ds:
         assert ds.descriptions == BREAKS_BANDS
         assert ds.count == 6 and set(ds.dtypes) == {"float64"} and np.isnan(ds.nodata)

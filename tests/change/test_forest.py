@@ -121,7 +121,7 @@ def test_negative_direction_update_equals_full_run(tmp_path):
 
 
 def test_cli_direction_help_and_choice(tmp_path):
-    r = CliRunner().invoke(cli, ["detect", "--help"])
+    r = CliRunner().invoke(cli, ["--lang", "en", "detect", "--help"])
     assert r.exit_code == 0 and "--direction" in r.output and "not R's default" in " ".join(r.output.split())
     r = CliRunner().invoke(cli, ["--home", str(tmp_path), "detect", "--stack", __file__, "--history-start",
                                  "2016-01-01", "--monitor-start", "2019-01-01", "--direction", "down"])

@@ -62,7 +62,7 @@ def test_acceptance_alerts_have_counts_and_rule_confidence(tmp_path, data_file):
         assert a.confidence == (Confidence.HIGH if high else Confidence.LOW), a.id
     assert sum((a.confirm_radar or 0) > 0 for a in alerts) > 0
     shown = CliRunner().invoke(cli, ["--home", str(ws.home), "alerts", "show", alerts[0].id])
-    assert shown.exit_code == 0 and "fused confirmation" in shown.output
+    assert shown.exit_code == 0 and "confirmación fusionada" in shown.output
 
 
 def test_optical_alerts_and_old_records_have_no_fused_fields(tmp_path):

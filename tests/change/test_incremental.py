@@ -95,7 +95,7 @@ def test_stack_update_equals_full_run_via_cli(tmp_path):
     r3 = run(cli, ["--home", home, "detect", "--stack", str(full), *common])
     _assert_same(upd, json.loads(r3.output))
     r4 = run(cli, ["--home", home, "monitor", "update", "--product", pid, "--stack", str(full)])
-    assert r4.exit_code == 0 and "up to date" in r4.output
+    assert r4.exit_code == 0 and "al día" in r4.output
     r5 = run(cli, ["--home", home, "monitor", "list", "--json"])
     assert {row["id"] for row in json.loads(r5.output)} >= {pid}
 

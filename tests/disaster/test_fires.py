@@ -159,6 +159,9 @@ def test_cli_acceptance_with_context_and_webhook(tmp_path, data_file, monkeypatc
     deliveries = SQLFeedStore(store).list_deliveries()
     assert {d.alert_id for d in deliveries} == {e["id"] for e in hot}
     assert all(d.event == "fire.protected_area" for d in deliveries)
+    body = json.loads(deliveries[0].payload)  # a title and summary in the workspace's language (es_PY)
+    assert body["lang"] == "es" and body["title"] == body["fire"]["id"]
+    assert " de calor, FRP " in body["summary"] and "; área protegida: Reserva test" in body["summary"]
     r = CliRunner().invoke(cli, [*home, "fires", "ingest", "fire/MODIS_C6_South_America_24h.csv"])
     assert r.exit_code == 0 and len(SQLFeedStore(store).list_deliveries()) == len(deliveries)
 

@@ -56,3 +56,24 @@ def test_fires_atom(app):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
     entries = ET.fromstring(r.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == min(res.events, 50)
+
+
+def test_fires_in_the_readers_language(app):
+    """The fires feed and collection in the workspace's language (es), and in gn / en on request."""
+    client, res = app
+    atom = "{http://www.w3.org/2005/Atom}"
+    es = ET.fromstring(client.get("/feeds/fires.atom").content)
+    assert es.find(f"{atom}title").text.endswith(": incendios")
+    summary = es.find(f"{atom}entry/{atom}summary").text
+    assert " focos de calor, FRP " in summary or " foco de calor, FRP " in summary
+    assert "," in summary.split("FRP ")[1].split(" MW")[0]  # es_PY decimal comma
+    gn = ET.fromstring(client.get("/feeds/fires.atom", params={"lang": "gn"}).content)
+    assert gn.find(f"{atom}title").text.endswith(": tatarendy") and " guive " in gn.find(
+        f"{atom}entry/{atom}summary").text
+    en = ET.fromstring(client.get("/feeds/fires.atom", params={"lang": "en"}).content)
+    assert en.find(f"{atom}title").text.endswith(": fire events") and " MW, 2020-" in en.find(
+        f"{atom}entry/{atom}summary").text
+    assert [e.find(f"{atom}id").text for e in en.findall(f"{atom}entry")] == [
+        e.find(f"{atom}id").text for e in es.findall(f"{atom}entry")]
+    fires = client.get("/features/collections/fires", params={"lang": "gn"}).json()
+    assert fires["id"] == "fires" and fires["title"] == "Tatarendy"

@@ -19,6 +19,12 @@ def _pdf_ok(path) -> bool:
     return data.startswith(b"%PDF") and b"%%EOF" in data[-1024:]
 
 
+def _pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
 def test_fire_report(tmp_path, data_file):
     home = ["--home", str(tmp_path / "ws")]
     rows = firms_rows(300, fires=3, seed=12, bbox=(-60.0, -22.0, -59.0, -21.0))
@@ -36,6 +42,11 @@ def test_fire_report(tmp_path, data_file):
     assert r.exit_code == 0, r.output
     paths = json.loads(r.output)
     assert _pdf_ok(tmp_path / "rep" / "fire_report.pdf")
+    text = _pdf_text(tmp_path / "rep" / "fire_report.pdf")
+    assert f"Incendio {big['id']}" in text and "focos por pasada" in text and "Cronología" in text
+    frp = next(ln for ln in text.splitlines() if ln.startswith("FRP total (MW)"))
+    es_py = f"{big['frp_sum']:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")  # 1.079,1
+    assert frp.endswith(" " + es_py)
     assert set(pyogrio.list_layers(paths["gpkg"])[:, 0]) == {"fire_event", "hotspots"}
     assert len(gpd.read_file(paths["gpkg"], layer="hotspots")) == big["hotspots"]
     r = CliRunner().invoke(cli, [*home, "disaster", "report", "--fire", "FIRE-0-0", "--out", str(tmp_path / "x")])
@@ -59,5 +70,13 @@ def test_flood_and_burn_reports(tmp_path):
     r = runner.invoke(cli, ["disaster", "report", "--burn", str(tmp_path / "b"), "--out", str(tmp_path / "r2")])
     assert r.exit_code == 0, r.output
     assert _pdf_ok(tmp_path / "r2" / "burn_report.pdf")
+    text = _pdf_text(tmp_path / "r2" / "burn_report.pdf")  # in Spanish by default, es_PY numbers
+    assert "Severidad de la quema: b" in text and "Áreas por departamento (ha)" in text and "Cronología" not in text
+    assert "cicatrices de quema" in text and "Generado el" in text
+    en = runner.invoke(cli, ["--lang", "en", "disaster", "report", "--burn", str(tmp_path / "b"), "--out",
+                             str(tmp_path / "r2en")])
+    assert en.exit_code == 0, en.output
+    text_en = _pdf_text(tmp_path / "r2en" / "burn_report.pdf")
+    assert "Burn severity: b" in text_en and "Areas by department (ha)" in text_en and "Severidad" not in text_en
     r = runner.invoke(cli, ["disaster", "report", "--burn", str(tmp_path / "fl"), "--out", str(tmp_path / "r3")])
     assert r.exit_code == 1 and "no burn.json here" in r.output

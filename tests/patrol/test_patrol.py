@@ -119,5 +119,10 @@ def test_cli_acceptance_command(tmp_path):
     assert (out / "flight_1.plan").exists() and (out / "flight_2.plan").exists()
     assert (out / "flight_1.kml").exists() and (out / "flight_1.gpx").exists()
     assert (out / "briefing.pdf").read_bytes()[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(out / "briefing.pdf").pages)  # Spanish by default
+    assert "Instrucciones de patrullaje con dron" in text and "Vuelo 1: dron 1 desde HQ" in text
+    assert "pérdida esperada" in text and "expected" not in text
     visited = {t for f in routes for t in f["properties"]["targets"]}
     assert len(visited) >= 4  # the four hot squares are within 30 km

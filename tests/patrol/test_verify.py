@@ -71,7 +71,7 @@ def test_coverage_and_verify(tmp_path, store_url):
     shown = json.loads(_run(home, "alerts", "show", "PY-2024-000001", "--json").output)
     assert [d["item"] for d in shown["drone_imagery"]] == [rows[0]["item"]]
     assert json.loads(_run(home, "alerts", "show", "PY-2024-000002", "--json").output)["drone_imagery"] == []
-    assert "drone imagery: drone/" in _run(home, "alerts", "show", "PY-2024-000001").output
+    assert "imágenes de dron: drone/" in _run(home, "alerts", "show", "PY-2024-000001").output
     r = _run(home, "alerts", "evidence", "PY-2024-000001", "-o", str(tmp_path / "ev"))
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "ev" / "manifest.json").read_text())

@@ -93,9 +93,9 @@ def test_cli_checkpoint_and_verify(ws):
     home, a = ws
     run = lambda *args: CliRunner().invoke(cli, ["--home", str(home), "alerts", "audit", *args])  # noqa: E731
     r = run("--checkpoint")
-    assert r.exit_code == 0 and "checkpoint signed: 3 entries" in r.output, r.output
+    assert r.exit_code == 0 and "punto de control firmado: 3 entradas" in r.output, r.output
     r = run("--verify")
-    assert r.exit_code == 0 and "extends 1 signed checkpoint" in " ".join(r.output.split()), r.output
+    assert r.exit_code == 0 and "extiende 1 punto(s) de control firmado(s)" in " ".join(r.output.split()), r.output
     entries = list(a.iter_audit())
     raw_sql(a.store, drop_trigger_sql(a.store, "audit_log_no_delete", "audit_log"))
     raw_sql(a.store, "DELETE FROM audit_log")

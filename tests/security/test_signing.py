@@ -173,7 +173,7 @@ def test_cli_keys_and_evidence_verify(package, tmp_path):
     shutil.copytree(out, pkg)
     for key in ("k.json", "k.pem"):  # offline: no workspace, only the public key
         r = CliRunner().invoke(cli, ["evidence", "verify", str(pkg), "--key", str(tmp_path / key)])
-        assert r.exit_code == 0 and "evidence OK" in r.output, r.output
+        assert r.exit_code == 0 and "evidencia correcta" in r.output, r.output
     (pkg / "timeseries.png").write_bytes(b"\x89PNG forged")
     r = CliRunner().invoke(cli, ["evidence", "verify", str(pkg), "--key", str(tmp_path / "k.json")])
     assert r.exit_code == 1

@@ -86,10 +86,10 @@ def test_copy_moves_everything_and_proves_it(sqlite_ws, tmp_path, store_url, mon
 
     # the copy works as a workspace database: audit chain, alerts, spatial search, new rows
     r = CliRunner().invoke(cli, ["--home", str(home), "alerts", "audit", "--verify"])
-    assert r.exit_code == 0 and "audit log OK" in r.output, r.output  # the source verifies too
+    assert r.exit_code == 0 and "registro de auditoría correcto" in r.output, r.output  # the source verifies too
     monkeypatch.setenv("YVY_DATABASE_URL", target)
     r = CliRunner().invoke(cli, ["--home", str(home), "alerts", "audit", "--verify"])
-    assert r.exit_code == 0 and "audit log OK" in r.output, r.output
+    assert r.exit_code == 0 and "registro de auditoría correcto" in r.output, r.output
     listed = CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--json"]).output
     monkeypatch.setenv("YVY_DATABASE_URL", src_url)
     assert CliRunner().invoke(cli, ["--home", str(home), "alerts", "list", "--json"]).output == listed
@@ -135,6 +135,6 @@ def test_mismatch_rolls_the_target_back(sqlite_ws, tmp_path, store_url, monkeypa
 def test_migrate_and_status(sqlite_ws):
     home, _ = sqlite_ws
     r = CliRunner().invoke(cli, ["--home", str(home), "db", "migrate"])
-    assert r.exit_code == 0 and "up to date" in r.output
+    assert r.exit_code == 0 and "al día" in r.output
     doc = json.loads(CliRunner().invoke(cli, ["--home", str(home), "db", "status", "--json"]).output)
     assert doc["engine"] == "sqlite" and all(m["applied"] for m in doc["migrations"])

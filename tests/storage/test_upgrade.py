@@ -136,7 +136,7 @@ def test_release_workspace_upgrades_in_place_and_loses_nothing(release_ws):
     home, url, made = release_ws
     r = CliRunner().invoke(cli, ["--home", str(home), "db", "migrate"])
     assert r.exit_code == 0, r.output
-    assert "applied 0002" in r.output and "up to date" in r.output
+    assert "aplicada 0002" in r.output and "al día" in r.output
     s = open_store(url)
     assert s.applied_at_open == [] and s.schema_version() == s.migrations()[-1][0]
     # catalog, with its spatial index

@@ -42,7 +42,7 @@ def test_create_list_results_certificate(fresh_demo, tmp_path):
     [row] = res["sessions"]
     assert row["trainee"] == "tom" and row["score"]["accuracy"] == 7 / 8
     table = _run(home, "results", made["id"])
-    assert table.exit_code == 0 and "88%" in table.output
+    assert table.exit_code == 0 and "88 %" in table.output
 
     r = _run(home, "certificate", session["id"], "-o", str(tmp_path / "cert"), "--lang", "es", "--json")
     assert r.exit_code == 0, r.output

@@ -18,7 +18,7 @@ def _publish(fresh_demo, risk_path, tmp_path) -> tuple[str, dict]:  # noqa: F811
     from yvy.cli.main import cli
 
     b, out = _base(), tmp_path / "patrol.json"
-    r = CliRunner().invoke(cli, ["--home", str(fresh_demo.workspace.home), "training", "patrol", "--risk",
+    r = CliRunner().invoke(cli, ["--home", str(fresh_demo.workspace.home), "--lang", "en", "training", "patrol", "--risk",
                                  str(risk_path), "--base", f"{b.lon},{b.lat}", "--range-km", "20", "--targets", "9",
                                  "-o", str(out), "--publish", "Patrulla 1", "--by", "ines"])
     assert r.exit_code == 0, r.output
@@ -83,7 +83,10 @@ def test_patrol_over_http(tclient, fresh_demo, risk, tmp_path):  # noqa: F811
                                    ex_id], terminal_width=200)
     assert out.exit_code == 0, out.output
     rows = {line.split("│")[2].strip(): line for line in out.output.splitlines() if line.count("│") > 5}
-    assert "100%" in rows["tia"] and "no" in rows["tom"] and "0%" in rows["tom"]
+    assert "100 %" in rows["tia"] and "no" in rows["tom"] and "0 %" in rows["tom"]
+    es = CliRunner().invoke(cli, ["--home", str(fresh_demo.workspace.home), "training", "results", ex_id],
+                            terminal_width=200)
+    assert es.exit_code == 0 and "km de vuelo" in es.output and "ejercicio de patrullaje" in es.output, es.output
     # a detection exercise's answer route does not accept a flight, and vice versa
     sid3 = tclient.post(f"/api/training/exercises/{fresh_demo.exercise_id}/sessions", headers=tom).json()[
         "session"]["id"]

@@ -3,7 +3,8 @@ context layers (admin units, protected areas, permits...) as collections.
 
 Items take ``bbox``, ``datetime`` (first detection of alerts), ``limit``/``offset`` paging and,
 for alerts, the property filters ``status`` (comma list), ``confidence`` and ``min_area`` (ha).
-``f=json|html`` (or the Accept header) picks the encoding.
+``f=json|html`` (or the Accept header) picks the encoding. Titles and descriptions are in the language
+of ``lang`` (else the Accept-Language header, else the workspace's locale); ids and keys never change.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from shapely.geometry import mapping
 
 from ..errors import InputError, NotFoundError
+from ..i18n import N_, translator
 from .auth import read_access
-from .params import MAX_LIMIT, BBox, Datetime, parse_bbox, parse_datetime
+from .params import MAX_LIMIT, BBox, Datetime, DocLang, parse_bbox, parse_datetime, request_language
 
 __all__ = ["CONFORMANCE", "alert_feature", "router"]
 
@@ -83,31 +85,38 @@ def _html_page(title: str, doc: dict) -> str:
             f"<body><h1>{html.escape(title)}</h1>{body}<pre>{pretty}</pre></body></html>")
 
 
-def _links(self_href: str, kind: str = "application/json") -> list[dict]:
+def _tr(request: Request, lang: str | None):
+    """The translator of a response (:func:`~yvy.api.params.request_language`)."""
+    return translator(request_language(request, lang))
+
+
+def _links(self_href: str, tr, kind: str = "application/json") -> list[dict]:
     sep = "&" if "?" in self_href else "?"
     return [
-        {"rel": "self", "type": kind, "title": "this document", "href": self_href},
-        {"rel": "alternate", "type": "text/html", "title": "this document as HTML",
+        {"rel": "self", "type": kind, "title": tr.gettext("this document"), "href": self_href},
+        {"rel": "alternate", "type": "text/html", "title": tr.gettext("this document as HTML"),
          "href": f"{self_href}{sep}f=html"},
     ]
 
 
 @router.get("", summary="Landing page")
 @router.get("/", summary="Landing page", include_in_schema=False)
-def landing(request: Request, f: str | None = Format):
+def landing(request: Request, lang: DocLang = None, f: str | None = Format):
     """Links to the API definition, conformance and collections."""
     base, root = _base(request), str(request.base_url).rstrip("/")
+    tr = _tr(request, lang)
+    _ = tr.gettext
     doc = {
         "title": f"{_ctx(request).settings.title} OGC API Features",
-        "description": "Deforestation alerts and context layers",
-        "links": _links(base) + [
+        "description": _("Deforestation alerts, fire events and context layers"),
+        "links": _links(base, tr) + [
             {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
-             "title": "API definition", "href": f"{root}/api"},
-            {"rel": "service-doc", "type": "text/html", "title": "API documentation",
+             "title": _("API definition"), "href": f"{root}/api"},
+            {"rel": "service-doc", "type": "text/html", "title": _("API documentation"),
              "href": f"{root}/api.html"},
-            {"rel": "conformance", "type": "application/json", "title": "conformance",
+            {"rel": "conformance", "type": "application/json", "title": _("conformance"),
              "href": f"{base}/conformance"},
-            {"rel": "data", "type": "application/json", "title": "collections",
+            {"rel": "data", "type": "application/json", "title": _("collections"),
              "href": f"{base}/collections"},
         ],
     }
@@ -115,44 +124,55 @@ def landing(request: Request, f: str | None = Format):
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance(request: Request, f: str | None = Format):
+def conformance(request: Request, lang: DocLang = None, f: str | None = Format):
     """The conformance classes implemented."""
-    return _respond(request, f, {"conformsTo": CONFORMANCE, "links": _links(f"{_base(request)}/conformance")},
-                    "Conformance")
+    tr = _tr(request, lang)
+    return _respond(request, f, {"conformsTo": CONFORMANCE, "links": _links(f"{_base(request)}/conformance", tr)},
+                    tr.gettext("Conformance"))
 
 
-def _collection_doc(request: Request, cid: str, title: str, description: str, bbox, interval) -> dict:
+def _collection_doc(request: Request, tr, cid: str, title: str, description: str, bbox, interval) -> dict:
+    """A collection's document; ``title`` and ``description`` already in ``tr``'s language."""
     base = f"{_base(request)}/collections/{quote(cid, safe='')}"
     return {
         "id": cid, "title": title, "description": description, "itemType": "feature",
         "crs": [CRS84], "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [bbox], "crs": CRS84},
                    "temporal": {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}},
-        "links": _links(base) + [
-            {"rel": "items", "type": GEOJSON, "title": "features", "href": f"{base}/items"},
-            {"rel": "items", "type": "text/html", "title": "features as HTML", "href": f"{base}/items?f=html"},
+        "links": _links(base, tr) + [
+            {"rel": "items", "type": GEOJSON, "title": tr.gettext("features"), "href": f"{base}/items"},
+            {"rel": "items", "type": "text/html", "title": tr.gettext("features as HTML"),
+             "href": f"{base}/items?f=html"},
         ],
     }
 
 
-def _collections(request: Request) -> dict[str, dict]:
+LAYER_KINDS = {"admin": N_("administrative units"), "protected_area": N_("protected areas"),
+               "indigenous_land": N_("indigenous lands"), "permit": N_("permits"),
+               "border_zone": N_("border zone")}
+"""Words for the kinds of context layers in collection descriptions (other kinds are shown as stored)."""
+
+
+def _collections(request: Request, tr) -> dict[str, dict]:
     ctx = _ctx(request)
+    _ = tr.gettext
     out: dict[str, dict] = {}
     alerts = ctx.alerts
     if alerts is not None:
         bbox, first, last = alerts.alert_extent()
         out[ALERTS] = _collection_doc(
-            request, ALERTS, "Deforestation alerts",
-            "Polygons of forest loss with dates, confidence, context and review status",
+            request, tr, ALERTS, _("Deforestation alerts"),
+            _("Polygons of forest loss with dates, confidence, context and review status"),
             bbox or [-180, -90, 180, 90], [_day_start(first), _day_start(last)])
         for layer in alerts.list_context_layers():
             name = layer["name"]
-            out[name] = _collection_doc(request, name, name, f"Context layer ({layer['kind']}), "
-                                        f"{layer['features']} features from {layer['source']}",
-                                        _layer_bbox(alerts, name), [None, None])
+            kind = _(LAYER_KINDS.get(layer["kind"], layer["kind"]))
+            out[name] = _collection_doc(request, tr, name, name, _(
+                "Context layer ({kind}), {n} features from {source}").format(
+                kind=kind, n=layer["features"], source=layer["source"]), _layer_bbox(alerts, name), [None, None])
     from .fires import FIRES, collection_doc
 
-    out[FIRES] = collection_doc(request)
+    out[FIRES] = collection_doc(request, tr)
     return out
 
 
@@ -165,17 +185,18 @@ def _layer_bbox(alerts, name: str) -> list:
 
 
 @router.get("/collections", summary="Feature collections")
-def collections(request: Request, f: str | None = Format):
+def collections(request: Request, lang: DocLang = None, f: str | None = Format):
     """Alerts and every context layer."""
     base = f"{_base(request)}/collections"
-    doc = {"collections": list(_collections(request).values()), "links": _links(base), "crs": [CRS84]}
-    return _respond(request, f, doc, "Collections")
+    tr = _tr(request, lang)
+    doc = {"collections": list(_collections(request, tr).values()), "links": _links(base, tr), "crs": [CRS84]}
+    return _respond(request, f, doc, tr.gettext("Collections"))
 
 
 @router.get("/collections/{collection_id}", summary="One feature collection")
-def collection(collection_id: str, request: Request, f: str | None = Format):
+def collection(collection_id: str, request: Request, lang: DocLang = None, f: str | None = Format):
     """Description and extent of one collection."""
-    colls = _collections(request)
+    colls = _collections(request, _tr(request, lang))
     if collection_id not in colls:
         raise NotFoundError(collection_id, "no such collection")
     return _respond(request, f, colls[collection_id], colls[collection_id]["title"])
@@ -203,16 +224,16 @@ def alert_feature(alert, request: Request, lang: str | None = None) -> dict:
     return feat
 
 
-def _page_links(request: Request, n_returned: int, matched: int, offset: int, limit: int) -> list[dict]:
+def _page_links(request: Request, tr, n_returned: int, matched: int, offset: int, limit: int) -> list[dict]:
     url = str(request.url).split("?")[0]
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
-    links = _links(str(request.url), GEOJSON)
+    links = _links(str(request.url), tr, GEOJSON)
     if offset + n_returned < matched:
         q = urlencode([*params, ("offset", offset + limit)])
-        links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": f"{url}?{q}"})
+        links.append({"rel": "next", "type": GEOJSON, "title": tr.gettext("next page"), "href": f"{url}?{q}"})
     if offset > 0:
         q = urlencode([*params, ("offset", max(0, offset - limit))])
-        links.append({"rel": "prev", "type": GEOJSON, "title": "previous page", "href": f"{url}?{q}"})
+        links.append({"rel": "prev", "type": GEOJSON, "title": tr.gettext("previous page"), "href": f"{url}?{q}"})
     return links
 
 
@@ -258,8 +279,8 @@ def items(collection_id: str, request: Request, bbox: BBox = None, datetime: Dat
 
     doc = {"type": "FeatureCollection", "features": feats, "numberMatched": matched,
            "numberReturned": len(feats), "timeStamp": dt.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "links": _page_links(request, len(feats), matched, offset, limit)}
-    return _respond(request, f, doc, f"{collection_id} features", GEOJSON)
+           "links": _page_links(request, _tr(request, lang), len(feats), matched, offset, limit)}
+    return _respond(request, f, doc, collection_id, GEOJSON)
 
 
 def _context_features(request: Request, name: str, bbox, fid: str | None = None, *, limit: int | None = None,
@@ -290,5 +311,5 @@ def item(collection_id: str, feature_id: str, request: Request, lang: str | None
         if not found:
             raise NotFoundError(f"{collection_id}/{feature_id}", "no such feature")
         feat = found[0]
-    feat["links"] = feat.get("links", []) + _links(str(request.url), GEOJSON)[1:]
+    feat["links"] = feat.get("links", []) + _links(str(request.url), _tr(request, lang), GEOJSON)[1:]
     return _respond(request, f, feat, f"{collection_id} {feature_id}", GEOJSON)

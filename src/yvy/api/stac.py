@@ -36,16 +36,20 @@ from stac_fastapi.types.search import BaseSearchPostRequest
 from .. import __version__
 from ..catalog.ports import ItemQuery
 from ..errors import InputError, NotFoundError
+from ..i18n import LANGUAGES, N_, translator
 from ._assets import AssetRefused
 from .auth import current_user, read_access
 from .events import security_event
 from .limits import MAX_COLLECTIONS, MAX_IDS, MAX_OFFSET, check_count, check_filter
-from .params import MAX_LIMIT, parse_bbox, parse_datetime
+from .params import MAX_LIMIT, parse_bbox, parse_datetime, request_language
 
 __all__ = ["PREFIX", "CatalogClient", "add_stac_api", "asset_router"]
 
 PREFIX = "/stac"
 STAC_VERSION = "1.1.0"
+DESCRIPTION = N_("Scenes and detection products catalogued by yvy")
+"""The landing page's description, in the language of ``?lang=`` (es, en, gn), else Accept-Language,
+else the workspace's locale."""
 """Version declared on every published object (STAC 1.0 records are valid 1.1 records)."""
 SORTABLE = ("id", "collection", "datetime", "eo:cloud_cover")
 """Fields ``sortby`` accepts (the store sorts on their indexed item columns)."""
@@ -183,6 +187,14 @@ def _parse_filter(expr, lang: str | None):
 @attr.s
 class CatalogClient(BaseCoreClient):
     """stac-fastapi backend reading the yvy catalog store."""
+
+    def landing_page(self, **kwargs):
+        page = super().landing_page(**kwargs)
+        request = kwargs["request"]
+        lang = request.query_params.get("lang")
+        page["description"] = translator(request_language(request, lang if lang in LANGUAGES else None)).gettext(
+            DESCRIPTION)
+        return page
 
     def all_collections(self, request: Request, **kwargs) -> dict:
         store = _ctx(request).store
@@ -382,8 +394,8 @@ def add_stac_api(app: FastAPI, title: str) -> StacApi:
             FilterConformanceClasses.CQL2_JSON, FilterConformanceClasses.BASIC_CQL2,
         ]),
     ]
-    settings = ApiSettings(stac_fastapi_title=f"{title} STAC API", stac_fastapi_description=(
-        "Scenes and detection products catalogued by yvy"), stac_fastapi_version=__version__,
+    settings = ApiSettings(stac_fastapi_title=f"{title} STAC API", stac_fastapi_description=DESCRIPTION,
+        stac_fastapi_version=__version__,
         stac_fastapi_landing_id="yvy", openapi_url="/api", docs_url="/api.html")
     items_model = create_request_model("ItemCollectionURI", base_model=ItemCollectionUri,
                                        mixins=[GETTokenPagination], request_type="GET")
@@ -393,7 +405,7 @@ def add_stac_api(app: FastAPI, title: str) -> StacApi:
         search_get_request_model=create_get_request_model(extensions),
         search_post_request_model=create_post_request_model(extensions, base_model=SearchPostRequest),
         items_get_request_model=items_model, exceptions={}, middlewares=[],
-        title=f"{title} STAC API", description="Scenes and detection products catalogued by yvy",
+        title=f"{title} STAC API", description=DESCRIPTION,
         api_version=__version__, stac_version=STAC_VERSION,
     )
 

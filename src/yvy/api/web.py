@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from yvy.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog
+from yvy.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_with_fallback
 
 __all__ = ["WEB_DIR", "mount_static", "router"]
 
@@ -35,10 +35,11 @@ def api_docs() -> FileResponse:
 
 @router.get("/i18n/{lang}.json", include_in_schema=False)
 def web_catalog(lang: str) -> JSONResponse:
-    """The translations of one language for the web map (``{msgid: text}``; ids are the English texts)."""
+    """The translations of one language for the web map (``{msgid: text}``; ids are the English texts;
+    Guaraní over Spanish for the texts only Spanish has)."""
     if lang not in LANGUAGES:
         raise HTTPException(404, f"unknown language {lang!r}; one of {', '.join(LANGUAGES)}")
-    return JSONResponse({"lang": lang, "default": DEFAULT_LANGUAGE, "messages": catalog(lang)},
+    return JSONResponse({"lang": lang, "default": DEFAULT_LANGUAGE, "messages": catalog_with_fallback(lang)},
                         headers={"Cache-Control": "no-cache"})
 
 

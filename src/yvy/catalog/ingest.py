@@ -47,13 +47,16 @@ class IngestReport:
         """True when nothing failed."""
         return not self.errors
 
-    def summary(self) -> str:
-        """One line: counts of ingested and failed inputs."""
+    def summary(self, tr=None) -> str:
+        """One line: counts of ingested and failed inputs (in ``tr``'s language, a
+        :class:`yvy.i18n.Translator`; English without one)."""
+        _ = tr.gettext if tr is not None else str
         n = len(self.created) + len(self.updated)
-        parts = [f"{n} item(s) ingested ({len(self.created)} new, {len(self.updated)} updated)"]
-        parts.append(f"{len(self.errors)} failed")
+        parts = [_("{n} item(s) ingested ({new} new, {updated} updated)").format(
+            n=n, new=len(self.created), updated=len(self.updated))]
+        parts.append(_("{n} failed").format(n=len(self.errors)))
         if self.skipped:
-            parts.append(f"{len(self.skipped)} side file(s) skipped")
+            parts.append(_("{n} side file(s) skipped").format(n=len(self.skipped)))
         return ", ".join(parts)
 
 

@@ -82,5 +82,8 @@ def alerts_from_product(ctx, item: dict, *, window_days=30, min_loss=0.0, mmu_ha
 
 def print_alert_summary(ctx, product_id: str, res: dict) -> None:
     """One line: candidates and what happened to them."""
-    console(ctx).print(f"{product_id}: {res['candidates']} alert candidate(s): {res['created']} new, "
-                       f"{res['updated']} updated, {res['merged']} merged, {res['unchanged']} unchanged")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext(
+        "{product}: {candidates} alert candidate(s): {created} new, {updated} updated, {merged} merged, "
+        "{unchanged} unchanged").format(product=product_id, **res))

@@ -6,12 +6,16 @@ import json
 
 import click
 
+from ..i18n import N_
 from ._alerting import alert_options, alert_store, alerts_from_product, print_alert_summary
 from .options import bbox_opt, check_date, console, json_opt, store
 
 __all__ = ["alert_store", "command", "query_from"]
 
 STATUSES = ("new", "under_review", "confirmed", "dismissed", "referred")
+LEGAL_WORDS = {"likely_illegal": N_("likely illegal"), "not_flagged": N_("not flagged"),
+               "unknown_region": N_("unknown region")}
+"""The words of an alert's legal flag in tables (the same as the web map's)."""
 
 
 def _statuses(ctx, param, value):
@@ -80,13 +84,20 @@ def list_(ctx: click.Context, as_json: bool, limit: int | None, **kw) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{len(rows)} alert(s)")
+    from ..alerts._feed_text import CONFIDENCE_WORDS, STATUS_WORDS
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    _ = tr.gettext
+    t = Table(title=tr.ngettext("{n} alert", "{n} alerts", len(rows)).format(n=len(rows)))
     t.add_column("id", no_wrap=True, min_width=14)
-    for col in ("status", "confidence", "first_detected", "area_ha", "admin", "legal_flag"):
-        t.add_column(col, justify="right" if col == "area_ha" else "left", overflow="fold")
+    for col in (N_("status"), N_("confidence"), N_("first detected"), "ha", N_("department"), N_("legal flag")):
+        t.add_column(_(col), justify="right" if col == "ha" else "left", overflow="fold")
     for r in rows:
-        t.add_row(r["id"], r["status"], r["confidence"], r["first_detected"], f"{r['area_ha']:.2f}",
-                  r["admin"] or "-", r["legal_flag"] or "-")
+        t.add_row(r["id"], _(STATUS_WORDS.get(r["status"], r["status"])),
+                  _(CONFIDENCE_WORDS.get(r["confidence"], r["confidence"])), r["first_detected"],
+                  tr.number(r["area_ha"], 2), r["admin"] or "-",
+                  _(LEGAL_WORDS.get(r["legal_flag"], r["legal_flag"] or "-")))
     console(ctx).print(t)
 
 
@@ -112,49 +123,65 @@ def show(ctx: click.Context, alert_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
-    _print_alert(console(ctx), a, doc)
+    from ._help_i18n import cli_translator
+
+    _print_alert(console(ctx), a, doc, cli_translator(ctx))
 
 
-def _print_alert(con, a, doc) -> None:
-    ctx = a.context or {}
-    con.print(f"[bold]{a.id}[/bold]  {a.status.value}  confidence {a.confidence.value}")
-    con.print(f"  area {a.area_ha:.2f} ha, {a.pixel_count} px, magnitude {a.magnitude}")
-    con.print(f"  first detected {a.first_detected} (last clear {a.last_clear}), last detected {a.last_detected}, "
-              f"{a.confirm_count} confirming obs, observed until {a.observed_until}")
-    c = a.geometry.representative_point()
-    con.print(f"  location {c.y:.5f}, {c.x:.5f} (lat, lon)")
-    admin = ", ".join(x["name"] for x in ctx.get("admin", [])) or "-"
-    con.print(f"  admin: {admin}; region: {ctx.get('region') or '-'}")
-    for key, label in (("protected_areas", "protected areas"), ("indigenous_lands", "indigenous lands"),
-                       ("permits", "permits")):
-        items = ctx.get(key) or []
-        if items:
-            con.print(f"  {label}: " + ", ".join(f"{x['name']} ({x['ha']:.2f} ha)" for x in items))
-    if ctx.get("permits") is not None:
-        con.print(f"  inside an approved permit: {'yes' if ctx.get('inside_permit') else 'no'}")
-    if ctx.get("border_km") is not None:
-        con.print(f"  distance to the national border: {ctx['border_km']:.1f} km")
-    lg = a.legal or {}
-    rule = f"({lg['rule']}: {lg.get('law') or ''})" if lg.get("rule") else ""
-    con.print(f"  legal: {lg.get('flag')} {rule}")
-    if a.pchange is not None:
-        con.print(f"  fused confirmation: {a.confirm_optical} optical + {a.confirm_radar} radar dates, "
-                  f"Pchange {a.pchange:.3f}")
-    for d in doc.get("drone_imagery", []):
-        con.print(f"  drone imagery: {d['item']} ({d['datetime']})")
-    if a.merged_into:
-        con.print(f"  merged into {a.merged_into}")
-    if a.merged_from:
-        con.print(f"  merged from {', '.join(a.merged_from)}")
-    for r in doc["reviews"]:
-        extra = f" {r['authority']} case {r['case']}" if r.get("authority") else ""
-        con.print(f"  review {r['at']} {r['by']}: {r['from']} -> {r['to']} "
-                  f"{r.get('reason') or ''} {r.get('note') or ''}{extra}".rstrip())
+def _print_alert(con, a, doc, tr) -> None:
+    from ..alerts._feed_text import CONFIDENCE_WORDS, STATUS_WORDS
     from ..field.reports import report_summary
 
+    _ = tr.gettext
+    ctx = a.context or {}
+    status = _(STATUS_WORDS.get(a.status.value, a.status.value))
+    con.print(f"[bold]{a.id}[/bold]  {status}  " + _("confidence {confidence}").format(
+        confidence=_(CONFIDENCE_WORDS.get(a.confidence.value, a.confidence.value))))
+    con.print("  " + _("area {area}, {pixels} px, magnitude {magnitude}").format(
+        area=tr.area_ha(a.area_ha, 2), pixels=a.pixel_count,
+        magnitude="-" if a.magnitude is None else tr.number(a.magnitude, 3)))
+    con.print("  " + _("first detected {first} (last clear {clear}), last detected {last}, {n} confirming "
+                       "observations, observed until {until}").format(
+        first=a.first_detected, clear=a.last_clear, last=a.last_detected, n=a.confirm_count,
+        until=a.observed_until))
+    c = a.geometry.representative_point()
+    con.print("  " + _("location {lat}, {lon} (lat, lon)").format(lat=tr.number(c.y, 5), lon=tr.number(c.x, 5)))
+    admin = ", ".join(x["name"] for x in ctx.get("admin", [])) or "-"
+    con.print("  " + _("department: {admin}; region: {region}").format(admin=admin,
+                                                                         region=ctx.get("region") or "-"))
+    for key, label in (("protected_areas", N_("protected areas")), ("indigenous_lands", N_("indigenous lands")),
+                       ("permits", N_("permits"))):
+        items = ctx.get(key) or []
+        if items:
+            con.print(f"  {_(label)}: " + ", ".join(f"{x['name']} ({tr.area_ha(x['ha'], 2)})" for x in items))
+    if ctx.get("permits") is not None:
+        con.print("  " + _("inside an approved permit: {answer}").format(
+            answer=_("yes") if ctx.get("inside_permit") else _("no")))
+    if ctx.get("border_km") is not None:
+        con.print("  " + _("distance to the national border: {km} km").format(km=tr.number(ctx["border_km"], 1)))
+    lg = a.legal or {}
+    rule = f"({lg['rule']}: {lg.get('law') or ''})" if lg.get("rule") else ""
+    flag = _(LEGAL_WORDS.get(lg.get("flag"), lg.get("flag") or "-"))
+    con.print("  " + _("legal flag: {flag} {rule}").format(flag=flag, rule=rule).rstrip())
+    if a.pchange is not None:
+        con.print("  " + _("fused confirmation: {optical} optical + {radar} radar dates, Pchange {pchange}").format(
+            optical=a.confirm_optical, radar=a.confirm_radar, pchange=tr.number(a.pchange, 3)))
+    for d in doc.get("drone_imagery", []):
+        con.print("  " + _("drone imagery: {item} ({when})").format(item=d["item"], when=d["datetime"]))
+    if a.merged_into:
+        con.print("  " + _("merged into {id}").format(id=a.merged_into))
+    if a.merged_from:
+        con.print("  " + _("merged from {ids}").format(ids=", ".join(a.merged_from)))
+    for r in doc["reviews"]:
+        case = (_(" {authority} case {case}").format(authority=r["authority"], case=r["case"])
+                if r.get("authority") else "")
+        con.print("  " + _("review {at} {by}: {old} -> {new} {reason} {note}{case}").format(
+            at=r["at"], by=r["by"], old=_(STATUS_WORDS.get(r["from"], r["from"] or "-")),
+            new=_(STATUS_WORDS.get(r["to"], r["to"])), reason=r.get("reason") or "", note=r.get("note") or "",
+            case=case).rstrip())
     for r in doc.get("field_reports", []):
-        con.print(f"  field report {report_summary(r)}")
-    con.print(f"  audit entries: {len(doc['audit'])}")
+        con.print("  " + _("field report {summary}").format(summary=report_summary(r)))
+    con.print("  " + _("audit entries: {n}").format(n=len(doc["audit"])))
 
 
 @command.command(epilog="Example: yvy alerts review PY-2024-000123 --status dismissed --reason agriculture "
@@ -181,7 +208,12 @@ def review(ctx, alert_id, status, reason, by, note, authority, case, as_json) ->
     if as_json:
         click.echo(json.dumps({"id": a.id, "status": a.status.value, "review": a.review}, ensure_ascii=False))
     else:
-        console(ctx).print(f"{a.id}: {a.status.value} (by {by})")
+        from ..alerts._feed_text import STATUS_WORDS
+        from ._help_i18n import cli_translator
+
+        _ = cli_translator(ctx).gettext
+        console(ctx).print(_("{id}: {status} (by {by})").format(
+            id=a.id, status=_(STATUS_WORDS.get(a.status.value, a.status.value)), by=by))
 
 
 @command.command(epilog="Example: yvy alerts export --format kml --status confirmed -o confirmed.kml")
@@ -196,7 +228,11 @@ def export(ctx: click.Context, fmt: str | None, output: str, **kw) -> None:
 
     alerts = alert_store(ctx).find_alerts(query_from(kw))
     path = export_alerts(alerts, output, fmt)
-    console(ctx).print(f"{len(alerts)} alert(s) written to {path}")
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    console(ctx).print(tr.ngettext("{n} alert written to {path}", "{n} alerts written to {path}", len(alerts)).format(
+        n=len(alerts), path=path))
 
 
 @command.command(epilog="Example: yvy alerts audit --verify")
@@ -229,8 +265,11 @@ def audit(ctx: click.Context, verify: bool, checkpoint: bool, alert_id: str | No
         if problems:
             raise ConflictError("audit log", f"TAMPERED: {problems[0]}")
         if not as_json:
-            console(ctx).print(f"audit log OK: {res.entries} entries, head {res.head}; "
-                               f"extends {checked} signed checkpoint(s)")
+            from ._help_i18n import cli_translator
+
+            console(ctx).print(cli_translator(ctx).gettext(
+                "audit log OK: {entries} entries, head {head}; extends {checked} signed checkpoint(s)").format(
+                entries=res.entries, head=res.head, checked=checked))
         return
     entries = list(s.iter_audit(alert_id))[-limit:]
     if as_json:
@@ -253,7 +292,10 @@ def _checkpoint(ctx, s, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(cp.__dict__))
     else:
-        console(ctx).print(f"checkpoint signed: {cp.seq} entries, head {cp.head} ({cp.path})")
+        from ._help_i18n import cli_translator
+
+        console(ctx).print(cli_translator(ctx).gettext("checkpoint signed: {entries} entries, head {head} ({path})")
+                           .format(entries=cp.seq, head=cp.head, path=cp.path))
 
 
 def _verify_checkpoints(ctx, s, problems: list[str]) -> int:
@@ -307,7 +349,7 @@ def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_clo
     The PDF is written in the language of --lang (else the workspace's locale, else Spanish).
     """
     from ..alerts.evidence import build_evidence
-    from ._help_i18n import cli_language
+    from ._help_i18n import cli_language, cli_translator
     from .keys import workspace_signer
 
     s = alert_store(ctx)
@@ -315,13 +357,16 @@ def evidence(ctx: click.Context, alert_id: str, output: str, index: str, max_clo
     manifest = build_evidence(s, store(ctx), alert_id, output, index=index, max_cloud=max_cloud, signer=signer,
                               lang=cli_language(ctx))
     con = console(ctx)
+    _ = cli_translator(ctx).gettext
+    warning = "[yellow]" + _("warning:") + "[/yellow]"
     for f in manifest["files"]:
         con.print(f"  {f['sha256'][:16]}  {f['path']}")
     for w in manifest.get("warnings", []):
-        con.print(f"[yellow]warning:[/yellow] {w}")
+        con.print(f"{warning} {w}")
     if signer is None:
-        con.print("[yellow]warning:[/yellow] manifest NOT signed: this workspace has no key (`yvy keys init`)")
-    con.print(f"evidence for {alert_id} in {output} ({len(manifest['files'])} files)")
+        con.print(f"{warning} " + _("manifest NOT signed: this workspace has no key (`yvy keys init`)"))
+    con.print(_("evidence for {id} in {folder} ({n} files)").format(id=alert_id, folder=output,
+                                                                    n=len(manifest["files"])))
 
 
 @command.command(epilog="Example: yvy alerts update --product det-chaco-2024 --mmu 1 --min-loss 0.05")

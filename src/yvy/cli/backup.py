@@ -45,9 +45,17 @@ def command(ctx: click.Context, out: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rep.__dict__))
         return
-    console(ctx).print(f"backup {rep.path}: {rep.engine} database, {rep.files} files ({rep.bytes / 1e6:.1f} MB), "
-                       f"{rep.items} items, {rep.alerts} alerts, audit head {rep.audit_head[:16]} "
-                       f"({rep.audit_entries} entries){'' if signer else '; NOT signed (no agency key)'}")
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    _ = tr.gettext
+    console(ctx).print(_(
+        "backup {path}: {engine} database, {files} files ({mb} MB), {items} items, {alerts} alerts, audit head "
+        "{head} ({entries} entries)").format(path=rep.path, engine=rep.engine, files=rep.files,
+                                            mb=tr.number(rep.bytes / 1e6, 1), items=rep.items, alerts=rep.alerts,
+                                            head=rep.audit_head[:16], entries=rep.audit_entries)
+                       + ("" if signer else _("; NOT signed (no agency key)")))
     if rep.audit_problem:
-        console(ctx).print(f"[red]warning:[/red] the audit log was already TAMPERED ({rep.audit_problem}); "
-                           "keep this backup as evidence of it")
+        console(ctx).print("[red]" + _("warning:") + "[/red] " + _(
+            "the audit log was already TAMPERED ({problem}); keep this backup as evidence of it").format(
+            problem=rep.audit_problem))

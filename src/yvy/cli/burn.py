@@ -70,8 +70,13 @@ def map_(ctx, before, after, bbox, fire_start, fire_end, pre_days, post_days, re
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=1, default=str))
         return
+    from ..disaster.report import WORDS
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     total = sum(v for k, v in res.hectares.items() if k != "regrowth")
-    console(ctx).print(f"{res.polygons}: {len(res.scars)} burn scar(s), {total:.1f} ha burned "
-                       f"({', '.join(f'{k} {v:.1f}' for k, v in res.hectares.items())}); "
-                       f"{len(res.alerts_linked)} alert(s) given fire context")
+    console(ctx).print(tr.gettext(
+        "{path}: {n} burn scar(s), {ha} burned ({classes}); {alerts} alert(s) given fire context").format(
+        path=res.polygons, n=len(res.scars), ha=tr.area_ha(total, 1), alerts=len(res.alerts_linked),
+        classes=", ".join(f"{tr.gettext(WORDS.get(k, k))} {tr.number(v, 1)}" for k, v in res.hectares.items())))
 

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ._help_i18n import cli_translator
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar
 
@@ -77,7 +78,7 @@ def command(ctx, safe, pols, quantity, resolution, crs, window, no_denoise, no_i
         for path in outputs:
             out.print(path)
         if report:
-            out.print(report.summary())
+            out.print(report.summary(cli_translator(ctx)))
     if report and not report.ok:
         for line in report.errors:
             click.echo(f"error: {line}", err=True)

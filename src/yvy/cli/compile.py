@@ -69,9 +69,14 @@ def command(ctx: click.Context, as_json: bool) -> None:
     """
     with tempfile.TemporaryDirectory(prefix="yvy-compile-") as tmp:
         seconds = compile_pipeline(Path(tmp))
-    where = os.environ.get("NUMBA_CACHE_DIR") or "numba's default: beside the modules, or the user's cache folder"
+    from ..i18n import N_
+
+    where = os.environ.get("NUMBA_CACHE_DIR") or N_("numba's default: beside the modules, or the user's cache folder")
     if as_json:
         click.echo(json.dumps({"seconds": seconds, "cache": where}))
         return
-    console(ctx).print(f"kernels compiled and cached ({where}); "
-                       + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    console(ctx).print(tr.gettext("kernels compiled and cached ({where}); ").format(where=tr.gettext(where))
+                       + ", ".join(f"{k} {tr.number(v, 1)} s" for k, v in seconds.items()))

@@ -40,13 +40,18 @@ def add(ctx, file, builtin, kind, name_field, layer_name, layer, replace, profil
     """
     from ..alerts.build import refresh_context
     from ..alerts.context import load_builtin, read_layer
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
 
     if builtin:
         if file or kind:
             raise click.UsageError("give either FILE (with --kind) or --builtin, not both")
         res = load_builtin(alert_store(ctx), builtin, profile=profile, replace=replace)
-        console(ctx).print(f"built-in context {builtin!r}: layers {', '.join(res['layers'])} ({res['features']} "
-                           f"features) added; {res['changed']} of {res['alerts']} alert(s) re-annotated")
+        console(ctx).print(_(
+            "built-in context {name!r}: layers {layers} ({features} features) added; {changed} of {alerts} alert(s) "
+            "re-annotated").format(name=builtin, layers=", ".join(res["layers"]), features=res["features"],
+                                   changed=res["changed"], alerts=res["alerts"]))
         return
     if not file or not kind:
         raise click.UsageError("give FILE and --kind, or --builtin NAME")
@@ -55,8 +60,10 @@ def add(ctx, file, builtin, kind, name_field, layer_name, layer, replace, profil
     with s.transaction():
         s.add_context_layer(lyr, replace=replace)
         res = refresh_context(s, profile)
-    console(ctx).print(f"context layer {lyr.name!r} ({kind}, {len(lyr.features)} features, from {lyr.source_crs}) "
-                       f"added; {res['changed']} of {res['alerts']} alert(s) re-annotated")
+    console(ctx).print(_(
+        "context layer {name!r} ({kind}, {features} features, from {crs}) added; {changed} of {alerts} alert(s) "
+        "re-annotated").format(name=lyr.name, kind=kind, features=len(lyr.features), crs=lyr.source_crs,
+                               changed=res["changed"], alerts=res["alerts"]))
 
 
 @command.command("list", epilog="Example: yvy context list --json")
@@ -70,9 +77,13 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{len(rows)} context layer(s)")
-    for col in ("name", "kind", "features", "name_field", "source_crs", "source"):
-        t.add_column(col)
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    t = Table(title=tr.ngettext("{n} context layer", "{n} context layers", len(rows)).format(n=len(rows)))
+    for col in (N_("name"), N_("kind"), N_("features"), N_("name field"), N_("source CRS"), N_("source")):
+        t.add_column(tr.gettext(col))
     for r in rows:
         t.add_row(r["name"], r["kind"], str(r["features"]), r["name_field"] or "-", r["source_crs"], r["source"])
     console(ctx).print(t)
@@ -90,4 +101,7 @@ def remove(ctx: click.Context, name: str, profile: str) -> None:
     with s.transaction():
         s.remove_context_layer(name)
         res = refresh_context(s, profile)
-    console(ctx).print(f"context layer {name!r} removed; {res['changed']} alert(s) re-annotated")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext("context layer {name!r} removed; {changed} alert(s) re-annotated")
+                       .format(name=name, changed=res["changed"]))

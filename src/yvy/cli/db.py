@@ -26,11 +26,16 @@ def migrate(ctx) -> None:
     from ..storage import open_store
 
     st = open_store(workspace(ctx).database_url)  # opening applies pending migrations
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     out = console(ctx)
     names = dict(st.migrations())
     for rev in st.applied_at_open:
-        out.print("created the schema" if rev == "create" else f"applied {rev} {names[rev]}")
-    out.print(f"schema revision {st.schema_version()} (up to date, {st.title})")
+        out.print(_("created the schema") if rev == "create" else _("applied {revision} {name}").format(
+            revision=rev, name=names[rev]))
+    out.print(_("schema revision {revision} (up to date, {engine})").format(revision=st.schema_version(),
+                                                                          engine=st.title))
 
 
 @command.command("status", epilog="Example: yvy db status")
@@ -52,10 +57,14 @@ def status(ctx, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
-    out.print(f"database: {doc['database']} ({st.title})")
-    out.print(f"schema revision: {current}")
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    pending = " " + _("(pending)")
+    out.print(_("database: {url} ({engine})").format(url=doc["database"], engine=st.title))
+    out.print(_("schema revision: {revision}").format(revision=current))
     for m in known:
-        out.print(f"  {m['revision']} {m['name']}{'' if m['applied'] else ' (pending)'}")
+        out.print(f"  {m['revision']} {m['name']}{'' if m['applied'] else pending}")
 
 
 @command.command("copy", epilog="Example: yvy db copy --to postgresql://yvy:secret@localhost/yvy")
@@ -89,7 +98,10 @@ def copy(ctx, target_url: str, as_json: bool) -> None:
         table.add_row(r.table, str(r.rows), r.sha256[:16], str(r.target_rows), r.target_sha256[:16],
                       "ok" if r.ok else "MISMATCH")
     out.print(table)
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     total = sum(r.rows for r in reports)
-    out.print(f"copied {total} row(s) in {len(reports)} table(s) to {display_url(dst.url)}; "
-              "counts and checksums match")
-    out.print("point the workspace at it: export YVY_DATABASE_URL=<the --to URL>")
+    out.print(_("copied {rows} row(s) in {tables} table(s) to {url}; counts and checksums match").format(
+        rows=total, tables=len(reports), url=display_url(dst.url)))
+    out.print(_("point the workspace at it: export YVY_DATABASE_URL=<the --to URL>"))

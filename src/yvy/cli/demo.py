@@ -11,6 +11,7 @@ from datetime import date
 
 import click
 
+from ._help_i18n import cli_translator
 from .options import console
 from .progress import progress_bar
 
@@ -54,11 +55,12 @@ def command(ctx, size, years, seed, context_set, no_serve, port):
     with progress_bar("generating scenes", quiet=quiet) as progress:
         demo = generate_demo(ws.home / "demo", size_px=size, start=start, years=years, seed=seed,
                              progress=progress)
-    out.print(f"generated {len(demo.scene_dirs)} scenes, {len(demo.clearings)} clearings "
-              f"({time.perf_counter() - t0:.0f} s)")
+    tr = cli_translator(ctx)
+    out.print(tr.gettext("generated {scenes} scenes, {clearings} clearings ({seconds} s)").format(
+        scenes=len(demo.scene_dirs), clearings=len(demo.clearings), seconds=tr.number(time.perf_counter() - t0, 0)))
     with progress_bar("ingesting", quiet=quiet) as progress:
         report = ingest_paths(store, [ws.home / "demo" / "scenes"], progress=progress)
-    out.print(report.summary())
+    out.print(report.summary(cli_translator(ctx)))
     if not report.ok:
         raise click.ClickException("demo scenes failed to ingest: " + report.errors[0])
     from . import _demo_steps
@@ -68,5 +70,6 @@ def command(ctx, size, years, seed, context_set, no_serve, port):
         from ._alerting import alert_store
 
         res = load_builtin(alert_store(ctx), context_set, replace=True)
-        out.print(f"context: {', '.join(res['layers'])} ({res['features']} features, built-in {context_set!r})")
+        out.print(tr.gettext("context: {layers} ({features} features, built-in {name!r})").format(
+            layers=", ".join(res["layers"]), features=res["features"], name=context_set))
     _demo_steps.run_rest(ctx, ws, store, demo, years=years, no_serve=no_serve, port=port, t0=t0)

@@ -8,6 +8,7 @@ import os
 
 import click
 
+from ..i18n import N_
 from ._alerting import alert_options, alerts_from_product, check_alert_options, cluster_options, print_alert_summary
 from .options import bbox_opt, console, json_opt, store, workspace
 from .progress import progress_bar
@@ -24,23 +25,38 @@ def norm_crs(value: str | None) -> str | None:
     return f"EPSG:{v}" if v.isdigit() else v
 
 
+SUMMARY_LINES = {
+    "detected": N_("{pixels} pixels, {breaks} breaks detected ({pct} %), {short} with too little history"),
+    "so far": N_("{pixels} pixels, {breaks} breaks so far ({pct} %), {short} with too little history"),
+}
+"""The summary line of a detection (``detect``) and of an update (``monitor update``)."""
+
+
 def print_summary(ctx, item: dict, as_json: bool, verb: str = "detected") -> None:
     """The end-of-run summary line(s), or the product item as JSON."""
     if as_json:
         click.echo(json.dumps(item, indent=2))
         return
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    _ = tr.gettext
     props = item["properties"]
     s = props.get("yvy:summary", {})
     out = console(ctx)
+    last = props["yvy:last_processed"][:10]
     if s.get("new_dates") == 0:
-        out.print(f"{item['id']}: up to date (last processed {props['yvy:last_processed'][:10]})")
+        out.print(_("{id}: up to date (last processed {last})").format(id=item["id"], last=last))
         return
     pct = 100.0 * s.get("breaks", 0) / s["pixels"] if s.get("pixels") else 0.0
-    extra = f", {s['new_dates']} new dates" if "new_dates" in s else ""
-    out.print(f"{s.get('pixels', 0):,} pixels, {s.get('breaks', 0):,} breaks {verb} ({pct:.1f}%), "
-              f"{s.get('too_little_history', 0):,} with too little history{extra}; "
-              f"{s.get('seconds', 0):.1f} s; data to {props['yvy:last_processed'][:10]}")
-    out.print(f"product {item['id']}  ({props.get('yvy:model') and 'model stored' or 'no model'})")
+    extra = _(", {n} new dates").format(n=s["new_dates"]) if "new_dates" in s else ""
+    line = _(SUMMARY_LINES[verb])
+    out.print(line.format(pixels=tr.number(s.get("pixels", 0), 0), breaks=tr.number(s.get("breaks", 0), 0),
+                          pct=tr.number(pct, 1), short=tr.number(s.get("too_little_history", 0), 0))
+              + extra + _("; {seconds} s; data to {last}").format(seconds=tr.number(s.get("seconds", 0), 1),
+                                                                  last=last))
+    out.print(_("product {id}").format(id=item["id"]) + "  ("
+              + (_("model stored") if props.get("yvy:model") else _("no model")) + ")")
 
 
 OPTICAL_PDF = (0.0, 0.1, -0.5, 0.125)
@@ -185,9 +201,13 @@ def _print_fusion(ctx, item: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(item, indent=2))
         return
-    console(ctx).print(f"{s['pixels']:,} pixels, {s['breaks']:,} confirmed changes, "
-                       f"{s['seconds']:.1f} s; data to {item['properties']['yvy:last_processed'][:10]}")
-    console(ctx).print(f"product {item['id']}")
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    console(ctx).print(tr.gettext("{pixels} pixels, {changes} confirmed changes, {seconds} s; data to {last}").format(
+        pixels=tr.number(s["pixels"], 0), changes=tr.number(s["breaks"], 0), seconds=tr.number(s["seconds"], 1),
+        last=item["properties"]["yvy:last_processed"][:10]))
+    console(ctx).print(tr.gettext("product {id}").format(id=item["id"]))
 
 
 def _run(ctx, run, printer, as_json, no_alerts, out, scheduler, workers, alert_kw) -> None:

@@ -42,7 +42,9 @@ def report(ctx, fire_id, flood_dir, burn_dir, out_dir, as_json) -> None:
         rep = flood_report(flood_dir, context)
     else:
         rep = burn_report(burn_dir)
-    paths = write_report(rep, out_dir, context=context)
+    from ._help_i18n import cli_language
+
+    paths = write_report(rep, out_dir, context=context, lang=cli_language(ctx))
     if as_json:
         click.echo(json.dumps(paths, indent=1))
         return

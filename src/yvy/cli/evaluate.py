@@ -48,28 +48,38 @@ def command(ctx, reference, date_field, label_field, change_values, stable_value
     if as_json:
         click.echo(json.dumps(rep, indent=1))
         return
-    print_report(console(ctx), rep)
+    from ._help_i18n import cli_translator
+
+    print_report(console(ctx), rep, cli_translator(ctx))
 
 
-def print_report(con, rep: dict) -> None:
-    """Print an evaluation report: UA/PA/F1 by count and area, objects hit, detection delay."""
-    con.print(f"{rep['alerts']} alert(s) against {rep['reference']} ({rep['kind']}, {rep['references']} reference)")
-    for key in ("count", "area"):
+def print_report(con, rep: dict, tr) -> None:
+    """Print an evaluation report in ``tr``'s language: UA/PA/F1 by count and area, objects hit,
+    detection delay."""
+    from ..i18n import N_
+
+    _ = tr.gettext
+    con.print(_("{alerts} alert(s) against {reference} ({kind}, {n} reference)").format(
+        alerts=rep["alerts"], reference=rep["reference"], kind=rep["kind"], n=rep["references"]))
+    for key, label in (("count", N_("count")), ("area", N_("area"))):
         s = rep.get(key)
         if s:
-            con.print(f"  {key:<6} UA {_f(s['ua'])}  PA {_f(s['pa'])}  F1 {_f(s['f1'])}  "
-                      f"(TP {s['tp']}, FP {s['fp']}, FN {s['fn']}{' ' + s['unit'] if 'unit' in s else ''})")
+            unit = " " + s["unit"] if "unit" in s else ""
+            con.print(f"  {_(label):<8} UA {_f(s['ua'], tr)}  PA {_f(s['pa'], tr)}  F1 {_f(s['f1'], tr)}  "
+                      f"(TP {s['tp']}, FP {s['fp']}, FN {s['fn']}{unit})")
     if rep.get("objects"):
         o = rep["objects"]
-        con.print(f"  objects: {o['patches_hit']} of {o['reference_patches']} reference patches hit (PA {_f(o['pa'])})")
+        con.print("  " + _("objects: {hit} of {patches} reference patches hit (PA {pa})").format(
+            hit=o["patches_hit"], patches=o["reference_patches"], pa=_f(o["pa"], tr)))
     d = rep.get("delay")
     if d:
-        con.print(f"  delay: median {d['median_days']:.0f} d, 90th percentile {d['p90_days']:.0f} d "
-                  f"(n={d['n']}, {d['early']} detected before the reference date)")
+        con.print("  " + _("delay: median {median} d, 90th percentile {p90} d (n={n}, {early} detected before the "
+                           "reference date)").format(median=tr.number(d["median_days"], 0),
+                                                     p90=tr.number(d["p90_days"], 0), n=d["n"], early=d["early"]))
 
 
-def _f(v) -> str:
-    return "-" if v is None else f"{v:.3f}"
+def _f(v, tr) -> str:
+    return "-" if v is None else tr.number(v, 3)
 
 
 def _extent(path: str):

@@ -44,5 +44,8 @@ def verify(ctx: click.Context, folder: str, key_file: str | None, as_json: bool)
     if as_json:
         click.echo(json.dumps({"ok": True, **rep.__dict__}))
         return
-    console(ctx).print(f"evidence OK: {rep.files} files of {rep.alert_id} match the manifest signed "
-                       f"{rep.signed_at} by key {rep.kid}")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext(
+        "evidence OK: {files} files of {alert} match the manifest signed {when} by key {kid}").format(
+        files=rep.files, alert=rep.alert_id, when=rep.signed_at, kid=rep.kid))

@@ -77,5 +77,8 @@ def export(ctx, area, out, targets_path, image, min_zoom, max_zoom, as_json) -> 
     if as_json:
         click.echo(json.dumps(res, indent=1))
         return
-    console(ctx).print(f"field package in {out}: {res['alerts']} alert(s), {res['targets']} target(s), "
-                       f"{res['tiles']} basemap tile(s)" + ("" if tiles else " (no imagery: no basemap)"))
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    console(ctx).print(_("field package in {out}: {alerts} alert(s), {targets} target(s), {tiles} basemap tile(s)")
+                       .format(out=out, **res) + ("" if tiles else _(" (no imagery: no basemap)")))

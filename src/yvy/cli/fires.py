@@ -73,6 +73,7 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
     and the distance to the border from the workspace's context layers; webhooks hear of new
     fires inside protected areas. Creates the workspace if there is none.
     """
+    from ..config import Workspace
     from ..disaster.fires import ClusterParams, ingest_fires
     from ..storage.alerts import SQLAlertStore
     from ..storage.feeds import SQLFeedStore
@@ -82,13 +83,18 @@ def ingest(ctx, files, eps_km, max_gap_hours, as_json) -> None:
     context = SQLAlertStore(fires.store).context_features(kinds=CONTEXT_KINDS)
     with progress_bar("fires", quiet=as_json or ctx.find_root().obj.get("quiet")) as bar:
         res = ingest_fires(files, fires, context=context, feeds=SQLFeedStore(fires.store),
-                           params=ClusterParams(eps_km=eps_km, max_gap_hours=max_gap_hours), progress=bar)
+                           params=ClusterParams(eps_km=eps_km, max_gap_hours=max_gap_hours), progress=bar,
+                           locale=Workspace.open(ctx.find_root().obj.get("home")).locale)
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=1))
         return
-    console(ctx).print(f"{res.rows} hotspot(s) read from {res.files} file(s), {res.inserted} new; "
-                       f"{res.events} fire event(s), {len(res.new_events)} new; {res.notified} webhook "
-                       "notification(s) queued")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext(
+        "{rows} hotspot(s) read from {files} file(s), {inserted} new; {events} fire event(s), {new} new; "
+        "{notified} webhook notification(s) queued").format(
+        rows=res.rows, files=res.files, inserted=res.inserted, events=res.events, new=len(res.new_events),
+        notified=res.notified))
 
 
 @command.command(epilog="Example: yvy fires fetch --map-key $FIRMS_MAP_KEY --bbox -62.7,-27.6,-54.2,-19.3 --days 2")
@@ -137,11 +143,16 @@ def list_(ctx, since, until, protected, bbox, limit, as_json) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{len(events)} fire event(s)")
-    for col in ("id", "start", "end", "hotspots", "FRP sum (MW)", "department", "protected areas", "border km"):
-        t.add_column(col)
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    t = Table(title=tr.ngettext("{n} fire event", "{n} fire events", len(events)).format(n=len(events)))
+    for col in ("id", N_("start"), N_("end"), N_("hotspots"), N_("FRP sum (MW)"), N_("department"),
+                N_("protected areas"), N_("border km")):
+        t.add_column(tr.gettext(col))
     for e in events:
-        t.add_row(e["id"], e["start"], e["end"], str(e["hotspots"]), f"{e['frp_sum']:.1f}",
+        t.add_row(e["id"], e["start"], e["end"], str(e["hotspots"]), tr.number(e["frp_sum"], 1),
                   ", ".join(e["departments"]) or "-", ", ".join(e["protected_areas"]) or "-",
-                  "-" if e["border_km"] is None else f"{e['border_km']:.1f}")
+                  "-" if e["border_km"] is None else tr.number(e["border_km"], 1))
     console(ctx).print(t)

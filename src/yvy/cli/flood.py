@@ -67,15 +67,21 @@ def map_(ctx, scene, optical, hand, reference, out_dir, method, tile, max_hand, 
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    _ = tr.gettext
     t = res.thresholds["vh_db"]
-    msg = (f"{res.water}: {res.hectares['water']} ha water (VH < {t['value']} dB from {t['tiles_selected']} of "
-           f"{t['tiles_total']} bimodal tiles")
+    msg = _("{path}: {ha} water (VH < {db} dB from {selected} of {total} bimodal tiles").format(
+        path=res.water, ha=tr.area_ha(res.hectares["water"], 1), db=tr.number(t["value"], 2),
+        selected=t["tiles_selected"], total=t["tiles_total"])
     if res.optical_clear_fraction is not None:
-        msg += f"; optical clear on {res.optical_clear_fraction:.0%}"
+        msg += _("; optical clear on {pct} %").format(pct=tr.number(100 * res.optical_clear_fraction, 0))
     msg += ")"
     if res.flood:
-        msg += f"; {res.flood}: {res.hectares['flood']} ha flooded"
+        msg += _("; {path}: {ha} flooded").format(path=res.flood, ha=tr.area_ha(res.hectares["flood"], 1))
     if polygons:
-        msg += f"; polygons: {summary['polygons']}"
-        msg += "".join(f"; {k} {v.get('flood', v.get('water', 0)):.1f} ha" for k, v in summary["by_department"].items())
+        msg += _("; polygons: {path}").format(path=summary["polygons"])
+        msg += "".join(f"; {k} {tr.area_ha(v.get('flood', v.get('water', 0)), 1)}"
+                       for k, v in summary["by_department"].items())
     console(ctx).print(msg)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..errors import InputError
+from ._help_i18n import cli_translator
 from .options import bbox_opt, check_date, console, store, workspace
 from .progress import progress_bar
 
@@ -91,6 +92,6 @@ def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, units,
                 raise click.ClickException(str(exc).removeprefix("None: ")) from None
     for line in report.errors:
         click.echo(f"error: {line}", err=True)
-    out.print(report.summary())
+    out.print(report.summary(cli_translator(ctx)))
     if not report.ok:
         sys.exit(1)

@@ -24,4 +24,7 @@ def command(ctx: click.Context, directory: str | None) -> None:
     root = ctx.find_root().obj
     ws = Workspace.create(directory or root.get("home"), locale=root.get("lang"))
     store = open_store(ws.database_url, create=True)
-    console(ctx).print(f"workspace ready at {ws.home} (schema revision {store.schema_version()})")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext("workspace ready at {home} (schema revision {revision})").format(
+        home=ws.home, revision=store.schema_version()))

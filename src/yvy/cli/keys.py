@@ -59,9 +59,12 @@ def init(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(_key_row(key)))
         return
-    enc = "encrypted with $YVY_KEY_PASSPHRASE" if passphrase() else "NOT encrypted (set $YVY_KEY_PASSPHRASE)"
-    console(ctx).print(f"key {key.kid} created: private key {home / 'keys' / 'signing.key'} (0600, {enc}); "
-                       f"publish the public key with `yvy keys export`")
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    enc = _("encrypted with $YVY_KEY_PASSPHRASE") if passphrase() else _("NOT encrypted (set $YVY_KEY_PASSPHRASE)")
+    console(ctx).print(_("key {kid} created: private key {path} (0600, {encryption}); publish the public key with "
+                         "`yvy keys export`").format(kid=key.kid, path=home / "keys" / "signing.key", encryption=enc))
 
 
 @command.command(epilog="Example: yvy keys rotate")
@@ -76,7 +79,10 @@ def rotate(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"retired": _key_row(old), "current": _key_row(new)}))
         return
-    console(ctx).print(f"key {old.kid} retired (valid {old.not_before} to {new.not_before}); new key {new.kid}")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext("key {old} retired (valid {start} to {end}); new key {new}").format(
+        old=old.kid, start=old.not_before, end=new.not_before, new=new.kid))
 
 
 @command.command(epilog="Example: yvy keys export --format pem -o agency.pem")
@@ -95,7 +101,10 @@ def export(ctx: click.Context, fmt: str, kid: str | None, output: str | None) ->
             else (json.dumps(ring.to_jwks(), indent=1) + "\n").encode())
     if output:
         atomic_write_bytes(output, data)
-        console(ctx, stderr=True).print(f"public key(s) written to {output}")
+        from ._help_i18n import cli_translator
+
+        console(ctx, stderr=True).print(cli_translator(ctx).gettext("public key(s) written to {path}").format(
+            path=output))
     else:
         click.echo(data.decode(), nl=False)
 
@@ -111,6 +120,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=1))
         return
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    now, current = _("now"), _("(current)")
     for r in rows:
-        console(ctx).print(f"{r['kid']}  {r['not_before']} .. {r['not_after'] or 'now'}"
-                           f"{'  (current)' if r['current'] else ''}")
+        console(ctx).print(f"{r['kid']}  {r['not_before']} .. {r['not_after'] or now}"
+                           + (f"  {current}" if r["current"] else ""))

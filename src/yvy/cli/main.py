@@ -61,15 +61,16 @@ class LazyGroup(click.Group):
         """The command ``name``; a registered module that cannot be imported fails loudly."""
         if name not in COMMANDS:
             return None
-        from ._help_i18n import cli_language, localize
+        from ._help_i18n import cli_language, localize, speaking
 
-        module = importlib.import_module(COMMANDS[name][0])
-        return localize(module.command, cli_language(ctx))
+        with speaking(None):  # click's texts made on import (type names) stay English: the message ids
+            module = importlib.import_module(COMMANDS[name][0])
+        return localize(module.command, cli_language(ctx), ctx)
 
     def format_help(self, ctx, formatter):
         from ._help_i18n import cli_language, localize
 
-        localize(self, cli_language(ctx))
+        localize(self, cli_language(ctx), ctx)
         super().format_help(ctx, formatter)
 
     def format_commands(self, ctx, formatter):
@@ -79,8 +80,19 @@ class LazyGroup(click.Group):
         tr = translator(cli_language(ctx))
         rows = [(n, tr.gettext(COMMANDS[n][1])) for n in self.list_commands(ctx)]
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(tr.gettext("Commands")):
                 formatter.write_dl(rows)
+
+    def main(self, args=None, prog_name=None, **extra):
+        """Run the CLI with click's own texts (usage, errors) in the invocation's language: ``--lang``
+        and ``--home`` read first by a resilient parse of the arguments (no callbacks, no errors)."""
+        from ._help_i18n import cli_language, install_click_catalog, speaking
+
+        install_click_catalog()
+        probe = self.make_context(prog_name or "yvy", list(sys.argv[1:] if args is None else args),
+                                  resilient_parsing=True)
+        with speaking(cli_language(probe)):
+            return super().main(args, prog_name, **extra)
 
     def invoke(self, ctx):
         pending = ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args
@@ -119,12 +131,23 @@ def translate_error(exc: YvyError, command: click.Command) -> str:
     return str(exc)
 
 
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version``: click's line in the CLI's language (click's own option words it on import)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ._help_i18n import cli_translator
+
+    click.echo(cli_translator(ctx).gettext("%(prog)s, version %(version)s") % {"prog": "yvy", "version": __version__})
+    ctx.exit()
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example: yvy init ./yvy-data && yvy ingest ~/Downloads/S2B_MSIL2A_*.zip",
 )
-@click.version_option(__version__, "--version", prog_name="yvy")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
 @click.option(
     "--home",
     type=click.Path(file_okay=False),

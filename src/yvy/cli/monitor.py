@@ -76,8 +76,13 @@ def list_products(ctx, as_json):
         return
     from rich.table import Table
 
-    table = Table("id", "index", "monitor start", "last processed", "breaks", "pixels")
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    table = Table(*(tr.gettext(c) for c in ("id", N_("index"), N_("monitor start"), N_("last processed"),
+                                              N_("breaks"), N_("pixels"))))
     for r in rows:
         table.add_row(r["id"], str(r["index"]), str(r["monitor_start"]), r["last_processed"],
-                      f"{r['breaks'] or 0:,}", f"{r['pixels'] or 0:,}")
-    console(ctx).print(table if items else "no detection products yet; run `yvy detect`")
+                      tr.number(r["breaks"] or 0, 0), tr.number(r["pixels"] or 0, 0))
+    console(ctx).print(table if items else tr.gettext("no detection products yet; run `yvy detect`"))

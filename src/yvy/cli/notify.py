@@ -47,6 +47,9 @@ def run(ctx, interval: float, once: bool, public_url: str, timeout: float, max_a
                               backoff=backoff, public_url=public_url, allow_private=allow_private,
                               locale=Workspace.open(ctx.find_root().obj.get("home")).locale)
     n = Notifier(SQLAlertStore(st), SQLFeedStore(st), st, settings)
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     out = console(ctx, stderr=not as_json)
     if once:
         result = n.run_once()
@@ -55,13 +58,13 @@ def run(ctx, interval: float, once: bool, public_url: str, timeout: float, max_a
         if as_json:
             click.echo(json.dumps(doc))
         elif result is None:
-            out.print("another process holds the notification lease; nothing sent")
+            out.print(_("another process holds the notification lease; nothing sent"))
         else:
-            out.print(f"queued {result['queued']}, delivered {result['delivered']}, "
-                      f"retry {result['retry']}, failed {result['failed']}")
+            out.print(_("queued {queued}, delivered {delivered}, retry {retry}, failed {failed}").format(**result))
         return
     signal.signal(signal.SIGTERM, lambda *_: n.stop())
-    out.print(f"notifier {n.holder}: a round every {interval:g} s (Ctrl-C to stop)")
+    out.print(_("notifier {holder}: a round every {seconds} s (Ctrl-C to stop)").format(holder=n.holder,
+                                                                                      seconds=f"{interval:g}"))
     try:
         n.run()
     except KeyboardInterrupt:

@@ -102,16 +102,23 @@ def plan(ctx, risk_path, bases, drones, range_km, speed, altitude, hfov, hover, 
         raise InputError("patrol", "no targets: give --risk or work in a workspace with open alerts")
     p = plan_patrol(base_list, targets, settings, nofly=zone)
     res = write_plan(p, out)
-    write_briefing(p, Path(out) / "briefing.pdf", risk_path=risk_path)
+    from ._help_i18n import cli_language
+
+    write_briefing(p, Path(out) / "briefing.pdf", risk_path=risk_path, lang=cli_language(ctx))
     res["out"] = str(Path(out).absolute())
     if as_json:
         click.echo(json.dumps(res, indent=1))
         return
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     ours, base = res["plan"], res["greedy_nearest"]
-    console(ctx).print(
-        f"{ours['flights']} flight(s), {ours['targets']} target(s), {ours['length_m'] / 1000:.1f} km, "
-        f"{ours['value']:.2f} ha expected loss covered ({ours['value_per_km']:.4f} ha/km; greedy nearest "
-        f"{base['value_per_km']:.4f} ha/km, x{res['ratio_value_per_km']}) -> {out}")
+    console(ctx).print(tr.gettext(
+        "{flights} flight(s), {targets} target(s), {km} km, {ha} expected loss covered ({per_km} ha/km; greedy "
+        "nearest {base_per_km} ha/km, x{ratio}) -> {out}").format(
+        flights=ours["flights"], targets=ours["targets"], km=tr.number(ours["length_m"] / 1000, 1),
+        ha=tr.area_ha(ours["value"], 2), per_km=tr.number(ours["value_per_km"], 4),
+        base_per_km=tr.number(base["value_per_km"], 4), ratio=res["ratio_value_per_km"], out=out))
 
 
 @command.command(epilog="Example: yvy patrol coverage --targets patrol/targets.geojson --json")
@@ -135,9 +142,13 @@ def coverage(ctx, targets_path, as_json) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{len(rows)} drone orthomosaic(s)")
-    for col in ("item", "datetime", "alerts", "targets"):
-        t.add_column(col)
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    t = Table(title=tr.ngettext("{n} drone orthomosaic", "{n} drone orthomosaics", len(rows)).format(n=len(rows)))
+    for col in (N_("item"), N_("date"), N_("alerts"), N_("targets")):
+        t.add_column(tr.gettext(col))
     for r in rows:
         t.add_row(r["item"], str(r["datetime"]), ", ".join(r["alerts"]) or "-",
                   ", ".join(map(str, r["targets"])) or "-")
@@ -161,4 +172,7 @@ def verify(ctx, alert_id, item_id, by, note, as_json) -> None:
     if as_json:
         click.echo(json.dumps({"id": alert.id, "status": alert.status.value, "review": alert.review}, indent=1))
         return
-    console(ctx).print(f"{alert.id} confirmed: {alert.review['reason']} ({alert.review['note']})")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext("{id} confirmed: {reason} ({note})").format(
+        id=alert.id, reason=alert.review["reason"], note=alert.review["note"]))

@@ -48,9 +48,13 @@ def command(ctx, backup: str, new_home: str, database_url: str | None, key_file:
     if as_json:
         click.echo(json.dumps({**rep.__dict__, "signature_checked": signed}))
         return
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     out = console(ctx)
-    out.print(f"restored {rep.files} files, {rep.items} items, {rep.alerts} alerts into {rep.path}; every "
-              f"SHA-256 matches, audit chain OK ({rep.audit_entries} entries, head {rep.audit_head[:16]})"
-              f"{', backup signature OK' if signed else ''}")
+    out.print(_("restored {files} files, {items} items, {alerts} alerts into {path}; every SHA-256 matches, audit "
+                "chain OK ({entries} entries, head {head})").format(
+        files=rep.files, items=rep.items, alerts=rep.alerts, path=rep.path, entries=rep.audit_entries,
+        head=rep.audit_head[:16]) + (_(", backup signature OK") if signed else ""))
     if rep.engine == "postgresql":
-        out.print("point the workspace at its database: export YVY_DATABASE_URL=<the restored database URL>")
+        out.print(_("point the workspace at its database: export YVY_DATABASE_URL=<the restored database URL>"))

@@ -130,8 +130,12 @@ def fit(ctx, fcc, covariates, out, period, sample_size, block_km, seed, as_json)
     if as_json:
         click.echo(json.dumps(info, indent=1))
         return
-    console(ctx).print(f"model written to {out}: {len(model.names)} covariates, {model.sample_size} pixels, "
-                       f"blocked-CV AUC {model.metrics['cv_auc_blocked']:.3f}")
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    console(ctx).print(tr.gettext("model written to {out}: {n} covariates, {pixels} pixels, blocked-CV AUC {auc}")
+                       .format(out=out, n=len(model.names), pixels=model.sample_size,
+                               auc=tr.number(model.metrics["cv_auc_blocked"], 3)))
 
 
 @command.command("map", epilog="Example: yvy risk map --model glp.joblib --out risk.tif")
@@ -162,9 +166,14 @@ def map_(ctx, model_path, out, product_id, no_register, as_json) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return
-    msg = (f"risk map written to {out}: {summary['pixels']} pixels, expected loss "
-           f"{summary['expected_loss_ha']:.1f} ha in one period")
-    console(ctx).print(msg + (f"; registered as {summary['product']}" if "product" in summary else ""))
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    msg = tr.gettext("risk map written to {out}: {pixels} pixels, expected loss {ha} in one period").format(
+        out=out, pixels=summary["pixels"], ha=tr.area_ha(summary["expected_loss_ha"], 1))
+    if "product" in summary:
+        msg += tr.gettext("; registered as {product}").format(product=summary["product"])
+    console(ctx).print(msg)
 
 
 @command.command(cls=_Many, epilog="Example: yvy risk evaluate --fcc fcc23.tif --covariates dist_edge.tif "
@@ -197,12 +206,17 @@ def evaluate(ctx, fcc, covariates, train_fraction, edge, out, sample_size, seed,
         return
     from rich.table import Table
 
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     t = Table(title=res["protocol"])
     for col in ("", "AUC", "FOM", *(f"wRMSE {c['cell_km']} km (ha)" for c in res["model"]["cells"])):
         t.add_column(col)
-    for name in ("model", "edge_benchmark"):
+    for name, label in (("model", N_("model")), ("edge_benchmark", N_("distance-to-edge benchmark"))):
         r = res[name]
-        t.add_row(name, f"{r['auc']:.3f}", f"{r['fom']:.3f}", *(f"{c['wrmse_ha']:.2f}" for c in r["cells"]))
+        t.add_row(tr.gettext(label), tr.number(r["auc"], 3), tr.number(r["fom"], 3),
+                  *(tr.number(c["wrmse_ha"], 2) for c in r["cells"]))
     console(ctx).print(t)
 
 
@@ -274,16 +288,20 @@ def stats(ctx, risk_path, zones, name_field, csv_path, as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
         return
-    print_expected(console(ctx), rows)
+    from ._help_i18n import cli_translator
+
+    print_expected(console(ctx), rows, cli_translator(ctx))
 
 
-def print_expected(con, rows: list[dict]) -> None:
-    """The table of expected hectares of loss per zone."""
+def print_expected(con, rows: list[dict], tr) -> None:
+    """The table of expected hectares of loss per zone, in ``tr``'s language."""
     from rich.table import Table
 
-    t = Table(title="expected forest loss in one period (risk map)")
-    for col in ("layer", "zone", "forest ha", "expected loss ha"):
-        t.add_column(col, justify="right" if "ha" in col else "left")
+    from ..i18n import N_
+
+    t = Table(title=tr.gettext("expected forest loss in one period (risk map)"))
+    for col in (N_("layer"), N_("zone"), N_("forest ha"), N_("expected loss ha")):
+        t.add_column(tr.gettext(col), justify="right" if "ha" in col else "left")
     for r in rows:
-        t.add_row(r["layer"], r["zone"], f"{r['forest_ha']:.1f}", f"{r['expected_loss_ha']:.1f}")
+        t.add_row(r["layer"], r["zone"], tr.number(r["forest_ha"], 1), tr.number(r["expected_loss_ha"], 1))
     con.print(t)

@@ -48,15 +48,19 @@ def command(ctx, collections, bbox, dt, max_cloud, limit, as_json):
         return
     from rich.table import Table
 
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     table = Table(box=None)
-    for col in ("collection", "id", "datetime", "cloud %", "assets"):
-        table.add_column(col)
+    for col in (N_("collection"), "id", N_("date"), N_("cloud %"), N_("assets")):
+        table.add_column(tr.gettext(col))
     for it in items:
         p = it["properties"]
         when = p.get("datetime") or f"{p.get('start_datetime')}/{p.get('end_datetime')}"
         cc = p.get("eo:cloud_cover")
-        table.add_row(it.get("collection", ""), it["id"], str(when), "" if cc is None else f"{cc:.1f}",
+        table.add_row(it.get("collection", ""), it["id"], str(when), "" if cc is None else tr.number(cc, 1),
                       str(len(it.get("assets", {}))))
     out = console(ctx)
     out.print(table)
-    out.print(f"{len(items)} scene(s)")
+    out.print(tr.ngettext("{n} scene", "{n} scenes", len(items)).format(n=len(items)))

@@ -11,7 +11,7 @@ __all__ = ["command"]
 
 @click.command(
     "serve",
-    epilog="Example: yvy serve --host 127.0.0.1 --port 8000   (then open http://127.0.0.1:8000/)",
+    epilog="Example: yvy serve --host 127.0.0.1 --port 8000",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
@@ -26,7 +26,7 @@ __all__ = ["command"]
 @click.pass_context
 def command(ctx: click.Context, host: str, port: int, public_read: bool | None, public_url: str | None,
             notify_interval: float | None, asset_roots: tuple[str, ...]) -> None:
-    """Serve the workspace over HTTP until interrupted (Ctrl-C)."""
+    """Serve the workspace over HTTP until interrupted (Ctrl-C); the web map is at http://HOST:PORT/."""
     from ..api.app import check_listen, serve
     from ..api.settings import ServeSettings
 
@@ -37,8 +37,12 @@ def command(ctx: click.Context, host: str, port: int, public_read: bool | None, 
     roots = os.pathsep.join(asset_roots) or None
     settings = ServeSettings.from_env(public_read=public_read, notify_interval=notify_interval,
                                       public_url=public_url or f"http://{host}:{port}", asset_roots=roots)
-    console(ctx, stderr=True).print(
-        f"yvy serving {ws.home} on http://{host}:{port}/  (STAC API /stac, features /features, "
-        f"API docs /api.html; anonymous read {'on' if settings.public_read else 'off'})")
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    console(ctx, stderr=True).print(_(
+        "yvy serving {home} on http://{host}:{port}/  (STAC API /stac, features /features, API docs /api.html; "
+        "anonymous read {public})").format(home=ws.home, host=host, port=port,
+                                           public=_("on") if settings.public_read else _("off")))
     verbose = ctx.find_root().obj.get("verbose")
     serve(ws, host, port, settings=settings, log_level="debug" if verbose else "info")

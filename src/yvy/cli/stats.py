@@ -77,4 +77,4 @@ def command(ctx, groups, csv_path, json_path, png_path, risk, as_json, **kw) -> 
     if expected is not None:
         from .risk import print_expected
 
-        print_expected(con, expected)
+        print_expected(con, expected, tr)

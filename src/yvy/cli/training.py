@@ -62,8 +62,11 @@ def create(ctx, title, created_by, demo_dir, from_alerts, bbox, cases, seed, as_
     if as_json:
         click.echo(json.dumps(out, indent=1))
         return
+    from ._help_i18n import cli_translator
+
     kinds = ", ".join(f"{n} {k}" for k, n in ex.counts().items() if n)
-    console(ctx).print(f"exercise {ex.id}: {len(ex.cases)} cases ({kinds})")
+    console(ctx).print(cli_translator(ctx).gettext("exercise {id}: {n} cases ({kinds})").format(
+        id=ex.id, n=len(ex.cases), kinds=kinds))
 
 
 @command.command("list", epilog="Example: yvy training list --json")
@@ -77,18 +80,22 @@ def list_(ctx, as_json) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{len(rows)} exercise(s)")
-    for col in ("id", "title", "created", "by", "cases", "sessions"):
-        t.add_column(col)
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    t = Table(title=tr.ngettext("{n} exercise", "{n} exercises", len(rows)).format(n=len(rows)))
+    for col in ("id", N_("title"), N_("created"), N_("by"), N_("cases"), N_("sessions")):
+        t.add_column(tr.gettext(col))
     for r in rows:
         t.add_row(r["id"], r["title"], r["created"], r["created_by"], str(r["cases"]), str(r["sessions"]))
     console(ctx).print(t)
 
 
-def _fmt(v, pct: bool = False) -> str:
+def _fmt(tr, v, pct: bool = False) -> str:
     if v is None:
         return "-"
-    return f"{100 * v:.0f}%" if pct else f"{v:.2f}"
+    return f"{tr.number(100 * v, 0)} %" if pct else tr.number(v, 2)
 
 
 @command.command(epilog="Example: yvy training results EX-20240105-1a2b3c --json")
@@ -105,32 +112,42 @@ def results(ctx, exercise_id, as_json) -> None:
         return
     from rich.table import Table
 
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     ex = res["exercise"]
     if ex.get("source") == "patrol":
-        console(ctx).print(_patrol_table(res))
+        console(ctx).print(_patrol_table(res, tr))
         return
-    t = Table(title=f"{ex['title']} ({ex['id']}): {len(res['sessions'])} session(s), {ex['cases']} cases")
-    for col in ("session", "trainee", "answered", "accuracy", "kappa", "reason", "action", "IoU", "median s"):
-        t.add_column(col)
+    t = Table(title=tr.gettext("{title} ({id}): {sessions} session(s), {cases} cases").format(
+        title=ex["title"], id=ex["id"], sessions=len(res["sessions"]), cases=ex["cases"]))
+    for col in (N_("session"), N_("trainee"), N_("answered"), N_("accuracy"), "kappa", N_("reason"), N_("action"),
+                "IoU", N_("median s")):
+        t.add_column(tr.gettext(col))
     for s in res["sessions"]:
         sc = s["score"]
-        t.add_row(s["id"], s["trainee"], f"{sc['answered']}/{sc['cases']}", _fmt(sc["accuracy"], True),
-                  _fmt(sc["kappa"]), _fmt(sc["reason_accuracy"], True), _fmt(sc["action_accuracy"], True),
-                  _fmt(sc["mean_iou"]), "-" if sc["median_seconds"] is None else f"{sc['median_seconds']:.0f}")
+        t.add_row(s["id"], s["trainee"], f"{sc['answered']}/{sc['cases']}", _fmt(tr, sc["accuracy"], True),
+                  _fmt(tr, sc["kappa"]), _fmt(tr, sc["reason_accuracy"], True), _fmt(tr, sc["action_accuracy"], True),
+                  _fmt(tr, sc["mean_iou"]), "-" if sc["median_seconds"] is None else tr.number(sc["median_seconds"], 0))
     console(ctx).print(t)
 
 
-def _patrol_table(res: dict):
+def _patrol_table(res: dict, tr):
     from rich.table import Table
 
+    from ..i18n import N_
+
     ex = res["exercise"]
-    t = Table(title=f"{ex['title']} ({ex['id']}): {len(res['sessions'])} session(s), patrol exercise")
-    for col in ("session", "trainee", "flight km", "within range", "ha", "share of the planner"):
-        t.add_column(col)
+    t = Table(title=tr.gettext("{title} ({id}): {sessions} session(s), patrol exercise").format(
+        title=ex["title"], id=ex["id"], sessions=len(res["sessions"])))
+    for col in (N_("session"), N_("trainee"), N_("flight km"), N_("within range"), "ha", N_("share of the planner")):
+        t.add_column(tr.gettext(col))
     for s in res["sessions"]:
         p = s["score"]["patrol"]
-        cells = ("-",) * 4 if p is None else (f"{p['length_m'] / 1000:.1f}", "yes" if p["within_range"] else "no",
-                                              f"{p['value']:.1f}", _fmt(p["ratio"], True))
+        cells = ("-",) * 4 if p is None else (tr.number(p["length_m"] / 1000, 1),
+                                              tr.gettext("yes") if p["within_range"] else tr.gettext("no"),
+                                              tr.number(p["value"], 1), _fmt(tr, p["ratio"], True))
         t.add_row(s["id"], s["trainee"], *cells)
     return t
 
@@ -152,7 +169,10 @@ def certificate(ctx, session_id, out_dir, lang, as_json) -> None:
     if as_json:
         click.echo(json.dumps({"score": report["score"], **{k: str(v) for k, v in paths.items()}}, indent=1))
         return
-    console(ctx).print(f"certificate of {report['session']['trainee']}: {paths['pdf']} and {paths['csv']}")
+    from ._help_i18n import cli_translator
+
+    console(ctx).print(cli_translator(ctx).gettext("certificate of {trainee}: {pdf} and {csv}").format(
+        trainee=report["session"]["trainee"], pdf=paths["pdf"], csv=paths["csv"]))
 
 
 def _lonlat(ctx, param, value):
@@ -194,6 +214,9 @@ def patrol(ctx, risk_path, base, range_km, targets, out_path, title, created_by)
     if title and not created_by:
         raise click.UsageError("--publish needs --by (the instructor's user name)")
     ex = make_patrol_exercise(risk_path, Base("base", *base), range_km=range_km, targets=targets)
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
     if out_path:
         with atomic_path(out_path) as tmp:
             tmp.write_text(json.dumps(ex, indent=1))
@@ -202,8 +225,10 @@ def patrol(ctx, risk_path, base, range_km, targets, out_path, title, created_by)
         stored = create_patrol_exercise(_trainings(ctx), ex, title=title, created_by=created_by)
         where = f"{stored.id}" + (f" ({out_path})" if out_path else "")
     best = ex["planner"]
-    console(ctx).print(f"patrol exercise {where}: {len(ex['targets'])} hot spots, range {range_km:g} km "
-                       f"(the planner covers {best['value']:.1f} ha in {best['length_m'] / 1000:.1f} km)")
+    console(ctx).print(tr.gettext(
+        "patrol exercise {path}: {n} hot spots, range {range} km (the planner covers {ha} in {km} km)").format(
+        path=where, n=len(ex["targets"]), range=tr.number(range_km, 1), ha=tr.area_ha(best["value"], 1),
+        km=tr.number(best["length_m"] / 1000, 1)))
 
 
 @command.command("patrol-score", epilog="Example: yvy training patrol-score patrol1.json --route R003,R001,R007")
@@ -221,6 +246,11 @@ def patrol_score(ctx, exercise, route, as_json) -> None:
     if as_json:
         click.echo(json.dumps(res, indent=1))
         return
-    verdict = "within range" if res["within_range"] else "BEYOND THE BATTERY'S RANGE: scores 0"
-    console(ctx).print(f"{res['length_m'] / 1000:.1f} km, {verdict}; {res['value']:.1f} ha covered against the "
-                       f"planner's {res['planner_value']:.1f} ha ({res['ratio']:.0%})")
+    from ._help_i18n import cli_translator
+
+    tr = cli_translator(ctx)
+    verdict = tr.gettext("within range") if res["within_range"] else tr.gettext(
+        "BEYOND THE BATTERY'S RANGE: scores 0")
+    console(ctx).print(tr.gettext("{km} km, {verdict}; {ha} covered against the planner's {planner} ({pct} %)").format(
+        km=tr.number(res["length_m"] / 1000, 1), verdict=verdict, ha=tr.area_ha(res["value"], 1),
+        planner=tr.area_ha(res["planner_value"], 1), pct=tr.number(100 * res["ratio"], 0)))

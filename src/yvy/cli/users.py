@@ -59,10 +59,13 @@ def add(ctx, username: str, role: str, password_stdin: bool, ask: bool, with_key
     if as_json:
         click.echo(json.dumps(out))
         return
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     con = console(ctx)
-    con.print(f"added {username} ({role})")
+    con.print(_("added {user} ({role})").format(user=username, role=_(role)))
     if with_key:
-        con.print(f"API key (shown once): {out['key']}")
+        con.print(_("API key (shown once): {key}").format(key=out["key"]))
 
 
 @command.command("list", epilog="Example: yvy users list --keys")
@@ -79,16 +82,21 @@ def list_(ctx, with_keys: bool, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    t = Table("user", "role", "active", "created")
+    from ..i18n import N_
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    t = Table(*(_(c) for c in (N_("user"), N_("role"), N_("active"), N_("created"))))
     for r in rows:
-        t.add_row(r["username"], r["role"], "yes" if r["active"] else "revoked", r["created"] or "")
+        t.add_row(r["username"], _(r["role"]), _("yes") if r["active"] else _("revoked"), r["created"] or "")
     con = console(ctx)
     con.print(t)
     if with_keys:
-        k = Table("key id", "user", "label", "scope", "created", "expires", "last used", "revoked")
+        k = Table(*(_(c) for c in (N_("key id"), N_("user"), N_("label"), N_("scope"), N_("created"), N_("expires"),
+                                   N_("last used"), N_("revoked"))))
         for r in keys:
-            k.add_row(r["id"], r["username"], r["label"] or "", r["scope"] or "(role)", r["created"],
-                      r["expires"] or "never", r["last_used"] or "", r["revoked"] or "")
+            k.add_row(r["id"], r["username"], r["label"] or "", r["scope"] or _("(role)"), r["created"],
+                      r["expires"] or _("never"), r["last_used"] or "", r["revoked"] or "")
         con.print(k)
 
 
@@ -119,7 +127,10 @@ def role(ctx, username: str, role: str) -> None:
     """Change a user's role."""
     _users(ctx).set_role(username, role)
     _event("role-changed", username, f"role {role}")
-    console(ctx).print(f"{username} is now {role}")
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
+    console(ctx).print(_("{user} is now {role}").format(user=username, role=_(role)))
 
 
 @command.command("revoke", epilog="Example: yvy users revoke ana   |   yvy users revoke --key k3x9...")
@@ -128,15 +139,18 @@ def role(ctx, username: str, role: str) -> None:
 @click.pass_context
 def revoke(ctx, name: str, is_key: bool) -> None:
     """Revoke a user (account, keys and sessions) or one API key."""
+    from ._help_i18n import cli_translator
+
+    _ = cli_translator(ctx).gettext
     users = _users(ctx)
     if is_key:
         users.revoke_api_key(name)
         _event("api-key-revoked", name)
-        console(ctx).print(f"revoked key {name}")
+        console(ctx).print(_("revoked key {key}").format(key=name))
     else:
         users.revoke_user(name)
         _event("user-revoked", name)
-        console(ctx).print(f"revoked user {name} and their API keys")
+        console(ctx).print(_("revoked user {user} and their API keys").format(user=name))
 
 
 @command.command("unlock", epilog="Example: yvy users unlock ana   |   yvy users unlock --address 203.0.113.7")
@@ -150,7 +164,9 @@ def unlock(ctx, username: str | None, address: str | None, list_locks: bool, as_
     from datetime import UTC, datetime
 
     from ..storage.throttle import SQLThrottleStore
+    from ._help_i18n import cli_translator
 
+    _ = cli_translator(ctx).gettext
     throttle = SQLThrottleStore(store(ctx))
     if list_locks:
         rows = throttle.list_locked(datetime.now(UTC))
@@ -158,11 +174,10 @@ def unlock(ctx, username: str | None, address: str | None, list_locks: bool, as_
             click.echo(json.dumps(rows))
         else:
             for r in rows:
-                console(ctx).print(f"{r['key']}  {r['failures']} failures since {r['since']}, "
-                                   f"locked until {r['until']}")
+                console(ctx).print(_("{key}  {failures} failures since {since}, locked until {until}").format(**r))
         return
     if not username and not address:
         raise click.UsageError("give a USERNAME, --address, or --list")
     n = throttle.unlock(username=username, address=address)
     _event("unlock", username or address, f"{n} counters cleared")
-    console(ctx).print(f"cleared {n} sign-in counters")
+    console(ctx).print(_("cleared {n} sign-in counters").format(n=n))

@@ -204,9 +204,15 @@ def hours(acquired: pd.Series) -> np.ndarray:
     return (t.astype("int64") // 10**9).to_numpy() / 3600.0
 
 
-def webhook_payload(event: FireEvent, webhook_id: int, root: str | None = None) -> str:
-    """The signed JSON body announcing a fire that started in a protected area."""
-    body = {"event": PROTECTED_EVENT, "webhook": webhook_id, "fire": event.to_feature()}
+def webhook_payload(event: FireEvent, webhook_id: int, root: str | None = None, locale: str = "es_PY") -> str:
+    """The signed JSON body announcing a fire that started in a protected area, with a ``title`` and
+    ``summary`` in ``locale``'s language (as alert notifications carry)."""
+    from ..i18n import translator
+    from ._feed_text import fire_summary
+
+    tr = translator(locale)
+    body = {"event": PROTECTED_EVENT, "webhook": webhook_id, "fire": event.to_feature(), "lang": tr.lang,
+            "title": event.id, "summary": fire_summary(event.to_dict(), tr)}
     if root:
         body["links"] = {"fire": f"{root}/features/collections/fires/items/{event.id}"}
     return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
@@ -229,14 +235,14 @@ class IngestResult:
 
 
 def ingest_fires(paths, store: FireStore, *, context=(), feeds=None, params: ClusterParams | None = None,
-                 root: str | None = None, progress=None) -> IngestResult:
+                 root: str | None = None, progress=None, locale: str = "es_PY") -> IngestResult:
     """Read FIRMS files, store new hotspots, re-cluster them into events, notify webhooks.
 
     Every stored hotspot is re-clustered (a season of a country is a few hundred thousand
     hotspots, seconds of work), so events stay the same whatever order files arrive in.
     ``feeds`` (a :class:`yvy.storage.feeds.SQLFeedStore`) gets one ``fire.protected_area``
     delivery per active webhook whose area a *new* event touches, when the event touches a
-    protected area.
+    protected area; its ``title`` and ``summary`` are in ``locale``'s language (the workspace's).
     """
     from .firms import read_many
 
@@ -254,7 +260,7 @@ def ingest_fires(paths, store: FireStore, *, context=(), feeds=None, params: Clu
     old = store.event_ids()
     store.replace_events(events, hs["id"].to_numpy(), event_id_of_rows(hs, labels))
     new = [e for e in events if e.id not in old]
-    notified = notify_protected(new, feeds, root) if feeds is not None else 0
+    notified = notify_protected(new, feeds, root, locale) if feeds is not None else 0
     if progress:
         progress(3, 3, "done")
     return IngestResult(len(paths), len(df), inserted, len(events), [e.id for e in new], notified)
@@ -273,7 +279,7 @@ def _event_id(acquired: str, hotspot_id) -> str:
     return f"FIRE-{acquired[:10].replace('-', '')}-{int(hotspot_id)}"
 
 
-def notify_protected(events: Sequence[FireEvent], feeds, root: str | None = None) -> int:
+def notify_protected(events: Sequence[FireEvent], feeds, root: str | None = None, locale: str = "es_PY") -> int:
     """Queue a ``fire.protected_area`` delivery per (active webhook, new event in a protected area)."""
     hot = [e for e in events if e.context.get("protected_areas")]
     if not hot:
@@ -283,5 +289,5 @@ def notify_protected(events: Sequence[FireEvent], feeds, root: str | None = None
         area = shapely.geometry.shape(hook.area) if hook.area else None
         for ev in hot:
             if area is None or area.intersects(shapely.geometry.shape(ev.geometry)):
-                queued += feeds.enqueue(hook.id, ev.id, PROTECTED_EVENT, webhook_payload(ev, hook.id, root))
+                queued += feeds.enqueue(hook.id, ev.id, PROTECTED_EVENT, webhook_payload(ev, hook.id, root, locale))
     return queued

@@ -6,7 +6,9 @@ parts of the application keep their strings in their own file (``yvy.po``, ``web
 Message ids are the English texts; English needs no catalog entries.
 
 Numbers and dates are formatted with Babel's CLDR data: ``es`` as ``es_PY``; Guaraní has no number
-or date rules in CLDR, so ``gn`` formats them as ``es_PY`` too.
+or date rules in CLDR, so ``gn`` formats them as ``es_PY`` too. A Guaraní text the ``gn`` catalogs
+lack (only the public texts are required there: the CLI, for one, is Spanish) is shown in Spanish,
+the other language of Paraguay, rather than in English (:data:`FALLBACK`).
 
 Python code marks strings with :func:`N_` where they are defined and translates them where they are
 shown (``translator(locale).gettext(text)``); the web map loads ``/i18n/<lang>.json`` (see
@@ -32,7 +34,9 @@ __all__ = [
     "LANGUAGES",
     "Translator",
     "N_",
+    "accept_language",
     "catalog",
+    "catalog_with_fallback",
     "language_of",
     "translator",
 ]
@@ -41,6 +45,8 @@ LANGUAGES = ("es", "en", "gn")
 DEFAULT_LANGUAGE = "es"
 # the CLDR locale used for numbers and dates of each language (gn has no CLDR number/date rules)
 FORMAT_LOCALE = {"es": "es_PY", "en": "en", "gn": "es_PY"}
+FALLBACK = {"gn": "es"}
+"""The language a translator falls back to for texts its catalog lacks (else the English id)."""
 LOCALE_DIR = Path(str(resources.files("yvy") / "i18n" / "locale"))
 
 
@@ -59,6 +65,26 @@ def language_of(locale: str | None) -> str:
         return DEFAULT_LANGUAGE
     lang = str(locale).replace("-", "_").split("_")[0].lower()
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def accept_language(header: str | None) -> str | None:
+    """The catalog language an HTTP ``Accept-Language`` header prefers (highest ``q`` first, ties in
+    the header's order), or ``None`` when it names none of :data:`LANGUAGES` (``es-PY,en;q=0.5`` → ``es``)."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().replace("_", "-").split("-")[0].lower()
+        q = 1.0
+        for p in params.split(";"):
+            key, _, value = p.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if lang in LANGUAGES and q > 0:
+            ranked.append((-q, i, lang))
+    return min(ranked)[2] if ranked else None
 
 
 @cache
@@ -80,6 +106,12 @@ def catalog(lang: str) -> dict[str, str]:
             elif msg.string:
                 out[msg.id] = msg.string
     return out
+
+
+@cache
+def catalog_with_fallback(lang: str) -> dict[str, str]:
+    """:func:`catalog` of ``lang`` over that of its :data:`FALLBACK` language (what is shown)."""
+    return {**catalog(FALLBACK[lang]), **catalog(lang)} if lang in FALLBACK else catalog(lang)
 
 
 @dataclass(frozen=True)
@@ -125,4 +157,4 @@ class Translator:
 def translator(locale: str | None = None) -> Translator:
     """The :class:`Translator` of a locale name (``es_PY``, ``en``, ``gn``; default Spanish)."""
     lang = language_of(locale)
-    return Translator(lang, catalog(lang))
+    return Translator(lang, catalog_with_fallback(lang))

@@ -23,8 +23,10 @@ from . import LANGUAGES, catalog
 __all__ = ["PUBLIC_MODULES", "extract_html", "messages", "missing"]
 
 PACKAGE = Path(__file__).resolve().parent.parent
-PUBLIC_MODULES = ("api/feeds.py", "alerts/notify.py", "alerts/_feed_text.py")
-"""Python modules whose texts reach the public (feeds, notifications): Guaraní required too."""
+PUBLIC_MODULES = ("api/feeds.py", "api/features.py", "api/fires.py", "api/stac.py", "alerts/notify.py",
+                  "alerts/_feed_text.py", "disaster/_feed_text.py")
+"""Python modules whose texts reach the public (feeds, OGC API Features, the STAC API's landing page,
+notifications): Guaraní required too."""
 STAFF_PAGES = ("web/training.html", "web/training.js", "web/training_patrol.js", "web/field.js", "web/offline.js",
                "web/geo.js")
 """Pages of the web app for staff (the training simulator, the field team's tools): Spanish

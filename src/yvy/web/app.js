@@ -20,6 +20,10 @@
   const LEGAL_LABEL = {
     likely_illegal: N_("likely illegal"), not_flagged: N_("not flagged"), unknown_region: N_("unknown region"),
   };
+  const ROLE_LABEL = {
+    viewer: N_("viewer"), trainee: N_("trainee"), ranger: N_("ranger"), analyst: N_("analyst"), admin: N_("admin"),
+  };
+  const translated = (v) => (v ? t(v) : "");  // a stored word that has its own catalog entry (a review reason)
   const label = (table, v) => (v && table[v] ? t(table[v]) : (v || ""));
   const num = (v, digits) => Number(v).toLocaleString(window.yvyI18n && window.yvyI18n.lang === "en" ? "en" : "es-PY",
     { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -59,7 +63,7 @@
     const me = await api("/api/me");
     state.user = me.user;
     state.csrf = me.csrf || null;
-    $("who-name").textContent = me.user ? me.user.username + " (" + me.user.role + ")" : t("anonymous");
+    $("who-name").textContent = me.user ? me.user.username + " (" + label(ROLE_LABEL, me.user.role) + ")" : t("anonymous");
     $("login").hidden = !!me.user;
     $("logout-btn").hidden = !me.user;
     document.dispatchEvent(new CustomEvent("yvy:user", { detail: me }));
@@ -178,7 +182,7 @@
       ["legal", t("legal"), label(LEGAL_LABEL, (p.legal || {}).flag)],
       ["law", t("law"), [(p.legal || {}).law, (p.legal || {}).article].filter(Boolean).join(", ")],
       ["reviewed-by", t("reviewed by"), (p.review || {}).by || ""],
-      ["reason", t("reason"), (p.review || {}).reason || ""],
+      ["reason", t("reason"), translated((p.review || {}).reason)],
     ];
     $("a-attrs").innerHTML = rows.map((r) => "<tr><td>" + esc(r[1]) + "</td><td class='v-" + esc(r[0]) + "'>" + esc(r[2]) + "</td></tr>").join("");
     $("history").innerHTML = d.reviews.map((r) => "<div>" + esc(r.at || "") + " " + esc(r.by || r.by_name || "") + ": " +
