@@ -18,9 +18,9 @@ def _publish(fresh_demo, risk_path, tmp_path) -> tuple[str, dict]:  # noqa: F811
     from yvy.cli.main import cli
 
     b, out = _base(), tmp_path / "patrol.json"
-    r = CliRunner().invoke(cli, ["--home", str(fresh_demo.workspace.home), "--lang", "en", "training", "patrol", "--risk",
-                                 str(risk_path), "--base", f"{b.lon},{b.lat}", "--range-km", "20", "--targets", "9",
-                                 "-o", str(out), "--publish", "Patrulla 1", "--by", "ines"])
+    r = CliRunner().invoke(cli, ["--home", str(fresh_demo.workspace.home), "--lang", "en", "training", "patrol",
+                                 "--risk", str(risk_path), "--base", f"{b.lon},{b.lat}", "--range-km", "20",
+                                 "--targets", "9", "-o", str(out), "--publish", "Patrulla 1", "--by", "ines"])
     assert r.exit_code == 0, r.output
     ex_id = r.output.split("patrol exercise ")[1].split()[0]
     assert ex_id.startswith("EX-")
