@@ -257,7 +257,7 @@ def test_monitor_update_of_catalog_products_equals_one_run(catalog, scenes, tmp_
             r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", item["id"],
                                          *(["--no-alerts"] if method == "sar" else [])])
             assert r.exit_code == 0, r.output
-            assert "new dates" in r.output
+            assert "fechas nuevas" in r.output  # Spanish by default
     got = _products(store)
     for method in ("bayts", "sar"):
         props = got[method]["properties"]
@@ -283,7 +283,7 @@ def test_monitor_update_of_catalog_products_equals_one_run(catalog, scenes, tmp_
     assert alerts["inc"] == alerts["full"] and alerts["full"]
     # nothing new: up to date; a stack for a catalog product: one line
     r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["bayts"]["id"]])
-    assert r.exit_code == 0 and "up to date" in r.output
+    assert r.exit_code == 0 and "al día" in r.output
     (tmp_path / "vv.tif").write_bytes(b"")
     r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["sar"]["id"],
                                  "--sar-stack", str(tmp_path / "vv.tif")])
