@@ -174,30 +174,48 @@ def quegan_filter(power: np.ndarray, window: int = 5, half_dates: int | None = N
 
 
 @jit_parallel
-def _causal_quegan(stack, window, r0, c0, buf, out):
-    nt, ny, nx = out.shape
-    big_y, big_x = stack.shape[1], stack.shape[2]
-    nb = buf.shape[0]
+def _local_means(stack, window, r0, c0, ny, nx, out):
+    """Boxcar means (NaN ignored) of the (ny, nx) block at (r0, c0) of each date, the box clipped
+    to ``stack``: row sums over the box's columns, then sums of those over its rows, so a pixel's
+    mean depends only on the values in its box (not on where the array read starts)."""
+    nt, big_y, big_x = stack.shape
     half = window // 2
-    for y in prange(ny):
-        yy = y + r0
-        y0 = max(0, yy - half)
-        y1 = min(big_y, yy + half + 1)
-        for x in range(nx):
-            xx = x + c0
-            x0 = max(0, xx - half)
-            x1 = min(big_x, xx + half + 1)
-            for t in range(nt):
+    ya, yb = max(0, r0 - half), min(big_y, r0 + ny + half)
+    for t in prange(nt):
+        rs = np.zeros((yb - ya, nx))
+        rc = np.zeros((yb - ya, nx))
+        for a in range(ya, yb):
+            for x in range(nx):
+                xx = x + c0
                 s = 0.0
                 c = 0.0
-                for a in range(y0, y1):  # direct box sum: the same value whatever window was read
-                    for b in range(x0, x1):
-                        v = stack[t, a, b]
-                        if not math.isnan(v):
-                            s += v
-                            c += 1.0
-                m = s / c if c > 0 else np.nan
-                v = stack[t, yy, xx]
+                for b in range(max(0, xx - half), min(big_x, xx + half + 1)):
+                    v = stack[t, a, b]
+                    if not math.isnan(v):
+                        s += v
+                        c += 1.0
+                rs[a - ya, x] = s
+                rc[a - ya, x] = c
+        for y in range(ny):
+            yy = y + r0
+            for x in range(nx):
+                s = 0.0
+                c = 0.0
+                for a in range(max(0, yy - half), min(big_y, yy + half + 1)):
+                    s += rs[a - ya, x]
+                    c += rc[a - ya, x]
+                out[t, y, x] = s / c if c > 0 else np.nan
+
+
+@jit_parallel
+def _causal_quegan(stack, means, r0, c0, buf, out):
+    nt, ny, nx = out.shape
+    nb = buf.shape[0]
+    for y in prange(ny):
+        for x in range(nx):
+            for t in range(nt):
+                m = means[t, y, x]
+                v = stack[t, y + r0, x + c0]
                 ok = not math.isnan(v) and m > 0
                 r = v / m if ok else np.nan
                 if ok:
@@ -245,8 +263,10 @@ def causal_quegan(power: np.ndarray, window: int, buffer: np.ndarray,
     r0, c0 = int(inner[0]), int(inner[1])
     if r0 < 0 or c0 < 0 or r0 + ny > stack.shape[1] or c0 + nx > stack.shape[2]:
         raise ValueError("the filtered block lies outside the array given")
+    means = np.empty((stack.shape[0], ny, nx), dtype="float64")
+    _local_means(stack, int(window), r0, c0, ny, nx, means)
     out = np.empty((stack.shape[0], ny, nx), dtype="float64")
-    _causal_quegan(stack, int(window), r0, c0, buffer, out)
+    _causal_quegan(stack, means, r0, c0, buffer, out)
     return out
 
 
