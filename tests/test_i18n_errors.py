@@ -83,6 +83,10 @@ def test_templates_match_with_values_unchanged():
     # a relayed "subject: problem" line; whitespace collapsed as YvyError does
     assert (translate_message("/data/x [1].tif: no such  file or\nfolder", "es")
             == "/data/x [1].tif: no existe ese archivo o carpeta")
+    # an expression's value that is itself one of yvy's problems
+    assert (translate_message("TAMPERED: entry 4 no longer has the hash signed on 2024-01-01 (the log was rewritten)",
+                              "es")
+            == "ADULTERADO: la entrada 4 ya no tiene el hash firmado el 2024-01-01 (el registro fue reescrito)")
     # not one of yvy's texts: unchanged
     assert translate_message("something else entirely", "es") == "something else entirely"
 

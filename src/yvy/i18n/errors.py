@@ -13,7 +13,9 @@ braces are doubled. A conditional expression with string branches gives one temp
 
 The templates are the message ids of ``errors.po``; :func:`translate_message` compiles each one to an
 anchored regular expression, takes the most specific template that matches a shown message (the one
-with the most literal text) and substitutes the captured values, unchanged, into the translation.
+with the most literal text) and substitutes the captured values, unchanged, into the translation
+(the value of a positional placeholder that is itself one of yvy's problems, as in ``TAMPERED: {0}``,
+is translated too).
 
 A call whose message is not a literal or f-string (a message relayed from another error or from a
 library) cannot be extracted: its line must carry the marker comment ``# i18n: relayed`` (the text
@@ -253,13 +255,16 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return _TOKEN.sub(sub, text)
 
 
-def _translate_exact(message: str, lang: str) -> str | None:
+def _translate_exact(message: str, lang: str, depth: int = 0) -> str | None:
     for pat, names, text in _compiled(lang):
         m = pat.match(message)
         if m:
             values: dict[str, str] = {}
             for i, name in enumerate(names):
-                values.setdefault(name, m.group(f"g{i}"))
+                value = m.group(f"g{i}")
+                if name.isdigit() and depth < 2:  # an expression's value may be another error's problem
+                    value = _translate_line(value, lang, depth + 1) or value
+                values.setdefault(name, value)
             return _fill(text, values)
     return None
 
@@ -269,16 +274,20 @@ def translate_message(message: str, lang: str | None) -> str:
     template matches it or the language is English."""
     if not message or language_of(lang) == "en":
         return message
-    text = " ".join(str(message).split())
-    found = _translate_exact(text, lang)
+    found = _translate_line(" ".join(str(message).split()), lang)
+    return message if found is None else found
+
+
+def _translate_line(text: str, lang: str, depth: int = 0) -> str | None:
+    found = _translate_exact(text, lang, depth)
     if found is not None:
         return found
     # "subject: problem" (an error relayed as its whole line): translate the problem
     for m in re.finditer(r": ", text):
-        found = _translate_exact(text[m.end():], lang)
+        found = _translate_exact(text[m.end():], lang, depth)
         if found is not None:
             return f"{text[:m.end()]}{found}"
-    return message
+    return None
 
 
 def missing(lang: str = "es", root: Path = PACKAGE) -> dict[str, list[str]]:
