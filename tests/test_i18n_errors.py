@@ -28,8 +28,8 @@ def test_every_error_template_is_in_the_spanish_catalog():
     assert "{0} is not a status; use {1}" in found  # complex expressions: positional placeholders
     assert "no {kind} data for {pol} ({rel} missing); a GRD cannot be calibrated without it" in found  # E_()
     # a conditional part gives one template per branch
-    assert "no scenes{where} intersect the area of interest from {0} to {1}" in found
-    assert "no scenes{where} intersect the area of interest from {0}" in found
+    assert "no scenes intersect the area of interest from {0} to {1}" in found
+    assert "no scenes of collection {req.collection} intersect the area of interest from {0}" in found
     assert missing("es") == {}, "error templates missing from es/errors.po (python -m yvy.i18n.errors --update)"
     assert unextractable() == [], "raise sites whose message cannot be extracted (python -m yvy.i18n.errors)"
     es = catalog("es")
@@ -87,6 +87,12 @@ def test_templates_match_with_values_unchanged():
     assert (translate_message("TAMPERED: entry 4 no longer has the hash signed on 2024-01-01 (the log was rewritten)",
                               "es")
             == "ADULTERADO: la entrada 4 ya no tiene el hash firmado el 2024-01-01 (el registro fue reescrito)")
+    # a part marked with E_ where it is written ("optical scene", a FIRMS row's check) is translated too
+    assert translate_message("optical scene not found", "es") == "no se encontró escena óptica"
+    assert (translate_message("row 4: latitude out of range [-90, 90]: np.float64(-123.0); 1 bad row(s), nothing "
+                              "ingested from this file", "es")
+            == "fila 4: latitude fuera de rango [-90, 90]: np.float64(-123.0); 1 fila(s) incorrecta(s), no se ingirió "
+               "nada de este archivo")
     # not one of yvy's texts: unchanged
     assert translate_message("something else entirely", "es") == "something else entirely"
 

@@ -14,8 +14,8 @@ braces are doubled. A conditional expression with string branches gives one temp
 The templates are the message ids of ``errors.po``; :func:`translate_message` compiles each one to an
 anchored regular expression, takes the most specific template that matches a shown message (the one
 with the most literal text) and substitutes the captured values, unchanged, into the translation
-(the value of a positional placeholder that is itself one of yvy's problems, as in ``TAMPERED: {0}``,
-is translated too).
+(a value that is itself one of yvy's problems, as in ``TAMPERED: {0}``, or a part of the message
+marked with ``E_`` where it is written, as the ``{what}`` of ``{what} not found``, is translated too).
 
 A call whose message is not a literal or f-string (a message relayed from another error or from a
 library) cannot be extracted: its line must carry the marker comment ``# i18n: relayed`` (the text
@@ -262,7 +262,7 @@ def _translate_exact(message: str, lang: str, depth: int = 0) -> str | None:
             values: dict[str, str] = {}
             for i, name in enumerate(names):
                 value = m.group(f"g{i}")
-                if name.isdigit() and depth < 2:  # an expression's value may be another error's problem
+                if depth < 2:  # a value may be another problem, or a part marked with E_ ("optical scene")
                     value = _translate_line(value, lang, depth + 1) or value
                 values.setdefault(name, value)
             return _fill(text, values)
