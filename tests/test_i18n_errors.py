@@ -143,6 +143,14 @@ def test_cli_errors_in_spanish_by_default_and_english_with_lang_en(home, tmp_pat
         assert (got, es in out) == (code, True), (args, out)
         got, out = _run(home, "--lang", "en", *args)
         assert (got, en in out) == (code, True), (args, out)
+    # a subject in words is translated too
+    from yvy.cli.main import translate_error
+    from yvy.errors import ConflictError
+
+    line = translate_error(ConflictError("audit log", "TAMPERED: entry 4 no longer has the hash signed on 2024-01-01 "
+                                         "(the log was rewritten)"), cli, "es")
+    assert line == ("registro de auditoría: ADULTERADO: la entrada 4 ya no tiene el hash firmado el 2024-01-01 "
+                    "(el registro fue reescrito)")
     # the workspace's locale is the default language
     (home / "yvy.toml").write_text((home / "yvy.toml").read_text().replace('locale = "es_PY"', 'locale = "en"'))
     assert _run(home, "alerts", "show", "x")[1] == "Error: x: no such alert (see `yvy alerts list`)"

@@ -134,8 +134,8 @@ def _leaf(group: click.Group, ctx: click.Context, args: list[str]) -> click.Comm
 def translate_error(exc: YvyError, command: click.Command, lang: str | None = "en") -> str:
     """The domain error's line in the CLI's words: a subject naming one of the command's
     parameters (``monitor_start``, ``order``, ``trend``) becomes its flag (``--monitor-start``,
-    ``--k``, ``--no-trend``), and the problem is in ``lang`` (its template's translation, values
-    unchanged: :mod:`yvy.i18n.errors`)."""
+    ``--k``, ``--no-trend``), and the problem (and a subject in words, "audit log") is in ``lang``
+    (its template's translation, values unchanged: :mod:`yvy.i18n.errors`)."""
     from ..i18n.errors import translate_message
 
     problem = translate_message(exc.problem, lang)
@@ -144,7 +144,7 @@ def translate_error(exc: YvyError, command: click.Command, lang: str | None = "e
     for p in command.params:
         if isinstance(p, click.Option) and (p.name in names or flag in p.opts):
             return f"{max(p.opts, key=len)}: {problem}"
-    return problem if exc.subject is None else f"{exc.subject}: {problem}"
+    return problem if exc.subject is None else f"{translate_message(exc.subject, lang)}: {problem}"
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:

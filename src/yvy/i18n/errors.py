@@ -9,7 +9,8 @@ the package included) and the message of each ``click.UsageError`` / ``BadParame
 as :class:`~yvy.errors.YvyError` does, with each f-string expression as a placeholder named after it
 (``{n}``, ``{scene.id}``; ``{0}``, ``{1}`` for calls, subscripts and other expressions). Literal
 braces are doubled. A conditional expression with string branches gives one template per branch;
-``"text " + value`` concatenations give ``text {0}``.
+``"text " + value`` concatenations give ``text {0}``. A literal subject in words (``"audit log"``, not a
+path, flag or id) is a template too.
 
 The templates are the message ids of ``errors.po``; :func:`translate_message` compiles each one to an
 anchored regular expression, takes the most specific template that matches a shown message (the one
@@ -183,6 +184,9 @@ def _sites(root: Path):
                 continue
             marked = any(MARKER in line for line in lines[n.lineno - 1:(n.end_lineno or n.lineno)])
             yield f"{rel}:{n.lineno}", templates(arg), marked
+            subject = n.args[0] if name in errors and len(n.args) >= 2 else None
+            if isinstance(subject, ast.Constant) and isinstance(subject.value, str) and " " in subject.value:
+                yield f"{rel}:{n.lineno}", templates(subject), True  # a subject in words ("audit log")
 
 
 def error_messages(root: Path = PACKAGE) -> dict[str, list[str]]:
