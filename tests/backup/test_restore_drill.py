@@ -129,7 +129,7 @@ def test_rewritten_audit_row_in_a_backup_is_caught(ws, tmp_path, database_engine
     shutil.rmtree(bk / "files" / "keys")  # no key ring left to check a signature with
     man["files"] = [f for f in man["files"] if not f["path"].startswith("keys/")]
     (bk / "backup.json").write_text(json.dumps(man))
-    code, out = run("restore", bk, "--home", tmp_path / "new")
+    code, out = run("--lang", "en", "restore", bk, "--home", tmp_path / "new")
     assert code == 1 and "restored audit log" in out and "altered" in out, out
     assert not (tmp_path / "new").exists()
 
