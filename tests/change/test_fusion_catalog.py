@@ -147,7 +147,7 @@ def test_sar_on_catalog_scenes_and_one_line_errors(catalog, tmp_path):
     assert r.exit_code == 0, r.output
     got = _band(tmp_path / "sar" / "breaks.tif", "break_decimal_year")
     assert np.isfinite(got).sum() >= 9  # the 4 x 4 radar-pixel clearing, less its mixed edge
-    r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--bbox", bbox,
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(ws.home), "detect", "--method", "sar", "--bbox", bbox,
                                  "--monitor-start", "2024-01-01", "--polarization", "VH", "--no-alerts"])
     assert r.exit_code == 1 and r.output.strip().splitlines()[-1].startswith("Error: AOI: no Sentinel-1 scenes with VH")
     r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--monitor-start",
@@ -285,8 +285,8 @@ def test_monitor_update_of_catalog_products_equals_one_run(catalog, scenes, tmp_
     r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["bayts"]["id"]])
     assert r.exit_code == 0 and "al día" in r.output
     (tmp_path / "vv.tif").write_bytes(b"")
-    r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["sar"]["id"],
-                                 "--sar-stack", str(tmp_path / "vv.tif")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(inc.home), "monitor", "update", "--product",
+                                 got["sar"]["id"], "--sar-stack", str(tmp_path / "vv.tif")])
     assert r.exit_code == 1
     assert r.output.strip().splitlines()[-1].startswith("Error: --sar-stack: this product was made from catalog")
 

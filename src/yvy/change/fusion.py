@@ -393,7 +393,7 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
     try:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
     except InputError as exc:
-        raise InputError("pdf", exc.problem) from None
+        raise InputError("pdf", exc.problem) from None  # i18n: relayed
     aoi = None
     if catalog:
         from ._fusion_catalog import catalog_cubes
