@@ -43,7 +43,7 @@ def test_download_cannot_write_outside_the_workspace(tmp_path):
         r = _run(home, "ingest", "--stac-api", srv.base, "--collection", coll_id, "--download")
     # the items with local hrefs are refused with one line each; the escaping one is contained
     assert r.exit_code == 1
-    assert "/etc/passwd" in r.output and "a STAC API's assets must be URLs" in r.output
+    assert "/etc/passwd" in r.output and "los recursos de una API STAC deben ser URL" in r.output  # Spanish by default
     assert list(escape.rglob("*")) == [], "a file was written outside the workspace"
     written = [p for p in home.rglob("*") if p.is_file() and p.suffix == ".tif"]
     assert len(written) == 1

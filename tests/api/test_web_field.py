@@ -244,7 +244,8 @@ def test_status_proposal_made_offline_follows_the_server_rules(browser, field_se
     assert r.status == 200, r.text()
     ctx.set_offline(False)
     page.wait_for_selector("body[data-outbox='0']", timeout=30_000)
-    expect(page.locator("#outbox")).to_contain_text("cannot go from dismissed", timeout=5_000)
+    # the server's refusal, in the page's language (Spanish)
+    expect(page.locator("#outbox")).to_contain_text("no se puede pasar de dismissed", timeout=5_000)
     from yvy.storage import open_store
     from yvy.storage.alerts import SQLAlertStore
 
