@@ -38,7 +38,7 @@ def test_cli_and_api_apply_the_same_rule(text, tmp_path):
     from yvy.api.params import parse_bbox as api_parse
 
     CliRunner().invoke(cli, ["--home", str(tmp_path), "init"])
-    r = CliRunner().invoke(cli, ["--home", str(tmp_path), "scenes", "--bbox", text])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(tmp_path), "scenes", "--bbox", text])
     assert r.exit_code == 2 and BAD_BOXES[text] in " ".join(r.output.split())
     with pytest.raises(InputError, match=BAD_BOXES[text]):
         api_parse(text)

@@ -51,7 +51,7 @@ def test_every_command_has_help_with_example():
 
 
 def test_missing_workspace_is_one_clear_line(tmp_path):
-    r = CliRunner().invoke(cli, ["--home", str(tmp_path / "nowhere"), "scenes"])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(tmp_path / "nowhere"), "scenes"])
     assert r.exit_code == 1
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and "no yvy workspace" in lines[0] and "yvy init" in lines[0]
@@ -74,7 +74,7 @@ def test_init_directory_argument(tmp_path):
 
 def test_bad_bbox_is_usage_error(tmp_path):
     CliRunner().invoke(cli, ["--home", str(tmp_path), "init"])
-    r = CliRunner().invoke(cli, ["--home", str(tmp_path), "scenes", "--bbox", "1,2,3"])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(tmp_path), "scenes", "--bbox", "1,2,3"])
     assert r.exit_code == 2 and "not a valid bounding box" in r.output
 
 

@@ -18,7 +18,14 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "MissingDependencyError",
+    "E_",
 ]
+
+
+def E_(problem: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark an error's problem built away from its raise site (a helper returning the text) for
+    extraction into the error catalog (:mod:`yvy.i18n.errors`); returns it unchanged."""
+    return problem
 
 
 class YvyError(Exception):

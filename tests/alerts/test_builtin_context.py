@@ -61,7 +61,7 @@ def test_cli_context_add_builtin(tmp_path):
     rows = json.loads(CliRunner().invoke(cli, ["--home", home, "context", "list", "--json"]).output)
     assert {(x["name"], x["kind"], x["features"]) for x in rows} == {("departamentos", "admin", 17),
                                                                      ("fronteras", "border_zone", 3)}
-    r = CliRunner().invoke(cli, ["--home", home, "context", "add", "--builtin", "paraguay"])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", home, "context", "add", "--builtin", "paraguay"])
     assert r.exit_code == 1 and "exists" in r.output  # nothing half-added: the same two layers remain
     r = CliRunner().invoke(cli, ["--home", home, "context", "add"])
     assert r.exit_code == 2

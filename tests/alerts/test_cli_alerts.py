@@ -70,12 +70,13 @@ def test_review_show_audit_and_tamper(ws, store_url):
     from yvy.storage import open_store
 
     aid = "PY-2022-000001"
-    r = run(ws, "alerts", "review", aid, "--status", "referred", "--by", "Ana", "--authority", "F", "--case", "1")
+    r = run(ws, "--lang", "en", "alerts", "review", aid, "--status", "referred", "--by", "Ana", "--authority", "F",
+            "--case", "1")
     assert r.exit_code == 1 and "cannot go from new to referred" in r.output
     assert run(ws, "alerts", "review", aid, "--status", "under_review", "--by", "Ana").exit_code == 0
-    r = run(ws, "alerts", "review", aid, "--status", "dismissed", "--by", "Ana", "--reason", "aliens")
+    r = run(ws, "--lang", "en", "alerts", "review", aid, "--status", "dismissed", "--by", "Ana", "--reason", "aliens")
     assert r.exit_code == 1 and "agriculture" in r.output
-    r = run(ws, "alerts", "review", "PY-2000-000009", "--status", "under_review", "--by", "Ana")
+    r = run(ws, "--lang", "en", "alerts", "review", "PY-2000-000009", "--status", "under_review", "--by", "Ana")
     assert r.exit_code == 1 and "no such alert" in r.output
     assert run(ws, "alerts", "review", aid, "--status", "confirmed", "--by", "Ana", "--reason", "field_visit",
                "--note", "visited 2022-02-10").exit_code == 0
@@ -93,7 +94,7 @@ def test_review_show_audit_and_tamper(ws, store_url):
     # editing the alert row alone is caught: the log says referred
     st = open_store(store_url(ws / "yvy.db"))
     raw_sql(st, "UPDATE alerts SET status='dismissed' WHERE id=:aid", aid=aid)
-    r = run(ws, "alerts", "audit", "--verify")
+    r = run(ws, "--lang", "en", "alerts", "audit", "--verify")
     assert r.exit_code == 1 and "TAMPERED" in r.output and "audit log says referred" in r.output
     raw_sql(st, "UPDATE alerts SET status='referred' WHERE id=:aid", aid=aid)
     raw_sql(st, drop_trigger_sql(st, "audit_log_no_update", "audit_log"))
@@ -145,7 +146,7 @@ def test_context_without_crs_is_an_error(ws, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gpd.GeoDataFrame({"n": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)]).to_file(tmp_path / "x.shp")
-    r = run(ws, "context", "add", str(tmp_path / "x.shp"), "--kind", "permit")
+    r = run(ws, "--lang", "en", "context", "add", str(tmp_path / "x.shp"), "--kind", "permit")
     assert r.exit_code == 1 and "no CRS" in r.output
     assert run(ws, "context", "add", str(tmp_path / "x.shp"), "--kind", "lake").exit_code == 2
 

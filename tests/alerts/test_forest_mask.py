@@ -198,8 +198,8 @@ def test_cli_alerts_update_forest_options(tmp_path):
     assert json.loads(r.output)["created"] == 1  # the right patch, from the user's polygons
     r = run(cli, ["--home", str(home), "alerts", "update", "--product", "det-forest", "--no-forest-filter", "--json"])
     assert json.loads(r.output)["candidates"] == 2
-    r = run(cli, ["--home", str(home), "alerts", "update", "--product", "det-forest", "--no-forest-filter",
-                  "--forest-mask", str(right)])
+    r = run(cli, ["--lang", "en", "--home", str(home), "alerts", "update", "--product", "det-forest",
+                  "--no-forest-filter", "--forest-mask", str(right)])
     assert r.exit_code == 2 and "not both" in r.output
     r = run(cli, ["detect", "--help"])
     assert "--forest-mask" in r.output and "--no-forest-filter" in r.output

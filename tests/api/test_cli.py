@@ -21,7 +21,7 @@ def test_users_add_list_revoke(fresh):
     listed = json.loads(r.output)
     assert {u["username"] for u in listed["users"]} >= {"admin", "ana", "vic", "eva"}
     assert any(k["id"] == out["key_id"] for k in listed["keys"])
-    r = run(cli, ["--home", home, "users", "add", "eva"])
+    r = run(cli, ["--lang", "en", "--home", home, "users", "add", "eva"])
     assert r.exit_code == 1 and "already exists" in r.output
     r = run(cli, ["--home", home, "users", "add", "x", "--role", "king"])
     assert r.exit_code == 2

@@ -46,6 +46,21 @@ def test_single_alert_json_and_html(client, built):
     assert client.get("/features/collections/nope/items").status_code == 404
 
 
+def test_error_descriptions_in_the_language_asked(client):
+    # as raised (English) unless the request names a language; the code never changes
+    url = "/features/collections/alerts/items/PY-1999-999999"
+    plain = client.get(url)
+    assert plain.status_code == 404 and "Content-Language" not in plain.headers
+    assert plain.json() == {"code": "NotFoundError",
+                            "description": "PY-1999-999999: no such alert (see `yvy alerts list`)"}
+    es = client.get(url, headers={"Accept-Language": "es-PY,es;q=0.9,en;q=0.5"})
+    assert es.status_code == 404 and es.headers["Content-Language"] == "es"
+    assert es.json() == {"code": "NotFoundError",
+                         "description": "PY-1999-999999: no existe esa alerta (ver `yvy alerts list`)"}
+    assert client.get(url + "?lang=gn").json()["description"] == es.json()["description"]  # Guaraní: Spanish
+    assert client.get(url + "?lang=en", headers={"Accept-Language": "es"}).json() == plain.json()
+
+
 def test_context_layer_collection(wclient, fresh):
     from shapely.geometry import box
 

@@ -18,6 +18,11 @@ def test_map_in_spanish_then_guarani(page, live_fresh):  # noqa: F811
     expect(page.locator("#alert-count")).to_have_text("2 de 2 alertas mostradas")
     assert page.locator("#login-user").get_attribute("placeholder") == es["user"]
     assert page.title() == es["yvy: deforestation alerts"]
+    # the server's refusal in the page's language (the page sends it as Accept-Language)
+    page.fill("#login-user", "nadie")
+    page.fill("#login-pass", "no-es-la-clave")
+    page.click("#login-btn")
+    expect(page.locator("#login-msg")).to_contain_text("nombre de usuario o contraseña incorrectos", timeout=10_000)
 
     page.select_option("#lang", "gn")
     page.wait_for_selector("body[data-lang='gn']", timeout=10_000)

@@ -87,7 +87,7 @@ def test_restore_refuses_damaged_backups(ws, tmp_path):
     with open(bk / "files" / rel, "r+b") as fh:
         fh.seek(200)
         fh.write(b"\x00\x01\x02")
-    code, out = run("restore", bk, "--home", tmp_path / "new")
+    code, out = run("--lang", "en", "restore", bk, "--home", tmp_path / "new")
     assert code == 1 and rel.split("/")[-1] in out and "differs from the backup manifest" in out, out
     assert not (tmp_path / "new").exists() and not list(tmp_path.glob(".new.*"))
     # a forged manifest (to hide the change) breaks its signature
@@ -98,12 +98,12 @@ def test_restore_refuses_damaged_backups(ws, tmp_path):
 
             f["sha256"] = hashlib.sha256((bk / "files" / rel).read_bytes()).hexdigest()
     (bk / "backup.json").write_text(json.dumps(man))
-    code, out = run("restore", bk, "--home", tmp_path / "new")
+    code, out = run("--lang", "en", "restore", bk, "--home", tmp_path / "new")
     assert code == 1 and "backup.json" in out and "altered" in out, out
     # an occupied target is refused before any work
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("x")
-    code, out = run("restore", bk, "--home", tmp_path / "busy")
+    code, out = run("--lang", "en", "restore", bk, "--home", tmp_path / "busy")
     assert code == 1 and "not empty" in out
 
 
@@ -129,7 +129,7 @@ def test_rewritten_audit_row_in_a_backup_is_caught(ws, tmp_path, database_engine
     shutil.rmtree(bk / "files" / "keys")  # no key ring left to check a signature with
     man["files"] = [f for f in man["files"] if not f["path"].startswith("keys/")]
     (bk / "backup.json").write_text(json.dumps(man))
-    code, out = run("restore", bk, "--home", tmp_path / "new")
+    code, out = run("--lang", "en", "restore", bk, "--home", tmp_path / "new")
     assert code == 1 and "restored audit log" in out and "altered" in out, out
     assert not (tmp_path / "new").exists()
 

@@ -111,7 +111,7 @@ def test_cli_unknown_units_exit_1_nothing_registered(tmp_path):
     home = tmp_path / "ws"
     runner = CliRunner()
     assert runner.invoke(cli, ["--home", str(home), "init"]).exit_code == 0
-    r = runner.invoke(cli, ["--home", str(home), "ingest", str(path)])
+    r = runner.invoke(cli, ["--lang", "en", "--home", str(home), "ingest", str(path)])
     assert r.exit_code == 1
     assert "cannot tell dB from linear" in r.output and "give the units (db or linear)" in r.output
     fc = json.loads(runner.invoke(cli, ["--home", str(home), "scenes", "--json"]).output)

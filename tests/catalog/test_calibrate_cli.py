@@ -49,10 +49,10 @@ def test_calibrate_bad_window_and_missing_calibration(data_file, tmp_path):
     runner = CliRunner()
     home = tmp_path / "ws"
     runner.invoke(cli, ["--home", str(home), "init"])
-    r = runner.invoke(cli, ["--home", str(home), "calibrate", str(safe), "--window", "1,2,3"])
+    r = runner.invoke(cli, ["--lang", "en", "--home", str(home), "calibrate", str(safe), "--window", "1,2,3"])
     assert r.exit_code == 2 and "ROW,COL,HEIGHT,WIDTH" in r.output
     next((safe / "annotation" / "calibration").glob("calibration-*-hv-*.xml")).unlink()
-    r = runner.invoke(cli, ["--home", str(home), "calibrate", str(safe)])
+    r = runner.invoke(cli, ["--lang", "en", "--home", str(home), "calibrate", str(safe)])
     assert r.exit_code == 1
     assert len(r.output.strip().splitlines()) == 1 and "no calibration data for HV" in r.output
     assert not (home / "assets" / "calibrated").exists() or \

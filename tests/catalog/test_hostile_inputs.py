@@ -30,8 +30,8 @@ def test_fifo_loop_and_bad_names_are_one_line_errors(tmp_path, data_file):
     assert r.exit_code == 1
     lines = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
     assert len(lines) == 2
-    assert any("pipe.tif: not a regular file" in ln for ln in lines)
-    assert any("not valid UTF-8" in ln for ln in lines)
+    assert any("pipe.tif: no es un archivo regular" in ln for ln in lines)  # Spanish by default
+    assert any("no es UTF-8 válido" in ln for ln in lines)
     assert "1 ítem(s) ingeridos" in r.output
 
 

@@ -29,8 +29,8 @@ def home(tmp_path):
     return ws
 
 
-def _run(home, *args):
-    return CliRunner().invoke(cli, ["--home", str(home.home), "detect", *args])
+def _run(home, *args, lang=None):
+    return CliRunner().invoke(cli, ["--home", str(home.home), *(["--lang", lang] if lang else []), "detect", *args])
 
 
 def _band(path, name):
@@ -139,7 +139,7 @@ def _errors(tmp_path):
 
 def test_one_line_errors_nothing_written(home, tmp_path):
     for name, (args, message) in _errors(tmp_path).items():
-        r = _run(home, *args, "--monitor-start", "2016-01-01", "--out", str(tmp_path / "o"))
+        r = _run(home, *args, "--monitor-start", "2016-01-01", "--out", str(tmp_path / "o"), lang="en")
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert r.exit_code == 1, (name, r.output)
         assert len(lines) == 1 and message in lines[0], (name, lines)

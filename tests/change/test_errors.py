@@ -62,7 +62,7 @@ def test_one_line_error_and_nothing_written(home, s2_items, tmp_path, case):
     if "--bbox" not in args:
         args = [*args, "--bbox", _bbox(s2_items)]
     out_dir = tmp_path / "out"
-    r = CliRunner().invoke(cli, ["--home", str(home.home), "detect", *args, "--out", str(out_dir)])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(home.home), "detect", *args, "--out", str(out_dir)])
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert r.exit_code == 1, r.output
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
@@ -75,7 +75,7 @@ def test_one_line_error_and_nothing_written(home, s2_items, tmp_path, case):
 def test_stack_errors(tmp_path, small_stack):
     ws = Workspace.create(tmp_path / "ws")
     open_store(ws.database_url, create=True)
-    r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--stack", str(small_stack),
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(ws.home), "detect", "--stack", str(small_stack),
                                  "--history-start", "2016-01-01", "--monitor-start", "2019-01-01",
                                  "--bbox", "10,10,11,11"])
     assert r.exit_code == 1 and r.output.strip().count("\n") == 0

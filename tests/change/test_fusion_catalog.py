@@ -147,7 +147,7 @@ def test_sar_on_catalog_scenes_and_one_line_errors(catalog, tmp_path):
     assert r.exit_code == 0, r.output
     got = _band(tmp_path / "sar" / "breaks.tif", "break_decimal_year")
     assert np.isfinite(got).sum() >= 9  # the 4 x 4 radar-pixel clearing, less its mixed edge
-    r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--bbox", bbox,
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(ws.home), "detect", "--method", "sar", "--bbox", bbox,
                                  "--monitor-start", "2024-01-01", "--polarization", "VH", "--no-alerts"])
     assert r.exit_code == 1 and r.output.strip().splitlines()[-1].startswith("Error: AOI: no Sentinel-1 scenes with VH")
     r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "sar", "--monitor-start",
@@ -285,7 +285,47 @@ def test_monitor_update_of_catalog_products_equals_one_run(catalog, scenes, tmp_
     r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["bayts"]["id"]])
     assert r.exit_code == 0 and "al día" in r.output
     (tmp_path / "vv.tif").write_bytes(b"")
-    r = CliRunner().invoke(cli, ["--home", str(inc.home), "monitor", "update", "--product", got["sar"]["id"],
-                                 "--sar-stack", str(tmp_path / "vv.tif")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(inc.home), "monitor", "update", "--product",
+                                 got["sar"]["id"], "--sar-stack", str(tmp_path / "vv.tif")])
     assert r.exit_code == 1
     assert r.output.strip().splitlines()[-1].startswith("Error: --sar-stack: this product was made from catalog")
+
+
+def test_monitor_update_with_orbit_normalise_and_speckle_filter_equals_one_run(catalog, scenes, tmp_path):
+    """`--orbit-normalise --speckle-filter 3` on the catalog's two-orbit HyP3 scenes (sar, a 24 x 24
+    px grid of 10 m, so the filter's 5 x 5 local means cross the 16 px chunks): `detect` on the scenes up to
+    2024-02-03, `yvy ingest` of the rest and `monitor update` equal one `detect` over all of them,
+    every raster and the stored per-orbit state (offsets, filter buffers)."""
+    bbox = catalog[3]
+    args = ["detect", "--method", "sar", "--bbox", bbox, "--monitor-start", "2024-01-01", "--resolution", "10",
+            "--bwf", "0", "1", "--no-alerts", "--orbit-normalise", "--speckle-filter", "3", "--chunk", "16"]
+    runs = {}
+    for name, parts in (("full", [(date.min, date.max)]),
+                        ("inc", [(date.min, date(2024, 2, 3)), (date(2024, 2, 4), date.max)])):
+        ws = Workspace.create(tmp_path / name)
+        store = open_store(ws.database_url, create=True)
+        _ingest(ws, store, scenes, *parts[0])
+        r = CliRunner().invoke(cli, ["--home", str(ws.home), *args])
+        assert r.exit_code == 0, r.output
+        for since, until in parts[1:]:
+            _ingest(ws, store, scenes, since, until)
+            r = CliRunner().invoke(cli, ["--home", str(ws.home), "monitor", "update", "--no-alerts", "--product",
+                                         _products(store)["sar"]["id"]])
+            assert r.exit_code == 0, r.output
+        item = _products(store)["sar"]
+        model = next(it for it in store.iter_items() if it["collection"] == "yvy-models")
+        state = {}
+        for key in ("state__radar_offsets", "state__radar_buffers"):
+            with rasterio.open(model["assets"][key]["href"]) as ds:
+                state[key] = ds.read()
+        runs[name] = (item, _rasters(item), state)
+    (full, want, want_state), (inc, got, got_state) = runs["full"], runs["inc"]
+    assert inc["properties"]["yvy:version"] == 2
+    prep = inc["properties"]["yvy:radar_preparation"]
+    assert prep == full["properties"]["yvy:radar_preparation"] and len(prep["orbits"]) == 2
+    assert prep["orbit_source"] == "items" and all("/" in o for o in prep["orbits"])
+    for name, a in got.items():
+        np.testing.assert_array_equal(a, want[name], err_msg=name)
+    for key, a in got_state.items():
+        np.testing.assert_array_equal(a, want_state[key], err_msg=key)
+    assert (got["status"] == 1).any() and got["status"].shape == (24, 24)

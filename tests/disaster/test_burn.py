@@ -78,13 +78,13 @@ def test_burn_cli_and_bad_input(tmp_path):
         data = ds.read()
     with rasterio.open(tmp_path / "moved.tif", "w", **prof) as ds:
         ds.write(data)
-    r = CliRunner().invoke(cli, ["burn", "map", "--before", str(pre_p), "--after", str(tmp_path / "moved.tif"),
-                                 "--out", str(tmp_path / "o2")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "burn", "map", "--before", str(pre_p), "--after",
+                                 str(tmp_path / "moved.tif"), "--out", str(tmp_path / "o2")])
     assert r.exit_code == 1 and "no band B8" in r.output  # bands not described
     with rasterio.open(tmp_path / "moved.tif", "r+") as ds:
         ds.descriptions = ("B8", "B12")
-    r = CliRunner().invoke(cli, ["burn", "map", "--before", str(pre_p), "--after", str(tmp_path / "moved.tif"),
-                                 "--out", str(tmp_path / "o2")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "burn", "map", "--before", str(pre_p), "--after",
+                                 str(tmp_path / "moved.tif"), "--out", str(tmp_path / "o2")])
     assert r.exit_code == 1 and "not on the grid" in r.output
     with pytest.raises(InputError, match="no pixel is clear"):
         nan = np.full((5, 5), np.nan, np.float32)

@@ -172,7 +172,7 @@ def test_cli_bad_file_is_one_line_and_writes_nothing(tmp_path):
     good = _write(tmp_path / "good.csv", rows)
     rows[2]["latitude"] = "-123"
     bad = _write(tmp_path / "bad.csv", rows)
-    r = CliRunner().invoke(cli, [*home, "fires", "ingest", str(good), str(bad)])
+    r = CliRunner().invoke(cli, ["--lang", "en", *home, "fires", "ingest", str(good), str(bad)])
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and "row 4" in r.output
     store = SQLFireStore(open_store(Workspace(tmp_path / "ws").database_url))
     assert store.count_hotspots() == 0

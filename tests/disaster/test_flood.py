@@ -52,7 +52,7 @@ def test_no_contrast_writes_nothing(tmp_path):
     with pytest.raises(NoWaterContrastError, match="no water/land contrast"):
         map_water(scene, tmp_path / "out")
     assert not (tmp_path / "out" / "water.tif").exists()
-    r = CliRunner().invoke(cli, ["flood", "map", "--scene", str(scene), "--out", str(tmp_path / "o2")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "flood", "map", "--scene", str(scene), "--out", str(tmp_path / "o2")])
     assert r.exit_code == 1
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and "no water/land contrast" in lines[0]
@@ -89,13 +89,13 @@ def test_hand_mask_removes_high_ground(tmp_path):
 def test_bad_inputs_are_one_line(tmp_path):
     (tmp_path / "junk.tif").write_bytes(b"not a tiff")
     for args in (["--scene", str(tmp_path / "missing.tif")], ["--scene", str(tmp_path / "junk.tif")]):
-        r = CliRunner().invoke(cli, ["flood", "map", *args, "--out", str(tmp_path / "o")])
+        r = CliRunner().invoke(cli, ["--lang", "en", "flood", "map", *args, "--out", str(tmp_path / "o")])
         assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
     one = tmp_path / "one.tif"
     with rasterio.open(one, "w", driver="GTiff", width=8, height=8, count=1, dtype="float32",
                        crs="EPSG:4326", transform=rasterio.transform.from_origin(10, 10, 1, 1)) as ds:
         ds.write(np.zeros((1, 8, 8), np.float32))
-    r = CliRunner().invoke(cli, ["flood", "map", "--scene", str(one), "--out", str(tmp_path / "o")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "flood", "map", "--scene", str(one), "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "no band VH" in r.output
 
 

@@ -49,7 +49,8 @@ def test_fire_report(tmp_path, data_file):
     assert frp.endswith(" " + es_py)
     assert set(pyogrio.list_layers(paths["gpkg"])[:, 0]) == {"fire_event", "hotspots"}
     assert len(gpd.read_file(paths["gpkg"], layer="hotspots")) == big["hotspots"]
-    r = CliRunner().invoke(cli, [*home, "disaster", "report", "--fire", "FIRE-0-0", "--out", str(tmp_path / "x")])
+    r = CliRunner().invoke(cli, ["--lang", "en", *home, "disaster", "report", "--fire", "FIRE-0-0", "--out",
+                                 str(tmp_path / "x")])
     assert r.exit_code == 1 and "no such fire event" in r.output
 
 
@@ -78,5 +79,6 @@ def test_flood_and_burn_reports(tmp_path):
     assert en.exit_code == 0, en.output
     text_en = _pdf_text(tmp_path / "r2en" / "burn_report.pdf")
     assert "Burn severity: b" in text_en and "Areas by department (ha)" in text_en and "Severidad" not in text_en
-    r = runner.invoke(cli, ["disaster", "report", "--burn", str(tmp_path / "fl"), "--out", str(tmp_path / "r3")])
+    r = runner.invoke(cli, ["--lang", "en", "disaster", "report", "--burn", str(tmp_path / "fl"), "--out",
+                            str(tmp_path / "r3")])
     assert r.exit_code == 1 and "no burn.json here" in r.output

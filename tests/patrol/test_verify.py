@@ -76,7 +76,7 @@ def test_coverage_and_verify(tmp_path, store_url):
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "ev" / "manifest.json").read_text())
     assert f"chip_drone_{item_id}.png" in [f["path"] for f in manifest["files"]]
-    r = _run(home, "patrol", "verify", "PY-2024-000002", "--item", item_id, "--by", "Ana")
+    r = _run(home, "--lang", "en", "patrol", "verify", "PY-2024-000002", "--item", item_id, "--by", "Ana")
     assert r.exit_code == 1 and "covers less than 90%" in r.output
     r = _run(home, "patrol", "verify", "PY-2024-000001", "--item", item_id, "--by", "Ana", "--json")
     assert r.exit_code == 0, r.output

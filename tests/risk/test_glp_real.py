@@ -85,7 +85,7 @@ def test_map_registers_a_cog_product_in_a_workspace(glp, tmp_path):
 def test_bad_model_file_is_one_line_error(tmp_path):
     p = tmp_path / "x.joblib"
     p.write_bytes(b"not a model")
-    r = CliRunner().invoke(cli, ["risk", "map", "--model", str(p), "--out", str(tmp_path / "r.tif")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "risk", "map", "--model", str(p), "--out", str(tmp_path / "r.tif")])
     assert r.exit_code == 1 and "not a yvy risk model" in r.output and not (tmp_path / "r.tif").exists()
 
 
@@ -111,7 +111,7 @@ def test_workspace_alerts_and_context_layers_as_covariates(glp, tmp_path, store_
               "--out", str(tmp_path / "m.joblib"), "--json"])
     names = json.loads(r.output)["covariates"]
     assert names == ["dist_edge", "dist_alerts", "inside_alerts", "dist_pa", "inside_pa"]
-    r = CliRunner().invoke(cli, ["--home", str(tmp_path / "nows"), "risk", "fit", "--fcc",
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(tmp_path / "nows"), "risk", "fit", "--fcc",
                                  str(glp["fcc23_north_half.tif"]), "--covariates", "alerts", "--out",
                                  str(tmp_path / "x.joblib")])
     assert r.exit_code == 1 and "needs a workspace" in r.output

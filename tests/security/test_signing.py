@@ -175,7 +175,7 @@ def test_cli_keys_and_evidence_verify(package, tmp_path):
         r = CliRunner().invoke(cli, ["evidence", "verify", str(pkg), "--key", str(tmp_path / key)])
         assert r.exit_code == 0 and "evidencia correcta" in r.output, r.output
     (pkg / "timeseries.png").write_bytes(b"\x89PNG forged")
-    r = CliRunner().invoke(cli, ["evidence", "verify", str(pkg), "--key", str(tmp_path / "k.json")])
+    r = CliRunner().invoke(cli, ["--lang", "en", "evidence", "verify", str(pkg), "--key", str(tmp_path / "k.json")])
     assert r.exit_code == 1
     assert r.output.strip().splitlines() == [
         "Error: timeseries.png: SHA-256 differs from the signed manifest (the file was altered)"]

@@ -111,7 +111,7 @@ def test_copy_moves_everything_and_proves_it(sqlite_ws, tmp_path, store_url, mon
     da.add_review(sa.find_alerts()[0].id, at="t", by="x", payload={"from": "new", "to": "under_review"})
 
     # a second copy into the same database is refused
-    r = CliRunner().invoke(cli, ["--home", str(home), "db", "copy", "--to", target])
+    r = CliRunner().invoke(cli, ["--lang", "en", "--home", str(home), "db", "copy", "--to", target])
     assert r.exit_code == 1 and "already has rows" in r.output
 
 

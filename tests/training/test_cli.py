@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from yvy.cli.main import cli
 
 
-def _run(home, *args):
-    return CliRunner().invoke(cli, ["--home", str(home), "training", *args])
+def _run(home, *args, lang=None):
+    return CliRunner().invoke(cli, ["--home", str(home), *(["--lang", lang] if lang else []), "training", *args])
 
 
 def test_create_list_results_certificate(fresh_demo, tmp_path):
@@ -57,10 +57,10 @@ def test_create_list_results_certificate(fresh_demo, tmp_path):
 
 def test_unknown_exercise_and_bad_demo_folder_fail_on_one_line(fresh_demo, tmp_path):
     home = fresh_demo.workspace.home
-    r = _run(home, "results", "EX-nope")
+    r = _run(home, "results", "EX-nope", lang="en")
     assert r.exit_code == 1 and r.output.strip() == "Error: EX-nope: no such training exercise"
-    r = _run(home, "create", "--title", "x", "--by", "ines", "--demo", str(tmp_path))
+    r = _run(home, "create", "--title", "x", "--by", "ines", "--demo", str(tmp_path), lang="en")
     assert r.exit_code == 1 and "not a demo folder" in r.output and len(r.output.strip().splitlines()) == 1
-    r = _run(home, "create", "--title", "x", "--by", "ines", "--from-alerts")
+    r = _run(home, "create", "--title", "x", "--by", "ines", "--from-alerts", lang="en")
     assert r.exit_code == 1 and r.output.startswith("Error: alerts: 0 confirmed or dismissed alert(s)")
     assert not any((fresh_demo.workspace.assets / "training").glob(".*"))

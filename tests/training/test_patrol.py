@@ -89,5 +89,5 @@ def test_patrol_cli(risk, tmp_path):
     r = CliRunner().invoke(cli, ["training", "patrol-score", str(out), "--route", ",".join(ex["planner"]["route"]),
                                  "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["ratio"] == pytest.approx(1.0)
-    r = CliRunner().invoke(cli, ["training", "patrol-score", str(out), "--route", "R999"])
+    r = CliRunner().invoke(cli, ["--lang", "en", "training", "patrol-score", str(out), "--route", "R999"])
     assert r.exit_code == 1 and "route: unknown target" in r.output

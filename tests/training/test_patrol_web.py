@@ -31,7 +31,7 @@ def test_publish_needs_a_title_or_file(fresh_demo, risk):  # noqa: F811
     from yvy.cli.main import cli
 
     b = _base()
-    args = ["--home", str(fresh_demo.workspace.home), "training", "patrol", "--risk", str(risk),
+    args = ["--lang", "en", "--home", str(fresh_demo.workspace.home), "training", "patrol", "--risk", str(risk),
             "--base", f"{b.lon},{b.lat}"]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 2 and "--out FILE, --publish TITLE" in r.output

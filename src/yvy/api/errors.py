@@ -1,5 +1,7 @@
 """The one table mapping exceptions to HTTP statuses, and OGC/STAC-style JSON error bodies
-(``{"code": ..., "description": ...}``).
+(``{"code": ..., "description": ...}``). A client error's description is in the language the
+request names (``?lang=`` or ``Accept-Language``; yvy's error catalog, :mod:`yvy.i18n.errors`),
+else as raised; ``code`` never changes.
 
 Errors a client caused (4xx) are logged at debug level; anything else is a 500, logged with its
 traceback, and its body does not leak internals.
@@ -69,7 +71,22 @@ async def _yvy_handler(request: Request, exc: YvyError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="yvy"'} if status == 401 else None
     if status == 429:
         headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse(error_body(type(exc).__name__, str(exc)), status_code=status, headers=headers)
+    description, lang = str(exc), _language(request)
+    if lang and status < 500:
+        from ..i18n.errors import translate_message
+
+        description = translate_message(description, lang)
+        headers = {**(headers or {}), "Content-Language": lang}
+    return JSONResponse(error_body(type(exc).__name__, description), status_code=status, headers=headers)
+
+
+def _language(request: Request) -> str | None:
+    """The language a request names for its error's description: ``?lang=``, else
+    ``Accept-Language`` (the web map sends its own); ``None``: as raised (English)."""
+    from ..i18n import LANGUAGES, accept_language
+
+    lang = request.query_params.get("lang")
+    return lang if lang in LANGUAGES else accept_language(request.headers.get("accept-language"))
 
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:

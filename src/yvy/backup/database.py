@@ -66,7 +66,7 @@ def _run(args: list[str], env: dict, what: str) -> None:
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or [f"exit {proc.returncode}"]
         errors = [ln for ln in lines if "error:" in ln] or lines
-        raise WorkspaceError(what, errors[0].removeprefix(f"{Path(args[0]).name}: "))
+        raise WorkspaceError(what, errors[0].removeprefix(f"{Path(args[0]).name}: "))  # i18n: relayed
 
 
 def dump_database(url: str, dest: Path, progress=None) -> None:

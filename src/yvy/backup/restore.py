@@ -60,7 +60,7 @@ def _compare(expected: dict, got: dict) -> None:
             raise TamperedError("restored database", f"{key} {got[key]} differs from the backup's {expected[key]}")
     a, b = expected["audit"], got["audit"]
     if not b["ok"]:
-        raise TamperedError("restored audit log", b["problem"])
+        raise TamperedError("restored audit log", b["problem"])  # i18n: relayed
     if (a["entries"], a["head"]) != (b["entries"], b["head"]):
         raise TamperedError("restored audit log", f"{b['entries']} entries, head {b['head'][:16]}, but the backup "
                                                   f"recorded {a['entries']} entries, head {a['head'][:16]}")

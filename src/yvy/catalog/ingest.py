@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, YvyError
+from ..errors import E_, InputError, YvyError
 from .formats import IngestOptions, SceneGroup
 from .items import link_collection
 from .ports import CatalogStore
@@ -112,7 +112,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
                         continue
                     fp = os.path.join(root, f)
                     if problem := _unreadable(fp):
-                        errors.append(str(InputError(fp, problem)))
+                        errors.append(str(InputError(fp, problem)))  # i18n: relayed
                         continue
                     if _is_archive(fp):
                         try:
@@ -122,7 +122,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[str], set[st
                     else:
                         candidates.append(str(Path(fp).resolve()))
         elif problem := _unreadable(str(p)):
-            errors.append(str(InputError(raw, problem)))
+            errors.append(str(InputError(raw, problem)))  # i18n: relayed
         elif _is_archive(str(p)):
             try:
                 members = _archive_members(p)
@@ -150,13 +150,13 @@ def _unreadable(path: str) -> str | None:
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        return "file name is not valid UTF-8; rename the file"
+        return E_("file name is not valid UTF-8; rename the file")
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        return f"cannot read ({exc.strerror})"
+        return E_(f"cannot read ({exc.strerror})")
     if not stat.S_ISREG(mode):
-        return "not a regular file (a FIFO, socket or device); skipped"
+        return E_("not a regular file (a FIFO, socket or device); skipped")
     return None
 
 
@@ -224,7 +224,7 @@ def ingest_paths(
 def _fail(report: IngestReport, line: str, strict: bool) -> None:
     report.errors.append(line)
     if strict:
-        raise InputError(None, line)
+        raise InputError(None, line)  # i18n: relayed
 
 
 def _items_for(group: SceneGroup, options: IngestOptions) -> list:

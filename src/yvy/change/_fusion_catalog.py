@@ -57,10 +57,11 @@ def _radar_items(store, req, aoi, start: date | None, end: date | None) -> list[
     found = [it for it in _query(store, req.sar_collection, aoi, start, end) if is_radar(it)]
     with_pol = _with_pol(found, pol)
     if not with_pol:
-        where = f" of collection {req.sar_collection}" if req.sar_collection else ""
         have = sorted({p for it in found for p in it["properties"]["sar:polarizations"]})
-        raise EmptyAOIError("AOI", f"no Sentinel-1 scenes{where} with {pol} intersect the area of interest"
-                                   + (f" (found {', '.join(have)}; choose a polarization)" if have else ""))
+        raise EmptyAOIError("AOI", (f"no Sentinel-1 scenes of collection {req.sar_collection}" if req.sar_collection
+                                    else "no Sentinel-1 scenes")
+                            + f" with {pol} intersect the area of interest"
+                            + (f" (found {', '.join(have)}; choose a polarization)" if have else ""))
     return with_pol
 
 

@@ -8,8 +8,9 @@ scenes: the scenes of the catalog the product does not hold, chosen as the first
 than the newest one already processed, of any sensor, cannot be inserted into the past: it is
 skipped and counted in ``yvy:updates``, and only a new ``yvy detect`` uses it. New dates are
 normalised as the first run normalised them (each date by its own percentile over the grid, so old
-dates never change; the catalog path has no multi-temporal speckle filter or per-orbit
-normalisation that new dates could change), pixels outside the AOI stay out (status -128), the
+dates never change; the optional radar preparation is causal: the speckle filter continues from
+each orbit's stored buffer of its last dates and the orbit offsets are the stored history ones,
+``state__radar_*`` rasters), pixels outside the AOI stay out (status -128), the
 kernel state of each chunk is loaded from the model product (``state__*`` rasters), advanced with
 :func:`yvy.kernels.bayts.bayts_update` and a new version is published. The result equals one run
 over all the dates (the state is the kernel's complete per-pixel state).
@@ -36,12 +37,16 @@ from .fusion import (
     BAYTS_BANDS,
     BAYTS_OUTPUTS,
     CONFIRM_RULE,
+    SPECKLE_WINDOW,
+    RadarPrep,
     Sensor,
     chunk_result,
     normalise_shift,
     open_stack,
+    radar_state_arrays,
     read_sensor,
     same_grid,
+    stack_orbits,
 )
 from .product import geobox_from_properties
 from .timebase import bfast_dates
@@ -52,7 +57,7 @@ _EPOCH = date(1970, 1, 1).toordinal()
 
 
 def _new_sensors(store, props: dict, meta: dict, geobox, aoi, stack: str | None, sar_stack: str | None,
-                 skipped: dict) -> list[Sensor]:
+                 skipped: dict, model: dict | None = None) -> list[Sensor]:
     """The sensors' dates after the newest date the product processed (``skipped``: per sensor, the
     dates that arrived late, older than that, which one run over all dates would have used)."""
     from ._fusion_catalog import new_scenes_cube
@@ -92,9 +97,51 @@ def _new_sensors(store, props: dict, meta: dict, geobox, aoi, stack: str | None,
         else:
             t, keep = np.zeros(0), sel
         days = np.array([(times[i].date() - date(1970, 1, 1)).days for i in keep], dtype=np.int64)
-        shift = normalise_shift(cube, keep, req.get("percentile"), bool(m["to_db"]), int(req.get("chunk") or 512))
-        out.append(Sensor(name, cube, keep, t, days, kb.SensorPdf(*m["pdf"]), shift, bool(m["to_db"])))
+        sensor = Sensor(name, cube, keep, t, days, kb.SensorPdf(*m["pdf"]), np.zeros(keep.size), bool(m["to_db"]))
+        if name == "radar" and meta.get("radar"):
+            sensor.prep = _continued_prep(props, meta["radar"], model, cube, keep, t, path)
+        if keep.size:
+            sensor.shift = normalise_shift(sensor, req.get("percentile"), int(req.get("chunk") or 512))
+        out.append(sensor)
     return out
+
+
+def _continued_prep(props: dict, info: dict, model: dict | None, cube, keep: np.ndarray, t: np.ndarray,
+                    path: str | None) -> RadarPrep:
+    """The radar preparation of new dates, continued from the model's ``state__radar_*`` rasters
+    (orbit labels: the new scenes' or the new stack's band tags; new orbits appended)."""
+    from ..cube import radar
+
+    if cube is None or keep.size == 0:
+        orbits = []
+    elif hasattr(cube, "orbits"):
+        orbits = [radar.orbit_name(cube.orbits[int(i)]) for i in keep]
+    else:
+        labels, _ = stack_orbits(path)
+        orbits = [labels[int(i)] for i in keep]
+    ms = float(props.get("yvy:monitor_start_decimal_year", -np.inf))
+    if info.get("orbit_normalise") and t.size and t[0] < ms:
+        raise InputError(props.get("yvy:monitor_start", "monitor_start"),
+                         f"{int((t < ms).sum())} new radar dates fall before the monitoring start, whose "
+                         "history sets the orbit normalisation: run `yvy detect` again")
+    old = list(info.get("orbits", []))
+    labels = old + [o for o in dict.fromkeys(orbits) if o not in old]
+    speckle, on = int(info.get("speckle_filter", 0)), bool(info.get("orbit_normalise"))
+
+    def state(rows: slice, cols: slice):
+        st = _state_chunk(model, rows, cols)
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        offsets = buffers = None
+        if on:
+            arr = st["radar_offsets"].reshape(len(old), h, w)
+            offsets = {k: arr[i] for i, k in enumerate(old)}
+        if speckle:
+            arr = st["radar_buffers"].reshape(len(old), speckle, h, w)
+            buffers = {k: arr[i] for i, k in enumerate(old)}
+        return offsets, buffers
+
+    return RadarPrep(orbits, np.zeros(len(orbits), bool), speckle, on, labels, state,
+                     int(info.get("speckle_window", SPECKLE_WINDOW)))
 
 
 def _inputs(old: dict, new: dict) -> dict:
@@ -130,7 +177,7 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
     geobox = geobox_from_properties(props)
     aoi = _aoi_of(props)
     skipped: dict = {}
-    sensors = _new_sensors(store, props, meta, geobox, aoi, stack, sar_stack, skipped)
+    sensors = _new_sensors(store, props, meta, geobox, aoi, stack, sar_stack, skipped, model)
     n_new = sum(int(s.t.size) for s in sensors)
     if n_new == 0:
         item = dict(product)
@@ -142,18 +189,29 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
     new_meta = {**meta, "sensors": [
         {**m, **({"last_time": float(s.t[-1]), "last_day": int(s.days[-1])} if s.t.size else {})}
         for m, s in zip(meta["sensors"], sensors, strict=True)]}
+    prep = next((s.prep for s in sensors if s.prep is not None), None)
+    if prep is not None:
+        new_meta["radar"] = {**meta["radar"], "orbits": list(prep.labels)}
 
     def work(i: int) -> dict:
         rows, cols = windows[i]
         h, w = rows.stop - rows.start, cols.stop - cols.start
         state = _state_chunk(model, rows, cols)
-        ys = [read_sensor(s, rows, cols) if s.t.size else np.zeros((0, h * w), np.float32) for s in sensors]
+        radar_state: dict = {}
+        if prep is not None:
+            radar_state = dict(zip(("offsets", "buffers"), prep.state(rows, cols), strict=True))
+            for k in ("radar_offsets", "radar_buffers"):
+                state.pop(k, None)
+        ys = [read_sensor(s, rows, cols, radar_state if s.prep is not None else None) if s.t.size
+              else np.zeros((0, h * w), np.float32) for s in sensors]
         inside = aoi_mask(geobox, aoi, rows, cols)
         ys = [np.where(inside.reshape(1, -1), y, np.float32(np.nan)) for y in ys]
         kb.bayts_update(state, ys, [s.t for s in sensors], [s.pdf for s in sensors], meta["monitor_start"],
                         params)
         arrays = chunk_result(state, h, w, [s.name for s in sensors], True)
         arrays["status"][~inside] = -128
+        if prep is not None:
+            arrays.update(radar_state_arrays(prep, radar_state, h, w))
         arrays["meta_json"] = np.array(json.dumps(new_meta))
         return arrays
 
@@ -179,6 +237,8 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
     norm = dict(props.get("yvy:normalisation", {}))
     for s in sensors:
         norm[s.name] = [*norm.get(s.name, []), *[float(x) for x in s.shift]]
+    if prep is not None and "yvy:radar_preparation" in new_props:
+        new_props["yvy:radar_preparation"] = {**new_props["yvy:radar_preparation"], "orbits": list(prep.labels)}
     new_props.update({"yvy:last_processed": iso, "yvy:inputs": inputs, "yvy:n_dates": n_dates,
                       "yvy:normalisation": norm, "created": props.get("created"),
                       "yvy:updates": [*props.get("yvy:updates", []), {"new_dates": n_new, "last_processed": iso,

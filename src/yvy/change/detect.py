@@ -174,9 +174,9 @@ def _select_items(store, req: DetectRequest, aoi, start: date, end: date | None)
                   end=f"{end.isoformat()}T23:59:59Z" if end else None)
     found = [it for it in store.iter_items(q) if it.get("collection") not in PRODUCT_COLLECTIONS]
     if not found:
-        where = f" of collection {req.collection}" if req.collection else ""
-        raise EmptyAOIError("AOI", f"no scenes{where} intersect the area of interest from {start.isoformat()}"
-                                   + (f" to {end.isoformat()}" if end else ""))
+        raise EmptyAOIError("AOI", (f"no scenes of collection {req.collection}" if req.collection else "no scenes")
+                            + f" intersect the area of interest from {start.isoformat()}"
+                            + (f" to {end.isoformat()}" if end else ""))
     return found
 
 

@@ -6,11 +6,14 @@ checked, one-line errors before anything is written), **chunks** (resumable, run
 (:func:`yvy.change._publish.publish`: COGs, STAC items in ``yvy-detections`` / ``yvy-models``).
 
 Per chunk: read the optical stack (e.g. Landsat NDVI) and the Sentinel-1 backscatter stack on the
-same grid, bring radar to dB, normalise every date by the ``percentile`` of its pixels over the
-whole grid (bayts' spatial normalisation, which removes dry-forest seasonality), and run the
-bayts kernel (:mod:`yvy.kernels.bayts`). ``sar`` runs the same kernel on radar alone: per-pass
-likelihoods confirmed by later passes, as RADD does. The per-pixel kernel state is stored
-(``state__*`` rasters of the model product) so :mod:`yvy.change.monitor` can continue it.
+same grid, bring radar to dB (optionally first, per relative orbit and causally: the Quegan speckle
+filter over each date and its ``speckle_filter`` previous dates, and the orbit's per-pixel history
+median subtracted; :func:`yvy.cube.radar.causal_radar`), normalise every date by the
+``percentile`` of its pixels over the whole grid (bayts' spatial normalisation, which removes
+dry-forest seasonality), and run the bayts kernel (:mod:`yvy.kernels.bayts`). ``sar`` runs the
+same kernel on radar alone: per-pass likelihoods confirmed by later passes, as RADD does. The
+per-pixel kernel state (and that of the radar preparation) is stored (``state__*`` rasters of the
+model product) so :mod:`yvy.change.monitor` can continue it.
 
 Must not import: click, rich, sqlite3, yvy.cli.
 """
@@ -82,6 +85,11 @@ BAYTS_BANDS = ("break_decimal_year", "change_flagged_decimal_year", "flag_decima
 """Band order of ``breaks.tif`` for bayts / sar (R baytsSpatial's five bands come first, in its order
 but with the confirmed time first)."""
 
+SPECKLE_WINDOW = 5
+"""Side of the boxcar of the speckle filter's local means (pixels)."""
+SINGLE_ORBIT = "single"
+"""Orbit label of a radar stack whose bands state no orbit (one orbit is assumed)."""
+
 _STATUS = {kb.CONFIRMED: 1, kb.FLAGGED: 2, kb.MONITORED: 0, kb.NO_MONITOR: -1, kb.NO_DATA: -2}
 
 
@@ -105,6 +113,12 @@ class FusionRequest:
     bwf: tuple[float, float] = DEFAULT_BWF
     percentile: float = 0.95
     """Spatial normalisation: each date minus this quantile of its pixels (0 or None: off)."""
+    orbit_normalise: bool = False
+    """Radar: each relative orbit's per-pixel median over the history (dates before
+    ``monitor_start``) subtracted from its dates (causal: monitoring dates never change it)."""
+    speckle_filter: int = 0
+    """Radar: causal multi-temporal Quegan filter over each date and up to this many previous
+    dates of its orbit (0: off)."""
     history_start: str | None = None
     """First date read (default: all)."""
     end: str | None = None
@@ -145,6 +159,25 @@ class Sensor:
     shift: np.ndarray
     """Per kept date: the value subtracted (spatial normalisation), 0 when off."""
     to_db: bool = False
+    prep: RadarPrep | None = None
+    """Radar: the causal per-orbit preparation (None: values used as read, only brought to dB)."""
+
+
+@dataclass
+class RadarPrep:
+    """The causal per-orbit radar preparation of a sensor (:func:`yvy.cube.radar.causal_radar`)."""
+
+    orbits: list
+    """Orbit label of each kept date."""
+    history: np.ndarray
+    """True for the kept dates before the monitoring start."""
+    speckle: int = 0
+    orbit_normalise: bool = False
+    labels: list = field(default_factory=list)
+    """Every orbit label of the state, in the order of the ``state__radar_*`` arrays."""
+    state: object | None = None
+    """``(rows, cols) -> (offsets, buffers)`` of an earlier run (an update); None: a first run."""
+    window: int = 5
 
 
 @dataclass
@@ -225,25 +258,82 @@ def _dates(cube, hs: date | None, end: date | None, subject: str):
     return keep, t, days
 
 
-def normalise_shift(cube, keep: np.ndarray, percentile: float | None, to_db: bool,
-                    chunk: int = 512) -> np.ndarray:
+def normalise_shift(sensor: Sensor, percentile: float | None, chunk: int = 512) -> np.ndarray:
     """Per kept date, the ``percentile`` of its valid pixels over the whole grid: the shift of
     :func:`yvy.cube.radar.deseasonalize` (bayts' ``deseasonalizeRaster``, R quantile type 7) on
     the float32 values the kernel sees, computed on the full extent so every chunk subtracts the
     same value. Streams the grid window by window, all dates at once, twice
     (:func:`yvy.cube.radar.date_percentiles_blocks`), so memory stays bounded on a whole tile."""
+    keep = sensor.keep
     if not percentile or keep.size == 0:
         return np.zeros(keep.size)
     from ..cube.build import chunk_windows
 
-    windows = chunk_windows(tuple(cube.geobox.shape), chunk)
+    windows = chunk_windows(tuple(sensor.cube.geobox.shape), chunk)
 
     def blocks():
         for rows, cols in windows:
-            y = cube.read(rows, cols, keep)
-            yield radar.to_db(y, "linear").astype(np.float32) if to_db else y
+            yield sensor_values(sensor, rows, cols)
 
     return np.nan_to_num(radar.date_percentiles_blocks(blocks, keep.size, percentile), nan=0.0)
+
+
+def sensor_values(sensor: Sensor, rows: slice, cols: slice, state_out: dict | None = None) -> np.ndarray:
+    """(T, h, w) float32 values of one sensor's window before the spatial normalisation: as read
+    (radar in dB), or, with :attr:`Sensor.prep`, through :func:`yvy.cube.radar.causal_radar`
+    (the window read with a halo for the filter's local means; ``state_out`` receives the state a
+    later update continues from: ``offsets`` and ``buffers`` per orbit label)."""
+    prep = sensor.prep
+    if prep is None:
+        y = sensor.cube.read(rows, cols, sensor.keep).astype(np.float32, copy=False)
+        return radar.to_db(y, "linear").astype(np.float32) if sensor.to_db else y
+    halo = prep.window // 2 if prep.speckle else 0
+    ny, nx = tuple(sensor.cube.geobox.shape)
+    rh = slice(max(0, rows.start - halo), min(ny, rows.stop + halo))
+    ch = slice(max(0, cols.start - halo), min(nx, cols.stop + halo))
+    inner = (slice(rows.start - rh.start, rows.stop - rh.start), slice(cols.start - ch.start, cols.stop - ch.start))
+    offsets, buffers = prep.state(rows, cols) if prep.state is not None else (None, None)
+    y = sensor.cube.read(rh, ch, sensor.keep)
+    db, offsets, buffers = radar.causal_radar(
+        y, "linear" if sensor.to_db else "dB", prep.orbits, prep.history, speckle_dates=prep.speckle,
+        window=prep.window, orbit_normalise=prep.orbit_normalise, inner=inner, offsets=offsets,
+        buffers=buffers)
+    if state_out is not None:
+        state_out.update(offsets=offsets, buffers=buffers)
+    return db.astype(np.float32)
+
+
+def radar_state_arrays(prep: RadarPrep, state: dict, h: int, w: int) -> dict[str, np.ndarray]:
+    """``state__radar_offsets`` (orbits, h, w) and ``state__radar_buffers`` (orbits, n, h, w),
+    float64, in the order of ``prep.labels`` (NaN: none), of the options that are on."""
+    out = {}
+    if prep.orbit_normalise:
+        off = state.get("offsets") or {}
+        out["state__radar_offsets"] = np.stack([np.asarray(off[k], np.float64).reshape(h, w) if k in off
+                                                else np.full((h, w), np.nan) for k in prep.labels])
+    if prep.speckle:
+        buf = state.get("buffers") or {}
+        out["state__radar_buffers"] = np.stack([np.asarray(buf[k], np.float64).reshape(prep.speckle, h, w)
+                                                if k in buf else np.full((prep.speckle, h, w), np.nan)
+                                                for k in prep.labels])
+    return out
+
+
+def stack_orbits(path: str) -> tuple[list[str], str]:
+    """``(label per band, source)`` of a radar stack: from its band tags
+    (:func:`yvy.cube.radar.band_orbit`), or :data:`SINGLE_ORBIT` for every band, source
+    ``assumed``, when no band states an orbit. InputError when only some bands do."""
+    from ..io import open_raster
+
+    with open_raster(path) as ds:
+        labels = [radar.band_orbit(ds.tags(b)) for b in range(1, ds.count + 1)]
+    if all(x is None for x in labels):
+        return [SINGLE_ORBIT] * len(labels), "assumed"
+    if any(x is None for x in labels):
+        missing = next(i for i, x in enumerate(labels, start=1) if x is None)
+        raise InputError(path, f"band {missing} states no orbit while other bands do (band tag orbit, or "
+                               "orbit_state and relative_orbit, on every band)")
+    return labels, "band tags"
 
 
 def same_grid(a, b) -> bool:
@@ -296,11 +386,14 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
         raise InputError("sar_units", f"{req.sar_units!r} is not db or linear")
     if req.percentile is not None and not 0 <= req.percentile <= 1:
         raise InputError("percentile", f"{req.percentile} is not in [0, 1]")
+    if not isinstance(req.speckle_filter, int) or isinstance(req.speckle_filter, bool) or \
+            not 0 <= req.speckle_filter <= 64:
+        raise InputError("speckle_filter", f"{req.speckle_filter!r} is not a number of dates from 0 to 64")
     params = req.params()
     try:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
     except InputError as exc:
-        raise InputError("pdf", exc.problem) from None
+        raise InputError("pdf", exc.problem) from None  # i18n: relayed
     aoi = None
     if catalog:
         from ._fusion_catalog import catalog_cubes
@@ -310,18 +403,22 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
         cubes = [("radar", sar, False)] if opt is None else [("optical", opt, False), ("radar", sar, False)]
     else:
         cubes, units, source = _stack_cubes(req)
+    msd = float(decimal_year([ms.isoformat()])[0])
     sensors = []
     for name, cube, to_db in cubes:
         subject = (req.stack if name == "optical" else req.sar_stack) or f"{name} scenes"
         keep, t, days = _dates(cube, hs, end, subject)
-        shift = normalise_shift(cube, keep, req.percentile, to_db, req.chunk)
-        sensors.append(Sensor(name, cube, keep, t, days, pdfs[name], shift, to_db))
-    msd = float(decimal_year([ms.isoformat()])[0])
+        sensor = Sensor(name, cube, keep, t, days, pdfs[name], np.zeros(keep.size), to_db)
+        if name == "radar" and (req.orbit_normalise or req.speckle_filter):
+            sensor.prep = _radar_prep(req, cube, keep, t < msd, catalog)
+        sensor.shift = normalise_shift(sensor, req.percentile, req.chunk)
+        sensors.append(sensor)
     if max(s.t[-1] for s in sensors) < msd and ms > date.today():
         raise DateRangeError("monitor_start", f"no data on or after {ms.isoformat()}")
     geobox = sensors[0].cube.geobox
     inputs = {s.name: s.cube.describe() for s in sensors}
     skip = ("out", "resume", "chunk", "store_model") + (() if catalog else CATALOG_FIELDS)
+    skip += tuple(k for k in ("orbit_normalise", "speckle_filter") if not getattr(req, k))  # ids of runs without
     ident = json.dumps({"req": {k: v for k, v in asdict(req).items() if k not in skip},
                         "inputs": inputs, "units": units,
                         "dates": {s.name: [int(d) for d in s.days] for s in sensors}}, sort_keys=True, default=str)
@@ -332,14 +429,23 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
                       product_id, inputs, {"radar": units, "radar_source": source}, aoi)
 
 
-def read_sensor(sensor: Sensor, rows: slice, cols: slice, keep: np.ndarray | None = None,
-                shift: np.ndarray | None = None) -> np.ndarray:
-    """(T, h*w) float32 normalised values of one sensor's window (dB for radar)."""
-    keep = sensor.keep if keep is None else keep
-    shift = sensor.shift if shift is None else shift
-    y = sensor.cube.read(rows, cols, keep).astype(np.float32, copy=False)
-    if sensor.to_db:
-        y = radar.to_db(y, "linear").astype(np.float32)
+def _radar_prep(req: FusionRequest, cube, keep: np.ndarray, history: np.ndarray, catalog: bool) -> RadarPrep:
+    """The radar preparation of a first run: orbit labels of the kept dates (catalog scenes: their
+    ``(orbit_state, relative_orbit)``; stacks: :func:`stack_orbits`)."""
+    if catalog:
+        labels = [radar.orbit_name(o) for o in cube.orbits]
+    else:
+        labels, _ = stack_orbits(req.sar_stack)
+    orbits = [labels[int(i)] for i in keep]
+    return RadarPrep(orbits, np.asarray(history, bool), int(req.speckle_filter), bool(req.orbit_normalise),
+                     list(dict.fromkeys(orbits)), None, SPECKLE_WINDOW)
+
+
+def read_sensor(sensor: Sensor, rows: slice, cols: slice, state_out: dict | None = None) -> np.ndarray:
+    """(T, h*w) float32 normalised values of one sensor's window (dB for radar; ``state_out``:
+    see :func:`sensor_values`)."""
+    shift = sensor.shift
+    y = sensor_values(sensor, rows, cols, state_out)
     # float32 shift, subtracted exactly in float64 then rounded: the float32 arithmetic of R parity
     y = radar.deseasonalize(y, percentiles=shift.astype(np.float32)).astype(np.float32)
     return y.reshape(y.shape[0], -1)
@@ -406,7 +512,8 @@ def _days_of(t: np.ndarray, day0: int) -> np.ndarray:
 def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
     rows, cols = plan.windows[i]
     h, w = rows.stop - rows.start, cols.stop - cols.start
-    ys = [read_sensor(s, rows, cols) for s in plan.sensors]
+    radar_state: dict = {}
+    ys = [read_sensor(s, rows, cols, radar_state if s.prep is not None else None) for s in plan.sensors]
     inside = None
     if plan.aoi is not None:
         from ..cube.build import aoi_mask
@@ -419,6 +526,9 @@ def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
     arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model)
     if inside is not None:
         arrays["status"][~inside] = -128
+    prep = next((s.prep for s in plan.sensors if s.prep is not None), None)
+    if plan.request.store_model and prep is not None:
+        arrays.update(radar_state_arrays(prep, radar_state, h, w))
     if plan.request.store_model:
         arrays["meta_json"] = np.array(json.dumps(_meta(plan)))
     return arrays
@@ -429,7 +539,21 @@ def _meta(plan: FusionPlan) -> dict:
             "params": {"chi": plan.params.chi, "pnf_min": plan.params.pnf_min, "bwf": list(plan.params.bwf)},
             "sensors": [{"name": s.name, "pdf": list(s.pdf.as_row()), "to_db": s.to_db,
                          "last_time": float(s.t[-1]), "last_day": int(s.days[-1])} for s in plan.sensors],
-            "max_chains": kb.MAX_CHAINS}
+            "max_chains": kb.MAX_CHAINS, **({"radar": _prep_meta(prep)} if (prep := _prep(plan)) else {})}
+
+
+def _prep(plan: FusionPlan) -> RadarPrep | None:
+    return next((s.prep for s in plan.sensors if s.prep is not None), None)
+
+
+def _prep_meta(prep: RadarPrep, source: str | None = None) -> dict:
+    """What ``yvy monitor update`` needs to continue the radar preparation (model meta, product
+    ``yvy:radar_preparation``)."""
+    return {"orbit_normalise": prep.orbit_normalise, "speckle_filter": prep.speckle,
+            "speckle_window": prep.window, "orbits": list(prep.labels),
+            "state": [k for k, on in (("state__radar_offsets", prep.orbit_normalise),
+                                      ("state__radar_buffers", bool(prep.speckle))) if on],
+            **({"orbit_source": source} if source else {})}
 
 
 def _props(plan: FusionPlan) -> dict:
@@ -441,7 +565,8 @@ def _props(plan: FusionPlan) -> dict:
     return {
         "yvy:method": req.method, "yvy:index": "+".join(s.name for s in plan.sensors),
         "yvy:params": {"method": req.method, "chi": req.chi, "pnf_min": req.pnf_min, "bwf": list(req.bwf),
-                       "percentile": req.percentile,
+                       "percentile": req.percentile, "orbit_normalise": req.orbit_normalise,
+                       "speckle_filter": req.speckle_filter,
                        "pdfs": {s.name: list(s.pdf.as_row()) for s in plan.sensors}},
         "yvy:sar_units": plan.units,
         "yvy:history_start": iso(first), "yvy:monitor_start": req.monitor_start,
@@ -451,6 +576,8 @@ def _props(plan: FusionPlan) -> dict:
         "yvy:aoi": plan.aoi.json if plan.aoi is not None else None,
         "yvy:inputs": plan.inputs, "yvy:request": request, "yvy:chunk": req.chunk,
         "yvy:breaks_bands": list(BAYTS_BANDS), "yvy:forest_rule": None,
+        **({"yvy:radar_preparation": _prep_meta(prep, "items" if plan.aoi is not None else
+                                                stack_orbits(req.sar_stack)[1])} if (prep := _prep(plan)) else {}),
     }
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "CLICK_PROGRAMMER_TEXTS",
     "FRAME_TEXTS",
     "HELP_OPTION_TEXT",
+    "cli_error",
     "cli_language",
     "cli_translator",
     "click_messages",
@@ -48,6 +49,7 @@ __all__ = [
     "missing_click",
     "missing_help",
     "speaking",
+    "speaking_language",
 ]
 
 _ORIGINAL = "_yvy_help_en"
@@ -92,6 +94,18 @@ def cli_translator(ctx: click.Context | None):
     from ..i18n import translator
 
     return translator(cli_language(ctx))
+
+
+def cli_error(ctx: click.Context | None, message: str) -> str:
+    """One of yvy's error lines (``problem`` or ``subject: problem``) in the CLI's language."""
+    from ..i18n.errors import translate_message
+
+    return translate_message(message, cli_language(ctx))
+
+
+def speaking_language() -> str | None:
+    """The language :func:`speaking` set for this invocation (``None`` outside the ``yvy`` program)."""
+    return _SPEAKING.get()
 
 
 def _click_gettext(message: str) -> str:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ._help_i18n import cli_translator
+from ._help_i18n import cli_error, cli_translator
 from .options import console, json_opt, store, workspace
 from .progress import progress_bar
 
@@ -63,7 +63,8 @@ def command(ctx, safe, pols, quantity, resolution, crs, window, no_denoise, no_i
     quiet = ctx.find_root().obj.get("quiet")
     outputs = []
     for pol in todo:
-        with progress_bar(f"{pol} {quantity}", quiet=quiet) as progress:
+        what = f"{pol} {quantity}"  # values: shown as they are
+        with progress_bar(what, quiet=quiet) as progress:
             outputs.append(str(geocode_grd(root, pol, out_dir, quantity=quantity,
                                            resolution=resolution, crs=crs, window=_window(window),
                                            denoise=not no_denoise, progress=progress)))
@@ -81,5 +82,5 @@ def command(ctx, safe, pols, quantity, resolution, crs, window, no_denoise, no_i
             out.print(report.summary(cli_translator(ctx)))
     if report and not report.ok:
         for line in report.errors:
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"error: {cli_error(ctx, line)}", err=True)
         sys.exit(1)

@@ -62,7 +62,7 @@ def command(ctx, size, years, seed, context_set, no_serve, port):
         report = ingest_paths(store, [ws.home / "demo" / "scenes"], progress=progress)
     out.print(report.summary(cli_translator(ctx)))
     if not report.ok:
-        raise click.ClickException("demo scenes failed to ingest: " + report.errors[0])
+        raise click.ClickException(f"demo scenes failed to ingest: {report.errors[0]}")
     from . import _demo_steps
 
     if context_set != "none":

@@ -69,7 +69,8 @@ the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar
 
 
 def fusion_options(f):
-    """--sar-stack --sar-units --optical-pdf --sar-pdf --chi --pnf-min --bwf --percentile (bayts, sar)."""
+    """--sar-stack --sar-units --optical-pdf --sar-pdf --chi --pnf-min --bwf --percentile --orbit-normalise
+    --speckle-filter (bayts, sar)."""
     opts = [
         click.option("--sar-stack", type=click.Path(exists=True, dir_okay=False),
                      help="Sentinel-1 backscatter time stack (one polarisation, band descriptions = dates) on "
@@ -91,6 +92,13 @@ def fusion_options(f):
                           "(R bayts' example: 0.1 0.9)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
+        click.option("--orbit-normalise", is_flag=True,
+                     help="Radar: subtract each relative orbit's per-pixel median over the history (before "
+                          "--monitor-start) from its dates (orbits: the scenes', or the stack's band tags; a "
+                          "stack without them is one orbit)."),
+        click.option("--speckle-filter", type=click.IntRange(0, 64), default=0, show_default=True, metavar="N",
+                     help="Radar: causal multi-temporal (Quegan) speckle filter of each date with up to N "
+                          "previous dates of its orbit (0: off)."),
         click.option("--sar-collection",
                      help="With an AOI (no stacks): only radar scenes of this collection (bayts, sar)."),
         click.option("--polarization", type=click.Choice(["VV", "VH", "HH", "HV"], case_sensitive=False),
@@ -150,7 +158,7 @@ def fusion_options(f):
 def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
             no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
             no_alerts, as_json, scheduler, workers, sar_stack, sar_units, optical_pdf, sar_pdf, chi, pnf_min, bwf,
-            percentile, sar_collection, polarization, **alert_kw):
+            percentile, orbit_normalise, speckle_filter, sar_collection, polarization, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor, or bayts / sar).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -172,7 +180,9 @@ def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, 
 
         freq = FusionRequest(monitor_start=monitor_start, method=method, stack=stack, sar_stack=sar_stack,
                              sar_units=sar_units, optical_pdf=tuple(optical_pdf), sar_pdf=tuple(sar_pdf), chi=chi,
-                             pnf_min=pnf_min, bwf=tuple(bwf), percentile=percentile, history_start=history_start,
+                             pnf_min=pnf_min, bwf=tuple(bwf), percentile=percentile,
+                             orbit_normalise=orbit_normalise, speckle_filter=speckle_filter,
+                             history_start=history_start,
                              end=end, chunk=chunk, out=out, resume=resume, store_model=not no_model,
                              aoi=aoi, bbox=tuple(bbox) if bbox else None, scene=scene, index=index,
                              collection=collection, sar_collection=sar_collection, polarization=polarization,
@@ -184,6 +194,9 @@ def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, 
         raise click.MissingParameter(param_hint="'--history-start'", param_type="option")
     if sar_stack is not None:
         raise click.BadParameter("only with --method bayts or sar", param_hint="--sar-stack")
+    if orbit_normalise or speckle_filter:
+        raise click.BadParameter("only with --method bayts or sar",
+                                 param_hint="--orbit-normalise" if orbit_normalise else "--speckle-filter")
     req = DetectRequest(
         history_start=history_start, monitor_start=monitor_start, index=index, aoi=aoi, bbox=bbox,
         scene=scene, stack=stack, stack_mask=stack_mask, collection=collection, end=end,

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import InputError
-from ._help_i18n import cli_translator
+from ._help_i18n import cli_error, cli_translator
 from .options import bbox_opt, check_date, console, store, workspace
 from .progress import progress_bar
 
@@ -89,9 +89,9 @@ def command(ctx, paths, copy, strict, dt, collection, drone, no_checksum, units,
                 report = ingest_paths(st, paths, opts, copy_to=ws.assets / "copies" if copy else None,
                                       strict=strict, progress=progress)
             except InputError as exc:
-                raise click.ClickException(str(exc).removeprefix("None: ")) from None
+                raise click.ClickException(str(exc).removeprefix("None: ")) from None  # i18n: relayed
     for line in report.errors:
-        click.echo(f"error: {line}", err=True)
+        click.echo(f"error: {cli_error(ctx, line)}", err=True)
     out.print(report.summary(cli_translator(ctx)))
     if not report.ok:
         sys.exit(1)

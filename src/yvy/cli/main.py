@@ -102,7 +102,19 @@ class LazyGroup(click.Group):
         except YvyError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
-            raise click.ClickException(translate_error(exc, _leaf(self, ctx, args))) from None
+            line = translate_error(exc, _leaf(self, ctx, args), _language(ctx))
+            raise click.ClickException(line) from None  # i18n: relayed
+        except click.ClickException as exc:  # yvy's own usage errors (click's are in its language already)
+            from ..i18n.errors import translate_message
+
+            exc.message = translate_message(exc.message, _language(ctx))
+            raise
+
+
+def _language(ctx: click.Context) -> str:
+    from ._help_i18n import cli_language
+
+    return cli_language(ctx)
 
 
 def _leaf(group: click.Group, ctx: click.Context, args: list[str]) -> click.Command:
@@ -119,16 +131,20 @@ def _leaf(group: click.Group, ctx: click.Context, args: list[str]) -> click.Comm
     return cmd
 
 
-def translate_error(exc: YvyError, command: click.Command) -> str:
+def translate_error(exc: YvyError, command: click.Command, lang: str | None = "en") -> str:
     """The domain error's line in the CLI's words: a subject naming one of the command's
     parameters (``monitor_start``, ``order``, ``trend``) becomes its flag (``--monitor-start``,
-    ``--k``, ``--no-trend``)."""
+    ``--k``, ``--no-trend``), and the problem (and a subject in words, "audit log") is in ``lang``
+    (its template's translation, values unchanged: :mod:`yvy.i18n.errors`)."""
+    from ..i18n.errors import translate_message
+
+    problem = translate_message(exc.problem, lang)
     names = (exc.subject, f"no_{exc.subject}")
     flag = f"--{str(exc.subject).replace('_', '-')}"
     for p in command.params:
         if isinstance(p, click.Option) and (p.name in names or flag in p.opts):
-            return f"{max(p.opts, key=len)}: {exc.problem}"
-    return str(exc)
+            return f"{max(p.opts, key=len)}: {problem}"
+    return problem if exc.subject is None else f"{translate_message(exc.subject, lang)}: {problem}"
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:

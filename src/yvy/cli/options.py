@@ -18,7 +18,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     try:
         return bbox.parse_bbox(value)
     except InputError as exc:
-        raise click.BadParameter(exc.problem) from None
+        raise click.BadParameter(exc.problem) from None  # i18n: relayed
 
 
 bbox_opt = click.option(

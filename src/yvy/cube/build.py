@@ -320,13 +320,18 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
     mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
     ordered = sorted(items, key=lambda it: (parse_instant(it["properties"].get("datetime")
                                                        or it["properties"]["start_datetime"]), it["id"]))
-    groups: dict[str, Mapping] = {}
-    for it in ordered:
-        groups.setdefault(_solar_day(it), it)
-    firsts = list(groups.values())
+    days = [_solar_day(it) for it in ordered]
+    groups: dict[str, list[Mapping]] = {}
+    for day, it in zip(days, ordered, strict=True):
+        groups.setdefault(day, []).append(it)
+    firsts = [same_day[0] for same_day in groups.values()]
     keys = sorted(set(roles.values()) | ({mask_key} if mask_key else set()))
     ds = odc.stac.load(
-        [pystac.Item.from_dict(dict(it)) for it in ordered], bands=keys, groupby="solar_day",
+        # the catalog's own STAC 1.1 items: no migration; pystac may take over a private JSON copy
+        # (a JSON round trip copies a JSON document several times faster than deepcopy)
+        [pystac.Item.from_dict(json.loads(json.dumps(it)), migrate=False, preserve_dict=False)
+         for it in ordered],
+        bands=keys, groupby="solar_day",
         geobox=geobox, chunks={"time": -1, "y": chunk, "x": chunk}, resampling="nearest",
     )
     if ds.sizes["time"] != len(firsts):  # pragma: no cover - odc-stac grouping changed
@@ -353,7 +358,7 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
                                       dims=ds[mask_key].dims, coords=ds[mask_key].coords)
     out[index].attrs.update(long_name=INDICES[index].description, nodata=float("nan"))
     out.attrs.update(sensor=sensor_name or "", index=index,
-                     items=json.dumps([[it["id"] for it in ordered if _solar_day(it) == d] for d in groups]))
+                     items=json.dumps([[it["id"] for it in same_day] for same_day in groups.values()]))
     return out
 
 

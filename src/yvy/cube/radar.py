@@ -27,6 +27,16 @@ API
     history dates (``history`` boolean per date; default all) is subtracted; with
     ``keep_level`` the per-pixel median of all history dates is added back so the values stay in
     dB. A pixel with no history date in an orbit is NaN on that orbit's dates.
+``band_orbit(tags)``
+    The orbit label of one band of a time-stack GeoTIFF from its band tags (``orbit``,
+    ``relative_orbit``/``orbit_state`` or ``sat:relative_orbit``/``sat:orbit_state``), None
+    when it says nothing.
+``causal_radar(values, units, orbits, history, ...)``
+    The causal, per-orbit radar preparation of ``yvy detect --method bayts|sar``: linear power,
+    the causal Quegan filter (``speckle_dates`` previous dates of the same orbit,
+    :func:`yvy.kernels.radar.causal_quegan`), dB, then each orbit's per-pixel median over the
+    history dates removed (``orbit_normalise``). It returns the state an
+    incremental run continues from (per-orbit offsets and filter buffers).
 ``apply_layover_shadow(stack, mask, invalid=OPERA_INVALID)``
     NaN where the product's layover/shadow mask (2-D, or one per date) has an invalid code.
     OPERA RTC-S1 codes: 1 shadow, 2 layover, 3 both, 255 no data.
@@ -53,7 +63,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..kernels.radar import date_percentiles, date_percentiles_blocks, quegan_filter, temporal_median
+from ..kernels.radar import causal_quegan, date_percentiles, date_percentiles_blocks, quegan_filter, temporal_median
 
 __all__ = [
     "OPERA_INVALID",
@@ -64,6 +74,9 @@ __all__ = [
     "orbit_groups",
     "require_single_orbit",
     "normalise_orbits",
+    "band_orbit",
+    "causal_radar",
+    "orbit_name",
     "apply_layover_shadow",
     "layover_or_shadow",
     "deseasonalize",
@@ -160,6 +173,71 @@ def normalise_orbits(db: np.ndarray, orbits: Sequence[Hashable], history: np.nda
     if keep_level:
         out += temporal_median(stack, hist)[None]
     return out
+
+
+def orbit_name(o: Hashable) -> str:
+    """A label as text: ``(orbit_state, relative_orbit)`` tuples joined with ``/``."""
+    return _orbit_name(o)
+
+
+def band_orbit(tags: dict) -> str | None:
+    """Orbit label of a stack band from its tags (case-insensitive keys); None when none is given."""
+    t = {str(k).lower(): str(v).strip() for k, v in tags.items() if str(v).strip()}
+    if t.get("orbit"):
+        return t["orbit"]
+    state = t.get("orbit_state") or t.get("sat:orbit_state")
+    rel = t.get("relative_orbit") or t.get("sat:relative_orbit")
+    if state is None and rel is None:
+        return None
+    return "/".join(x.lower() for x in (state, rel) if x is not None)
+
+
+def causal_radar(values: np.ndarray, units: str, orbits: Sequence[str], history: np.ndarray, *,
+                 speckle_dates: int = 0, window: int = 5, orbit_normalise: bool = False,
+                 inner: tuple[slice, slice] | None = None, offsets: dict | None = None,
+                 buffers: dict | None = None) -> tuple[np.ndarray, dict, dict]:
+    """Causal per-orbit preparation of a window of radar dates; returns ``(db, offsets, buffers)``.
+
+    ``values``: (T, Y, X) backscatter in ``units`` (``dB`` or ``linear``) of the window read, with
+    a halo of ``window // 2`` pixels where the grid has them; ``inner``: the (rows, cols) slices of
+    the pixels wanted inside it (default all). ``orbits``: a label per date; ``history``: True for
+    the dates before the monitoring start.
+
+    * ``speckle_dates`` > 0: :func:`yvy.kernels.radar.causal_quegan` per orbit on linear power,
+      each date with up to ``speckle_dates`` previous dates of its orbit. ``buffers`` (label ->
+      (n, y, x) float64, the previous dates' ratios) continue an earlier run; missing: empty.
+    * ``orbit_normalise``: ``offsets`` (label -> (y, x)) are added to each orbit's dates; when
+      None they are computed from the ``history`` dates: minus the orbit's own per-pixel median
+      (dB), so each orbit's dates become departures from its history level (NaN where the orbit
+      has no history date at the pixel). An orbit without offsets (first seen after the history)
+      is NaN.
+
+    The returned ``buffers`` and ``offsets`` are what a later call on later dates needs to give
+    the values one call over all the dates gives.
+    """
+    v = np.asarray(values, dtype="float64")
+    rows, cols = inner if inner is not None else (slice(0, v.shape[1]), slice(0, v.shape[2]))
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    labels = [str(o) for o in orbits]
+    if len(labels) != v.shape[0]:
+        raise ValueError("one orbit label per date needed")
+    buffers = {k: np.array(b, dtype="float64", copy=True) for k, b in (buffers or {}).items()}
+    if speckle_dates > 0:
+        power = to_linear(v, units)
+        db = np.empty((v.shape[0], h, w))
+        for label, idx in orbit_groups(labels).items():
+            buf = buffers.setdefault(label, np.full((speckle_dates, h, w), np.nan))
+            db[idx] = to_db(causal_quegan(power[idx], window, buf, (rows.start, cols.start)), "linear")
+    else:
+        db = to_db(v[:, rows, cols], units)
+    if orbit_normalise:
+        hist = np.asarray(history, bool)
+        if offsets is None:
+            offsets = {label: -temporal_median(db[idx], hist[idx]) for label, idx in orbit_groups(labels).items()}
+        for label, idx in orbit_groups(labels).items():
+            off = offsets.get(label)
+            db[idx] = np.nan if off is None else db[idx] + off[None]
+    return db, dict(offsets or {}), buffers
 
 
 def apply_layover_shadow(stack: np.ndarray, mask: np.ndarray,

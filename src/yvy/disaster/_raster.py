@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import E_, InputError
 from ..kernels import water as wk
 
 __all__ = ["S1_BANDS", "S2_BANDS", "Sources", "band_index", "open_raster_input", "strips", "to_cog"]
@@ -107,10 +107,10 @@ class Sources:
     def _handles(self) -> dict:
         h = getattr(self._local, "h", None)
         if h is None:
-            h = {"scene": open_raster_input(self.paths["scene"], "scene")}
+            h = {"scene": open_raster_input(self.paths["scene"], E_("scene"))}
             self._all.append(h["scene"])
-            for key, what, resampling in (("optical", "optical scene", "bilinear"), ("hand", "HAND raster",
-                                          "bilinear"), ("reference", "reference water map", "nearest")):
+            for key, what, resampling in (("optical", E_("optical scene"), "bilinear"), ("hand", E_("HAND raster"),
+                                          "bilinear"), ("reference", E_("reference water map"), "nearest")):
                 if self.paths[key]:
                     raw = open_raster_input(self.paths[key], what)
                     h[key + "_raw"], h[key] = raw, _on_grid(raw, h["scene"], resampling)

@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from ..alerts import _geo
-from ..errors import InputError
+from ..errors import E_, InputError
 from ..kernels import burn as bk
 from ..kernels.indices import normalized_difference
 from ._raster import S2_BANDS, band_index, open_raster_input, to_cog
@@ -69,7 +69,7 @@ def _find_band(ds, names) -> int:
 
 def nbr_from_file(path) -> tuple[np.ndarray, Grid]:
     """NBR of a Sentinel-2 stack (B8 and B12 by description, reflectance x 10000, 0 = no data)."""
-    with open_raster_input(path, "scene") as ds:
+    with open_raster_input(path, E_("scene")) as ds:
         nir, swir = ds.read(_find_band(ds, NIR_NAMES)), ds.read(_find_band(ds, SWIR_NAMES))
         grid = Grid(ds.transform, ds.crs, ds.shape)
     nbr = normalized_difference(nir, swir, scale_a=1e-4, scale_b=1e-4, nodata_a=0, nodata_b=0)

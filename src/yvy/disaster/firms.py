@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import E_, InputError
 
 __all__ = ["COLUMNS", "CONFIDENCE_CLASSES", "KEY", "SOURCES", "fetch_area", "read_firms", "read_many"]
 
@@ -107,7 +107,7 @@ def _read_table(p: Path) -> pd.DataFrame:
 def _bad(p: Path, mask: pd.Series, what: str, values: pd.Series) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask.to_numpy())[0])
-        raise InputError(p, f"row {i + 2}: {what} {values.iloc[i]!r}; {int(mask.sum())} bad row(s), "
+        raise InputError(p, f"row {i + 2}: {what}: {values.iloc[i]!r}; {int(mask.sum())} bad row(s), "
                          "nothing ingested from this file")
 
 
@@ -116,7 +116,7 @@ def _sensor(raw: pd.DataFrame, p: Path) -> pd.Series:
         s = raw["instrument"].astype(str).str.strip().str.upper()
     else:
         s = pd.Series("VIIRS" if "bright_ti4" in raw else "MODIS", index=raw.index)
-    _bad(p, ~s.isin(["MODIS", "VIIRS"]), "unknown instrument", raw.get("instrument", s))
+    _bad(p, ~s.isin(["MODIS", "VIIRS"]), E_("unknown instrument"), raw.get("instrument", s))
     return s
 
 
@@ -129,21 +129,21 @@ def _satellite(raw: pd.DataFrame, sensor: pd.Series) -> pd.Series:
 
 def _coord(raw: pd.DataFrame, col: str, limit: float, p: Path) -> pd.Series:
     v = pd.to_numeric(raw[col], errors="coerce")
-    _bad(p, ~v.between(-limit, limit), f"{col} out of range [-{limit:g}, {limit:g}]:", raw[col])
+    _bad(p, ~v.between(-limit, limit), E_(f"{col} out of range [-{limit:g}, {limit:g}]"), raw[col])
     return v.round(5)
 
 
 def _when(raw: pd.DataFrame, p: Path, now: datetime):
     date = pd.to_datetime(raw["acq_date"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce", utc=True)
-    _bad(p, date.isna(), "acq_date is not a YYYY-MM-DD date:", raw["acq_date"])
+    _bad(p, date.isna(), E_("acq_date is not a YYYY-MM-DD date"), raw["acq_date"])
     hhmm = raw["acq_time"].astype(str).str.strip().str.zfill(4)
     ok = hhmm.str.fullmatch(r"\d{4}")
     hours = pd.to_numeric(hhmm.str[:2], errors="coerce")
     minutes = pd.to_numeric(hhmm.str[2:], errors="coerce")
-    _bad(p, ~ok | ~(hours < 24) | ~(minutes < 60), "acq_time is not HHMM (UTC):", raw["acq_time"])
+    _bad(p, ~ok | ~(hours < 24) | ~(minutes < 60), E_("acq_time is not HHMM (UTC)"), raw["acq_time"])
     when = date + pd.to_timedelta(hours * 60 + minutes, unit="min")
     _bad(p, (when < FIRST_DAY) | (when > now + timedelta(days=1)),
-         "acquisition date before the first MODIS fire product (2000-11-01) or in the future:", raw["acq_date"])
+         E_("acquisition date before the first MODIS fire product (2000-11-01) or in the future"), raw["acq_date"])
     iso = when.dt.strftime("%Y-%m-%dT%H:%M:00Z")
     return date.dt.strftime("%Y-%m-%d"), hhmm, iso
 
@@ -153,10 +153,10 @@ def _confidence(raw: pd.DataFrame, sensor: pd.Series, p: Path):
     letter = text.str[:1].where(text.isin(["l", "n", "h", "low", "nominal", "high"]))
     number = pd.to_numeric(text, errors="coerce")
     value = number.where(letter.isna(), letter.map(lambda c: CONFIDENCE_CLASSES.get(c, (None, np.nan))[1]))
-    _bad(p, value.isna() | ~value.between(0, 100), "confidence is neither 0-100 nor l/n/h:", raw["confidence"])
-    _bad(p, (sensor == "MODIS") & letter.notna(), "MODIS confidence must be 0-100 (mixed sensors?), got",
+    _bad(p, value.isna() | ~value.between(0, 100), E_("confidence is neither 0-100 nor l/n/h"), raw["confidence"])
+    _bad(p, (sensor == "MODIS") & letter.notna(), E_("MODIS confidence must be 0-100 (mixed sensors?)"),
          raw["confidence"])
-    _bad(p, (sensor == "VIIRS") & letter.isna(), "VIIRS confidence must be l/n/h (mixed sensors?), got",
+    _bad(p, (sensor == "VIIRS") & letter.isna(), E_("VIIRS confidence must be l/n/h (mixed sensors?)"),
          raw["confidence"])
     klass = pd.cut(value, [-1, 29.999, 79.999, 100], labels=["low", "nominal", "high"]).astype(str)
     return value.round().astype(int), klass

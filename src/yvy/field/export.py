@@ -14,6 +14,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..errors import InputError
+from ..i18n import N_
 from ..io import atomic_path, atomic_write_bytes
 from .mbtiles import write_mbtiles
 
@@ -120,7 +121,7 @@ def export_field(out: str | Path, area, *, alerts: Sequence = (), targets: Seque
 
         def rendered():
             for i, (z, x, y) in enumerate(todo):
-                progress(i + 1, len(todo), f"tile {z}/{x}/{y}")
+                progress(i + 1, len(todo), N_("tile") + f" {z}/{x}/{y}")
                 data = tiles(x, y, z)
                 if data is not None:
                     yield z, x, y, data

@@ -2,7 +2,8 @@
 
 Catalogs are the ``.po`` files under ``yvy/i18n/locale/<lang>/LC_MESSAGES/``, read at run time with
 Babel (no compile step). A language's catalog is the union of every ``.po`` file in its folder, so
-parts of the application keep their strings in their own file (``yvy.po``, ``web.po``, ...).
+parts of the application keep their strings in their own file (``yvy.po``, ``web.po``, ...), except
+``errors.po``: the templates of yvy's error lines, matched when an error is shown (:mod:`yvy.i18n.errors`).
 Message ids are the English texts; English needs no catalog entries.
 
 Numbers and dates are formatted with Babel's CLDR data: ``es`` as ``es_PY``; Guaraní has no number
@@ -93,6 +94,8 @@ def catalog(lang: str) -> dict[str, str]:
     out: dict[str, str] = {}
     folder = LOCALE_DIR / lang / "LC_MESSAGES"
     for po in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+        if po.name == "errors.po":  # error templates, matched when an error is shown (yvy.i18n.errors)
+            continue
         with po.open("rb") as fh:
             cat = read_po(fh, locale=None)
         for msg in cat:

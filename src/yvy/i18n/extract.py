@@ -1,7 +1,11 @@
 """Find every translatable text in yvy's sources with Babel's extractors, and the ones a catalog lacks.
 
 Python: ``gettext`` / ``ngettext`` / ``_`` / ``N_`` calls (Babel's Python extractor, which also
-matches ``tr.gettext(...)``). JavaScript under ``web/``: ``t(...)`` and ``N_(...)`` (Babel's
+matches ``tr.gettext(...)``), and the progress bars' descriptions and stage names: the literal first
+argument of ``progress_bar(...)`` and third of the domain's ``progress(done, total, "stage")``.
+yvy's error lines have their own extractor and catalog (:mod:`yvy.i18n.errors`).
+
+JavaScript under ``web/``: ``t(...)`` and ``N_(...)`` (Babel's
 JavaScript extractor). HTML under ``web/``: ``data-i18n`` elements (the attribute's value or the
 element's text) and ``data-i18n-placeholder|alt|title|aria-label`` attributes (an HTML extractor
 written for Babel's interface). Used by the catalog test and by ``python -m yvy.i18n.extract``.
@@ -31,7 +35,7 @@ STAFF_PAGES = ("web/training.html", "web/training.js", "web/training_patrol.js",
                "web/geo.js")
 """Pages of the web app for staff (the training simulator, the field team's tools): Spanish
 required, Guaraní not (the public map's texts are under ``web/`` otherwise)."""
-PY_KEYWORDS = {"gettext": None, "ngettext": (1, 2), "_": None, "N_": None}
+PY_KEYWORDS = {"gettext": None, "ngettext": (1, 2), "_": None, "N_": None, "progress_bar": None, "progress": (3,)}
 JS_KEYWORDS = {"t": None, "N_": None, "tf": None}
 ATTRS = ("placeholder", "alt", "title", "aria-label")
 

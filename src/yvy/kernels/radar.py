@@ -5,6 +5,9 @@ per-date spatial percentiles.
   ``J_t(p) = <I_t>(p) / N(p) * sum_i I_i(p) / <I_i>(p)`` on linear power, where ``<I>`` is the
   boxcar mean over a ``window`` x ``window`` neighbourhood (NaN ignored) and the sum runs over
   the N(p) dates valid at ``p`` (all dates, or the ``half_dates`` nearest on each side).
+* :func:`causal_quegan` - the same filter made **causal** for monitoring: each date uses itself and
+  up to ``n`` previous dates (of one orbit), never later ones, carried in a fixed-size per-pixel
+  buffer of the previous dates' ratios ``I_i / <I_i>`` so a run can be continued exactly.
 * :func:`temporal_median` - per-pixel median over the dates selected by a boolean mask.
 * :func:`block_mean` - NaN-ignoring mean of each ``k`` x ``k`` block of each date (power of a
   finer radar grid averaged over the pixels of a coarser one).
@@ -25,8 +28,8 @@ from numba import prange
 
 from ._jit import jit, jit_parallel
 
-__all__ = ["quegan_filter", "temporal_median", "date_percentiles", "date_percentiles_blocks", "box_mean",
-           "block_mean"]
+__all__ = ["causal_quegan", "quegan_filter", "temporal_median", "date_percentiles", "date_percentiles_blocks",
+           "box_mean", "block_mean"]
 
 
 @jit
@@ -167,6 +170,103 @@ def quegan_filter(power: np.ndarray, window: int = 5, half_dates: int | None = N
     means = box_mean(stack, window)
     out = np.empty(stack.shape, dtype="float64")
     _quegan(stack, means, -1 if half_dates is None else int(half_dates), out)
+    return out
+
+
+@jit_parallel
+def _local_means(stack, window, r0, c0, ny, nx, out):
+    """Boxcar means (NaN ignored) of the (ny, nx) block at (r0, c0) of each date, the box clipped
+    to ``stack``: row sums over the box's columns, then sums of those over its rows, so a pixel's
+    mean depends only on the values in its box (not on where the array read starts)."""
+    nt, big_y, big_x = stack.shape
+    half = window // 2
+    ya, yb = max(0, r0 - half), min(big_y, r0 + ny + half)
+    for t in prange(nt):
+        rs = np.zeros((yb - ya, nx))
+        rc = np.zeros((yb - ya, nx))
+        for a in range(ya, yb):
+            for x in range(nx):
+                xx = x + c0
+                s = 0.0
+                c = 0.0
+                for b in range(max(0, xx - half), min(big_x, xx + half + 1)):
+                    v = stack[t, a, b]
+                    if not math.isnan(v):
+                        s += v
+                        c += 1.0
+                rs[a - ya, x] = s
+                rc[a - ya, x] = c
+        for y in range(ny):
+            yy = y + r0
+            for x in range(nx):
+                s = 0.0
+                c = 0.0
+                for a in range(max(0, yy - half), min(big_y, yy + half + 1)):
+                    s += rs[a - ya, x]
+                    c += rc[a - ya, x]
+                out[t, y, x] = s / c if c > 0 else np.nan
+
+
+@jit_parallel
+def _causal_quegan(stack, means, r0, c0, buf, out):
+    nt, ny, nx = out.shape
+    nb = buf.shape[0]
+    for y in prange(ny):
+        for x in range(nx):
+            for t in range(nt):
+                m = means[t, y, x]
+                v = stack[t, y + r0, x + c0]
+                ok = not math.isnan(v) and m > 0
+                r = v / m if ok else np.nan
+                if ok:
+                    acc = r
+                    n = 1.0
+                    for k in range(nb):
+                        q = buf[k, y, x]
+                        if not math.isnan(q):
+                            acc += q
+                            n += 1.0
+                    out[t, y, x] = m * acc / n
+                else:
+                    out[t, y, x] = np.nan
+                if nb > 0:
+                    for k in range(nb - 1):
+                        buf[k, y, x] = buf[k + 1, y, x]
+                    buf[nb - 1, y, x] = r
+
+
+def causal_quegan(power: np.ndarray, window: int, buffer: np.ndarray,
+                  inner: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Causal multi-temporal speckle filter of one orbit's (T, Y, X) **linear power** dates.
+
+    ``J_t(p) = <I_t>(p) / N * (I_t(p) / <I_t>(p) + sum_k I_k(p) / <I_k>(p))`` over the ratios of
+    the ``n`` previous dates held in ``buffer`` (``(n, y, x)`` float64, NaN = none; oldest first),
+    valid ones only (``N`` counts them). ``buffer`` is updated in place (each date's ratio pushed,
+    the oldest dropped), so filtering dates in two calls equals one call. ``<I>`` is the
+    NaN-ignoring ``window`` x ``window`` boxcar mean inside the array given; ``power`` may carry a
+    halo around the pixels filtered: the output is the ``(y, x)`` block of the buffer's shape
+    starting at ``inner`` (row, col offsets into ``power``).
+
+    Examples
+    --------
+    >>> p = np.full((3, 4, 4), 0.1)
+    >>> buf = np.full((2, 4, 4), np.nan)
+    >>> bool(np.allclose(causal_quegan(p, 3, buf), 0.1)) and bool(np.allclose(buf, 1.0))
+    True
+    """
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be an odd positive integer, got {window}")
+    stack = _as3d(power)
+    if buffer.ndim != 3 or buffer.dtype != np.float64:
+        raise ValueError("buffer must be a float64 (n, y, x) array")
+    ny, nx = buffer.shape[1:]
+    r0, c0 = int(inner[0]), int(inner[1])
+    if r0 < 0 or c0 < 0 or r0 + ny > stack.shape[1] or c0 + nx > stack.shape[2]:
+        raise ValueError("the filtered block lies outside the array given")
+    means = np.empty((stack.shape[0], ny, nx), dtype="float64")
+    _local_means(stack, int(window), r0, c0, ny, nx, means)
+    out = np.empty((stack.shape[0], ny, nx), dtype="float64")
+    _causal_quegan(stack, means, r0, c0, buffer, out)
     return out
 
 

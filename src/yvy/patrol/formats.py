@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from ..errors import InputError
+from ..errors import E_, InputError
 
 __all__ = ["qgc_plan", "check_plan", "kml", "gpx", "CMD_TAKEOFF", "CMD_WAYPOINT", "CMD_RTL"]
 
@@ -67,32 +67,32 @@ def check_plan(plan: dict) -> None:
     """Raise InputError unless ``plan`` has the structure of a QGroundControl Plan file."""
     def need(cond: bool, what: str) -> None:
         if not cond:
-            raise InputError("plan", what)
+            raise InputError("plan", what)  # i18n: relayed (E_ texts below)
 
-    need(plan.get("fileType") == "Plan" and plan.get("version") == 1, "fileType must be 'Plan', version 1")
+    need(plan.get("fileType") == "Plan" and plan.get("version") == 1, E_("fileType must be 'Plan', version 1"))
     m = plan.get("mission")
-    need(isinstance(m, dict) and m.get("version") == 2, "mission object (version 2) missing")
-    need(isinstance(m.get("items"), list) and len(m["items"]) >= 1, "a plan needs at least one mission item")
+    need(isinstance(m, dict) and m.get("version") == 2, E_("mission object (version 2) missing"))
+    need(isinstance(m.get("items"), list) and len(m["items"]) >= 1, E_("a plan needs at least one mission item"))
     need(isinstance(m.get("plannedHomePosition"), list) and len(m["plannedHomePosition"]) == 3,
-         "plannedHomePosition must be [lat, lon, alt]")
+         E_("plannedHomePosition must be [lat, lon, alt]"))
     for k in ("cruiseSpeed", "hoverSpeed", "firmwareType", "vehicleType"):
-        need(k in m, f"mission.{k} missing")
+        need(k in m, E_(f"mission.{k} missing"))
     for n, it in enumerate(m["items"], 1):
-        need(it.get("type") == "SimpleItem", f"item {n}: type must be SimpleItem")
-        need(isinstance(it.get("params"), list) and len(it["params"]) == 7, f"item {n}: params must have 7 values")
-        need(it.get("doJumpId") == n, f"item {n}: doJumpId must count from 1")
+        need(it.get("type") == "SimpleItem", E_(f"item {n}: type must be SimpleItem"))
+        need(isinstance(it.get("params"), list) and len(it["params"]) == 7, E_(f"item {n}: params must have 7 values"))
+        need(it.get("doJumpId") == n, E_(f"item {n}: doJumpId must count from 1"))
         for k in ("command", "frame", "autoContinue"):
-            need(k in it, f"item {n}: {k} missing")
+            need(k in it, E_(f"item {n}: {k} missing"))
         if it["command"] in (CMD_TAKEOFF, CMD_WAYPOINT):
             lat, lon = it["params"][4], it["params"][5]
-            need(-90 <= lat <= 90 and -180 <= lon <= 180, f"item {n}: latitude/longitude out of range")
+            need(-90 <= lat <= 90 and -180 <= lon <= 180, E_(f"item {n}: latitude/longitude out of range"))
     gf = plan.get("geoFence", {"circles": [], "polygons": [], "version": 2})
-    need(gf.get("version") == 2 and isinstance(gf.get("polygons"), list), "geoFence must be version 2")
+    need(gf.get("version") == 2 and isinstance(gf.get("polygons"), list), E_("geoFence must be version 2"))
     for p in gf["polygons"]:
         need(isinstance(p.get("inclusion"), bool) and len(p.get("polygon", [])) >= 3,
-             "geofence polygons need 'inclusion' and at least 3 [lat, lon] vertices")
+             E_("geofence polygons need 'inclusion' and at least 3 [lat, lon] vertices"))
     rp = plan.get("rallyPoints", {"points": [], "version": 2})
-    need(rp.get("version") == 2, "rallyPoints must be version 2")
+    need(rp.get("version") == 2, E_("rallyPoints must be version 2"))
     json.dumps(plan, allow_nan=False)
 
 

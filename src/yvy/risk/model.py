@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..i18n import N_
 from .covariates import Covariate, WindowReader, prepare
 from .grid import Grid, block_ids, windows
 from .learner import BinnedLogit
@@ -188,7 +189,7 @@ def out_of_fold(sample: Sample, folds, progress: Progress = _noop) -> np.ndarray
     """Uncalibrated out-of-fold scores (logits) of the learner over ``folds``."""
     oof = np.full(sample.lost.size, np.nan)
     for i, (tr, te) in enumerate(folds):
-        progress(i, len(folds), f"cross-validation fold {i + 1}")
+        progress(i, len(folds), N_("cross-validation fold") + f" {i + 1}")
         est = new_estimator().fit(sample.x[tr], sample.lost[tr])
         oof[te] = est.decision_function(sample.x[te])
     progress(len(folds), len(folds), "cross-validation done")

@@ -250,9 +250,8 @@ def load_signing_key(home: str | os.PathLike, passphrase: str | None = None) -> 
     data = path.read_bytes()
     sealed = data.lstrip().startswith(b"{")
     if sealed != bool(passphrase):
-        problem = ("the private key is not encrypted but a passphrase was given" if passphrase
-                   else "the private key is encrypted; set YVY_KEY_PASSPHRASE")
-        raise InputError(path, problem)
+        raise InputError(path, "the private key is not encrypted but a passphrase was given" if passphrase
+                         else "the private key is encrypted; set YVY_KEY_PASSPHRASE")
     try:
         if sealed:
             key = serialization.load_der_private_key(_unseal(data, passphrase), None)

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..catalog.ports import ItemQuery, Job
 from ..dates import now_iso
-from ..errors import InputError, NotFoundError, WorkspaceError
+from ..errors import E_, InputError, NotFoundError, WorkspaceError
 from . import db
 from .schema import collections, cursors, items, jobs, leases
 from .where import Terms, Where, bbox_term, box_values, intersecting, paged
@@ -74,16 +74,16 @@ class Store:
             self._check_guards()
         except sa.exc.OperationalError as exc:
             self.engine.dispose()
-            raise WorkspaceError(self.label, self._why(exc)) from exc
+            raise WorkspaceError(self.label, self._why(exc)) from exc  # i18n: relayed
         except sa.exc.DatabaseError as exc:
             self.engine.dispose()
             raise WorkspaceError(self.label, f"not a usable {self.title} database ({exc.orig})") from exc
 
     def _why(self, exc) -> str:
         if self.dialect == "sqlite":
-            return f"not a usable SQLite database ({exc.orig})"
+            return E_(f"not a usable SQLite database ({exc.orig})")
         lines = str(exc.orig).strip().splitlines()
-        return f"cannot connect to PostgreSQL ({lines[-1] if lines else type(exc.orig).__name__})"
+        return E_(f"cannot connect to PostgreSQL ({lines[-1] if lines else type(exc.orig).__name__})")
 
     @property
     def title(self) -> str:

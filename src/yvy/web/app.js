@@ -35,6 +35,7 @@
 
   async function api(path, opts) {
     const o = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
+    o.headers["Accept-Language"] = (window.yvyI18n && window.yvyI18n.lang) || "es";  // error descriptions in the page's language
     if (o.body && typeof o.body !== "string") {
       o.body = JSON.stringify(o.body);
       o.headers["Content-Type"] = "application/json";

@@ -198,7 +198,8 @@
     if ($("scene") && $("scene").value) q.set("scene", $("scene").value);
     $("sync-size").textContent = t("Counting…");
     try {
-      const r = await fetch("/api/field/plan?" + q.toString(), { credentials: "same-origin", cache: "no-store" });
+      const r = await fetch("/api/field/plan?" + q.toString(), { credentials: "same-origin", cache: "no-store",
+        headers: { "Accept-Language": (window.yvyI18n && window.yvyI18n.lang) || "es" } });
       const body = await r.json();
       if (!r.ok) throw new Error(body.description || r.status);
       plan = body;

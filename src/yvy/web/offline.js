@@ -83,6 +83,7 @@
 
   async function send(e, token) {
     const headers = token ? { "X-CSRF-Token": token } : {};
+    headers["Accept-Language"] = (window.yvyI18n && window.yvyI18n.lang) || "es";  // a refusal's reason in the page's language
     for (const p of e.photos || []) {
       const r = await fetch("/api/field/photos/" + p.sha256, { method: "PUT", credentials: "same-origin",
         headers: Object.assign({ "Content-Type": p.type || "application/octet-stream" }, headers), body: p.blob });

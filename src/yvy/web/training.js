@@ -14,6 +14,7 @@
 
   async function api(path, opts) {
     const o = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
+    o.headers["Accept-Language"] = (window.yvyI18n && window.yvyI18n.lang) || "es";  // error descriptions in the page's language
     if (o.body && typeof o.body !== "string") { o.body = JSON.stringify(o.body); o.headers["Content-Type"] = "application/json"; }
     if (o.method && o.method !== "GET" && state.csrf) o.headers["X-CSRF-Token"] = state.csrf;
     const r = await fetch(path, o);

@@ -71,7 +71,7 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
 
     candidates, _, errors = expand_inputs(paths)
     if errors:
-        raise InputError(None, errors[0])  # already "path: problem"
+        raise InputError(None, errors[0])  # i18n: relayed (already "path: problem")
     return candidates
 
 

@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ET
 import pystac
 
 from ...dates import find_datetime
-from ...errors import InputError
+from ...errors import E_, InputError
 from ...io import multihash_sha256, sha256_file
 from ..items import FILE_EXT, SAT_EXT, basename, dirname, file_size, read_bytes
 from . import IngestOptions, SceneGroup
@@ -232,16 +232,16 @@ def _check_complete(prod: SafeProduct) -> None:
         for kind in ("measurement", "product", "calibration", "noise"):
             path = have.get(kind)
             if path is None or path not in prod.files:
-                raise InputError(prod.safe, _missing(pol, kind, path, prod.safe))
+                raise InputError(prod.safe, _missing(pol, kind, path, prod.safe))  # i18n: relayed
 
 
 def _missing(pol: str, kind: str, path: str | None, safe: str) -> str:
     rel = path[len(safe) + 1:] if path else f"{kind} file"
     if kind == "measurement":
-        return f"polarisation {pol} is listed in manifest.safe but {rel} is missing"
+        return E_(f"polarisation {pol} is listed in manifest.safe but {rel} is missing")
     if kind in ("calibration", "noise"):
-        return f"no {kind} data for {pol} ({rel} missing); a GRD cannot be calibrated without it"
-    return f"{pol} product annotation {rel} is missing"
+        return E_(f"no {kind} data for {pol} ({rel} missing); a GRD cannot be calibrated without it")
+    return E_(f"{pol} product annotation {rel} is missing")
 
 
 def _annotation_meta(root: ET.Element) -> dict:

@@ -9,6 +9,7 @@ Revision ID: 0003
 Revises: 0002
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 from yvy.storage import schema
@@ -24,8 +25,8 @@ _NEW_TABLES = ("auth_throttle", "fire_hotspots", "fire_events")
 def upgrade() -> None:
     """Add the two API key columns and create the new tables from their definitions."""
     with op.batch_alter_table("api_keys") as batch:  # SQLite: ADD COLUMN, no table copy
-        batch.add_column(schema.api_keys.c.scope.copy())
-        batch.add_column(schema.api_keys.c.expires.copy())
+        for name in ("scope", "expires"):  # a free copy of each column's definition
+            batch.add_column(sa.Column(name, schema.api_keys.c[name].type, nullable=True))
     bind = op.get_bind()
     for name in _NEW_TABLES:
         schema.metadata.tables[name].create(bind)
