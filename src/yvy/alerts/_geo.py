@@ -35,7 +35,19 @@ def _transformer(src: str, dst: str) -> Transformer:
 
 
 def _key(crs) -> str:
+    if isinstance(crs, str):
+        return _key_of_text(crs)
+    if not isinstance(crs, CRS) and hasattr(crs, "to_wkt"):  # rasterio CRS: norm_crs goes through WKT
+        return _key_of_text(crs.to_wkt())
     c = norm_crs(crs)
+    epsg = c.to_epsg(min_confidence=90)
+    return f"EPSG:{epsg}" if epsg else c.to_wkt()
+
+
+@lru_cache(maxsize=64)
+def _key_of_text(text: str) -> str:
+    """:func:`_key` of a CRS given as text (an EPSG code or WKT), computed once."""
+    c = CRS.from_user_input(text)
     epsg = c.to_epsg(min_confidence=90)
     return f"EPSG:{epsg}" if epsg else c.to_wkt()
 

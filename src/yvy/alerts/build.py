@@ -75,9 +75,30 @@ class _Context:
         return alert.with_(context=ctx, legal=legal)
 
 
+def _same(a, b) -> bool:
+    """The same geometry, vertex for vertex (what a re-run or an update of an unchanged alert
+    extracts): overlays on it would give it back."""
+    return a.geom_type == b.geom_type and bool(shapely.equals_exact(a, b, tolerance=0.0))
+
+
+def _covers(a, b) -> bool:
+    shapely.prepare(a)  # kept on the (shared, immutable) stored geometry for the next candidate
+    return bool(a.covers(b))
+
+
 def _overlapping(store: AlertStore, cand: Candidate, params: AlertParams) -> list[Alert]:
     out = []
+    whole = cand.area_ha > 0 and params.match_overlap <= 1  # sharing all of its area is a match
     for a in store.find_alerts(AlertQuery(intersects=cand.geometry)):
+        if whole and _same(a.geometry, cand.geometry):
+            out.append(a)
+            continue
+        shapely.prepare(a.geometry)  # a large alert is tested against many candidates
+        if a.geometry.touches(cand.geometry):  # borders only: no area shared
+            continue
+        if whole and _covers(a.geometry, cand.geometry):  # shares all of the candidate's area
+            out.append(a)
+            continue
         inter = a.geometry.intersection(cand.geometry)
         if inter.is_empty:
             continue
@@ -104,10 +125,13 @@ def _new_alert(store: AlertStore, cand: Candidate, layers: DetectionLayers, para
 def _grow(base: Alert, others: list[Alert], cand: Candidate, layers: DetectionLayers,
           params: AlertParams) -> Alert:
     """``base`` after absorbing ``others`` and the candidate (monotonic: nothing shrinks)."""
-    geom = shapely.normalize(shapely.union_all([base.geometry, cand.geometry, *(o.geometry for o in others)]))
-    area = _geo.area_ha(geom)
-    if area <= base.area_ha * (1 + 1e-9) and not others:
+    if not others and (_same(base.geometry, cand.geometry) or _covers(base.geometry, cand.geometry)):
         geom, area = base.geometry, base.area_ha  # candidate inside the alert: keep it bit-identical
+    else:
+        geom = shapely.normalize(shapely.union_all([base.geometry, cand.geometry, *(o.geometry for o in others)]))
+        area = _geo.area_ha(geom)
+        if area <= base.area_ha * (1 + 1e-9) and not others:
+            geom, area = base.geometry, base.area_ha  # candidate inside the alert: keep it bit-identical
     firsts = [(base.first_detected, base.last_clear)] + [(o.first_detected, o.last_clear) for o in others]
     firsts.append((days_to_iso(cand.first_days), days_to_iso(cand.last_clear_days)))
     first, last_clear = min(firsts, key=lambda t: t[0])

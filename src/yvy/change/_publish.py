@@ -145,6 +145,8 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     ``outputs``, ``breaks_bands``, ``confirm_rule`` and ``model_format`` describe the method's
     product (BFAST Monitor's by default; see :mod:`yvy.change.fusion` for bayts).
     ``kept_outputs`` (an update): output name -> file of the previous version that stays as it is.
+    In an update, any other raster whose values did not change keeps its previous file too (it is
+    compared with it window by window instead of being written and compressed again).
     """
     assets_root = Path(workspace.assets)
     version, _old = existing_version(store, DETECTIONS, product_id)
@@ -154,15 +156,18 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     chunk_file = _chunk_file(scratch)
     kept = {k: Path(v) for k, v in (kept_outputs or {}).items()}
     specs = [s for s in output_specs(outputs) if s.name not in kept]
-    files = {**assemble(scratch, windows, geobox, det_dir, specs, chunk_file), **kept}
+    prev_files = ({k: a["href"] for k, a in _old.get("assets", {}).items()}
+                  if previous_model is not None and _old is not None else None)
+    files = {**assemble(scratch, windows, geobox, det_dir, specs, chunk_file, previous=prev_files), **kept}
     summary = _summary(scratch, len(windows))
     grid = grid_properties(geobox)
     last = props["yvy:last_processed"]
     model_item = None
     if store_model:
         mspecs, meta, layout = model_specs(chunk_file(0))
-        mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False)
         prev_props = previous_model["properties"] if previous_model else {}
+        prev_mfiles = {k: a["href"] for k, a in previous_model["assets"].items()} if previous_model else None
+        mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False, previous=prev_mfiles)
         layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)
         model_assets = {k: v for k, v in (previous_model or {"assets": {}})["assets"].items()
                         if not k.startswith(RESIDUALS)}

@@ -142,15 +142,55 @@ class RasterSpec:
     descriptions: tuple[str, ...]
 
 
+RAW_SCRATCH_BYTES = 256 * 2**20
+"""Largest raster whose scratch copy (before the COG step) is left uncompressed."""
+
+
+def _raw_bytes(geobox, spec: RasterSpec) -> int:
+    return int(geobox.width) * int(geobox.height) * len(spec.descriptions) * np.dtype(spec.dtype).itemsize
+
+
+def _chunk_array(z, spec: RasterSpec) -> np.ndarray:
+    """(bands, h, w) of a spec in one chunk file, in the spec's dtype."""
+    parts = [np.asarray(z[k]) for k in spec.keys]
+    arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
+    return arr.astype(spec.dtype, copy=False)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-for-bit equality (NaN payloads and signed zeros included)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    as_int = np.dtype(f"u{a.dtype.itemsize}") if a.dtype.itemsize in (1, 2, 4, 8) else None
+    if as_int is None:
+        return a.tobytes() == b.tobytes()
+    return bool(np.array_equal(np.ascontiguousarray(a).view(as_int), np.ascontiguousarray(b).view(as_int)))
+
+
+def _same_window(ds, arr: np.ndarray, rows: slice, cols: slice) -> bool:
+    """Whether ``arr`` equals, bit for bit, a window of the open raster ``ds`` (a thin strip is
+    compared first: a changed raster usually differs at once)."""
+    strip = min(rows.stop, rows.start + 16)
+    for r0, r1 in ((rows.start, strip), (strip, rows.stop)):
+        if r1 > r0 and not _same_bits(arr[:, r0 - rows.start:r1 - rows.start],
+                                      ds.read(window=((r0, r1), (cols.start, cols.stop)))):
+            return False
+    return True
+
+
 def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest: Path,
              specs: Sequence[RasterSpec], chunk_file: Callable[[int], Path], *, cog: bool = True,
-             progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+             progress: Callable[[str], None] | None = None,
+             previous: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
     """Write each spec as ``dest/<name>.tif`` from the per-chunk npz files.
 
     A chunk array of shape ``(h, w)`` fills one band; ``(k, h, w)`` fills ``k`` bands. With
     ``cog`` the tiled GeoTIFF built in ``scratch`` is converted to a COG (DEFLATE, overviews);
     without, it is moved into place as it is (internal state: tiled, fast DEFLATE, no overviews).
     Either way the final file appears atomically. Returns name -> written path.
+
+    ``previous`` (an update): name -> file of the previous version; a raster whose values did
+    not change is not written again, its previous file is returned instead.
     """
     import os
 
@@ -160,11 +200,26 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
     tmp_dir = scratch / "assemble"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     handles = {}
+    same = {}  # name -> the previous version's file, open, while every window so far equals it
     try:
+        for spec in specs:
+            old = (previous or {}).get(spec.name)
+            if old is None or not Path(old).exists():
+                continue
+            ds = rasterio.open(old)
+            if ds.count == len(spec.descriptions) and ds.dtypes[0] == np.dtype(spec.dtype).name \
+                    and (ds.height, ds.width) == (geobox.height, geobox.width):
+                same[spec.name] = ds
+            else:
+                ds.close()
         for spec in specs:
             prof = _profile(geobox, spec.dtype, len(spec.descriptions), spec.nodata)
             if not cog:  # model state: float64 noise hardly compresses; reading it must be fast
                 prof.pop("compress")
+            elif _raw_bytes(geobox, spec) <= RAW_SCRATCH_BYTES:  # the COG step compresses: once is enough
+                prof.pop("compress")
+            else:  # a large grid: keep scratch disk bounded, at deflate's cheapest level
+                prof["zlevel"] = 1
             handles[spec.name] = rasterio.open(tmp_dir / f"{spec.name}.tif", "w", **prof)
             for i, d in enumerate(spec.descriptions, start=1):
                 handles[spec.name].set_band_description(i, d)
@@ -172,17 +227,22 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
             win = ((rows.start, rows.stop), (cols.start, cols.stop))
             with load_chunk(chunk_file(i)) as z:
                 for spec in specs:
-                    parts = [np.asarray(z[k]) for k in spec.keys]
-                    arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
-                    handles[spec.name].write(arr.astype(spec.dtype, copy=False), window=win)
+                    arr = _chunk_array(z, spec)
+                    handles[spec.name].write(arr, window=win)
+                    if spec.name in same and not _same_window(same[spec.name], arr, rows, cols):
+                        same.pop(spec.name).close()
     finally:
-        for h in handles.values():
+        for h in (*handles.values(), *same.values()):
             h.close()
     out = {}
     for spec in specs:
         if progress:
             progress(spec.name)
         tmp, final = tmp_dir / f"{spec.name}.tif", dest / f"{spec.name}.tif"
+        if spec.name in same:  # unchanged: the previous file stays (no compression, no overviews)
+            tmp.unlink()
+            out[spec.name] = Path(previous[spec.name])
+            continue
         if cog:
             _to_cog(tmp, final)
             tmp.unlink()

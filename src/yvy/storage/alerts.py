@@ -40,7 +40,7 @@ from .schema import (
     stored_columns,
 )
 from .store import Store, page
-from .where import Terms, Where, intersecting, paged
+from .where import Terms, Where, geometry_of, intersecting, paged
 
 __all__ = ["SQLAlertStore"]
 
@@ -119,7 +119,7 @@ class SQLAlertStore:
     def _alert(row) -> Alert:
         doc = json.loads(row.doc)
         return Alert(
-            id=row.id, geometry=shapely.from_geojson(row.geometry), area_ha=row.area_ha,
+            id=row.id, geometry=geometry_of(row.geometry), area_ha=row.area_ha,
             first_detected=row.first_detected, last_clear=row.last_clear,
             confirm_count=row.confirm_count, confidence=Confidence(row.confidence),
             status=AlertStatus(row.status), magnitude=row.magnitude, pixel_count=row.pixel_count,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from .schema import BBOX_COLUMNS, RTREES
 
-__all__ = ["SPATIAL_TERMS", "Terms", "Where", "bbox_term", "box_values", "intersecting", "paged"]
+__all__ = ["SPATIAL_TERMS", "Terms", "Where", "bbox_term", "box_values", "geometry_of", "intersecting", "paged"]
 
 _BOX = ("rt_x0", "rt_y0", "rt_x1", "rt_y1")
 
@@ -113,6 +113,16 @@ def paged(stmt: sa.Select, limit: bool, offset: bool) -> sa.Select:
     return stmt.offset(sa.bindparam("offset")) if offset else stmt
 
 
+@functools.lru_cache(maxsize=128)
+def geometry_of(text: str):
+    """The shapely geometry of a stored GeoJSON text, parsed once per text: a large alert that
+    overlaps many query boxes (an update matching hundreds of candidates) is parsed once, not
+    for each of them. Shapely geometries are immutable, so the parsed one is shared."""
+    import shapely
+
+    return shapely.from_geojson(text)
+
+
 def intersecting(rows, exact) -> Iterator:
     """The rows (with bbox columns and GeoJSON ``geometry``; their bbox already overlaps ``exact``'s)
     whose geometry intersects ``exact``. When ``exact`` is a rectangle, a row whose bbox lies inside
@@ -128,5 +138,5 @@ def intersecting(rows, exact) -> Iterator:
             continue
         if rect and r.minx >= x0 and r.miny >= y0 and r.maxx <= x1 and r.maxy <= y1:
             yield r
-        elif exact.intersects(shapely.from_geojson(r.geometry)):
+        elif exact.intersects(geometry_of(r.geometry)):
             yield r
