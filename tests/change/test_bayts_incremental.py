@@ -42,10 +42,11 @@ def _detect(ws, opt, sar, out):
     return r
 
 
-def _product_rasters(ws):
+def _product_rasters(ws, names=COMPARED):
+    """The workspace's detection product and its ``names`` rasters (band 1 each)."""
     item = next(it for it in open_store(ws.database_url).iter_items() if it["collection"] == "yvy-detections")
     out = {}
-    for name in COMPARED:
+    for name in names:
         with rasterio.open(item["assets"][name]["href"]) as ds:
             out[name] = ds.read(1)
     return item, out

@@ -17,6 +17,8 @@ from yvy.kernels.radar import causal_quegan, quegan_filter
 from yvy.storage import open_store
 from yvy.testing.scenes import write_stack
 
+from .test_bayts_incremental import _product_rasters
+
 SIZE = 40
 COMPARED = ("break_decimal_year", "change_flagged_decimal_year", "flag_decimal_year", "pflag", "pchange",
             "break_days", "status", "confirm_count_radar", "monitor_valid_count")
@@ -139,12 +141,7 @@ def _detect(ws, sar, *extra, method="sar", stack=None, code=0):
 
 
 def _product(ws):
-    item = next(it for it in open_store(ws.database_url).iter_items() if it["collection"] == "yvy-detections")
-    out = {}
-    for name in COMPARED:
-        with rasterio.open(item["assets"][name]["href"]) as ds:
-            out[name] = ds.read(1)
-    return item, out
+    return _product_rasters(ws, COMPARED)
 
 
 def test_orbit_offset_false_alerts_without_orbit_normalise_none_with_it(tmp_path):
