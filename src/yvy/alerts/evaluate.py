@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from ..errors import InputError, ProjectionError
+from ..i18n import N_
 from ..io import open_raster
 from . import _geo
 from .model import Alert
@@ -175,8 +176,8 @@ def evaluate_polygons(alerts, gdf, *, date_field=None, label_field=None, change_
                 pairs.append((d, min(alerts[i].first_detected for i in idx)))
     n_refs = sum(1 for g in refs if not g.is_empty)
     count = scores(len(hit_alerts), len(ageoms) - len(hit_alerts), n_refs - hit_refs)
-    count["unit"] = "objects (UA: alerts touching a reference polygon; PA: reference polygons hit)"
-    return {"kind": "polygons", "references": n_refs, "count": count, "area": area, "delay": _delay(pairs)}
+    count["unit"] = N_("objects (UA: alerts touching a reference polygon; PA: reference polygons hit)")
+    return {"kind": N_("polygons"), "references": n_refs, "count": count, "area": area, "delay": _delay(pairs)}
 
 
 def evaluate_points(alerts, gdf, *, label_field=None, change_values=None, stable_values=None, date_field=None,
@@ -217,7 +218,7 @@ def evaluate_points(alerts, gdf, *, label_field=None, change_values=None, stable
         dates = _field(gdf, date_field, None).astype(str).str[:10].to_numpy()
         pairs = [(dates[i], first[i]) for i in range(len(pts))
                  if hit[i] and is_change[i] and dates[i] not in ("", "None", "nan")]
-    return {"kind": "points", "references": int(is_change.sum() + is_stable.sum()), "count": count,
+    return {"kind": N_("points"), "references": int(is_change.sum() + is_stable.sum()), "count": count,
             "area": None, "delay": _delay(pairs)}
 
 
@@ -260,7 +261,7 @@ def evaluate_raster(alerts, path: Path, *, change_values=None, stable_values=Non
     hit_obj = len(np.unique(lab[alerted & ch]))
     objects = {"reference_patches": int(n), "patches_hit": int(hit_obj),
                "pa": round(hit_obj / n, 4) if n else None}
-    return {"kind": "raster", "references": int(ch.sum()), "count": count, "area": area, "objects": objects,
+    return {"kind": N_("raster"), "references": int(ch.sum()), "count": count, "area": area, "objects": objects,
             "delay": None, "scored_pixels": int(scored.sum())}
 
 

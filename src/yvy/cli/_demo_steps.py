@@ -75,7 +75,7 @@ def _radar_part(out, ws, tr) -> None:
     out.print(_("radar-optical fusion (bayts) on a clearing of {day} under wet-season clouds ({path}):").format(
         day=demo.clearing_date, path=Path(ws.home) / "radar"))
     for name, r in compare(demo).items():
-        out.print(f"  {name:12s}: " + _(
+        out.print(f"  {_(name):12s}: " + _(
             "alerted {days} days after the clearing ({pct} % of its pixels); {false} false-alert pixels").format(
             days=tr.number(r["median_delay_days"], 0), pct=tr.number(100 * r["detected_share"], 0),
             false=r["false_alert_pixels"]))

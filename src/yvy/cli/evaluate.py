@@ -60,11 +60,11 @@ def print_report(con, rep: dict, tr) -> None:
 
     _ = tr.gettext
     con.print(_("{alerts} alert(s) against {reference} ({kind}, {n} reference)").format(
-        alerts=rep["alerts"], reference=rep["reference"], kind=rep["kind"], n=rep["references"]))
+        alerts=rep["alerts"], reference=rep["reference"], kind=_(rep["kind"]), n=rep["references"]))
     for key, label in (("count", N_("count")), ("area", N_("area"))):
         s = rep.get(key)
         if s:
-            unit = " " + s["unit"] if "unit" in s else ""
+            unit = " " + _(s["unit"]) if "unit" in s else ""
             con.print(f"  {_(label):<8} UA {_f(s['ua'], tr)}  PA {_f(s['pa'], tr)}  F1 {_f(s['f1'], tr)}  "
                       f"(TP {s['tp']}, FP {s['fp']}, FN {s['fn']}{unit})")
     if rep.get("objects"):

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import N_
+
 __all__ = ["RadarDemo", "compare", "radar_scenario"]
 
 SIZE = 60
@@ -115,8 +117,8 @@ def compare(demo: RadarDemo, params=None) -> dict:
     params = params or BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF)
     start = float(decimal_year([demo.monitor_start.isoformat()])[0])
     opt, sar = SensorPdf(*DEFAULT_OPTICAL_PDF), SensorPdf(*DEFAULT_SAR_PDF)
-    runs = {"fused": bayts([nd, vv], [tn, tv], [opt, sar], start, params),
-            "optical only": bayts([nd], [tn], [opt], start, params)}
+    runs = {N_("fused"): bayts([nd, vv], [tn, tv], [opt, sar], start, params),
+            N_("optical only"): bayts([nd], [tn], [opt], start, params)}
     cleared = np.zeros((SIZE, SIZE), bool)
     cleared[CLEAR] = True
     t_clear = float(decimal_year([demo.clearing_date.isoformat()])[0])
