@@ -173,6 +173,12 @@ class RequestLimitsMiddleware:
             return await self._refuse(scope, send, 413, f"body larger than {max_body} bytes")
         seen = 0
         refused = None
+        read = False  # whether the app asked for the body at all
+
+        async def app_receive():
+            nonlocal read
+            read = True
+            return await limited_receive()
 
         async def limited_receive():
             nonlocal seen, refused
@@ -194,10 +200,25 @@ class RequestLimitsMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message.get("status", 200) >= 400 and not read and _has_body(scope, length):
+                    await drain()
             await send(message)
 
+        async def drain():
+            # An error answered before the app read a declared body (a 401 on an upload): read the
+            # body first, within the limits. Closing a connection with unread data resets it, and a
+            # proxy streaming the body to us may then lose the answer and drop its client.
+            nonlocal refused
+            try:
+                while True:
+                    message = await limited_receive()
+                    if message["type"] != "http.request" or not message.get("more_body", False):
+                        return
+            except _Refused:
+                refused = None  # the answer stands; the server closes this connection after it
+
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, app_receive, tracking_send)
         except _Refused:
             if not started:
                 await self._refuse(scope, send, *refused)
@@ -220,6 +241,13 @@ class RequestLimitsMiddleware:
 
 class _Refused(Exception):
     """Raised inside ``receive`` to stop the app reading an over-limit body."""
+
+
+def _has_body(scope, length: int | None) -> bool:
+    """Whether the request declares a body (a positive Content-Length, or chunked)."""
+    if length is not None:
+        return length > 0
+    return any(n == b"transfer-encoding" and b"chunked" in v.lower() for n, v in scope.get("headers") or ())
 
 
 def _content_length(scope) -> int | None:
