@@ -39,15 +39,16 @@ def _key(crs) -> str:
         return _key_of_text(crs)
     if not isinstance(crs, CRS) and hasattr(crs, "to_wkt"):  # rasterio CRS: norm_crs goes through WKT
         return _key_of_text(crs.to_wkt())
-    c = norm_crs(crs)
-    epsg = c.to_epsg(min_confidence=90)
-    return f"EPSG:{epsg}" if epsg else c.to_wkt()
+    return _epsg_or_wkt(norm_crs(crs))
 
 
 @lru_cache(maxsize=64)
 def _key_of_text(text: str) -> str:
     """:func:`_key` of a CRS given as text (an EPSG code or WKT), computed once."""
-    c = CRS.from_user_input(text)
+    return _epsg_or_wkt(CRS.from_user_input(text))
+
+
+def _epsg_or_wkt(c: CRS) -> str:
     epsg = c.to_epsg(min_confidence=90)
     return f"EPSG:{epsg}" if epsg else c.to_wkt()
 

@@ -102,19 +102,15 @@ class LazyGroup(click.Group):
         except YvyError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
-            line = translate_error(exc, _leaf(self, ctx, args), _language(ctx))
+            from ._help_i18n import cli_language
+
+            line = translate_error(exc, _leaf(self, ctx, args), cli_language(ctx))
             raise click.ClickException(line) from None  # i18n: relayed
         except click.ClickException as exc:  # yvy's own usage errors (click's are in its language already)
-            from ..i18n.errors import translate_message
+            from ._help_i18n import cli_error
 
-            exc.message = translate_message(exc.message, _language(ctx))
+            exc.message = cli_error(ctx, exc.message)
             raise
-
-
-def _language(ctx: click.Context) -> str:
-    from ._help_i18n import cli_language
-
-    return cli_language(ctx)
 
 
 def _leaf(group: click.Group, ctx: click.Context, args: list[str]) -> click.Command:

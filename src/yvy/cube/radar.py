@@ -144,7 +144,7 @@ def require_single_orbit(orbits: Sequence[Hashable], subject: object) -> Hashabl
     """The one orbit of a stack; InputError naming ``subject`` when it mixes several."""
     groups = orbit_groups(orbits)
     if len(groups) > 1:
-        names = ", ".join(_orbit_name(o) for o in list(groups)[:4])
+        names = ", ".join(orbit_name(o) for o in list(groups)[:4])
         raise InputError(subject, f"mixes {len(groups)} orbits ({names}); ascending and "
                          "descending passes are not comparable raw: normalise per orbit or "
                          "select one orbit")
@@ -153,7 +153,8 @@ def require_single_orbit(orbits: Sequence[Hashable], subject: object) -> Hashabl
     return next(iter(groups))
 
 
-def _orbit_name(o: Hashable) -> str:
+def orbit_name(o: Hashable) -> str:
+    """A label as text: ``(orbit_state, relative_orbit)`` tuples joined with ``/``."""
     if isinstance(o, tuple):
         return "/".join(str(x) for x in o if x is not None)
     return str(o)
@@ -173,11 +174,6 @@ def normalise_orbits(db: np.ndarray, orbits: Sequence[Hashable], history: np.nda
     if keep_level:
         out += temporal_median(stack, hist)[None]
     return out
-
-
-def orbit_name(o: Hashable) -> str:
-    """A label as text: ``(orbit_state, relative_orbit)`` tuples joined with ``/``."""
-    return _orbit_name(o)
 
 
 def band_orbit(tags: dict) -> str | None:
