@@ -10,7 +10,9 @@ end in May 2016. A pixel is *alerted* when the method confirms a change in the m
 Split: the scored pixels are cut into column blocks of 10 px; even blocks (0-9, 20-29, ...) are
 the **tuning** part, odd blocks the **held-out** part. Every parameter choice (a grid of chi,
 PNFmin, bwf for bayts and sar; direction for BFAST) is made on the tuning part; the table reports
-the held-out part.
+the held-out part. The spatial rule of ``yvy detect`` (:mod:`yvy.kernels.grow`: weak evidence
+completed by a confirmed 4-neighbour, a smallest group) is chosen in a second stage, by the same
+rule, per method, on yvy's thresholds (bayts' first-stage choice, which both methods use).
 
 False alarms over a long period: the 2016 window (January to May) is short, and a setting that
 confirms on two noisy dates in a row raises more false alerts the longer it monitors. The
@@ -50,10 +52,11 @@ import numpy as np
 import rasterio
 from rasterio.warp import Resampling, reproject
 
-from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN
+from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_DEFAULTS
 from yvy.change.timebase import bfast_dates, decimal_year
 from yvy.kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
 from yvy.kernels.bfast import BfastParams, bfast_monitor
+from yvy.kernels.grow import rule_times
 
 NDVI = "rasters/bayts_landsat_ndvi_bolivia_2005_2016.tif"
 S1VV = "rasters/bayts_s1_vv_bolivia_2014_2016.tif"
@@ -65,6 +68,15 @@ MAX_STABLE_FA = 0.01
 PDF_NDVI = SensorPdf(0.0, 0.1, -0.5, 0.125)
 PDF_VV = SensorPdf(-1.0, 0.75, -4.0, 1.0)
 OUT = Path(__file__).parent / "results"
+
+
+def fused(ys, ts, pdfs, start, p) -> np.ndarray:
+    """Alert times of a setting: the bayts kernel, then the spatial rule when ``p`` has one
+    (``neighbour_chi``: None or >= chi = no growth; ``min_pixels``: 1 = none), as ``yvy detect`` does."""
+    nchi = p.get("neighbour_chi")
+    nchi = None if nchi is None else min(nchi, p["chi"])
+    o = bayts(ys, ts, pdfs, start, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=tuple(p["bwf"]), chi_weak=nchi))
+    return rule_times(o, p["chi"], nchi, p.get("min_pixels", 1))
 
 
 def read_stack(path):
@@ -113,8 +125,7 @@ class DemoStable:
         ys = [self.nd if s == "optical" else self.vv for s in sensors]
         ts = [self.tn if s == "optical" else self.tv for s in sensors]
         pdfs = [PDF_NDVI if s == "optical" else PDF_VV for s in sensors]
-        t = bayts(ys, ts, pdfs, self.start, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=p["bwf"]))
-        return float(np.isfinite(t["change_confirmed"][self.stable]).mean())
+        return float(np.isfinite(fused(ys, ts, pdfs, self.start, p)[self.stable]).mean())
 
 
 def stable_fa(alert_time: np.ndarray, lossyear: np.ndarray, part: np.ndarray) -> float:
@@ -155,8 +166,7 @@ def main() -> None:
         ys = [nd if s == "optical" else vd for s in sensors]
         ts = [tl if s == "optical" else tv for s in sensors]
         pdfs = [PDF_NDVI if s == "optical" else PDF_VV for s in sensors]
-        return bayts(ys, ts, pdfs, start, BaytsParams(chi=p["chi"], pnf_min=p["pnf_min"], bwf=p["bwf"]))[
-            "change_confirmed"]
+        return fused(ys, ts, pdfs, start, p)
 
     demo = DemoStable()
 
@@ -169,21 +179,35 @@ def main() -> None:
     grid = [{"chi": c, "pnf_min": m, "bwf": b} for c, m, b in itertools.product(
         (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99), (0.5, 0.6, 0.7),
         ((0.1, 0.9), (0.0, 1.0), (0.2, 0.8), (0.1, 0.95), (0.05, 0.9)))]
-    tuning_grid = {}
+    spatial_grid = [{"neighbour_chi": c, "min_pixels": m} for c, m in itertools.product(
+        (None, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8), (1, 2, 3))]
+    yvy = {"chi": DEFAULT_CHI, "pnf_min": DEFAULT_PNF_MIN, "bwf": tuple(DEFAULT_BWF)}
+    tuning_grid, chosen_rule = {}, {}
+    keys = ("ua", "pa", "f1", "stable_fa", "demo_fa")
+    listed = lambda res: [{**p, "bwf": list(p["bwf"]), **{k: r[k] for k in keys}} for p, r in res]  # noqa: E731
     for name, sensors in (("bayts", ("optical", "radar")), ("sar", ("radar",))):
-        res = [(p, scored(sensors, p, tune)) for p in grid]
-        keys = ("ua", "pa", "f1", "stable_fa", "demo_fa")
-        tuning_grid[name] = [{**p, "bwf": list(p["bwf"]), **{k: r[k] for k in keys}} for p, r in res]
-        p, tuned = choose(res)
-        rows.append({"method": name, "params": {**p, "bwf": list(p["bwf"])}, "tuning": tuned,
-                     "held_out": scored(sensors, p, held)})
+        res = [(p, scored(sensors, p, tune)) for p in grid]  # stage 1: the kernel's thresholds
+        tuning_grid[name] = listed(res)
+        p1, tuned1 = choose(res)
+        rows.append({"method": f"{name} (stage 1: its best thresholds, no spatial rule)",
+                     "params": {**p1, "bwf": list(p1["bwf"])}, "tuning": tuned1, "held_out": scored(sensors, p1, held)})
+        # stage 2: the spatial rule, on the thresholds yvy uses for both methods (bayts' stage-1 choice)
+        res2 = [(yvy | q, scored(sensors, yvy | q, tune)) for q in spatial_grid]
+        tuning_grid[name + " spatial rule"] = listed(res2)
+        p, tuned = choose(res2)
+        chosen_rule[name] = [p["neighbour_chi"], p["min_pixels"]]
+        rows.append({"method": f"{name} (stage 2: yvy thresholds + its best spatial rule)",
+                     "params": {**p, "bwf": list(p["bwf"])}, "tuning": tuned, "held_out": scored(sensors, p, held)})
+        d = yvy | dict(zip(("neighbour_chi", "min_pixels"), SPATIAL_DEFAULTS[name], strict=True))
+        rows.append({"method": f"{name} (yvy defaults)", "params": {**d, "bwf": list(d["bwf"])},
+                     "tuning": scored(sensors, d, tune), "held_out": scored(sensors, d, held)})
+        rows.append({"method": f"{name} (yvy thresholds, no spatial rule)", "params": {**yvy, "bwf": list(yvy["bwf"])},
+                     "tuning": scored(sensors, yvy, tune), "held_out": scored(sensors, yvy, held)})
     r_defaults = {"chi": 0.9, "pnf_min": 0.5, "bwf": (0.1, 0.9)}
     old = {"chi": 0.5, "pnf_min": 0.5, "bwf": (0.2, 0.8)}
-    yvy = {"chi": DEFAULT_CHI, "pnf_min": DEFAULT_PNF_MIN, "bwf": tuple(DEFAULT_BWF)}
-    fused, radar = ("optical", "radar"), ("radar",)
-    for label, sensors, p in (("bayts (yvy defaults)", fused, yvy), ("sar (yvy defaults)", radar, yvy),
-                              ("bayts (R parameters)", fused, r_defaults),
-                              ("bayts (chi 0.5, bwf 0.2 0.8: defaults before the false-alarm bound)", fused, old)):
+    both = ("optical", "radar")
+    for label, sensors, p in (("bayts (R parameters)", both, r_defaults),
+                              ("bayts (chi 0.5, bwf 0.2 0.8: defaults before the false-alarm bound)", both, old)):
         rows.append({"method": label, "params": {**p, "bwf": list(p["bwf"])},
                      "tuning": scored(sensors, p, tune), "held_out": scored(sensors, p, held)})
     t_b, keep = bfast_dates(dl)
@@ -209,11 +233,17 @@ def main() -> None:
             "stable_fa": f"Bolivia never-lost pixels with a confirmed change when monitoring from {LONG_START}",
             "demo_fa": "demo radar scenario: stable forest pixels (3,200) with a confirmed change",
             "rule": f"best tuning F1 with tuning UA >= 0.95 and demo stable false-alarm rate <= {MAX_STABLE_FA}",
-            "rows": rows, "tuning_grid": tuning_grid}
+            "stages": "stage 1: chi, PNFmin, bwf without the spatial rule; stage 2: the spatial rule "
+                      "(neighbour_chi, min_pixels) on yvy's thresholds; the same rule at both stages",
+            "rows": rows, "tuning_grid": tuning_grid, "stage2_choice": chosen_rule,
+            "defaults": {m: list(v) for m, v in SPATIAL_DEFAULTS.items()}}
     (OUT / "radar_accuracy.json").write_text(json.dumps(meta, indent=1, default=float))
     lines = ["# Radar / radar-optical accuracy on the Bolivia stacks (Hansen loss 2016 vs never lost)", "",
              f"Produced by `benchmarks/bench_radar_accuracy.py` (1 run, deterministic). Split: {meta['split']}. "
-             f"Parameters chosen ({meta['rule']}, over {len(grid)} settings of chi, PNFmin and bwf); "
+             f"Parameters chosen ({meta['rule']}) in two stages: {len(grid)} settings of chi, PNFmin and bwf "
+             f"without the spatial rule, then {len(spatial_grid)} settings of the spatial rule (neighbour_chi: "
+             "growth from a confirmed 4-neighbour, None = off; min_pixels: smallest 4-connected group) on "
+             "yvy's thresholds (bayts' stage-1 choice, used by both methods); "
              "UA, PA, F1, delay, TP/FP/FN and Bolivia stable FA on the held-out part. Demo FA: share of the "
              "demo radar scenario's 3,200 stable forest pixels with a confirmed change over its six months "
              "(a selection criterion). Bolivia stable FA: share of never-lost held-out pixels with a confirmed "
@@ -228,7 +258,9 @@ def main() -> None:
                      f"| {h['median_delay_days']:.0f} | {h['tp']} / {h['fp']} / {h['fn']} | {fa(h, 'stable_fa')} "
                      f"| {fa(h, 'demo_fa')} | {tu['f1']:.3f} |")
     n = rows[0]["held_out"]
-    lines += ["", f"Held-out pixels: {n['n_pos']} lost in 2016, {n['n_neg']} never lost."]
+    lines += ["", f"Held-out pixels: {n['n_pos']} lost in 2016, {n['n_neg']} never lost.", "",
+              f"Stage 2 choice (neighbour_chi, min_pixels) per method: {json.dumps(chosen_rule)}; "
+              f"yvy's defaults (yvy.change.fusion.SPATIAL_DEFAULTS): {json.dumps(meta['defaults'])}."]
     (OUT / "radar_accuracy.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

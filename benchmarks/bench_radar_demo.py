@@ -1,5 +1,6 @@
 """The demo's radar scenario: fused vs optical-only bayts, with yvy's defaults (what ``yvy demo``
-runs), R's settings and the defaults used before the false-alarm bound (chi 0.5, bwf 0.2 0.8).
+runs: thresholds and spatial rule), the same thresholds without the spatial rule, R's settings
+and the defaults used before the false-alarm bound (chi 0.5, bwf 0.2 0.8).
 
 A clearing under wet-season clouds (``yvy.demo._radar``: S1-like VV from two orbits with speckle,
 NDVI every 5 days with the wet season clouded over). For each setting: median days from the
@@ -17,7 +18,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN
+from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_DEFAULTS
 from yvy.demo._radar import compare, radar_scenario
 from yvy.kernels.bayts import BaytsParams
 
@@ -25,7 +26,10 @@ OUT = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]})":
+    nchi, mp = SPATIAL_DEFAULTS["bayts"]
+    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, spatial rule: "
+                f"neighbour chi {nchi}, {mp} pixels)": None,
+                f"yvy thresholds without the spatial rule (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]})":
                     BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF),
                 "R settings (chi 0.9, bwf 0.1 0.9)": BaytsParams(0.9, 0.5, (0.1, 0.9)),
                 "chi 0.5, bwf 0.2 0.8 (earlier defaults)": BaytsParams(0.5, 0.5, (0.2, 0.8))}

@@ -1,8 +1,9 @@
 """``--orbit-normalise`` and ``--speckle-filter N`` of ``yvy detect --method bayts|sar``, with and without.
 
 Every run goes through the real pipeline (:func:`yvy.change.fusion.plan_fusion` and its chunks:
-causal per-orbit preparation, spatial normalisation, bayts kernel) with the default parameters
-(chi, PNFmin, bwf of ``yvy.change.fusion``), on three inputs:
+causal per-orbit preparation, spatial normalisation, bayts kernel, then the spatial rule over the
+whole grid) with the default parameters (chi, PNFmin, bwf and the method's spatial rule of
+``yvy.change.fusion``), on three inputs:
 
 * **Bolivia** (the shared bayts stacks, Hansen GFC loss year 16 vs never lost on the north third,
   as ``benchmarks/bench_radar_accuracy.py``): column blocks of 10 px, even = **tuning**, odd =
@@ -46,6 +47,7 @@ import rasterio
 
 from yvy.change.fusion import FusionRequest, _chunk, plan_fusion
 from yvy.change.timebase import decimal_year
+from yvy.kernels.grow import spatial_confirm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_radar_accuracy import HANSEN, NDVI, S1VV, START, read_stack, score, truth  # noqa: E402
@@ -59,14 +61,18 @@ VARIANTS = [("none", {}), ("orbit-normalise", {"orbit_normalise": True}),
 
 
 def detect(method: str, sar: Path, opt: Path | None, start: str, **opts) -> np.ndarray:
-    """Confirmed-change time (decimal year, NaN: none) of one pipeline run."""
+    """Confirmed-change time (decimal year, NaN: none) of one pipeline run: the chunks, then the
+    method's default spatial rule (:func:`yvy.kernels.grow.spatial_confirm`) over the whole grid."""
     req = FusionRequest(start, method=method, stack=str(opt) if opt else None, sar_stack=str(sar), chunk=512,
                         store_model=False, **opts)
     plan = plan_fusion(req)
-    out = np.full(tuple(plan.geobox.shape), np.nan)
+    rule = req.spatial()
+    weak, conf = (np.full(tuple(plan.geobox.shape), np.nan) for _ in range(2))
     for i, (rows, cols) in enumerate(plan.windows):
-        out[rows, cols] = _chunk(plan, i)["break_decimal_year"]
-    return out
+        arrays = _chunk(plan, i)
+        conf[rows, cols] = arrays["spatial__change_confirmed"]
+        weak[rows, cols] = arrays["spatial__change_weak"] if rule["grow"] else conf[rows, cols]
+    return spatial_confirm(weak, conf, rule["min_pixels"])
 
 
 def tag_orbits(src: Path, dest: Path, labels: list[str]) -> Path:
@@ -131,8 +137,8 @@ def demo(tmp: Path) -> dict:
 
 
 def slope_scene(tmp: Path) -> dict:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "change"))
-    from test_radar_preparation import two_orbit_stack
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from tests.change.test_radar_preparation import two_orbit_stack
 
     out = {}
     for enl in (50, 8):

@@ -59,7 +59,7 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
     out = tmp_path / "out"
     r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
              "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "64", "--chi", "0.9",
-             "--bwf", "0.1", "0.9", "--pnf-min", "0.5")
+             "--bwf", "0.1", "0.9", "--pnf-min", "0.5", "--neighbour-chi", "0.9", "--min-pixels", "1")
     assert r.exit_code == 0, r.output
     assert "1.579 cambios confirmados" in r.output and "candidata(s) a alerta" in r.output
     got = _band(out / "breaks.tif", "break_decimal_year")
@@ -78,6 +78,38 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
     assert (conf[np.isfinite(ref)] >= 0).all() and conf[np.isfinite(ref)].sum() > 0
     n_alerts = raw_sql(store, "SELECT COUNT(*) FROM alerts")[0][0]
     assert n_alerts >= 1
+
+
+def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_path, data_file):
+    """The defaults' spatial rule, applied after 32-px chunks, equals the kernel run on the whole
+    stacks followed by :func:`yvy.kernels.grow.spatial_confirm` on the whole grid."""
+    from yvy.change.timebase import decimal_year
+    from yvy.kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
+    from yvy.kernels.grow import spatial_confirm
+
+    out = tmp_path / "out"
+    r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
+             "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "32", "--no-alerts")
+    assert r.exit_code == 0, r.output
+    ys, ts = [], []
+    for path in (NDVI, S1VV):
+        with rasterio.open(data_file(path)) as ds:
+            a = ds.read().astype(np.float64)
+            a[a == ds.nodata] = np.nan
+            ys.append(spatial_normalise(a, 0.95))
+            ts.append(decimal_year(list(ds.descriptions)))
+    o = bayts(ys, ts, [SensorPdf(0.0, 0.1, -0.5, 0.125), SensorPdf(-1.0, 0.75, -4.0, 1.0)],
+              float(decimal_year(["2016-01-01"])[0]), BaytsParams(chi=0.9, pnf_min=0.5, bwf=(0.1, 0.95), chi_weak=0.5))
+    want = spatial_confirm(o["change_weak"], o["change_confirmed"], min_pixels=2)
+    got = _band(out / "breaks.tif", "break_decimal_year")
+    assert (np.isfinite(got) == np.isfinite(want)).all()
+    assert np.nanmax(np.abs(got - want)) < 1e-9
+    grown = np.isfinite(want) & np.isnan(o["change_confirmed"])
+    dropped = np.isnan(want) & np.isfinite(o["change_confirmed"])
+    assert grown.sum() > 0 and dropped.sum() > 0  # the rule did both here
+    status = _band(out / "breaks.tif", "status")
+    assert (status[grown] == 1).all() and (status[dropped] == 2).all()
+    assert np.isfinite(_band(out / "breaks.tif", "pchange")[grown]).all()
 
 
 def _pair(tmp_path, sar_values=None, shift=0.0, n=40):
@@ -134,6 +166,8 @@ def _errors(tmp_path):
         "sar without radar": (["--method", "sar", "--stack", str(opt)], "--sar-stack: method sar needs"),
         "bad bwf": (["--method", "sar", "--sar-stack", str(sar), "--bwf", "0.9", "0.1"], "--bwf: needs 0 <= low"),
         "bad chi": (["--method", "sar", "--sar-stack", str(sar), "--chi", "1.5"], "--chi: must be in (0, 1)"),
+        "bad neighbour chi": (["--method", "sar", "--sar-stack", str(sar), "--neighbour-chi", "0"],
+                              "--neighbour-chi: must be in (0, 1]"),
     }
 
 
@@ -162,6 +196,7 @@ def test_cli_defaults_are_the_documented_ones():
     from yvy.cli import detect
 
     assert detect.OPTICAL_PDF == fusion.DEFAULT_OPTICAL_PDF and detect.SAR_PDF == fusion.DEFAULT_SAR_PDF
+    assert detect.SPATIAL == fusion.SPATIAL_DEFAULTS
     assert (detect.CHI, detect.PNF_MIN, detect.BWF) == (fusion.DEFAULT_CHI, fusion.DEFAULT_PNF_MIN,
                                                         fusion.DEFAULT_BWF)
-    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95))
+    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95), 0.5)

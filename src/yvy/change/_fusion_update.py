@@ -160,6 +160,9 @@ def _state_chunk(model: dict, rows: slice, cols: slice) -> dict:
     from .monitor import _model_chunk
 
     _, state = _model_chunk(model, rows, cols)
+    n = state["status"].size
+    for k in ("weak", "weak_p"):  # a model written before the spatial rule: no weak evidence kept
+        state.setdefault(k, np.full(n, np.nan))
     return state
 
 
@@ -184,8 +187,9 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
         item["properties"] = {**props, "yvy:summary": {**props.get("yvy:summary", {}), "new_dates": 0}}
         return item
     windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
+    rule = meta["params"].get("spatial") or {"on": False, "grow": False, "neighbour_chi": None, "min_pixels": 1}
     params = kb.BaytsParams(chi=meta["params"]["chi"], pnf_min=meta["params"]["pnf_min"],
-                            bwf=tuple(meta["params"]["bwf"]))
+                            bwf=tuple(meta["params"]["bwf"]), chi_weak=rule["neighbour_chi"])
     new_meta = {**meta, "sensors": [
         {**m, **({"last_time": float(s.t[-1]), "last_day": int(s.days[-1])} if s.t.size else {})}
         for m, s in zip(meta["sensors"], sensors, strict=True)]}
@@ -208,7 +212,7 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
         ys = [np.where(inside.reshape(1, -1), y, np.float32(np.nan)) for y in ys]
         kb.bayts_update(state, ys, [s.t for s in sensors], [s.pdf for s in sensors], meta["monitor_start"],
                         params)
-        arrays = chunk_result(state, h, w, [s.name for s in sensors], True)
+        arrays = chunk_result(state, h, w, [s.name for s in sensors], True, rule["on"])
         arrays["status"][~inside] = -128
         if prep is not None:
             arrays.update(radar_state_arrays(prep, radar_state, h, w))
@@ -223,6 +227,10 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
                   "dates": {s.name: [int(d) for d in s.days] for s in sensors}}
     run_chunks(store, job_id, "monitor", job_params, scratch, len(windows), work, resume=resume,
                progress=progress, runner=runner)
+    if rule["on"]:
+        from ._spatial import apply
+
+        apply(scratch, windows, tuple(geobox.shape), [s.name for s in sensors], rule)
     last = max(int(m.get("last_day", 0)) for m in new_meta["sensors"])
     iso = f"{np.datetime_as_string(np.datetime64(last, 'D'))}T00:00:00Z"
     inputs = dict(props.get("yvy:inputs", {}))

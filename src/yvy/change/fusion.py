@@ -48,6 +48,10 @@ DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
 
 DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.9, 0.5, (0.1, 0.95)
+SPATIAL_DEFAULTS = {"bayts": (0.5, 2), "sar": (0.55, 3)}
+"""Per method, the defaults ``(neighbour_chi, min_pixels)`` of the spatial rule
+(:mod:`yvy.kernels.grow`), chosen by the same rule on the same tuning pixels, with the thresholds
+above (``benchmarks/bench_radar_accuracy.py``; radar alone is noisier, so ``sar`` needs more)."""
 """Defaults of ``yvy detect --method bayts|sar`` (``benchmarks/bench_radar_accuracy.py``): the best
 F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
 false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's
@@ -111,6 +115,13 @@ class FusionRequest:
     chi: float = DEFAULT_CHI
     pnf_min: float = DEFAULT_PNF_MIN
     bwf: tuple[float, float] = DEFAULT_BWF
+    neighbour_chi: float | None = None
+    """Spatial rule: a pixel whose Pchange reached this (on a date with PNF >= pnf_min), 4-connected
+    through such pixels to a confirmed pixel, is confirmed with it (``>= chi``: off; None: the
+    method's default, :data:`SPATIAL_DEFAULTS`)."""
+    min_pixels: int | None = None
+    """Spatial rule: a change is confirmed once its 4-connected group has this many pixels (1: off;
+    None: the method's default)."""
     percentile: float = 0.95
     """Spatial normalisation: each date minus this quantile of its pixels (0 or None: off)."""
     orbit_normalise: bool = False
@@ -143,7 +154,15 @@ class FusionRequest:
 
     def params(self) -> kb.BaytsParams:
         """Kernel thresholds; errors name the parameter (``chi``, ``pnf_min``, ``bwf``)."""
-        return kb.BaytsParams(chi=self.chi, pnf_min=self.pnf_min, bwf=tuple(self.bwf))
+        rule = self.spatial()
+        weak = rule["neighbour_chi"] if rule["grow"] else None
+        return kb.BaytsParams(chi=self.chi, pnf_min=self.pnf_min, bwf=tuple(self.bwf), chi_weak=weak)
+
+    def spatial(self) -> dict:
+        """The spatial rule as stored with the product (``grow``: neighbours complete a change)."""
+        nchi, mp = SPATIAL_DEFAULTS.get(self.method, (None, 1))
+        return spatial_rule(nchi if self.neighbour_chi is None else self.neighbour_chi, self.chi,
+                            mp if self.min_pixels is None else self.min_pixels)
 
 
 @dataclass
@@ -195,6 +214,18 @@ class FusionPlan:
     units: dict = field(default_factory=dict)
     aoi: object | None = None
     """Area of interest of a catalog-scene run (pixels outside: status -128), else None."""
+
+
+def spatial_rule(neighbour_chi: float | None, chi: float, min_pixels: int) -> dict:
+    """``{"neighbour_chi", "min_pixels", "grow", "on"}``; one-line errors for bad values. A
+    ``neighbour_chi`` at or above ``chi`` turns the growth off."""
+    if neighbour_chi is not None and not 0.0 < neighbour_chi <= 1.0:
+        raise InputError("neighbour_chi", f"must be in (0, 1] (got {neighbour_chi})")
+    if not isinstance(min_pixels, int) or isinstance(min_pixels, bool) or not 1 <= min_pixels <= 10_000:
+        raise InputError("min_pixels", f"{min_pixels!r} is not a number of pixels from 1 to 10000")
+    grow = neighbour_chi is not None and neighbour_chi < chi
+    return {"neighbour_chi": neighbour_chi if grow else None, "min_pixels": min_pixels, "grow": grow,
+            "on": grow or min_pixels > 1}
 
 
 def _date(name: str, value: str | None) -> date | None:
@@ -389,6 +420,7 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
     if not isinstance(req.speckle_filter, int) or isinstance(req.speckle_filter, bool) or \
             not 0 <= req.speckle_filter <= 64:
         raise InputError("speckle_filter", f"{req.speckle_filter!r} is not a number of dates from 0 to 64")
+    req.spatial()
     params = req.params()
     try:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
@@ -451,33 +483,55 @@ def read_sensor(sensor: Sensor, rows: slice, cols: slice, state_out: dict | None
     return y.reshape(y.shape[0], -1)
 
 
-def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: bool) -> dict[str, np.ndarray]:
-    """Product arrays of one chunk (and the kernel state as ``state__*``) from a kernel state."""
+RAW_PREFIX = "spatial__"
+"""Chunk-file keys of the kernel's own outputs, kept so the spatial rule can be applied (again) to them."""
+_RAW_KEYS = ("flag", "change_flagged", "change_confirmed", "pflag", "pchange", "status", "counts", "n_monitor",
+             "change_weak", "pweak")
+
+
+def chunk_result(state: dict, h: int, w: int, names: list[str], store_state: bool,
+                 spatial: bool = False) -> dict[str, np.ndarray]:
+    """Product arrays of one chunk (and the kernel state as ``state__*``) from a kernel state.
+
+    With ``spatial``, the kernel's outputs are kept too (``spatial__*``): :func:`yvy.change._spatial.apply`
+    then rewrites the product arrays once the whole grid is known."""
     o = kb.outputs(state)
-    g = lambda a, dt: np.asarray(a).reshape(h, w).astype(dt)  # noqa: E731
-    conf = o["status"] == kb.CONFIRMED
-    counts = np.where(conf[None, :], o["counts"], 0)
-    by = dict(zip(names, counts, strict=True))
-    cc = lambda n: g(by.get(n, np.zeros(conf.size)), "int16")  # noqa: E731
-    day0 = date(1970, 1, 1).toordinal()
-    arrays = {
-        "break_decimal_year": g(o["change_confirmed"], "float64"),
-        "break_days": g(_days_of(o["change_confirmed"], day0), "float32"),
-        "change_flagged_decimal_year": g(o["change_flagged"], "float64"),
-        "flag_decimal_year": g(o["flag"], "float64"),
-        "pflag": g(o["pflag"], "float32"), "pchange": g(o["pchange"], "float32"),
-        "magnitude": g(-o["pchange"], "float32"), "break_magnitude": g(-o["pchange"], "float32"),
-        "status": g(_status_codes(o["status"]), "int8"),
-        "confirm_count": g(counts.sum(axis=0), "int16"),
-        "confirm_count_optical": cc("optical"), "confirm_count_radar": cc("radar"),
-        "prev_obs_days": g(_days_of(o["change_flagged"], day0), "float32"),
-        "monitor_valid_count": g(o["n_monitor"], "int16"),
-    }
+    arrays = product_arrays(o, h, w, names)
+    if spatial:
+        for k in _RAW_KEYS:
+            a = np.asarray(o[k])
+            arrays[RAW_PREFIX + k] = a.reshape(a.shape[:-1] + (h, w))
     if store_state:
         for k in kb.STATE_KEYS:
             a = np.asarray(state[k])
             arrays[f"state__{k}"] = a.reshape(a.shape[:-1] + (h, w))
     return arrays
+
+
+def product_arrays(o: dict, h: int, w: int, names: list[str]) -> dict[str, np.ndarray]:
+    """The product rasters (:data:`BAYTS_OUTPUTS`) of one chunk from per-pixel outputs ``o``
+    (:func:`yvy.kernels.bayts.outputs`, pixels flat or ``(h, w)``)."""
+    g = lambda a, dt: np.asarray(a).reshape(h, w).astype(dt)  # noqa: E731
+    status = np.asarray(o["status"]).reshape(-1)
+    conf = status == kb.CONFIRMED
+    counts = np.where(conf[None, :], np.asarray(o["counts"]).reshape(len(names), -1), 0)
+    by = dict(zip(names, counts, strict=True))
+    cc = lambda n: g(by.get(n, np.zeros(conf.size)), "int16")  # noqa: E731
+    day0 = date(1970, 1, 1).toordinal()
+    pchange = np.asarray(o["pchange"])
+    return {
+        "break_decimal_year": g(o["change_confirmed"], "float64"),
+        "break_days": g(_days_of(o["change_confirmed"], day0), "float32"),
+        "change_flagged_decimal_year": g(o["change_flagged"], "float64"),
+        "flag_decimal_year": g(o["flag"], "float64"),
+        "pflag": g(o["pflag"], "float32"), "pchange": g(pchange, "float32"),
+        "magnitude": g(-pchange, "float32"), "break_magnitude": g(-pchange, "float32"),
+        "status": g(_status_codes(status), "int8"),
+        "confirm_count": g(counts.sum(axis=0), "int16"),
+        "confirm_count_optical": cc("optical"), "confirm_count_radar": cc("radar"),
+        "prev_obs_days": g(_days_of(o["change_flagged"], day0), "float32"),
+        "monitor_valid_count": g(o["n_monitor"], "int16"),
+    }
 
 
 def _status_codes(status: np.ndarray) -> np.ndarray:
@@ -523,7 +577,8 @@ def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
     state = kb.init_state(h * w, len(plan.sensors))
     kb.bayts_update(state, ys, [s.t for s in plan.sensors], [s.pdf for s in plan.sensors], plan.monitor_start,
                     plan.params)
-    arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model)
+    arrays = chunk_result(state, h, w, [s.name for s in plan.sensors], plan.request.store_model,
+                          plan.request.spatial()["on"])
     if inside is not None:
         arrays["status"][~inside] = -128
     prep = next((s.prep for s in plan.sensors if s.prep is not None), None)
@@ -536,7 +591,8 @@ def _chunk(plan: FusionPlan, i: int) -> dict[str, np.ndarray]:
 
 def _meta(plan: FusionPlan) -> dict:
     return {"method": plan.request.method, "monitor_start": plan.monitor_start,
-            "params": {"chi": plan.params.chi, "pnf_min": plan.params.pnf_min, "bwf": list(plan.params.bwf)},
+            "params": {"chi": plan.params.chi, "pnf_min": plan.params.pnf_min, "bwf": list(plan.params.bwf),
+                       "spatial": plan.request.spatial()},
             "sensors": [{"name": s.name, "pdf": list(s.pdf.as_row()), "to_db": s.to_db,
                          "last_time": float(s.t[-1]), "last_day": int(s.days[-1])} for s in plan.sensors],
             "max_chains": kb.MAX_CHAINS, **({"radar": _prep_meta(prep)} if (prep := _prep(plan)) else {})}
@@ -565,6 +621,7 @@ def _props(plan: FusionPlan) -> dict:
     return {
         "yvy:method": req.method, "yvy:index": "+".join(s.name for s in plan.sensors),
         "yvy:params": {"method": req.method, "chi": req.chi, "pnf_min": req.pnf_min, "bwf": list(req.bwf),
+                       "spatial": req.spatial(),
                        "percentile": req.percentile, "orbit_normalise": req.orbit_normalise,
                        "speckle_filter": req.speckle_filter,
                        "pdfs": {s.name: list(s.pdf.as_row()) for s in plan.sensors}},
@@ -598,6 +655,10 @@ def run_fusion(store, workspace, request: FusionRequest, progress=None, runner=N
                                          "store_model": request.store_model},
                scratch, len(plan.windows), functools.partial(_chunk, plan), resume=request.resume,
                progress=progress, runner=runner)
+    if request.spatial()["on"]:
+        from ._spatial import apply
+
+        apply(scratch, plan.windows, tuple(plan.geobox.shape), [s.name for s in plan.sensors], request.spatial())
     footprint = plan.geobox.extent.to_crs("EPSG:4326")
     minx, miny, maxx, maxy = footprint.boundingbox
     item = publish(store, workspace, product_id=plan.product_id, geobox=plan.geobox, windows=plan.windows,

@@ -101,20 +101,32 @@ def _read(path: Path):
         return ds.read().astype(np.float64), decimal_year(list(ds.descriptions))
 
 
-def compare(demo: RadarDemo, params=None) -> dict:
+def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict:
     """First alert date of the clearing (median over its pixels) and false alerts, fused vs optical only.
 
-    ``params``: :class:`yvy.kernels.bayts.BaytsParams`; default ``yvy detect``'s defaults
-    (``yvy.change.fusion.DEFAULT_*``), what a new user runs.
+    ``params``: :class:`yvy.kernels.bayts.BaytsParams` (its ``chi_weak``: the spatial rule's
+    ``--neighbour-chi``), ``min_pixels`` the rule's smallest group; default ``yvy detect``'s
+    defaults (``yvy.change.fusion.DEFAULT_*``), what a new user runs.
     """
-    from ..change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_OPTICAL_PDF, DEFAULT_PNF_MIN, DEFAULT_SAR_PDF
+    from ..change.fusion import (
+        DEFAULT_BWF,
+        DEFAULT_CHI,
+        DEFAULT_OPTICAL_PDF,
+        DEFAULT_PNF_MIN,
+        DEFAULT_SAR_PDF,
+        SPATIAL_DEFAULTS,
+    )
     from ..change.timebase import decimal_year
     from ..kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
+    from ..kernels.grow import rule_times
 
     vv, tv = _read(demo.s1)
     nd, tn = _read(demo.ndvi)
     vv, nd = spatial_normalise(vv, 0.95), spatial_normalise(nd, 0.95)
-    params = params or BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF)
+    if params is None:
+        neighbour_chi, default_pixels = SPATIAL_DEFAULTS["bayts"]
+        params = BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF, chi_weak=neighbour_chi)
+        min_pixels = default_pixels if min_pixels is None else min_pixels
     start = float(decimal_year([demo.monitor_start.isoformat()])[0])
     opt, sar = SensorPdf(*DEFAULT_OPTICAL_PDF), SensorPdf(*DEFAULT_SAR_PDF)
     runs = {N_("fused"): bayts([nd, vv], [tn, tv], [opt, sar], start, params),
@@ -124,7 +136,7 @@ def compare(demo: RadarDemo, params=None) -> dict:
     t_clear = float(decimal_year([demo.clearing_date.isoformat()])[0])
     out = {}
     for name, r in runs.items():
-        t = r["change_confirmed"]
+        t = rule_times(r, params.chi, params.chi_weak, min_pixels or 1)
         hit = np.isfinite(t[cleared])
         med = float(np.median(t[cleared][hit])) if hit.any() else float("nan")
         out[name] = {"detected_share": float(hit.mean()), "median_alert_decimal_year": med,

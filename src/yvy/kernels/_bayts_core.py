@@ -91,12 +91,15 @@ def _drop_chain(p, j, nch, ch_start, ch_p, ch_i, ch_conf, ch_counts, n_sensors):
 
 
 @jit(inline="always")
-def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf, n_monitor, nch_a,
-             overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts):
+def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, chi_weak, status, prev_pnf, n_monitor, nch_a,
+             overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts, weak, weak_p):
     """Advance pixel ``p`` by one date with fused probability ``pnf`` (R ``detectBayts``).
 
     Every monitored date with ``PNF >= pnf_min`` starts a chain; chains are kept in date
-    order and the pixel's result is its earliest chain that was not rejected.
+    order and the pixel's result is its earliest chain that was not rejected. ``weak`` /
+    ``weak_p`` keep the first date on which any chain reached ``Pchange >= chi_weak`` (on a date
+    with ``PNF >= pnf_min``, as a confirmation) and that Pchange: the weaker evidence the
+    spatial rule (:mod:`yvy.kernels.grow`) lets a confirmed neighbour complete.
     """
     if status[p] == CONFIRMED:  # later dates that still look non-forest add to the confirmation counts
         if pnf >= pnf_min:
@@ -121,6 +124,9 @@ def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf,
                 _drop_chain(p, j, nch, ch_start, ch_p, ch_i, ch_conf, ch_counts, n_sensors)
                 nch -= 1
                 continue
+            if post >= chi_weak and pnf >= pnf_min and math.isnan(weak[p]):
+                weak[p] = tk
+                weak_p[p] = post
             if post >= chi and pnf >= pnf_min:  # confirmed: later chains no longer matter
                 ch_conf[j, p] = tk
                 while nch > j + 1:
@@ -137,6 +143,9 @@ def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf,
             for s in range(n_sensors):
                 ch_counts[s, nch, p] = (bits >> s) & 1
             ch_conf[nch, p] = tk if (post >= chi) else np.nan
+            if post >= chi_weak and math.isnan(weak[p]):
+                weak[p] = tk
+                weak_p[p] = post
             nch += 1
         else:
             overflow[p] += 1
@@ -152,7 +161,8 @@ def _process(p, tk, pnf, bits, n_sensors, start, chi, pnf_min, status, prev_pnf,
 
 @jit_parallel
 def run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, bwf_lo, bwf_hi, start, chi, pnf_min,
-             status, prev_pnf, n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts):
+             chi_weak, status, prev_pnf, n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts,
+             weak, weak_p):
     """Run the state machine of every pixel over all rows; state updated in place.
 
     Sensor 0's dates are the rows of ``y0`` (T0, N), sensor 1's those of ``y1`` (T1, N; may be
@@ -202,7 +212,7 @@ def run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, bwf_lo, bw
                         else:
                             status[p] = NO_MONITOR
                     elif st != CONFIRMED or pnf >= pnf_min:
-                        _process(p, tk, pnf, bits[j], S, start, chi, pnf_min, status, prev_pnf,
-                                 n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts)
+                        _process(p, tk, pnf, bits[j], S, start, chi, pnf_min, chi_weak, status, prev_pnf,
+                                 n_monitor, nch, overflow, ch_start, ch_p, ch_i, ch_conf, ch_counts, weak, weak_p)
                     acc[j] = np.nan
                     bits[j] = 0

@@ -53,15 +53,16 @@ __all__ = [
 ]
 
 STATE_KEYS = ("status", "prev_pnf", "n_monitor", "n_chains", "overflow", "chain_start", "chain_p", "chain_i",
-              "chain_confirmed", "chain_counts")
+              "chain_confirmed", "chain_counts", "weak", "weak_p")
 """Per-pixel state arrays: ``chain_*`` have a leading chain axis (``MAX_CHAINS``), ``chain_counts``
-a leading (sensor, chain) pair of axes."""
+a leading (sensor, chain) pair of axes. ``weak`` / ``weak_p``: the first date any chain reached
+``Pchange >= chi_weak`` and that Pchange (NaN: never), for the spatial rule."""
 
 MAX_CHAINS = 4
 """Open flags kept per pixel; a further flag is dropped and counted in ``overflow``."""
 
 OUTPUT_KEYS = ("flag", "change_flagged", "change_confirmed", "pflag", "pchange", "status", "counts",
-               "n_monitor", "overflow")
+               "n_monitor", "overflow", "change_weak", "pweak")
 """Keys of the dict :func:`bayts` returns."""
 
 
@@ -95,6 +96,8 @@ class BaytsParams:
     """PNF at or above which a date is flagged (also the rejection and confirmation floor)."""
     bwf: tuple[float, float] = (0.1, 0.9)
     """Block weighting: every PNF is clipped to this interval."""
+    chi_weak: float | None = None
+    """Pchange recorded as weak evidence (``change_weak``); None: ``chi``. Never confirms by itself."""
 
     def __post_init__(self):
         lo, hi = self.bwf
@@ -104,6 +107,8 @@ class BaytsParams:
             raise InputError("chi", f"must be in (0, 1) (got {self.chi})")
         if not 0.0 < self.pnf_min < 1.0:
             raise InputError("pnf_min", f"must be in (0, 1) (got {self.pnf_min})")
+        if self.chi_weak is not None and not 0.0 < self.chi_weak <= self.chi:
+            raise InputError("neighbour_chi", f"must be in (0, chi] (got {self.chi_weak})")
 
 
 def spatial_normalise(y: np.ndarray, percentile: float = 0.95) -> np.ndarray:
@@ -154,7 +159,8 @@ def init_state(n_pixels: int, n_sensors: int, max_chains: int = MAX_CHAINS) -> d
             "n_monitor": np.zeros(n_pixels, np.int32), "n_chains": np.zeros(n_pixels, np.int8),
             "overflow": np.zeros(n_pixels, np.int32), "chain_start": np.full(k, np.nan),
             "chain_p": np.full(k, np.nan), "chain_i": np.zeros(k, np.int32),
-            "chain_confirmed": np.full(k, np.nan), "chain_counts": np.zeros((n_sensors,) + k, np.int16)}
+            "chain_confirmed": np.full(k, np.nan), "chain_counts": np.zeros((n_sensors,) + k, np.int16),
+            "weak": np.full(n_pixels, np.nan), "weak_p": np.full(n_pixels, np.nan)}
 
 
 def _check_inputs(ys, times, pdfs):
@@ -208,8 +214,9 @@ def bayts_update(state: dict, ys: Sequence[np.ndarray], times: Sequence[np.ndarr
     s = state
     core.run_rows(y0, y1, row_sensor, row_index, row_step, step_time, pdf, float(params.bwf[0]),
                   float(params.bwf[1]), float(start), float(params.chi), float(params.pnf_min),
+                  float(params.chi if params.chi_weak is None else params.chi_weak),
                   s["status"], s["prev_pnf"], s["n_monitor"], s["n_chains"], s["overflow"], s["chain_start"],
-                  s["chain_p"], s["chain_i"], s["chain_confirmed"], s["chain_counts"])
+                  s["chain_p"], s["chain_i"], s["chain_confirmed"], s["chain_counts"], s["weak"], s["weak_p"])
     return state
 
 
@@ -223,7 +230,8 @@ def outputs(state: dict) -> dict:
             "change_confirmed": np.where(confirmed, first_conf, nan), "pflag": np.where(flagged, first_p, nan),
             "pchange": np.where(confirmed, first_p, nan), "status": st.copy(),
             "counts": np.where(confirmed | flagged, state["chain_counts"][:, 0], 0).astype(np.int16),
-            "n_monitor": state["n_monitor"].copy(), "overflow": state["overflow"].copy()}
+            "n_monitor": state["n_monitor"].copy(), "overflow": state["overflow"].copy(),
+            "change_weak": state["weak"].copy(), "pweak": state["weak_p"].copy()}
 
 
 def bayts(ys: Sequence[np.ndarray], times: Sequence[np.ndarray], pdfs: Sequence[SensorPdf], start: float,

@@ -1,0 +1,100 @@
+"""The spatial rule of a bayts / sar product, applied to its finished chunk files.
+
+The kernel decides pixel by pixel; the rule (:mod:`yvy.kernels.grow`) needs the whole grid: a
+pixel with weak evidence is confirmed with a confirmed 4-neighbour's group, and a group is an
+alert only once it holds ``min_pixels`` pixels. Each chunk file keeps the kernel's own outputs
+(``spatial__*``, :func:`yvy.change.fusion.chunk_result`); this pass reads their weak and
+confirmed times from every chunk (only the pixels that have one), computes the rule's times, and
+rewrites each chunk's product arrays from the kernel outputs and those times. It always starts
+from the kernel outputs, so running it twice (a resumed job) gives the same files, and an update
+(which recomputes every chunk from the stored state) gives what one run gives.
+
+A pixel the rule confirms that the kernel did not (*grown*) gets the rule's time, status
+confirmed, the Pchange of its weak evidence and, as flag date, its pending flag's (else the weak
+date); a pixel the kernel confirmed that the rule does not (a group below ``min_pixels``) is shown
+as flagged, with its flag date and Pchange. Must not import: click, rich, yvy.cli.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..kernels import bayts as kb
+from ..kernels.grow import spatial_confirm_ranks, time_ranks
+from .fusion import RAW_PREFIX, product_arrays
+from .product import load_chunk, save_chunk
+
+__all__ = ["apply"]
+
+
+def _file(scratch: Path, i: int) -> Path:
+    return Path(scratch) / f"chunk_{i:06d}.npz"
+
+
+def apply(scratch: Path, windows: list, shape: tuple[int, int], names: list[str], rule: dict) -> None:
+    """Apply ``rule`` (:meth:`yvy.change.fusion.FusionRequest.spatial`) to the chunk files in ``scratch``.
+
+    Two reads of the kernel's times: the distinct times first, then each chunk's pixels that have
+    one as (flat index, weak rank, confirmed rank); memory stays in proportion to those pixels."""
+    width = int(shape[1])
+    flat_dtype = np.int32 if shape[0] * shape[1] < 2 ** 31 else np.int64
+
+    def times_of(i: int) -> tuple[np.ndarray, np.ndarray]:
+        with load_chunk(_file(scratch, i)) as z:
+            c = z[RAW_PREFIX + "change_confirmed"]
+            return (z[RAW_PREFIX + "change_weak"] if rule["grow"] else c), c
+
+    distinct = [np.unique(np.concatenate([w[np.isfinite(w)], c[np.isfinite(c)]]))
+                for w, c in map(times_of, range(len(windows)))]
+    times = np.unique(np.concatenate(distinct)) if distinct else np.zeros(0)
+    flats, weak, conf = [], [], []
+    for i, (rows, cols) in enumerate(windows):
+        w, c = times_of(i)
+        rr, cc = np.nonzero(np.isfinite(np.fmin(w, c)))
+        flats.append(((rr + rows.start) * width + cc + cols.start).astype(flat_dtype))
+        wr, cr = time_ranks(times, w[rr, cc], c[rr, cc])
+        weak.append(wr)
+        conf.append(cr)
+    flat = np.concatenate(flats) if flats else np.zeros(0, flat_dtype)
+    order = np.argsort(flat, kind="stable")
+    flat = flat[order]
+    ranks = spatial_confirm_ranks(flat, np.concatenate(weak)[order], np.concatenate(conf)[order], times.size, shape,
+                                  rule["min_pixels"], 4) if flat.size else np.zeros(0, np.int32)
+    del order, weak, conf
+    for i, (rows, cols) in enumerate(windows):
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        t = np.full((h, w), np.nan)
+        f = flats[i]
+        r = ranks[np.searchsorted(flat, f)]
+        t[f // width - rows.start, f % width - cols.start] = np.where(r >= 0, times[np.maximum(r, 0)], np.nan)
+        _rewrite(_file(scratch, i), t, h, w, names)
+
+
+def _rewrite(path: Path, t: np.ndarray, h: int, w: int, names: list[str]) -> None:
+    with load_chunk(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    o = {k[len(RAW_PREFIX):]: v for k, v in arrays.items() if k.startswith(RAW_PREFIX)}
+    outside = arrays["status"] == -128
+    new = product_arrays(_changed(o, t), h, w, names)
+    new["status"][outside] = -128
+    arrays.update(new)
+    save_chunk(path, arrays)
+
+
+def _changed(o: dict, t: np.ndarray) -> dict:
+    """Kernel outputs ``o`` of one chunk changed to the rule's times ``t`` (see the module)."""
+    conf = o["status"] == kb.CONFIRMED
+    alerted = np.isfinite(t)
+    grown, dropped = alerted & ~conf, conf & ~alerted
+    pending = np.isfinite(o["flag"])
+    out = dict(o)
+    out["change_confirmed"] = t
+    out["change_flagged"] = np.select([grown, dropped], [np.where(pending, o["flag"], o["change_weak"]), np.nan],
+                                      o["change_flagged"])
+    out["pchange"] = np.select([grown, dropped], [o["pweak"], np.nan], o["pchange"])
+    out["flag"] = np.select([grown, dropped], [np.nan, o["change_flagged"]], o["flag"])
+    out["pflag"] = np.select([grown, dropped], [np.nan, o["pchange"]], o["pflag"])
+    out["status"] = np.select([grown, dropped], [kb.CONFIRMED, kb.FLAGGED], o["status"]).astype(o["status"].dtype)
+    return out
