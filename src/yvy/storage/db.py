@@ -148,6 +148,19 @@ def _prepare_postgis(conn, label: str) -> None:
                              "run: CREATE EXTENSION postgis") from exc
 
 
+def create_tables(bind, names: tuple[str, ...]) -> None:
+    """Create the tables ``names`` as :data:`yvy.storage.schema.metadata` declares them (for a
+    revision that adds them)."""
+    for name in names:
+        schema.metadata.tables[name].create(bind)
+
+
+def drop_tables(bind, names: tuple[str, ...]) -> None:
+    """Drop the tables ``names``, last first (a revision's downgrade)."""
+    for name in reversed(names):
+        schema.metadata.tables[name].drop(bind)
+
+
 def install_guards(conn) -> None:
     """Create what :func:`yvy.storage.schema.guards` lists (idempotent)."""
     for stmt in schema.guards(conn.dialect.name):
@@ -185,7 +198,6 @@ def migrate(engine: sa.Engine, label: str, *, create: bool) -> list[str]:
         if current is not None and current not in {r for r, _ in revisions()}:
             raise WorkspaceError(label, f"schema revision {current} is newer than this yvy ({head}); upgrade yvy")
         cfg = _config(conn)
-        done: list[str] = []
         if current is None:
             legacy = _legacy_versions(conn)
             if legacy is None and not sa.inspect(conn).has_table("collections"):

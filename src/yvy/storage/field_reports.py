@@ -48,10 +48,6 @@ class SQLFieldReportStore:
                 .order_by(field_reports.c.received, field_reports.c.pk))
         return self._with_photos(self.store._all(stmt))
 
-    def count_reports(self) -> int:
-        """Reports stored (all alerts)."""
-        return int(self.store._first(sa.select(sa.func.count()).select_from(field_reports))[0])
-
     def _with_photos(self, rows) -> list[dict]:
         if not rows:
             return []

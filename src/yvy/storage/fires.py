@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from ..dates import now_iso
 from ..errors import NotFoundError
-from .schema import fire_events, fire_hotspots
+from .schema import extent, fire_events, fire_hotspots
 
 __all__ = ["SQLFireStore"]
 
@@ -110,16 +110,13 @@ class SQLFireStore:
     def extent(self) -> tuple[list | None, list]:
         """(bbox of every event or None, [first start, last seen]) for the ``fires`` collection."""
         e = fire_events.c
-        r = self.store._first(sa.select(sa.func.min(e.minx), sa.func.min(e.miny), sa.func.max(e.maxx),
-                                        sa.func.max(e.maxy), sa.func.min(e.start), sa.func.max(e.last_seen)))
+        r = self.store._first(sa.select(*extent(fire_events), sa.func.min(e.start), sa.func.max(e.last_seen)))
         return (list(r[:4]) if r[0] is not None else None), [r[4], r[5]]
 
     def get_event(self, event_id: str) -> dict:
         """One event, or NotFoundError."""
-        r = self.store._first(sa.select(fire_events).where(fire_events.c.id == event_id))
-        if r is None:
-            raise NotFoundError(event_id, "no such fire event")
-        return self._event(r)
+        return self._event(self.store.one(sa.select(fire_events).where(fire_events.c.id == event_id),
+                                          NotFoundError(event_id, "no such fire event")))
 
     @staticmethod
     def _where(bbox, since, until, protected) -> list:

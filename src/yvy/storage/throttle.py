@@ -60,8 +60,7 @@ class SQLThrottleStore:
 
     def clear(self, keys: list[str]) -> None:
         """Forget the counters of ``keys`` (after a successful sign-in)."""
-        with self.store.transaction() as c:
-            c.execute(sa.delete(auth_throttle).where(auth_throttle.c.key.in_(keys)))
+        self.store.write(sa.delete(auth_throttle).where(auth_throttle.c.key.in_(keys)))
 
     def unlock(self, *, username: str | None = None, address: str | None = None) -> int:
         """Remove every counter and lock of a user and/or an address; returns how many."""
@@ -73,8 +72,7 @@ class SQLThrottleStore:
             clauses += [k == f"ip:{address}", k.like(f"pair:%|{address}")]
         if not clauses:
             return 0
-        with self.store.transaction() as c:
-            return c.execute(sa.delete(auth_throttle).where(sa.or_(*clauses))).rowcount
+        return self.store.write(sa.delete(auth_throttle).where(sa.or_(*clauses)))
 
     def list_locked(self, now: datetime) -> list[dict]:
         """Keys locked at ``now``, with their failure counts."""

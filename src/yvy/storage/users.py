@@ -155,8 +155,7 @@ class SQLUserStore:
         now = now_iso()
         stmt = self.store._insert(users).values(username=username, role=role, password_hash=pw, active=1,
                                                 created=now, updated=now)
-        with self.store.transaction() as c:
-            uid = c.execute(stmt.on_conflict_do_nothing(index_elements=["username"]).returning(users.c.id)).scalar()
+        uid = self.store.write(stmt.on_conflict_do_nothing(index_elements=["username"]).returning(users.c.id))
         if uid is None:
             raise ConflictError(username, "user already exists")
         return User(uid, username, role, True, now)
@@ -192,9 +191,7 @@ class SQLUserStore:
     def set_role(self, username: str, role: str) -> User:
         """Change a user's role."""
         user = self.get_user(username)
-        with self.store.transaction() as c:
-            c.execute(sa.update(users).where(users.c.id == user.id).values(role=check_role(role),
-                                                                             updated=now_iso()))
+        self.store.write(sa.update(users).where(users.c.id == user.id).values(role=check_role(role), updated=now_iso()))
         return self.get_user(username)
 
     def revoke_user(self, username: str) -> User:
@@ -238,16 +235,15 @@ class SQLUserStore:
         now = datetime.now(UTC)
         expires = to_iso(now + expires_in, "seconds") if expires_in is not None else None
         created = to_iso(now, "seconds")
-        with self.store.transaction() as c:
-            c.execute(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=_sha256(secret),
-                                                 label=label, created=created, scope=scope, expires=expires))
+        self.store.write(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=_sha256(secret),
+                                                    label=label, created=created, scope=scope, expires=expires))
         return ApiKey(key_id, username, label, created, None, None, scope, expires), f"yvy_{key_id}_{secret}"
 
     def list_api_keys(self, username: str | None = None) -> list[ApiKey]:
         """Keys of one user or of everyone, newest first."""
         k = api_keys.c
         stmt = (sa.select(k.id, users.c.username, k.label, k.created, k.last_used, k.revoked, k.scope, k.expires)
-                .join_from(api_keys, users, users.c.id == k.user_id).order_by(k.created.desc(), k.id))
+                .join_from(api_keys, users).order_by(k.created.desc(), k.id))
         if username:
             stmt = stmt.where(users.c.username == username)
         return [ApiKey(*r) for r in self.store._all(stmt)]
@@ -257,11 +253,10 @@ class SQLUserStore:
         if key_id.startswith("yvy_"):
             m = _KEY.match(key_id)
             key_id = m.group(1) if m else key_id
-        with self.store.transaction() as c:
-            cur = c.execute(sa.update(api_keys).where(api_keys.c.id == key_id)
-                            .values(revoked=sa.func.coalesce(api_keys.c.revoked, now_iso())))
-            if cur.rowcount == 0:
-                raise NotFoundError(key_id, "no such API key")
+        changed = self.store.write(sa.update(api_keys).where(api_keys.c.id == key_id)
+                                   .values(revoked=sa.func.coalesce(api_keys.c.revoked, now_iso())))
+        if changed == 0:
+            raise NotFoundError(key_id, "no such API key")
 
     def user_for_api_key(self, key: str) -> User | None:
         """The active user owning an unrevoked ``key``, else None."""
@@ -270,15 +265,15 @@ class SQLUserStore:
             return None
         k = api_keys.c
         row = self.store._first(sa.select(k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, *users.c)
-                                .join_from(api_keys, users, users.c.id == k.user_id).where(k.id == m.group(1)))
+                                .join_from(api_keys, users).where(k.id == m.group(1)))
         now = datetime.now(UTC)
         if row is None or row.revoked or not row.active or (row.expires and row.expires <= to_iso(now, "seconds")):
             return None
         if not hmac.compare_digest(row.secret_hash, _sha256(m.group(2))):
             return None
         if not row.last_used or row.last_used < to_iso(now - timedelta(minutes=5), "seconds"):
-            with self.store.transaction() as c:  # throttled: not one write per request
-                c.execute(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=to_iso(now, "seconds")))
+            # throttled: not one write per request
+            self.store.write(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=to_iso(now, "seconds")))
         user = self._row_user(row)
         if row.scope and ROLES.index(SCOPES[row.scope]) < ROLES.index(user.role):
             user = User(user.id, user.username, SCOPES[row.scope], user.active, user.created)
@@ -300,7 +295,7 @@ class SQLUserStore:
         if not token:
             return None
         s = sessions.c
-        row = self.store._first(sa.select(users).join_from(sessions, users, users.c.id == s.user_id)
+        row = self.store._first(sa.select(users).join_from(sessions, users)
                                 .where(s.token_hash == _sha256(token), s.expires > now_iso()))
         if row is None or not row.active:
             return None
@@ -308,5 +303,4 @@ class SQLUserStore:
 
     def end_session(self, token: str) -> None:
         """Forget a session token."""
-        with self.store.transaction() as c:
-            c.execute(sa.delete(sessions).where(sessions.c.token_hash == _sha256(token or "")))
+        self.store.write(sa.delete(sessions).where(sessions.c.token_hash == _sha256(token or "")))
