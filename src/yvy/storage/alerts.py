@@ -40,7 +40,7 @@ from .schema import (
     extent,
     stored_columns,
 )
-from .store import Store, _dialect_insert, page
+from .store import StoreAdapter, _dialect_insert, page
 from .where import Terms, Where, geometry_of, intersecting, paged
 
 __all__ = ["SQLAlertStore"]
@@ -55,11 +55,8 @@ def _dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-class SQLAlertStore:
+class SQLAlertStore(StoreAdapter):
     """Alerts, reviews, merges, context layers and the audit log in the workspace database."""
-
-    def __init__(self, store: Store):
-        self.store = store
 
     def transaction(self):
         """Re-entrant write transaction of the underlying store."""

@@ -20,15 +20,13 @@ from ..alerts.feeds import Delivery, Webhook, check_webhook
 from ..dates import now_iso, to_iso
 from ..errors import InputError, NotFoundError
 from .schema import webhook_deliveries, webhooks
+from .store import StoreAdapter
 
 __all__ = ["Delivery", "SQLFeedStore", "Webhook"]  # Delivery, Webhook: from yvy.alerts.feeds
 
 
-class SQLFeedStore:
+class SQLFeedStore(StoreAdapter):
     """Webhooks and deliveries over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def add_webhook(self, url: str, *, area: dict | None = None, secret: str | None = None,
                     owner_id: int | None = None, label: str | None = None) -> Webhook:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .schema import field_photos, field_reports
-from .store import Store
+from .store import StoreAdapter
 
 __all__ = ["SQLFieldReportStore"]
 
@@ -23,11 +23,8 @@ _REPORT_COLS = ("id", "alert_id", "by_name", "finding", "note", "lon", "lat", "a
 _PHOTO_COLS = ("sha256", "path", "bytes", "media_type", "taken", "lon", "lat", "distance_m")
 
 
-class SQLFieldReportStore:
+class SQLFieldReportStore(StoreAdapter):
     """Field reports and photos in the workspace database."""
-
-    def __init__(self, store: Store):
-        self.store = store
 
     def add_report(self, report: dict, photos: list[dict]) -> None:
         """Insert a report row and its photo rows (in the current transaction, if any)."""

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from ..dates import now_iso
 from ..errors import NotFoundError
 from .schema import extent, fire_events, fire_hotspots
+from .store import StoreAdapter
 
 __all__ = ["SQLFireStore"]
 
@@ -36,11 +37,8 @@ def _plain(col: pd.Series) -> list:
     return [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
 
 
-class SQLFireStore:
+class SQLFireStore(StoreAdapter):
     """Hotspots and fire events over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def add_hotspots(self, df: pd.DataFrame) -> int:
         """Insert new hotspots; rows already stored (same FIRMS key) are ignored. The count inserted."""

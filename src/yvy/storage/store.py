@@ -38,7 +38,7 @@ from . import db
 from .schema import collections, cursors, items, jobs, leases
 from .where import Terms, Where, bbox_term, box_values, intersecting, paged
 
-__all__ = ["Store", "page"]
+__all__ = ["Store", "StoreAdapter", "page"]
 
 
 _SORT_COLUMNS = {"id": items.c.id, "collection": items.c.collection, "datetime": items.c.start_dt,
@@ -429,6 +429,14 @@ class Store:
     def set_cursor(self, name: str, value: str) -> None:
         """Move a service's cursor."""
         self.write(self._upsert(cursors, {"name": name, "value": value, "updated": now_iso("microseconds")}, ["name"]))
+
+
+class StoreAdapter:
+    """The store of a group of tables (alerts, users, feeds…) over the workspace :class:`Store`,
+    whose connections and transactions it uses."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
 
 def _driver_form(compiled) -> tuple[str, dict, tuple[str, ...] | None, type]:

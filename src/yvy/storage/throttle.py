@@ -17,15 +17,13 @@ import sqlalchemy as sa
 
 from ..dates import to_iso
 from .schema import auth_throttle
+from .store import StoreAdapter
 
 __all__ = ["SQLThrottleStore"]
 
 
-class SQLThrottleStore:
+class SQLThrottleStore(StoreAdapter):
     """Counters over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def locked(self, keys: list[str], now: datetime) -> tuple[str, str] | None:
         """``(key, locked_until)`` of the first of ``keys`` locked at ``now``, else None."""

@@ -17,15 +17,13 @@ import sqlalchemy as sa
 from ..dates import now_iso
 from ..errors import ConflictError, NotFoundError
 from .schema import training_answers, training_cases, training_exercises, training_sessions
+from .store import StoreAdapter
 
 __all__ = ["SQLTrainingStore"]
 
 
-class SQLTrainingStore:
+class SQLTrainingStore(StoreAdapter):
     """Training data over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     # -- exercises ------------------------------------------------------------------------
     def add_exercise(self, exercise) -> None:
