@@ -244,7 +244,7 @@ _gist("context_features_geom", context_features.c.geom)
 
 # -- users, API keys, web sessions --------------------------------------------------------------
 ROLE_CHECK = "role IN ('viewer', 'trainee', 'ranger', 'analyst', 'admin')"
-"""The roles a user row may hold (see :data:`yvy.storage.users.ROLES`)."""
+"""The roles a user row may hold (see :data:`yvy.accounts.ROLES`)."""
 users = sa.Table(
     "users", metadata,
     key("id"),
