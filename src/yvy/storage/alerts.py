@@ -255,8 +255,8 @@ class SQLAlertStore(StoreAdapter):
             e = chain_entry(self._entry(rows[0]) if rows else None, at=at, actor=actor, alert_id=alert_id,
                             action=action, payload=payload)
             self.store.fetch(_S_INSERT_AUDIT, {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
-                                          "action": e.action, "payload": _dumps(e.payload),
-                                          "prev_hash": e.prev_hash, "hash": e.hash})
+                                               "action": e.action, "payload": _dumps(e.payload),
+                                               "prev_hash": e.prev_hash, "hash": e.hash})
         return e
 
     def iter_audit(self, alert_id: str | None = None) -> Iterator[AuditEntry]:
@@ -318,9 +318,7 @@ class SQLAlertStore(StoreAdapter):
 
     def count_layer_features(self, name: str, *, bbox=None) -> int:
         """How many features :meth:`layer_features` would return without paging."""
-        stmt = (sa.select(sa.func.count()).select_from(context_features).join(context_layers)
-                .where(*self._layer_where(name, bbox, None)))
-        return int(self.store._first(stmt)[0])
+        return self.store.count_rows(context_features.join(context_layers), *self._layer_where(name, bbox, None))
 
     def _layer_where(self, name: str, bbox, feature_key: int | None) -> list:
         where = [context_layers.c.name == name]

@@ -235,7 +235,7 @@ def set_role_check(bind: sa.Connection, roles: tuple[str, ...]) -> None:
     """
     import re
 
-    check = "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
+    check = schema.role_check(roles)
     if bind.dialect.name == "postgresql":
         names = bind.execute(sa.text(
             "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c' "

@@ -50,13 +50,13 @@ class SQLFireStore(StoreAdapter):
         stmt = self.store._insert(fire_hotspots).on_conflict_do_nothing(
             index_elements=["sensor", "satellite", "latitude", "longitude", "acq_date", "acq_time"])
         with self.store.transaction() as c:
-            before = c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar()
+            before = self.store.count_rows(fire_hotspots)
             self.store._executemany(c, stmt, rows)
-            return c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar() - before
+            return self.store.count_rows(fire_hotspots) - before
 
     def count_hotspots(self) -> int:
         """Number of stored hotspots."""
-        return int(self.store._first(sa.select(sa.func.count()).select_from(fire_hotspots))[0])
+        return self.store.count_rows(fire_hotspots)
 
     def hotspots(self, since: str | None = None, event_id: str | None = None) -> pd.DataFrame:
         """Hotspots (``id`` plus :data:`HOTSPOT_COLUMNS` and ``event_id``), by id."""
@@ -102,8 +102,7 @@ class SQLFireStore(StoreAdapter):
 
     def count_events(self, *, bbox=None, since=None, until=None, protected=None) -> int:
         """Number of events matching the filters of :meth:`find_events`."""
-        stmt = sa.select(sa.func.count()).select_from(fire_events).where(*self._where(bbox, since, until, protected))
-        return int(self.store._first(stmt)[0])
+        return self.store.count_rows(fire_events, *self._where(bbox, since, until, protected))
 
     def extent(self) -> tuple[list | None, list]:
         """(bbox of every event or None, [first start, last seen]) for the ``fires`` collection."""

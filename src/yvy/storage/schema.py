@@ -28,6 +28,8 @@ from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
 
+from ..accounts import ROLES
+
 __all__ = ["RTREES", "TEXT", "extent", "guards", "key", "metadata", "postgis_geom", "stored_columns"]
 
 metadata = sa.MetaData()
@@ -243,8 +245,13 @@ sa.Index("context_features_layer", context_features.c.layer_pk)
 _gist("context_features_geom", context_features.c.geom)
 
 # -- users, API keys, web sessions --------------------------------------------------------------
-ROLE_CHECK = "role IN ('viewer', 'trainee', 'ranger', 'analyst', 'admin')"
-"""The roles a user row may hold (see :data:`yvy.accounts.ROLES`)."""
+def role_check(roles: tuple[str, ...]) -> str:
+    """The CHECK of ``users.role`` admitting ``roles``."""
+    return "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
+
+
+ROLE_CHECK = role_check(ROLES)
+"""The roles a user row may hold (:data:`yvy.accounts.ROLES`)."""
 users = sa.Table(
     "users", metadata,
     key("id"),

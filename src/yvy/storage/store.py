@@ -154,6 +154,10 @@ class Store:
         with self.read() as c:
             return c.execute(stmt).first()
 
+    def count_rows(self, table: sa.Table, *where) -> int:
+        """How many rows of ``table`` match ``where`` (all of them without)."""
+        return int(self._first(sa.select(sa.func.count()).select_from(table).where(*where))[0])
+
     def one(self, stmt, missing: Exception) -> sa.Row:
         """The first row of ``stmt``; raises ``missing`` (e.g. a NotFoundError) when there is none."""
         row = self._first(stmt)
