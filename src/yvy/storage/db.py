@@ -151,8 +151,7 @@ def _prepare_postgis(conn, label: str) -> None:
 def create_tables(bind, names: tuple[str, ...]) -> None:
     """Create the tables ``names`` as :data:`yvy.storage.schema.metadata` declares them (for a
     revision that adds them)."""
-    for name in names:
-        schema.metadata.tables[name].create(bind)
+    schema.create_all(bind, names)
 
 
 def drop_tables(bind, names: tuple[str, ...]) -> None:

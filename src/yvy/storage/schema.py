@@ -484,9 +484,10 @@ def guards(dialect: str) -> list[str]:
         for op in ("UPDATE", "DELETE", "TRUNCATE")]
 
 
-def create_all(conn) -> None:
-    """Create every table of :data:`metadata` on ``conn`` (a new database)."""
-    metadata.create_all(conn)
+def create_all(conn, names: tuple[str, ...] | None = None) -> None:
+    """Create the tables ``names`` of :data:`metadata` (default: every one, a new database) on
+    ``conn``, with their indexes."""
+    metadata.create_all(conn, None if names is None else [metadata.tables[n] for n in names])
     # GeoAlchemy2's SQLite DDL hooks (meant for SpatiaLite) leave generated geometry columns
     # with a placeholder type; give them theirs back for the next PostgreSQL use of metadata
     for table in metadata.tables.values():
