@@ -35,7 +35,7 @@ from ..catalog.ports import ItemQuery, Job
 from ..dates import now_iso, to_iso
 from ..errors import E_, InputError, NotFoundError, WorkspaceError
 from . import db
-from .schema import collections, cursors, items, jobs, leases
+from .schema import collections, cursors, extent, items, jobs, leases
 from .where import Terms, Where, bbox_term, box_values, intersecting, paged
 
 __all__ = ["Store", "StoreAdapter", "page"]
@@ -288,9 +288,8 @@ class Store:
     def collection_extent(self, collection_id: str) -> dict:
         """Spatial and temporal extent of the items of a collection (STAC extent dict)."""
         i = items.c
-        row = self._first(sa.select(sa.func.min(i.minx), sa.func.min(i.miny), sa.func.max(i.maxx),
-                                    sa.func.max(i.maxy), sa.func.min(i.start_dt), sa.func.max(i.end_dt),
-                                    sa.func.count()).where(i.collection == collection_id))
+        row = self._first(sa.select(*extent(items), sa.func.min(i.start_dt), sa.func.max(i.end_dt), sa.func.count())
+                          .where(i.collection == collection_id))
         bbox = [row[0], row[1], row[2], row[3]] if row[6] and row[0] is not None else [-180, -90, 180, 90]
         return {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[row[4], row[5]]]}, "count": row[6]}
 
