@@ -10,7 +10,7 @@ runs there in a subprocess and the ratio new/old is printed: the cost of SQLAlch
 hand-written SQL.
 
 Usage: python benchmarks/bench_storage.py [--runs 5] [--n 300] [--baseline /tmp/yvy-main/src]
-       [--json benchmarks/results/bench_storage.json]
+       [--baseline-label "main at c6c6fce"] [--json benchmarks/results/bench_storage.json]
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--url", default=None, help="an empty PostGIS database (default: SQLite files)")
     ap.add_argument("--baseline", default=None, help="src folder of another yvy checkout")
+    ap.add_argument("--baseline-label", default=None, help="what the baseline is (recorded in the JSON)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -121,6 +122,7 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": args.baseline}
         cmd = [sys.executable, __file__, "--child", "--runs", str(args.runs), "--n", str(args.n)]
         old = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+        doc["baseline"] = args.baseline_label or args.baseline
         doc["baseline_median_ms"] = {k: round(v * 1e3, 3) for k, v in old.items()}
         doc["ratio_new_over_baseline"] = {k: round(new[k] / old[k], 2) for k in new}
     print(f"median CPU ms per operation over {args.runs} runs ({doc['engine']}, n={args.n})")

@@ -9,7 +9,7 @@ from ._build import PASSWORDS, bearer, make_app
 
 
 def test_password_hash_is_scrypt_and_salted():
-    from yvy.storage.users import hash_password, verify_password
+    from yvy.accounts import hash_password, verify_password
 
     a, b = hash_password("correct horse"), hash_password("correct horse")
     assert a.startswith("scrypt$") and a != b

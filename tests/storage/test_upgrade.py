@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box, mapping
 
+from yvy.accounts import hash_password
 from yvy.alerts.audit import chain_entry, verify_chain
 from yvy.alerts.ports import AlertQuery
 from yvy.catalog.ports import ItemQuery
@@ -21,7 +22,7 @@ from yvy.cli.main import cli
 from yvy.storage import open_store
 from yvy.storage.alerts import SQLAlertStore
 from yvy.storage.feeds import SQLFeedStore
-from yvy.storage.users import SQLUserStore, hash_password
+from yvy.storage.users import SQLUserStore
 
 RELEASE = Path(__file__).parent / "release_schema"
 LEGACY = [(1, "catalog"), (2, "alerts"), (4, "users"), (5, "feeds")]

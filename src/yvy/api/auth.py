@@ -77,7 +77,7 @@ def _resolve(request: Request):
 
 
 def current_user(request: Request):
-    """The authenticated :class:`~yvy.storage.users.User` or None (cached per request)."""
+    """The authenticated :class:`~yvy.accounts.User` or None (cached per request)."""
     if not hasattr(request.state, "yvy_user"):
         request.state.yvy_user = _resolve(request)
     return request.state.yvy_user

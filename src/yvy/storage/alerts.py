@@ -13,6 +13,7 @@ Usage: ``SQLAlertStore(open_store(url))``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,6 @@ from collections.abc import Iterator, Sequence
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping, shape
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..alerts.audit import AuditEntry, chain_entry
 from ..alerts.context import ContextFeature, ContextLayer
@@ -37,9 +37,10 @@ from .schema import (
     audit_log,
     context_features,
     context_layers,
+    extent,
     stored_columns,
 )
-from .store import Store, page
+from .store import StoreAdapter, _dialect_insert, page
 from .where import Terms, Where, geometry_of, intersecting, paged
 
 __all__ = ["SQLAlertStore"]
@@ -54,12 +55,8 @@ def _dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-class SQLAlertStore:
+class SQLAlertStore(StoreAdapter):
     """Alerts, reviews, merges, context layers and the audit log in the workspace database."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self._cols = stored_columns(alerts, store.dialect)
 
     def transaction(self):
         """Re-entrant write transaction of the underlying store."""
@@ -73,14 +70,17 @@ class SQLAlertStore:
             self.store.serialise(c, AUDIT_TOPIC)
         return c is not None
 
-    def _locked(self):
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sa.Connection]:
         """A transaction holding the alerts lock (PostgreSQL; SQLite writers are serial)."""
-        return _Locked(self.store)
+        with self.transaction() as c:
+            self.store.serialise(c, AUDIT_TOPIC)
+            yield c
 
     # -- alerts ------------------------------------------------------------------------
     def next_alert_id(self, prefix: str, year: int) -> str:
-        with self.transaction() as c:
-            n = c.execute(_s_counter(self.store.dialect), {"prefix": prefix, "year": year, "last": 1}).scalar_one()
+        with self.transaction():
+            n = self.store.fetch(_s_counter(self.store.dialect), {"prefix": prefix, "year": year, "last": 1})[0][0]
         return f"{prefix}-{year}-{n:06d}"
 
     @staticmethod
@@ -102,17 +102,17 @@ class SQLAlertStore:
         }
 
     def insert_alert(self, alert: Alert) -> None:
-        with self._locked() as c:
-            if c.execute(_s_exists(), {"aid": alert.id}).first():
+        with self._locked():
+            if self.store.fetch(_S_EXISTS, {"aid": alert.id}):
                 raise ConflictError(alert.id, "alert already exists")
-            c.execute(_s_insert(), self._values(alert))
+            self.store.fetch(_S_INSERT, self._values(alert))
 
     def update_alert(self, alert: Alert) -> None:
         v = self._values(alert)
         v.pop("created")
         v["aid"] = v.pop("id")
-        with self._locked() as c:
-            if c.execute(_s_update(), v).rowcount == 0:
+        with self._locked():
+            if not self.store.fetch(_S_UPDATE, v):
                 raise NotFoundError(alert.id, "no such alert")
 
     @staticmethod
@@ -191,9 +191,8 @@ class SQLAlertStore:
     def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:
         """(WGS84 bbox, first and last first-detection day) of the unmerged alerts."""
         a = alerts.c
-        row = self.store._first(sa.select(
-            sa.func.min(a.minx), sa.func.min(a.miny), sa.func.max(a.maxx), sa.func.max(a.maxy),
-            sa.func.min(a.first_detected), sa.func.max(a.first_detected)).where(a.merged_into.is_(None)))
+        row = self.store._first(sa.select(*extent(alerts), sa.func.min(a.first_detected), sa.func.max(a.first_detected))
+                                .where(a.merged_into.is_(None)))
         return (list(row[:4]) if row[0] is not None else None), row[4], row[5]
 
     def change_cursor(self) -> int:
@@ -201,9 +200,8 @@ class SQLAlertStore:
         return int(self.store._first(sa.select(sa.func.coalesce(sa.func.max(alerts.c.change_seq), 0)))[0])
 
     def record_merge(self, survivor: str, absorbed: str, *, at: str, product_id: str | None) -> None:
-        with self.transaction() as c:
-            c.execute(sa.insert(alert_merges).values(survivor=survivor, absorbed=absorbed, at=at,
-                                                     product_id=product_id))
+        self.store.write(sa.insert(alert_merges).values(survivor=survivor, absorbed=absorbed, at=at,
+                                                        product_id=product_id))
 
     def merges(self, alert_id: str) -> list[dict]:
         m = alert_merges.c
@@ -212,24 +210,23 @@ class SQLAlertStore:
         return [r._asdict() for r in rows]
 
     def add_review(self, alert_id: str, *, at: str, by: str, payload: dict) -> None:
-        with self.transaction() as c:
-            c.execute(sa.insert(alert_reviews).values(
-                alert_id=alert_id, at=at, by_name=by, from_status=payload["from"], to_status=payload["to"],
-                reason=payload.get("reason"), note=payload.get("note"), authority=payload.get("authority"),
-                case_number=payload.get("case")))
+        with self.transaction():
+            self.store.fetch(_S_INSERT_REVIEW, {
+                "alert_id": alert_id, "at": at, "by_name": by, "from_status": payload["from"],
+                "to_status": payload["to"], "reason": payload.get("reason"), "note": payload.get("note"),
+                "authority": payload.get("authority"), "case_number": payload.get("case")})
 
     def reviews(self, alert_id: str) -> list[dict]:
         r = alert_reviews.c
-        rows = self.store._all(sa.select(r.at, r.by_name, r.from_status, r.to_status, r.reason, r.note,
-                                         r.authority, r.case_number)
+        rows = self.store._all(sa.select(r.at, r.by_name.label("by"), r.from_status.label("from"),
+                                         r.to_status.label("to"), r.reason, r.note, r.authority,
+                                         r.case_number.label("case"))
                                .where(r.alert_id == alert_id).order_by(r.pk))
-        keys = ("at", "by", "from", "to", "reason", "note", "authority", "case")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [row._asdict() for row in rows]
 
     def record_run(self, *, at: str, product_id: str, params: dict, summary: dict) -> None:
-        with self.transaction() as c:
-            c.execute(sa.insert(alert_runs).values(at=at, product_id=product_id, params=_dumps(params),
-                                                   summary=_dumps(summary)))
+        self.store.write(sa.insert(alert_runs).values(at=at, product_id=product_id, params=_dumps(params),
+                                                      summary=_dumps(summary)))
 
     def runs(self) -> list[dict]:
         """Alert-update runs, oldest first."""
@@ -253,13 +250,13 @@ class SQLAlertStore:
 
     def append_audit(self, *, at: str, actor: str, alert_id: str | None, action: str,
                      payload: dict) -> AuditEntry:
-        with self._locked() as c:
-            row = c.execute(_s_last_audit()).first()
-            e = chain_entry(row and self._entry(row), at=at, actor=actor, alert_id=alert_id, action=action,
-                            payload=payload)
-            c.execute(_s_insert_audit(), {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
-                                          "action": e.action, "payload": _dumps(e.payload),
-                                          "prev_hash": e.prev_hash, "hash": e.hash})
+        with self._locked():
+            rows = self.store.fetch(_S_LAST_AUDIT, {})
+            e = chain_entry(self._entry(rows[0]) if rows else None, at=at, actor=actor, alert_id=alert_id,
+                            action=action, payload=payload)
+            self.store.fetch(_S_INSERT_AUDIT, {"seq": e.seq, "at": e.at, "actor": e.actor, "alert_id": e.alert_id,
+                                               "action": e.action, "payload": _dumps(e.payload),
+                                               "prev_hash": e.prev_hash, "hash": e.hash})
         return e
 
     def iter_audit(self, alert_id: str | None = None) -> Iterator[AuditEntry]:
@@ -296,14 +293,13 @@ class SQLAlertStore:
         return [r._asdict() for r in rows]
 
     def remove_context_layer(self, name: str) -> None:
-        with self.transaction() as c:
-            if c.execute(sa.delete(context_layers).where(context_layers.c.name == name)).rowcount == 0:
-                raise NotFoundError(name, "no such context layer (see `yvy context list`)")
+        if self.store.write(sa.delete(context_layers).where(context_layers.c.name == name)) == 0:
+            raise NotFoundError(name, "no such context layer (see `yvy context list`)")
 
     def _features(self, *where, pk: bool = False, limit: int | None = None, offset: int = 0):
         f, lc = context_features.c, context_layers.c
         stmt = (sa.select(f.pk, lc.name, lc.kind, f.name.label("fname"), f.props, f.geometry)
-                .join_from(context_features, context_layers, f.layer_pk == lc.pk).where(*where)
+                .join_from(context_features, context_layers).where(*where)
                 .order_by(lc.name, f.pk).limit(limit).offset(offset or None))
         return [((r.pk,) if pk else ()) + (ContextFeature(r.name, r.kind, r.fname, shape(json.loads(r.geometry)),
                                                           json.loads(r.props)),) for r in self.store._all(stmt)]
@@ -322,10 +318,7 @@ class SQLAlertStore:
 
     def count_layer_features(self, name: str, *, bbox=None) -> int:
         """How many features :meth:`layer_features` would return without paging."""
-        f = context_features.c
-        stmt = (sa.select(sa.func.count()).select_from(context_features)
-                .join(context_layers, f.layer_pk == context_layers.c.pk).where(*self._layer_where(name, bbox, None)))
-        return int(self.store._first(stmt)[0])
+        return self.store.count_rows(context_features.join(context_layers), *self._layer_where(name, bbox, None))
 
     def _layer_where(self, name: str, bbox, feature_key: int | None) -> list:
         where = [context_layers.c.name == name]
@@ -337,11 +330,8 @@ class SQLAlertStore:
 
     def layer_bbox(self, name: str) -> list[float] | None:
         """WGS84 bbox of a context layer's features (None when it has none)."""
-        f = context_features.c
-        row = self.store._first(
-            sa.select(sa.func.min(f.minx), sa.func.min(f.miny), sa.func.max(f.maxx), sa.func.max(f.maxy))
-            .join_from(context_features, context_layers, f.layer_pk == context_layers.c.pk)
-            .where(context_layers.c.name == name))
+        row = self.store._first(sa.select(*extent(context_features)).join_from(context_features, context_layers)
+                                .where(context_layers.c.name == name))
         return list(row) if row[0] is not None else None
 
 
@@ -364,55 +354,19 @@ _TERMS = Terms(
 
 @functools.lru_cache(maxsize=256)
 def _s_find(dialect: str, shape: tuple[str, ...], limit: bool, offset: bool):
-    stmt = _TERMS.select(dialect, shape, *stored_columns(alerts, dialect))
+    stmt = _TERMS.select(dialect, shape, *stored_columns(alerts))
     return paged(stmt.order_by(alerts.c.first_detected, alerts.c.id), limit, offset)
 
 @functools.cache
 def _s_counter(dialect: str):
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(alert_counters)
+    stmt = _dialect_insert(dialect, alert_counters)
     return stmt.on_conflict_do_update(index_elements=["prefix", "year"],
                                       set_={"last": alert_counters.c.last + 1}).returning(alert_counters.c.last)
 
 @functools.cache
-def _s_exists():
-    return sa.select(alerts.c.pk).where(alerts.c.id == sa.bindparam("aid"))
-
-@functools.cache
-def _s_insert():
-    return sa.insert(alerts).values(change_seq=_next_change())
-
-@functools.cache
-def _s_update():
-    return sa.update(alerts).where(alerts.c.id == sa.bindparam("aid")).values(change_seq=_next_change())
-
-@functools.cache
 def _s_get(dialect: str, for_update: bool):
-    stmt = sa.select(*stored_columns(alerts, dialect)).where(alerts.c.id == sa.bindparam("aid"))
+    stmt = sa.select(*stored_columns(alerts)).where(alerts.c.id == sa.bindparam("aid"))
     return stmt.with_for_update() if for_update else stmt
-
-@functools.cache
-def _s_last_audit():
-    return sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
-
-@functools.cache
-def _s_insert_audit():
-    return sa.insert(audit_log)
-
-
-class _Locked:
-    """``with _Locked(store) as c``: a transaction holding the alerts lock."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self._tx = store.transaction()
-
-    def __enter__(self) -> sa.Connection:
-        c = self._tx.__enter__()
-        self.store.serialise(c, AUDIT_TOPIC)
-        return c
-
-    def __exit__(self, *exc):
-        return self._tx.__exit__(*exc)
 
 
 def _next_change():
@@ -420,6 +374,15 @@ def _next_change():
     alerts lock (PostgreSQL) or the database's write lock (SQLite) until they commit."""
     inner = sa.select(alerts.c.change_seq).order_by(alerts.c.change_seq.desc()).limit(1).scalar_subquery()
     return sa.select(sa.func.coalesce(inner, 0) + 1).scalar_subquery()
+
+
+_S_EXISTS = sa.select(alerts.c.pk).where(alerts.c.id == sa.bindparam("aid"))
+_S_INSERT = sa.insert(alerts).values(change_seq=_next_change())
+_S_UPDATE = (sa.update(alerts).where(alerts.c.id == sa.bindparam("aid")).values(change_seq=_next_change())
+             .returning(alerts.c.pk))
+_S_LAST_AUDIT = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
+_S_INSERT_AUDIT = sa.insert(audit_log)
+_S_INSERT_REVIEW = sa.insert(alert_reviews)
 
 
 def _exact(q: AlertQuery):

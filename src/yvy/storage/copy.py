@@ -61,8 +61,8 @@ def _canon(value):
     return value
 
 
-def _select(table: sa.Table, dialect: str):
-    return sa.select(*stored_columns(table, dialect)).order_by(*table.primary_key.columns)
+def _select(table: sa.Table):
+    return sa.select(*stored_columns(table)).order_by(*table.primary_key.columns)
 
 
 def table_digest(c: sa.Connection, table: sa.Table) -> tuple[int, str]:
@@ -70,7 +70,7 @@ def table_digest(c: sa.Connection, table: sa.Table) -> tuple[int, str]:
     serialised as canonical JSON (one line per row)."""
     h = hashlib.sha256()
     n = 0
-    for row in c.execute(_select(table, c.dialect.name)).yield_per(BATCH):
+    for row in c.execute(_select(table)).yield_per(BATCH):
         h.update(json.dumps([_canon(v) for v in row], ensure_ascii=False, separators=(",", ":")).encode())
         h.update(b"\n")
         n += 1
@@ -113,7 +113,7 @@ def copy_store(source: Store, target: Store, *,
         for table in tables:
             total = sc.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             done = 0
-            for rows in sc.execute(_select(table, source.dialect)).mappings().partitions(BATCH):
+            for rows in sc.execute(_select(table)).mappings().partitions(BATCH):
                 tc.execute(sa.insert(table), [dict(r) for r in rows])
                 done += len(rows)
                 if progress:

@@ -148,6 +148,18 @@ def _prepare_postgis(conn, label: str) -> None:
                              "run: CREATE EXTENSION postgis") from exc
 
 
+def create_tables(bind, names: tuple[str, ...]) -> None:
+    """Create the tables ``names`` as :data:`yvy.storage.schema.metadata` declares them (for a
+    revision that adds them)."""
+    schema.create_all(bind, names)
+
+
+def drop_tables(bind, names: tuple[str, ...]) -> None:
+    """Drop the tables ``names``, last first (a revision's downgrade)."""
+    for name in reversed(names):
+        schema.metadata.tables[name].drop(bind)
+
+
 def install_guards(conn) -> None:
     """Create what :func:`yvy.storage.schema.guards` lists (idempotent)."""
     for stmt in schema.guards(conn.dialect.name):
@@ -185,7 +197,6 @@ def migrate(engine: sa.Engine, label: str, *, create: bool) -> list[str]:
         if current is not None and current not in {r for r, _ in revisions()}:
             raise WorkspaceError(label, f"schema revision {current} is newer than this yvy ({head}); upgrade yvy")
         cfg = _config(conn)
-        done: list[str] = []
         if current is None:
             legacy = _legacy_versions(conn)
             if legacy is None and not sa.inspect(conn).has_table("collections"):
@@ -223,7 +234,7 @@ def set_role_check(bind: sa.Connection, roles: tuple[str, ...]) -> None:
     """
     import re
 
-    check = "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
+    check = schema.role_check(roles)
     if bind.dialect.name == "postgresql":
         names = bind.execute(sa.text(
             "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c' "

@@ -20,25 +20,21 @@ from ..alerts.feeds import Delivery, Webhook, check_webhook
 from ..dates import now_iso, to_iso
 from ..errors import InputError, NotFoundError
 from .schema import webhook_deliveries, webhooks
+from .store import StoreAdapter
 
 __all__ = ["Delivery", "SQLFeedStore", "Webhook"]  # Delivery, Webhook: from yvy.alerts.feeds
 
 
-class SQLFeedStore:
+class SQLFeedStore(StoreAdapter):
     """Webhooks and deliveries over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def add_webhook(self, url: str, *, area: dict | None = None, secret: str | None = None,
                     owner_id: int | None = None, label: str | None = None) -> Webhook:
         """Register a subscriber (``http(s)://`` URL); a random secret unless one is given."""
         check_webhook(url, area)
-        with self.store.transaction() as c:
-            hook_id = c.execute(sa.insert(webhooks).values(
-                url=url, secret=secret or secrets.token_urlsafe(32), area=json.dumps(area) if area else None,
-                owner_id=owner_id, label=label, active=1, created=now_iso("milliseconds"))
-                .returning(webhooks.c.id)).scalar_one()
+        hook_id = self.store.write(sa.insert(webhooks).values(
+            url=url, secret=secret or secrets.token_urlsafe(32), area=json.dumps(area) if area else None,
+            owner_id=owner_id, label=label, active=1, created=now_iso("milliseconds")).returning(webhooks.c.id))
         return self.get_webhook(hook_id)
 
     @staticmethod
@@ -88,8 +84,7 @@ class SQLFeedStore:
             webhook_id=webhook_id, alert_id=alert_id, event=event, payload=payload, status=status, attempts=0,
             next_attempt=now if status == "pending" else None, created=now, updated=now,
         ).on_conflict_do_nothing(index_elements=["webhook_id", "alert_id", "event"]).returning(webhook_deliveries.c.id)
-        with self.store.transaction() as c:
-            return c.execute(stmt).first() is not None
+        return self.store.write(stmt) is not None
 
     def known_alerts(self, webhook_id: int, event: str) -> set[str]:
         """Alert ids already queued, sent or skipped for this webhook and event."""
@@ -97,33 +92,27 @@ class SQLFeedStore:
         return {r[0] for r in self.store._all(sa.select(d.alert_id).where(d.webhook_id == webhook_id,
                                                                            d.event == event))}
 
-    @staticmethod
-    def _delivery(r) -> Delivery:
-        return Delivery(r.id, r.webhook_id, r.alert_id, r.event, r.payload, r.status, r.attempts,
-                        r.next_attempt, r.last_code, r.last_error, r.created, r.updated)
-
     def due_deliveries(self, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
         """Pending deliveries whose next attempt is due, oldest first."""
         d = webhook_deliveries.c
         due = to_iso(now, "milliseconds") if now else now_iso("milliseconds")
         rows = self.store._all(sa.select(webhook_deliveries).where(d.status == "pending", d.next_attempt <= due)
                                .order_by(d.next_attempt, d.id).limit(limit))
-        return [self._delivery(r) for r in rows]
+        return [Delivery(**r._asdict()) for r in rows]
 
     def record_attempt(self, delivery_id: int, *, delivered: bool, code: int | None,
                        error: str | None, next_attempt: datetime | None) -> None:
         """Store one attempt: delivered, retried at ``next_attempt``, or failed (no next attempt)."""
         status = "delivered" if delivered else ("pending" if next_attempt else "failed")
         d = webhook_deliveries.c
-        with self.store.transaction() as c:
-            c.execute(sa.update(webhook_deliveries).where(d.id == delivery_id).values(
-                status=status, attempts=d.attempts + 1, last_code=code, last_error=(error or None) and error[:500],
-                next_attempt=to_iso(next_attempt, "milliseconds") if next_attempt and not delivered else None,
-                updated=now_iso("milliseconds")))
+        self.store.write(sa.update(webhook_deliveries).where(d.id == delivery_id).values(
+            status=status, attempts=d.attempts + 1, last_code=code, last_error=(error or None) and error[:500],
+            next_attempt=to_iso(next_attempt, "milliseconds") if next_attempt and not delivered else None,
+            updated=now_iso("milliseconds")))
 
     def list_deliveries(self, webhook_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries (of one webhook, or all), newest first."""
         stmt = sa.select(webhook_deliveries).order_by(webhook_deliveries.c.id.desc()).limit(limit)
         if webhook_id is not None:
             stmt = stmt.where(webhook_deliveries.c.webhook_id == webhook_id)
-        return [self._delivery(r) for r in self.store._all(stmt)]
+        return [Delivery(**r._asdict()) for r in self.store._all(stmt)]

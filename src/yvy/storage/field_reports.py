@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .schema import field_photos, field_reports
-from .store import Store
+from .store import StoreAdapter
 
 __all__ = ["SQLFieldReportStore"]
 
@@ -23,11 +23,8 @@ _REPORT_COLS = ("id", "alert_id", "by_name", "finding", "note", "lon", "lat", "a
 _PHOTO_COLS = ("sha256", "path", "bytes", "media_type", "taken", "lon", "lat", "distance_m")
 
 
-class SQLFieldReportStore:
+class SQLFieldReportStore(StoreAdapter):
     """Field reports and photos in the workspace database."""
-
-    def __init__(self, store: Store):
-        self.store = store
 
     def add_report(self, report: dict, photos: list[dict]) -> None:
         """Insert a report row and its photo rows (in the current transaction, if any)."""
@@ -47,10 +44,6 @@ class SQLFieldReportStore:
         stmt = (sa.select(field_reports).where(field_reports.c.alert_id == alert_id)
                 .order_by(field_reports.c.received, field_reports.c.pk))
         return self._with_photos(self.store._all(stmt))
-
-    def count_reports(self) -> int:
-        """Reports stored (all alerts)."""
-        return int(self.store._first(sa.select(sa.func.count()).select_from(field_reports))[0])
 
     def _with_photos(self, rows) -> list[dict]:
         if not rows:

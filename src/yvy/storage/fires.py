@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from ..dates import now_iso
 from ..errors import NotFoundError
-from .schema import fire_events, fire_hotspots
+from .schema import extent, fire_events, fire_hotspots
+from .store import StoreAdapter
 
 __all__ = ["SQLFireStore"]
 
@@ -36,11 +37,8 @@ def _plain(col: pd.Series) -> list:
     return [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
 
 
-class SQLFireStore:
+class SQLFireStore(StoreAdapter):
     """Hotspots and fire events over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def add_hotspots(self, df: pd.DataFrame) -> int:
         """Insert new hotspots; rows already stored (same FIRMS key) are ignored. The count inserted."""
@@ -52,13 +50,13 @@ class SQLFireStore:
         stmt = self.store._insert(fire_hotspots).on_conflict_do_nothing(
             index_elements=["sensor", "satellite", "latitude", "longitude", "acq_date", "acq_time"])
         with self.store.transaction() as c:
-            before = c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar()
+            before = self.store.count_rows(fire_hotspots)
             self.store._executemany(c, stmt, rows)
-            return c.execute(sa.select(sa.func.count()).select_from(fire_hotspots)).scalar() - before
+            return self.store.count_rows(fire_hotspots) - before
 
     def count_hotspots(self) -> int:
         """Number of stored hotspots."""
-        return int(self.store._first(sa.select(sa.func.count()).select_from(fire_hotspots))[0])
+        return self.store.count_rows(fire_hotspots)
 
     def hotspots(self, since: str | None = None, event_id: str | None = None) -> pd.DataFrame:
         """Hotspots (``id`` plus :data:`HOTSPOT_COLUMNS` and ``event_id``), by id."""
@@ -104,22 +102,18 @@ class SQLFireStore:
 
     def count_events(self, *, bbox=None, since=None, until=None, protected=None) -> int:
         """Number of events matching the filters of :meth:`find_events`."""
-        stmt = sa.select(sa.func.count()).select_from(fire_events).where(*self._where(bbox, since, until, protected))
-        return int(self.store._first(stmt)[0])
+        return self.store.count_rows(fire_events, *self._where(bbox, since, until, protected))
 
     def extent(self) -> tuple[list | None, list]:
         """(bbox of every event or None, [first start, last seen]) for the ``fires`` collection."""
         e = fire_events.c
-        r = self.store._first(sa.select(sa.func.min(e.minx), sa.func.min(e.miny), sa.func.max(e.maxx),
-                                        sa.func.max(e.maxy), sa.func.min(e.start), sa.func.max(e.last_seen)))
+        r = self.store._first(sa.select(*extent(fire_events), sa.func.min(e.start), sa.func.max(e.last_seen)))
         return (list(r[:4]) if r[0] is not None else None), [r[4], r[5]]
 
     def get_event(self, event_id: str) -> dict:
         """One event, or NotFoundError."""
-        r = self.store._first(sa.select(fire_events).where(fire_events.c.id == event_id))
-        if r is None:
-            raise NotFoundError(event_id, "no such fire event")
-        return self._event(r)
+        return self._event(self.store.one(sa.select(fire_events).where(fire_events.c.id == event_id),
+                                          NotFoundError(event_id, "no such fire event")))
 
     @staticmethod
     def _where(bbox, since, until, protected) -> list:

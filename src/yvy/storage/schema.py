@@ -20,13 +20,17 @@ fastapi, yvy.cli, yvy.api.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
 
-__all__ = ["RTREES", "TEXT", "guards", "key", "metadata", "postgis_geom", "stored_columns"]
+from ..accounts import ROLES
+
+__all__ = ["RTREES", "TEXT", "extent", "guards", "key", "metadata", "postgis_geom", "stored_columns"]
 
 metadata = sa.MetaData()
 
@@ -65,10 +69,15 @@ def _sqlite_column(element, compiler, **kw):
     return compiler.visit_create_column(element, **kw)
 
 
-def stored_columns(table: sa.Table, dialect: str) -> list[sa.Column]:
-    """The columns of ``table`` present on ``dialect`` and written by yvy (not generated)."""
-    return [c for c in table.columns if not c.info.get("postgis") and c.computed is None] \
-        if dialect == "sqlite" else [c for c in table.columns if c.computed is None]
+def stored_columns(table: sa.Table) -> list[sa.Column]:
+    """The columns of ``table`` written by yvy: all but the generated ones (which include every
+    PostGIS-only column), so the same on both engines."""
+    return [c for c in table.columns if c.computed is None]
+
+
+def extent(table: sa.Table) -> list[sa.ColumnElement]:
+    """MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) of ``table``'s bbox columns (NULLs: no rows)."""
+    return [sa.func.min(table.c.minx), sa.func.min(table.c.miny), sa.func.max(table.c.maxx), sa.func.max(table.c.maxy)]
 
 
 def _bounds(nullable: bool = False) -> list[sa.Column]:
@@ -236,8 +245,13 @@ sa.Index("context_features_layer", context_features.c.layer_pk)
 _gist("context_features_geom", context_features.c.geom)
 
 # -- users, API keys, web sessions --------------------------------------------------------------
-ROLE_CHECK = "role IN ('viewer', 'trainee', 'ranger', 'analyst', 'admin')"
-"""The roles a user row may hold (see :data:`yvy.storage.users.ROLES`)."""
+def role_check(roles: tuple[str, ...]) -> str:
+    """The CHECK of ``users.role`` admitting ``roles``."""
+    return "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
+
+
+ROLE_CHECK = role_check(ROLES)
+"""The roles a user row may hold (:data:`yvy.accounts.ROLES`)."""
 users = sa.Table(
     "users", metadata,
     key("id"),
@@ -452,10 +466,8 @@ def _rtree_sql(table: str) -> list[str]:
 
 def guard_triggers(dialect: str) -> list[str]:
     """Names of the triggers :func:`guards` creates (to check that none was dropped)."""
-    names = [f"audit_log_no_{op}" for op in ("update", "delete")]
-    if dialect == "sqlite":
-        return names + [f"{rt}_{op}" for rt in RTREES.values() for op in ("ins", "upd", "del")]
-    return [*names, "audit_log_no_truncate"]
+    made = (re.match(r"CREATE (?:OR REPLACE )?TRIGGER (?:IF NOT EXISTS )?(\w+)", s) for s in guards(dialect))
+    return [m[1] for m in made if m]
 
 
 def guards(dialect: str) -> list[str]:
@@ -472,9 +484,10 @@ def guards(dialect: str) -> list[str]:
         for op in ("UPDATE", "DELETE", "TRUNCATE")]
 
 
-def create_all(conn) -> None:
-    """Create every table of :data:`metadata` on ``conn`` (a new database)."""
-    metadata.create_all(conn)
+def create_all(conn, names: tuple[str, ...] | None = None) -> None:
+    """Create the tables ``names`` of :data:`metadata` (default: every one, a new database) on
+    ``conn``, with their indexes."""
+    metadata.create_all(conn, None if names is None else [metadata.tables[n] for n in names])
     # GeoAlchemy2's SQLite DDL hooks (meant for SpatiaLite) leave generated geometry columns
     # with a placeholder type; give them theirs back for the next PostgreSQL use of metadata
     for table in metadata.tables.values():

@@ -32,13 +32,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..catalog.ports import ItemQuery, Job
-from ..dates import now_iso
+from ..dates import now_iso, to_iso
 from ..errors import E_, InputError, NotFoundError, WorkspaceError
 from . import db
-from .schema import collections, cursors, items, jobs, leases
+from .schema import collections, cursors, extent, items, jobs, leases
 from .where import Terms, Where, bbox_term, box_values, intersecting, paged
 
-__all__ = ["Store", "page"]
+__all__ = ["Store", "StoreAdapter", "page"]
 
 
 _SORT_COLUMNS = {"id": items.c.id, "collection": items.c.collection, "datetime": items.c.start_dt,
@@ -154,6 +154,25 @@ class Store:
         with self.read() as c:
             return c.execute(stmt).first()
 
+    def count_rows(self, table: sa.Table, *where) -> int:
+        """How many rows of ``table`` match ``where`` (all of them without)."""
+        return int(self._first(sa.select(sa.func.count()).select_from(table).where(*where))[0])
+
+    def one(self, stmt, missing: Exception) -> sa.Row:
+        """The first row of ``stmt``; raises ``missing`` (e.g. a NotFoundError) when there is none."""
+        row = self._first(stmt)
+        if row is None:
+            raise missing
+        return row
+
+    def write(self, stmt, params=None):
+        """Run one statement in a write transaction (this thread's open one, if any). Returns the
+        first value of its first row when it returns rows (RETURNING; None: no row), else the
+        number of rows it changed."""
+        with self.transaction() as c:
+            result = c.execute(stmt, params)
+            return result.scalar() if result.returns_rows else result.rowcount
+
     def serialise(self, c: sa.Connection, topic: str) -> None:
         """Hold the lock of ``topic`` until this transaction ends (PostgreSQL: an advisory
         lock; SQLite writers are already serialised). For read-check-write sequences only."""
@@ -207,12 +226,11 @@ class Store:
     def upsert_collection(self, collection: dict) -> None:
         """Insert or replace a STAC Collection (dict)."""
         values = {"id": collection["id"], "doc": json.dumps(collection), "updated": now_iso("microseconds")}
-        with self.transaction() as c:
-            c.execute(self._upsert(collections, values, ["id"]))
+        self.write(self._upsert(collections, values, ["id"]))
 
     def _insert(self, table: sa.Table):
         """The dialect's INSERT (with ``on_conflict_do_…``)."""
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        return _dialect_insert(self.dialect, table)
 
     @staticmethod
     def _executemany(conn: sa.Connection, stmt, rows: list[dict]) -> None:
@@ -225,18 +243,22 @@ class Store:
         sql, _, order, _ = _driver_form(stmt.compile(dialect=conn.dialect, column_keys=list(rows[0])))
         conn.exec_driver_sql(sql, rows if order is None else [tuple(r[k] for k in order) for r in rows])
 
-    def fetch(self, stmt: sa.Select, values: dict) -> list:
+    def fetch(self, stmt, values: dict) -> list:
         """Rows (named tuples) of ``stmt``, a statement built once (e.g. :meth:`~.where.Terms.select`),
-        with ``values`` bound; it is compiled once. SQLite: run on the driver's connection (this
-        thread's, so inside its write transaction too) without SQLAlchemy's per-execution work (cache
-        key, transaction, parameter and result processing), which costs more than SQLite's own on a
-        page of rows; PostgreSQL: ``exec_driver_sql``. For plain numbers and text (no type processing)."""
-        sql, literals, order, row = _compiled(stmt, self.engine.dialect)
+        with ``values`` bound; it is compiled once (an INSERT or UPDATE once per set of value names:
+        its rows are those of its RETURNING; run it inside :meth:`transaction`). SQLite: run on the
+        driver's connection (this thread's, so inside its write transaction too) without
+        SQLAlchemy's per-execution work (cache key, transaction, parameter and result processing),
+        which costs more than SQLite's own on a page of rows or a row written; PostgreSQL:
+        ``exec_driver_sql``. For plain numbers and text (no type processing)."""
+        keys = None if isinstance(stmt, sa.Select) else tuple(values)
+        sql, literals, order, row = _compiled(stmt, self.engine.dialect, keys)
         values = {**literals, **values}
         params = values if order is None else tuple(values[k] for k in order)
         if self.dialect != "sqlite":
             with self.read() as c:
-                return c.exec_driver_sql(sql, params).all()
+                result = c.exec_driver_sql(sql, params)
+                return result.all() if result.returns_rows else []
         import sqlite3
 
         try:
@@ -244,18 +266,15 @@ class Store:
         except sqlite3.Error as exc:
             raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
-    def _upsert(self, table: sa.Table, values: dict, keys: list[str], set_: dict | None = None):
-        """INSERT … ON CONFLICT (keys) DO UPDATE (the other values, or ``set_``)."""
-        if set_ is None:  # the common form: built once per table and columns, values bound
-            return _upsert_stmt(self.dialect, table, tuple(values), tuple(keys)).values(values)
-        stmt = self._insert(table).values(values)
-        return stmt.on_conflict_do_update(index_elements=keys, set_=set_)
+    def _upsert(self, table: sa.Table, values: dict, keys: list[str]):
+        """INSERT … ON CONFLICT (keys) DO UPDATE the other values (except ``created``); the
+        statement is built once per table and columns, the values are bound."""
+        return _upsert_stmt(self.dialect, table, tuple(values), tuple(keys)).values(values)
 
     def get_collection(self, collection_id: str) -> dict:
         """The Collection dict, or NotFoundError."""
-        row = self._first(sa.select(collections.c.doc).where(collections.c.id == collection_id))
-        if row is None:
-            raise NotFoundError(collection_id, "no such collection")
+        row = self.one(sa.select(collections.c.doc).where(collections.c.id == collection_id),
+                       NotFoundError(collection_id, "no such collection"))
         return json.loads(row[0])
 
     def has_collection(self, collection_id: str) -> bool:
@@ -269,9 +288,8 @@ class Store:
     def collection_extent(self, collection_id: str) -> dict:
         """Spatial and temporal extent of the items of a collection (STAC extent dict)."""
         i = items.c
-        row = self._first(sa.select(sa.func.min(i.minx), sa.func.min(i.miny), sa.func.max(i.maxx),
-                                    sa.func.max(i.maxy), sa.func.min(i.start_dt), sa.func.max(i.end_dt),
-                                    sa.func.count()).where(i.collection == collection_id))
+        row = self._first(sa.select(*extent(items), sa.func.min(i.start_dt), sa.func.max(i.end_dt), sa.func.count())
+                          .where(i.collection == collection_id))
         bbox = [row[0], row[1], row[2], row[3]] if row[6] and row[0] is not None else [-180, -90, 180, 90]
         return {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[row[4], row[5]]]}, "count": row[6]}
 
@@ -291,19 +309,16 @@ class Store:
                   "cloud_cover": None if cloud is None else float(cloud), "minx": minx, "miny": miny,
                   "maxx": maxx, "maxy": maxy, "geometry": json.dumps(item.get("geometry")),
                   "doc": json.dumps(item), "created": now, "updated": now}
-        stmt = _upsert_stmt(self.dialect, items, tuple(values), ("collection", "id")).returning(items.c.created)
-        with self.transaction() as c:
-            created = c.execute(stmt, values).scalar_one()
-        return created == now
+        with self.transaction():
+            return self.fetch(_s_upsert_item(self.dialect, tuple(values)), values)[0][0] == now
 
     def _item_where(self, collection_id: str, item_id: str):
         return sa.and_(items.c.collection == collection_id, items.c.id == item_id)
 
     def get_item(self, collection_id: str, item_id: str) -> dict:
         """The Item dict, or NotFoundError."""
-        row = self._first(sa.select(items.c.doc).where(self._item_where(collection_id, item_id)))
-        if row is None:
-            raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
+        row = self.one(sa.select(items.c.doc).where(self._item_where(collection_id, item_id)),
+                       NotFoundError(f"{collection_id}/{item_id}", "no such item"))
         return json.loads(row[0])
 
     def ingest_times(self, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -317,16 +332,14 @@ class Store:
 
     def find_item(self, item_id: str) -> dict:
         """The Item with this id in any collection, or NotFoundError."""
-        row = self._first(sa.select(items.c.doc).where(items.c.id == item_id).order_by(items.c.collection).limit(1))
-        if row is None:
-            raise NotFoundError(item_id, "no such item")
+        row = self.one(sa.select(items.c.doc).where(items.c.id == item_id).order_by(items.c.collection).limit(1),
+                       NotFoundError(item_id, "no such item"))
         return json.loads(row[0])
 
     def delete_item(self, collection_id: str, item_id: str) -> None:
         """Remove an item (NotFoundError if absent)."""
-        with self.transaction() as c:
-            if c.execute(sa.delete(items).where(self._item_where(collection_id, item_id))).rowcount == 0:
-                raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
+        if self.write(sa.delete(items).where(self._item_where(collection_id, item_id))) == 0:
+            raise NotFoundError(f"{collection_id}/{item_id}", "no such item")
 
     def _where(self, q: ItemQuery) -> Where:
         """The WHERE terms of ``q`` (:data:`_ITEM_TERMS`)."""
@@ -384,24 +397,21 @@ class Store:
         now = now_iso("microseconds")
         values = {"id": job_id, "kind": kind, "params": json.dumps(params, sort_keys=True, default=str),
                   "state": "running", "progress": json.dumps(progress), "created": now, "updated": now}
-        with self.transaction() as c:
-            c.execute(self._upsert(jobs, values, ["id"]))
+        self.write(self._upsert(jobs, values, ["id"]))
 
     def update_job(self, job_id: str, *, progress: dict, state: str | None = None) -> None:
         """Record a job's progress (and its state, when it ends)."""
         values = {"progress": json.dumps(progress, default=str), "updated": now_iso("microseconds")}
         if state is not None:
             values["state"] = state
-        with self.transaction() as c:
-            c.execute(sa.update(jobs).where(jobs.c.id == job_id).values(values))
+        self.write(sa.update(jobs).where(jobs.c.id == job_id).values(values))
 
     # -- leases and cursors (services such as the notifier) ----------------------------------
     def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take or renew the lease ``name`` for ``holder`` for ``ttl_s`` seconds; False while
         another holder's lease has not expired."""
         now = datetime.now(UTC)
-        iso = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        expires = (now + timedelta(seconds=ttl_s)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        iso, expires = to_iso(now, "milliseconds"), to_iso(now + timedelta(seconds=ttl_s), "milliseconds")
         with self.transaction() as c:
             self.serialise(c, f"lease:{name}")
             row = c.execute(sa.select(leases.c.holder, leases.c.expires).where(leases.c.name == name)).first()
@@ -412,8 +422,7 @@ class Store:
 
     def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up (if ``holder`` has it)."""
-        with self.transaction() as c:
-            c.execute(sa.delete(leases).where(leases.c.name == name, leases.c.holder == holder))
+        self.write(sa.delete(leases).where(leases.c.name == name, leases.c.holder == holder))
 
     def get_cursor(self, name: str) -> str | None:
         """A service's position in a stream of changes, or None."""
@@ -422,9 +431,15 @@ class Store:
 
     def set_cursor(self, name: str, value: str) -> None:
         """Move a service's cursor."""
-        with self.transaction() as c:
-            values = {"name": name, "value": value, "updated": now_iso("microseconds")}
-            c.execute(self._upsert(cursors, values, ["name"]))
+        self.write(self._upsert(cursors, {"name": name, "value": value, "updated": now_iso("microseconds")}, ["name"]))
+
+
+class StoreAdapter:
+    """The store of a group of tables (alerts, users, feeds…) over the workspace :class:`Store`,
+    whose connections and transactions it uses."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
 
 def _driver_form(compiled) -> tuple[str, dict, tuple[str, ...] | None, type]:
@@ -432,20 +447,30 @@ def _driver_form(compiled) -> tuple[str, dict, tuple[str, ...] | None, type]:
     of its parameters (None: the driver binds them by name) and a named tuple of its columns."""
     literals = {k: v for k, v in compiled.params.items() if v is not None}
     order = tuple(compiled.positiontup) if compiled.positional else None
-    columns = compiled.statement.selected_columns.keys() if isinstance(compiled.statement, sa.Select) else ()
+    columns = compiled.statement.exported_columns.keys()  # a SELECT's, or a RETURNING's
     return str(compiled), literals, order, namedtuple("Row", columns, rename=True)
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(stmt, dialect) -> tuple[str, dict, tuple[str, ...] | None, type]:
-    return _driver_form(stmt.compile(dialect=dialect))
+def _compiled(stmt, dialect, keys: tuple[str, ...] | None) -> tuple[str, dict, tuple[str, ...] | None, type]:
+    return _driver_form(stmt.compile(dialect=dialect, column_keys=None if keys is None else list(keys)))
+
+
+def _dialect_insert(dialect: str, table: sa.Table):
+    """The dialect's INSERT of ``table`` (with ``on_conflict_do_…``)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 @functools.cache
 def _upsert_stmt(dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]):
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = _dialect_insert(dialect, table)
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={
         k: stmt.excluded[k] for k in columns if k not in keys and k != "created"})
+
+
+@functools.cache
+def _s_upsert_item(dialect: str, columns: tuple[str, ...]):
+    return _upsert_stmt(dialect, items, columns, ("collection", "id")).returning(items.c.created)
 
 
 _ITEM_TERMS = Terms(
@@ -487,7 +512,4 @@ def _norm_dt(value: str | None) -> str | None:
     s = str(value).strip()
     if len(s) == 10:
         s += "T00:00:00Z"
-    dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return to_iso(datetime.fromisoformat(s.replace("Z", "+00:00")), "microseconds")

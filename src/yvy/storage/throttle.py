@@ -17,15 +17,13 @@ import sqlalchemy as sa
 
 from ..dates import to_iso
 from .schema import auth_throttle
+from .store import StoreAdapter
 
 __all__ = ["SQLThrottleStore"]
 
 
-class SQLThrottleStore:
+class SQLThrottleStore(StoreAdapter):
     """Counters over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     def locked(self, keys: list[str], now: datetime) -> tuple[str, str] | None:
         """``(key, locked_until)`` of the first of ``keys`` locked at ``now``, else None."""
@@ -60,8 +58,7 @@ class SQLThrottleStore:
 
     def clear(self, keys: list[str]) -> None:
         """Forget the counters of ``keys`` (after a successful sign-in)."""
-        with self.store.transaction() as c:
-            c.execute(sa.delete(auth_throttle).where(auth_throttle.c.key.in_(keys)))
+        self.store.write(sa.delete(auth_throttle).where(auth_throttle.c.key.in_(keys)))
 
     def unlock(self, *, username: str | None = None, address: str | None = None) -> int:
         """Remove every counter and lock of a user and/or an address; returns how many."""
@@ -73,8 +70,7 @@ class SQLThrottleStore:
             clauses += [k == f"ip:{address}", k.like(f"pair:%|{address}")]
         if not clauses:
             return 0
-        with self.store.transaction() as c:
-            return c.execute(sa.delete(auth_throttle).where(sa.or_(*clauses))).rowcount
+        return self.store.write(sa.delete(auth_throttle).where(sa.or_(*clauses)))
 
     def list_locked(self, now: datetime) -> list[dict]:
         """Keys locked at ``now``, with their failure counts."""

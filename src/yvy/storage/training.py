@@ -17,15 +17,13 @@ import sqlalchemy as sa
 from ..dates import now_iso
 from ..errors import ConflictError, NotFoundError
 from .schema import training_answers, training_cases, training_exercises, training_sessions
+from .store import StoreAdapter
 
 __all__ = ["SQLTrainingStore"]
 
 
-class SQLTrainingStore:
+class SQLTrainingStore(StoreAdapter):
     """Training data over the workspace :class:`yvy.storage.Store`."""
-
-    def __init__(self, store):
-        self.store = store
 
     # -- exercises ------------------------------------------------------------------------
     def add_exercise(self, exercise) -> None:
@@ -45,10 +43,8 @@ class SQLTrainingStore:
         """The :class:`~yvy.training.model.Exercise`, or NotFoundError."""
         from ..training.model import Case, Exercise
 
-        e = training_exercises.c
-        row = self.store._first(sa.select(training_exercises).where(e.id == exercise_id))
-        if row is None:
-            raise NotFoundError(exercise_id, "no such training exercise")
+        row = self.store.one(sa.select(training_exercises).where(training_exercises.c.id == exercise_id),
+                             NotFoundError(exercise_id, "no such training exercise"))
         docs = self.store._all(sa.select(training_cases.c.doc).where(training_cases.c.exercise_id == exercise_id)
                                .order_by(training_cases.c.pk))
         return Exercise(id=row.id, title=row.title, created=row.created, created_by=row.created_by,
@@ -59,13 +55,12 @@ class SQLTrainingStore:
         """Exercises with their numbers of cases and sessions, newest first."""
         e = training_exercises.c
         n_cases = (sa.select(sa.func.count()).select_from(training_cases)
-                   .where(training_cases.c.exercise_id == e.id).scalar_subquery())
+                   .where(training_cases.c.exercise_id == e.id).scalar_subquery().label("cases"))
         n_sessions = (sa.select(sa.func.count()).select_from(training_sessions)
-                      .where(training_sessions.c.exercise_id == e.id).scalar_subquery())
+                      .where(training_sessions.c.exercise_id == e.id).scalar_subquery().label("sessions"))
         rows = self.store._all(sa.select(e.id, e.title, e.source, e.created, e.created_by, n_cases, n_sessions)
                                .order_by(e.created.desc(), e.id))
-        keys = ("id", "title", "source", "created", "created_by", "cases", "sessions")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        return [r._asdict() for r in rows]
 
     # -- sessions and answers ---------------------------------------------------------------
     def start_session(self, exercise_id: str, trainee: str) -> dict:
@@ -77,18 +72,16 @@ class SQLTrainingStore:
             row = c.execute(sa.select(training_sessions).where(
                 s.exercise_id == exercise_id, s.trainee == trainee, s.finished.is_(None))).first()
             if row is not None:
-                return _session(row)
+                return row._asdict()
             sid = f"TS-{secrets.token_hex(6)}"
             c.execute(sa.insert(training_sessions).values(id=sid, exercise_id=exercise_id, trainee=trainee,
                                                           started=now_iso()))
-            return _session(c.execute(sa.select(training_sessions).where(s.id == sid)).first())
+            return c.execute(sa.select(training_sessions).where(s.id == sid)).first()._asdict()
 
     def get_session(self, session_id: str) -> dict:
         """The session, or NotFoundError."""
-        row = self.store._first(sa.select(training_sessions).where(training_sessions.c.id == session_id))
-        if row is None:
-            raise NotFoundError(session_id, "no such training session")
-        return _session(row)
+        return self.store.one(sa.select(training_sessions).where(training_sessions.c.id == session_id),
+                              NotFoundError(session_id, "no such training session"))._asdict()
 
     def sessions(self, exercise_id: str | None = None, trainee: str | None = None) -> list[dict]:
         """Sessions, oldest first, optionally of one exercise and/or one trainee."""
@@ -98,7 +91,7 @@ class SQLTrainingStore:
             stmt = stmt.where(s.exercise_id == exercise_id)
         if trainee is not None:
             stmt = stmt.where(s.trainee == trainee)
-        return [_session(r) for r in self.store._all(stmt)]
+        return [r._asdict() for r in self.store._all(stmt)]
 
     def add_answer(self, session_id: str, case_id: str, answer: dict, result: dict) -> None:
         """Record one answer (ConflictError: case already answered, or session finished)."""
@@ -124,12 +117,6 @@ class SQLTrainingStore:
     def finish_session(self, session_id: str) -> dict:
         """Mark the session finished (idempotent); the session."""
         s = training_sessions.c
-        with self.store.transaction() as c:
-            c.execute(sa.update(training_sessions).where(s.id == session_id, s.finished.is_(None))
-                      .values(finished=now_iso()))
+        self.store.write(sa.update(training_sessions).where(s.id == session_id, s.finished.is_(None))
+                         .values(finished=now_iso()))
         return self.get_session(session_id)
-
-
-def _session(row) -> dict:
-    return {"id": row.id, "exercise_id": row.exercise_id, "trainee": row.trainee, "started": row.started,
-            "finished": row.finished}

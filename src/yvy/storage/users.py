@@ -1,162 +1,53 @@
-"""Users, roles, API keys and web sessions in the workspace database (SQLite or PostGIS).
-
-Passwords are hashed with scrypt (``hashlib.scrypt``, N=2**14, r=8, p=1, 16-byte salt), stored as
-``scrypt$N$r$p$salt$hash`` (base64). API keys and session tokens are random 256-bit secrets of
-which only the SHA-256 is stored; an API key reads ``yvy_<id>_<secret>`` and is shown once.
+"""Users, roles, API keys and web sessions in the workspace database (SQLite or PostGIS): the
+accounts of :mod:`yvy.accounts` (roles, scopes, password hashing) kept in the ``users``,
+``api_keys`` and ``sessions`` tables.
 
 Must not import: fastapi, click, yvy.api, yvy.cli.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 import hmac
-import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..accounts import (
+    KEY_FORMAT,
+    NAME_FORMAT,
+    ROLES,
+    SCOPES,
+    ApiKey,
+    User,
+    check_role,
+    dummy_hash,
+    hash_password,
+    sha256_hex,
+    verify_password,
+)
 from ..dates import now_iso, to_iso
 from ..errors import ConflictError, InputError, NotFoundError
 from .schema import api_keys, sessions, users
+from .store import StoreAdapter
 
-__all__ = [
-    "ROLES",
-    "SCOPES",
-    "ApiKey",
-    "SQLUserStore",
-    "User",
-    "hash_password",
-    "verify_password",
-]
-
-ROLES: tuple[str, ...] = ("viewer", "trainee", "ranger", "analyst", "admin")
-"""Roles from least to most privileged; each includes the rights of those before it. A ``trainee``
-reads like a viewer and also takes training exercises (never reviews real alerts); a ``ranger``
-(field team) also files field reports; analysts and admins review alerts, may file reports and are
-the instructors of training."""
-SCOPES: dict[str, str] = {"read": "viewer", "field": "ranger", "review": "analyst", "admin": "admin"}
-"""API key scopes and the most privileged role each lets a key act with."""
-
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-_KEY = re.compile(r"^yvy_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{20,})$")
+__all__ = ["SQLUserStore"]
 
 
-def _b64(b: bytes) -> str:
-    return base64.b64encode(b).decode()
-
-
-def hash_password(password: str) -> str:
-    """scrypt hash of ``password`` with a fresh salt (``scrypt$N$r$p$salt$hash``)."""
-    if not password or len(password) < 8:
-        raise InputError("password", "must have at least 8 characters")
-    salt = secrets.token_bytes(16)
-    dk = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(dk)}"
-
-
-def verify_password(password: str, stored: str | None) -> bool:
-    """Whether ``password`` matches a :func:`hash_password` string (constant-time compare)."""
-    if not stored or not password:
-        return False
-    try:
-        kind, n, r, p, salt, dk = stored.split("$")
-        if kind != "scrypt":
-            return False
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(base64.b64decode(dk)))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got, base64.b64decode(dk))
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A password hash checked against for unknown or revoked users, so that a sign-in costs one
-    scrypt whether or not the name exists (the name cannot be guessed from the timing)."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def _sha256(s: str) -> str:
-    return hashlib.sha256(s.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class User:
-    """A user account."""
-
-    id: int
-    username: str
-    role: str
-    active: bool = True
-    created: str | None = None
-
-    def has_role(self, role: str) -> bool:
-        """Whether this user's role is ``role`` or a more privileged one."""
-        return self.active and ROLES.index(self.role) >= ROLES.index(role)
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (never includes credentials)."""
-        return {"id": self.id, "username": self.username, "role": self.role,
-                "active": self.active, "created": self.created}
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """An API key's public metadata (the secret is never stored)."""
-
-    id: str
-    username: str
-    label: str | None
-    created: str
-    last_used: str | None
-    revoked: str | None
-    scope: str | None = None
-    """``read``, ``review`` or ``admin`` (None: the user's own role)."""
-    expires: str | None = None
-    """When the key stops working (None: never)."""
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return dict(self.__dict__)
-
-
-def check_role(role: str) -> str:
-    """``role`` if it is one of :data:`ROLES`, else InputError listing them."""
-    if role not in ROLES:
-        raise InputError("role", f"{role!r} is not a role; use one of {', '.join(ROLES)}")
-    return role
-
-
-class SQLUserStore:
-    """User accounts over the workspace :class:`yvy.storage.Store`.
-
-    Parameters
-    ----------
-    store
-        The workspace store.
-    """
-
-    def __init__(self, store):
-        self.store = store
+class SQLUserStore(StoreAdapter):
+    """User accounts over the workspace :class:`yvy.storage.Store`."""
 
     # -- users -----------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password: str | None = None) -> User:
         """Create a user; ConflictError if the name is taken."""
-        if not _NAME.match(username or ""):
+        if not NAME_FORMAT.match(username or ""):
             raise InputError("username", f"{username!r}: use 1-64 letters, digits or _ . @ -")
         check_role(role)
         pw = hash_password(password) if password is not None else None
         now = now_iso()
         stmt = self.store._insert(users).values(username=username, role=role, password_hash=pw, active=1,
                                                 created=now, updated=now)
-        with self.store.transaction() as c:
-            uid = c.execute(stmt.on_conflict_do_nothing(index_elements=["username"]).returning(users.c.id)).scalar()
+        uid = self.store.write(stmt.on_conflict_do_nothing(index_elements=["username"]).returning(users.c.id))
         if uid is None:
             raise ConflictError(username, "user already exists")
         return User(uid, username, role, True, now)
@@ -166,7 +57,7 @@ class SQLUserStore:
         return User(row.id, row.username, row.role, bool(row.active), row.created)
 
     def _user_row(self, username: str):
-        if not _NAME.match(username or ""):  # no other name can exist
+        if not NAME_FORMAT.match(username or ""):  # no other name can exist
             return None
         return self.store._first(sa.select(users).where(users.c.username == username))
 
@@ -192,9 +83,7 @@ class SQLUserStore:
     def set_role(self, username: str, role: str) -> User:
         """Change a user's role."""
         user = self.get_user(username)
-        with self.store.transaction() as c:
-            c.execute(sa.update(users).where(users.c.id == user.id).values(role=check_role(role),
-                                                                             updated=now_iso()))
+        self.store.write(sa.update(users).where(users.c.id == user.id).values(role=check_role(role), updated=now_iso()))
         return self.get_user(username)
 
     def revoke_user(self, username: str) -> User:
@@ -212,7 +101,7 @@ class SQLUserStore:
         """The active user whose password matches, else None."""
         row = self._user_row(username)
         if row is None or not row.active or not row.password_hash:
-            verify_password(password, _dummy_hash())  # the same cost for names that cannot sign in
+            verify_password(password, dummy_hash())  # the same cost for names that cannot sign in
             return None
         if not verify_password(password, row.password_hash):
             return None
@@ -238,16 +127,15 @@ class SQLUserStore:
         now = datetime.now(UTC)
         expires = to_iso(now + expires_in, "seconds") if expires_in is not None else None
         created = to_iso(now, "seconds")
-        with self.store.transaction() as c:
-            c.execute(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=_sha256(secret),
-                                                 label=label, created=created, scope=scope, expires=expires))
+        self.store.write(sa.insert(api_keys).values(id=key_id, user_id=user.id, secret_hash=sha256_hex(secret),
+                                                    label=label, created=created, scope=scope, expires=expires))
         return ApiKey(key_id, username, label, created, None, None, scope, expires), f"yvy_{key_id}_{secret}"
 
     def list_api_keys(self, username: str | None = None) -> list[ApiKey]:
         """Keys of one user or of everyone, newest first."""
         k = api_keys.c
         stmt = (sa.select(k.id, users.c.username, k.label, k.created, k.last_used, k.revoked, k.scope, k.expires)
-                .join_from(api_keys, users, users.c.id == k.user_id).order_by(k.created.desc(), k.id))
+                .join_from(api_keys, users).order_by(k.created.desc(), k.id))
         if username:
             stmt = stmt.where(users.c.username == username)
         return [ApiKey(*r) for r in self.store._all(stmt)]
@@ -255,30 +143,29 @@ class SQLUserStore:
     def revoke_api_key(self, key_id: str) -> None:
         """Revoke one key (NotFoundError if unknown)."""
         if key_id.startswith("yvy_"):
-            m = _KEY.match(key_id)
+            m = KEY_FORMAT.match(key_id)
             key_id = m.group(1) if m else key_id
-        with self.store.transaction() as c:
-            cur = c.execute(sa.update(api_keys).where(api_keys.c.id == key_id)
-                            .values(revoked=sa.func.coalesce(api_keys.c.revoked, now_iso())))
-            if cur.rowcount == 0:
-                raise NotFoundError(key_id, "no such API key")
+        changed = self.store.write(sa.update(api_keys).where(api_keys.c.id == key_id)
+                                   .values(revoked=sa.func.coalesce(api_keys.c.revoked, now_iso())))
+        if changed == 0:
+            raise NotFoundError(key_id, "no such API key")
 
     def user_for_api_key(self, key: str) -> User | None:
         """The active user owning an unrevoked ``key``, else None."""
-        m = _KEY.match(key or "")
+        m = KEY_FORMAT.match(key or "")
         if not m:
             return None
         k = api_keys.c
         row = self.store._first(sa.select(k.secret_hash, k.revoked, k.last_used, k.scope, k.expires, *users.c)
-                                .join_from(api_keys, users, users.c.id == k.user_id).where(k.id == m.group(1)))
+                                .join_from(api_keys, users).where(k.id == m.group(1)))
         now = datetime.now(UTC)
         if row is None or row.revoked or not row.active or (row.expires and row.expires <= to_iso(now, "seconds")):
             return None
-        if not hmac.compare_digest(row.secret_hash, _sha256(m.group(2))):
+        if not hmac.compare_digest(row.secret_hash, sha256_hex(m.group(2))):
             return None
         if not row.last_used or row.last_used < to_iso(now - timedelta(minutes=5), "seconds"):
-            with self.store.transaction() as c:  # throttled: not one write per request
-                c.execute(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=to_iso(now, "seconds")))
+            # throttled: not one write per request
+            self.store.write(sa.update(api_keys).where(k.id == m.group(1)).values(last_used=to_iso(now, "seconds")))
         user = self._row_user(row)
         if row.scope and ROLES.index(SCOPES[row.scope]) < ROLES.index(user.role):
             user = User(user.id, user.username, SCOPES[row.scope], user.active, user.created)
@@ -291,7 +178,7 @@ class SQLUserStore:
         now = datetime.now(UTC)
         with self.store.transaction() as c:
             c.execute(sa.delete(sessions).where(sessions.c.expires < to_iso(now, "seconds")))
-            c.execute(sa.insert(sessions).values(token_hash=_sha256(token), user_id=user.id,
+            c.execute(sa.insert(sessions).values(token_hash=sha256_hex(token), user_id=user.id,
                                                  created=to_iso(now, "seconds"), expires=to_iso(now + ttl, "seconds")))
         return token
 
@@ -300,13 +187,12 @@ class SQLUserStore:
         if not token:
             return None
         s = sessions.c
-        row = self.store._first(sa.select(users).join_from(sessions, users, users.c.id == s.user_id)
-                                .where(s.token_hash == _sha256(token), s.expires > now_iso()))
+        row = self.store._first(sa.select(users).join_from(sessions, users)
+                                .where(s.token_hash == sha256_hex(token), s.expires > now_iso()))
         if row is None or not row.active:
             return None
         return self._row_user(row)
 
     def end_session(self, token: str) -> None:
         """Forget a session token."""
-        with self.store.transaction() as c:
-            c.execute(sa.delete(sessions).where(sessions.c.token_hash == _sha256(token or "")))
+        self.store.write(sa.delete(sessions).where(sessions.c.token_hash == sha256_hex(token or "")))

@@ -13,29 +13,23 @@ import sqlalchemy as sa
 from alembic import op
 
 from yvy.storage import schema
-from yvy.storage.db import install_guards
+from yvy.storage.db import create_tables, drop_tables, install_guards
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+_NEW_TABLES = ("leases", "cursors")
+
 
 def upgrade() -> None:
     """Create the tables and indexes, install the guards, drop ``schema_migrations``."""
-    op.create_table("leases",
-                    sa.Column("name", schema.TEXT, primary_key=True),
-                    sa.Column("holder", schema.TEXT, nullable=False),
-                    sa.Column("expires", schema.TEXT, nullable=False))
-    op.create_table("cursors",
-                    sa.Column("name", schema.TEXT, primary_key=True),
-                    sa.Column("value", schema.TEXT, nullable=False),
-                    sa.Column("updated", schema.TEXT, nullable=False))
-    with op.batch_alter_table("alerts") as batch:  # SQLite: ADD COLUMN, no table copy
-        batch.add_column(sa.Column("change_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                                   nullable=False, server_default="0"))
-    op.create_index("alerts_change", "alerts", ["change_seq"])
     bind = op.get_bind()
+    create_tables(bind, _NEW_TABLES)
+    with op.batch_alter_table("alerts") as batch:  # SQLite: ADD COLUMN, no table copy
+        batch.add_column(sa.Column("change_seq", schema.BIGINT, nullable=False, server_default="0"))
+    op.create_index("alerts_change", "alerts", ["change_seq"])
     if bind.dialect.name == "sqlite":
         op.create_index("items_id", "items", ["id"])
     install_guards(bind)
@@ -47,5 +41,4 @@ def downgrade() -> None:
     op.drop_index("alerts_change", "alerts")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("change_seq")
-    op.drop_table("cursors")
-    op.drop_table("leases")
+    drop_tables(op.get_bind(), _NEW_TABLES)

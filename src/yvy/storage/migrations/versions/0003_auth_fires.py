@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from yvy.storage import schema
+from yvy.storage.db import create_tables, drop_tables
 
 revision = "0003"
 down_revision = "0002"
@@ -27,16 +28,12 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:  # SQLite: ADD COLUMN, no table copy
         for name in ("scope", "expires"):  # a free copy of each column's definition
             batch.add_column(sa.Column(name, schema.api_keys.c[name].type, nullable=True))
-    bind = op.get_bind()
-    for name in _NEW_TABLES:
-        schema.metadata.tables[name].create(bind)
+    create_tables(op.get_bind(), _NEW_TABLES)
 
 
 def downgrade() -> None:
     """Drop what :func:`upgrade` added."""
-    bind = op.get_bind()
-    for name in reversed(_NEW_TABLES):
-        schema.metadata.tables[name].drop(bind)
+    drop_tables(op.get_bind(), _NEW_TABLES)
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("expires")
         batch.drop_column("scope")

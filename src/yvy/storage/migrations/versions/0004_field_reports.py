@@ -13,8 +13,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from yvy.storage import schema
-from yvy.storage.db import set_role_check
+from yvy.storage.db import create_tables, drop_tables, set_role_check
 
 revision = "0004"
 down_revision = "0003"
@@ -29,8 +28,7 @@ def upgrade() -> None:
     """Admit the ranger role and create the field report tables."""
     bind = op.get_bind()
     set_role_check(bind, _ROLES["up"])
-    for name in _NEW_TABLES:
-        schema.metadata.tables[name].create(bind)
+    create_tables(bind, _NEW_TABLES)
 
 
 def downgrade() -> None:
@@ -38,6 +36,5 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT count(*) FROM users WHERE role = 'ranger'")).scalar():
         raise RuntimeError("ranger accounts exist: change their role before downgrading")
-    for name in reversed(_NEW_TABLES):
-        schema.metadata.tables[name].drop(bind)
+    drop_tables(bind, _NEW_TABLES)
     set_role_check(bind, _ROLES["down"])

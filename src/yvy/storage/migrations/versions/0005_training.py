@@ -11,8 +11,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-from yvy.storage import schema
-from yvy.storage.db import set_role_check
+from yvy.storage.db import create_tables, drop_tables, set_role_check
 
 revision = "0005"
 down_revision = "0004"
@@ -26,8 +25,7 @@ _ROLES = {"up": ("viewer", "trainee", "ranger", "analyst", "admin"), "down": ("v
 def upgrade() -> None:
     """Create the training tables; allow the trainee role."""
     bind = op.get_bind()
-    for name in _NEW_TABLES:
-        schema.metadata.tables[name].create(bind)
+    create_tables(bind, _NEW_TABLES)
     set_role_check(bind, _ROLES["up"])
 
 
@@ -36,5 +34,4 @@ def downgrade() -> None:
     bind = op.get_bind()
     bind.execute(sa.text("UPDATE users SET role = 'viewer' WHERE role = 'trainee'"))
     set_role_check(bind, _ROLES["down"])
-    for name in reversed(_NEW_TABLES):
-        schema.metadata.tables[name].drop(bind)
+    drop_tables(bind, _NEW_TABLES)
