@@ -197,7 +197,9 @@ class SQLAlertStore:
         return (list(row[:4]) if row[0] is not None else None), row[4], row[5]
 
     def change_cursor(self) -> int:
-        """The newest committed alert change (see :attr:`AlertQuery.changed_after`)."""
+        """The newest committed alert change (see :attr:`AlertQuery.changed_after`); inside a
+        write transaction, read under the alerts lock (and this transaction's writes count)."""
+        self._lock_if_writing()
         return int(self.store._first(sa.select(sa.func.coalesce(sa.func.max(alerts.c.change_seq), 0)))[0])
 
     def record_merge(self, survivor: str, absorbed: str, *, at: str, product_id: str | None) -> None:
