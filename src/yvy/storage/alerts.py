@@ -40,7 +40,7 @@ from .schema import (
     stored_columns,
 )
 from .store import Store, page
-from .where import Terms, Where, geometry_of, intersecting, paged
+from .where import Terms, Where, geometry_of, intersecting, paged, text_of
 
 __all__ = ["SQLAlertStore"]
 
@@ -97,7 +97,7 @@ class SQLAlertStore:
             "legal_flag": (a.legal or {}).get("flag"), "legal_rule": (a.legal or {}).get("rule"),
             "region": (a.legal or {}).get("region") or (a.context or {}).get("region"),
             "merged_into": a.merged_into, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-            "geometry": _dumps(mapping(a.geometry)), "doc": _dumps(doc),
+            "geometry": text_of(a.geometry) or _dumps(mapping(a.geometry)), "doc": _dumps(doc),
             "created": a.created or now_iso("microseconds"), "updated": a.updated or now_iso("microseconds"),
         }
 
