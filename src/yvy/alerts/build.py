@@ -6,8 +6,15 @@ it overlaps. No overlap: a new alert with a new id. One: that alert is updated (
 grows to the union, dates widen, confirmations and confidence only go up). Several: they are
 merged into the oldest one (earliest first detection, then lowest id), the others keep their
 record with ``merged_into`` set and the merge is recorded. Re-running on the same detection
-changes nothing. Every creation, change and merge is an audit entry (actor ``system``); the
-whole update is one transaction.
+changes nothing. Every creation, change and merge is an audit entry (actor ``system``); each
+candidate is one transaction (reviews go on between candidates).
+
+The stored alerts are read once per update (those in the candidates' bounding box) and kept as
+the update writes them; they are read again only when another writer changed alerts between
+two candidates. A candidate is tested against an alert on the polygons and holes of both that
+lie in the intersection of their boxes (a large alert is thousands of polygons), and the whole
+geometries are overlaid only when that shared area is within 1e-6 of the matching threshold:
+the decisions, and so the alerts, are those of overlaying the whole geometries.
 
 Imports the domain only; receives the store as an :class:`~yvy.alerts.ports.AlertStore`.
 """
