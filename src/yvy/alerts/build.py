@@ -6,8 +6,15 @@ it overlaps. No overlap: a new alert with a new id. One: that alert is updated (
 grows to the union, dates widen, confirmations and confidence only go up). Several: they are
 merged into the oldest one (earliest first detection, then lowest id), the others keep their
 record with ``merged_into`` set and the merge is recorded. Re-running on the same detection
-changes nothing. Every creation, change and merge is an audit entry (actor ``system``); the
-whole update is one transaction.
+changes nothing. Every creation, change and merge is an audit entry (actor ``system``); each
+candidate is one transaction (reviews go on between candidates).
+
+The stored alerts are read once per update (those in the candidates' bounding box) and kept as
+the update writes them; they are read again only when another writer changed alerts between
+two candidates. A candidate is tested against an alert on the polygons and holes of both that
+lie in the intersection of their boxes (a large alert is thousands of polygons), and the whole
+geometries are overlaid only when that shared area is within 1e-6 of the matching threshold:
+the decisions, and so the alerts, are those of overlaying the whole geometries.
 
 Imports the domain only; receives the store as an :class:`~yvy.alerts.ports.AlertStore`.
 """
@@ -18,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict
 
+import numpy as np
 import shapely
 
 from ..dates import now_iso
@@ -86,26 +94,134 @@ def _covers(a, b) -> bool:
     return bool(a.covers(b))
 
 
-def _overlapping(store: AlertStore, cand: Candidate, params: AlertParams) -> list[Alert]:
-    out = []
+_MARGIN = 1e-6
+"""Relative margin of the shared area computed on the geometries' local pieces: closer to the
+threshold than this, it is computed as before, by one overlay of the whole geometries."""
+
+
+class _Parts:
+    """A geometry prepared for many tests, and its polygons and their holes with their boxes: a
+    large alert is thousands of polygons, one with thousands of holes, and a candidate meets a
+    few of them (overlays on the whole geometry cost as much as the whole geometry)."""
+
+    def __init__(self, geom):
+        self.geom = geom
+        shapely.prepare(geom)
+        self.size = int(shapely.get_num_coordinates(geom))
+        self.parts = shapely.get_parts(geom)
+        self.boxes = shapely.bounds(self.parts)
+        self._rings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def intersects(self, other: _Parts) -> bool:
+        """Whether the two intersect (tested on the prepared one with more vertices)."""
+        big, small = (self, other) if self.size >= other.size else (other, self)
+        return bool(big.geom.intersects(small.geom))
+
+    def local(self, box):
+        """The geometry's points in ``box`` as a smaller geometry: the polygons whose box meets
+        it, each with only the holes whose box meets it."""
+        out = []
+        for j in _meeting(self.boxes, box):
+            p = self.parts[j]
+            if shapely.get_num_interior_rings(p) == 0:
+                out.append(p)
+                continue
+            if j not in self._rings:
+                rings = shapely.get_rings(p)
+                self._rings[j] = (rings, shapely.bounds(rings[1:]))
+            rings, hboxes = self._rings[j]
+            k = _meeting(hboxes, box)
+            out.append(p if k.size == hboxes.shape[0] else shapely.Polygon(rings[0], holes=rings[1:][k]))
+        return shapely.MultiPolygon(out) if len(out) != 1 else out[0]
+
+
+def _meeting(boxes: np.ndarray, box) -> np.ndarray:
+    """Indices of the ``boxes`` (n x 4) that meet ``box`` (minx, miny, maxx, maxy)."""
+    return np.flatnonzero((boxes[:, 0] <= box[2]) & (boxes[:, 2] >= box[0])
+                          & (boxes[:, 1] <= box[3]) & (boxes[:, 3] >= box[1]))
+
+
+def _matches(a: Alert, ap: _Parts, cand: Candidate, cp: _Parts, params: AlertParams) -> bool:
+    """Whether the candidate updates ``a`` (whose geometry intersects it): they share at least
+    ``params.match_overlap`` of the smaller area (all of the candidate's area always counts).
+
+    Both geometries meet only inside the intersection of their boxes, so the shared area is that
+    of their local pieces there (:meth:`_Parts.local`); only when it is within :data:`_MARGIN` of
+    the threshold does one overlay of the whole geometries decide, as it always did."""
+    g, c = a.geometry, cand.geometry
     whole = cand.area_ha > 0 and params.match_overlap <= 1  # sharing all of its area is a match
-    for a in store.find_alerts(AlertQuery(intersects=cand.geometry)):
-        if whole and _same(a.geometry, cand.geometry):
-            out.append(a)
-            continue
-        shapely.prepare(a.geometry)  # a large alert is tested against many candidates
-        if a.geometry.touches(cand.geometry):  # borders only: no area shared
-            continue
-        if whole and _covers(a.geometry, cand.geometry):  # shares all of the candidate's area
-            out.append(a)
-            continue
-        inter = a.geometry.intersection(cand.geometry)
-        if inter.is_empty:
-            continue
-        shared = _geo.area_ha(inter)
-        if shared > 0 and shared >= params.match_overlap * min(a.area_ha, cand.area_ha):
-            out.append(a)
-    return out
+    if whole and _same(g, c):
+        return True
+    if whole and cand.area_ha <= a.area_ha * (1 + _MARGIN) and g.covers(c):
+        return True  # shares all of the candidate's area
+    need = params.match_overlap * min(a.area_ha, cand.area_ha)
+    if need > 0:
+        gb, cb = g.bounds, c.bounds
+        box = (max(gb[0], cb[0]), max(gb[1], cb[1]), min(gb[2], cb[2]), min(gb[3], cb[3]))
+        shared = _geo.area_ha(ap.local(box).intersection(cp.local(box)))
+        if shared >= need * (1 + _MARGIN):
+            return True
+        if shared < need * (1 - _MARGIN):
+            return False
+    if g.touches(c):  # borders only: no area shared
+        return False
+    inter = g.intersection(c)
+    if inter.is_empty:
+        return False
+    shared = _geo.area_ha(inter)
+    return shared > 0 and shared >= need
+
+
+class _Live:
+    """The unmerged alerts an update can match (those whose geometry intersects the candidates'
+    bounding box), read once and kept as the update writes them: what
+    :meth:`AlertStore.find_alerts` with ``intersects=`` would return for each candidate. They are
+    read again only when another writer changed alerts between two candidates (a review): the
+    store's change cursor, read under the alerts lock, says so."""
+
+    def __init__(self, cands: list[Candidate]):
+        self.alerts: dict[str, tuple[Alert, tuple, _Parts | None]] = {}
+        self.cursor: int | None = None
+        self.box = None
+        if cands:
+            b = shapely.bounds([c.geometry for c in cands])
+            self.box = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+    def refresh(self, store: AlertStore) -> None:
+        """Inside the candidate's transaction: read the alerts again if anyone else wrote any."""
+        cursor = store.change_cursor()
+        if cursor == self.cursor:
+            return
+        old, self.alerts = self.alerts, {}
+        for a in store.find_alerts(AlertQuery(bbox=self.box)):
+            kept = old.get(a.id)
+            if kept is not None and kept[0].geometry is a.geometry:  # the same text: prepared already
+                self.alerts[a.id] = (a, kept[1], kept[2])
+            else:
+                self.put(a)
+        self.cursor = cursor
+
+    def put(self, a: Alert) -> None:
+        self.alerts[a.id] = (a, a.geometry.bounds, None)
+
+    def drop(self, alert_id: str) -> None:
+        self.alerts.pop(alert_id, None)
+
+    def matching(self, cand: Candidate, params: AlertParams) -> list[Alert]:
+        """The alerts the candidate updates."""
+        x0, y0, x1, y1 = cand.geometry.bounds
+        cp = None
+        out = []
+        for aid, (a, box, ap) in list(self.alerts.items()):
+            if box[0] > x1 or box[2] < x0 or box[1] > y1 or box[3] < y0:
+                continue
+            if ap is None:
+                ap = _Parts(a.geometry)
+                self.alerts[aid] = (a, box, ap)
+            cp = cp or _Parts(cand.geometry)
+            if ap.intersects(cp) and _matches(a, ap, cand, cp, params):
+                out.append(a)
+        return out
 
 
 def _new_alert(store: AlertStore, cand: Candidate, layers: DetectionLayers, params: AlertParams, at: str) -> Alert:
@@ -208,9 +324,12 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
                "unchanged": 0, "merged": 0, "ids": []}
     at = now_iso(AUDIT_TIMESPEC)
     ctx = _Context(store, prof)
+    live = _Live(cands)
     for i, cand in enumerate(cands):
         with store.transaction():  # one candidate at a time: reviews go on between candidates
-            _apply_candidate(store, cand, layers, params, ctx, at, summary)
+            live.refresh(store)
+            _apply_candidate(store, live, cand, layers, params, ctx, at, summary)
+            live.cursor = store.change_cursor()
         if progress:
             progress(i + 1, len(cands))
     with store.transaction():
@@ -221,11 +340,12 @@ def update_alerts(store: AlertStore, layers: DetectionLayers, params: AlertParam
     return summary
 
 
-def _apply_candidate(store, cand, layers, params, ctx: _Context, at: str, summary: dict) -> None:
-    matches = _overlapping(store, cand, params)
+def _apply_candidate(store, live: _Live, cand, layers, params, ctx: _Context, at: str, summary: dict) -> None:
+    matches = live.matching(cand, params)
     if not matches:
         alert = ctx.apply(_new_alert(store, cand, layers, params, at))
         store.insert_alert(alert)
+        live.put(alert)
         store.append_audit(at=at, actor=SYSTEM, alert_id=alert.id, action="created",
                            payload={"product_id": layers.product_id, "area_ha": round(alert.area_ha, 6),
                                     "first_detected": alert.first_detected, "confidence": alert.confidence.value,
@@ -244,8 +364,10 @@ def _apply_candidate(store, cand, layers, params, ctx: _Context, at: str, summar
         return
     grown = grown.with_(updated=at)
     store.update_alert(grown)
+    live.put(grown)
     for o in others:
         store.update_alert(o.with_(merged_into=base.id, updated=at))
+        live.drop(o.id)
         store.record_merge(base.id, o.id, at=at, product_id=layers.product_id)
         store.append_audit(at=at, actor=SYSTEM, alert_id=o.id, action="merged",
                            payload={"into": base.id, "product_id": layers.product_id})

@@ -87,7 +87,8 @@ class AlertStore(Protocol):
         ...
 
     def change_cursor(self) -> int:
-        """The number of the newest committed alert write (grows in commit order)."""
+        """The number of the newest committed alert write (grows in commit order); inside a write
+        transaction, read under the lock alert writers take, this transaction's writes included."""
         ...
 
     def alert_extent(self) -> tuple[list[float] | None, str | None, str | None]:

@@ -41,7 +41,7 @@ from .schema import (
     stored_columns,
 )
 from .store import StoreAdapter, _dialect_insert, page
-from .where import Terms, Where, geometry_of, intersecting, paged
+from .where import Terms, Where, geometry_of, intersecting, paged, text_of
 
 __all__ = ["SQLAlertStore"]
 
@@ -97,7 +97,7 @@ class SQLAlertStore(StoreAdapter):
             "legal_flag": (a.legal or {}).get("flag"), "legal_rule": (a.legal or {}).get("rule"),
             "region": (a.legal or {}).get("region") or (a.context or {}).get("region"),
             "merged_into": a.merged_into, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-            "geometry": _dumps(mapping(a.geometry)), "doc": _dumps(doc),
+            "geometry": text_of(a.geometry) or _dumps(mapping(a.geometry)), "doc": _dumps(doc),
             "created": a.created or now_iso("microseconds"), "updated": a.updated or now_iso("microseconds"),
         }
 
@@ -196,7 +196,9 @@ class SQLAlertStore(StoreAdapter):
         return (list(row[:4]) if row[0] is not None else None), row[4], row[5]
 
     def change_cursor(self) -> int:
-        """The newest committed alert change (see :attr:`AlertQuery.changed_after`)."""
+        """The newest committed alert change (see :attr:`AlertQuery.changed_after`); inside a
+        write transaction, read under the alerts lock (and this transaction's writes count)."""
+        self._lock_if_writing()
         return int(self.store._first(sa.select(sa.func.coalesce(sa.func.max(alerts.c.change_seq), 0)))[0])
 
     def record_merge(self, survivor: str, absorbed: str, *, at: str, product_id: str | None) -> None:

@@ -13,13 +13,15 @@ Must not import: click, fastapi, yvy.cli, yvy.api.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 
 from .schema import BBOX_COLUMNS, RTREES
 
-__all__ = ["SPATIAL_TERMS", "Terms", "Where", "bbox_term", "box_values", "geometry_of", "intersecting", "paged"]
+__all__ = ["SPATIAL_TERMS", "Terms", "Where", "bbox_term", "box_values", "geometry_of", "intersecting", "paged",
+           "text_of"]
 
 _BOX = ("rt_x0", "rt_y0", "rt_x1", "rt_y1")
 
@@ -113,14 +115,31 @@ def paged(stmt: sa.Select, limit: bool, offset: bool) -> sa.Select:
     return stmt.offset(sa.bindparam("offset")) if offset else stmt
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=1024)
 def geometry_of(text: str):
     """The shapely geometry of a stored GeoJSON text, parsed once per text: a large alert that
     overlaps many query boxes (an update matching hundreds of candidates) is parsed once, not
     for each of them. Shapely geometries are immutable, so the parsed one is shared."""
     import shapely
 
-    return shapely.from_geojson(text)
+    geom = shapely.from_geojson(text)
+    with _TEXTS_LOCK:  # the server reads alerts from several threads
+        _TEXTS[id(geom)] = (geom, text)
+        while len(_TEXTS) > 1024:
+            del _TEXTS[next(iter(_TEXTS))]
+    return geom
+
+
+_TEXTS: dict[int, tuple] = {}
+"""id -> (geometry, its text) of the geometries :func:`geometry_of` parsed last."""
+_TEXTS_LOCK = threading.Lock()
+
+
+def text_of(geom) -> str | None:
+    """The stored text ``geom`` was parsed from by :func:`geometry_of` (None for another
+    geometry): an alert written back with its geometry unchanged is not serialised again."""
+    hit = _TEXTS.get(id(geom))
+    return hit[1] if hit is not None and hit[0] is geom else None
 
 
 def intersecting(rows, exact) -> Iterator:
