@@ -1,5 +1,5 @@
 """The demo's radar scenario: fused vs optical-only bayts, with yvy's defaults (what ``yvy demo``
-runs: thresholds and spatial rule), the same thresholds without the spatial rule, R's settings
+runs), the same thresholds with the tuned spatial rule (an option), R's settings
 and the defaults used before the false-alarm bound (chi 0.5, bwf 0.2 0.8).
 
 A clearing under wet-season clouds (``yvy.demo._radar``: S1-like VV from two orbits with speckle,
@@ -18,7 +18,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_DEFAULTS
+from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_TUNED
 from yvy.demo._radar import compare, radar_scenario
 from yvy.kernels.bayts import BaytsParams
 
@@ -26,16 +26,15 @@ OUT = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    nchi, mp = SPATIAL_DEFAULTS["bayts"]
-    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, spatial rule: "
-                f"neighbour chi {nchi}, {mp} pixels)": None,
-                f"yvy thresholds without the spatial rule (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]})":
-                    BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF),
+    nchi, mp = SPATIAL_TUNED["bayts"]
+    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, no spatial rule)": None,
+                f"yvy thresholds + the tuned spatial rule (neighbour chi {nchi}, {mp} pixels; an option)":
+                    (BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF, chi_weak=nchi), mp),
                 "R settings (chi 0.9, bwf 0.1 0.9)": BaytsParams(0.9, 0.5, (0.1, 0.9)),
                 "chi 0.5, bwf 0.2 0.8 (earlier defaults)": BaytsParams(0.5, 0.5, (0.2, 0.8))}
     with tempfile.TemporaryDirectory() as tmp:
         demo = radar_scenario(tmp)
-        res = {name: compare(demo, p) for name, p in settings.items()}
+        res = {name: compare(demo, *(p if isinstance(p, tuple) else (p,))) for name, p in settings.items()}
     OUT.mkdir(exist_ok=True)
     (OUT / "radar_demo.json").write_text(json.dumps({"runs": 1, "clearing_date": demo.clearing_date.isoformat(),
                                                      "results": res}, indent=1))

@@ -62,7 +62,7 @@ VARIANTS = [("none", {}), ("orbit-normalise", {"orbit_normalise": True}),
 
 def detect(method: str, sar: Path, opt: Path | None, start: str, **opts) -> np.ndarray:
     """Confirmed-change time (decimal year, NaN: none) of one pipeline run: the chunks, then the
-    method's default spatial rule (:func:`yvy.kernels.grow.spatial_confirm`) over the whole grid."""
+    method's default spatial rule (:func:`yvy.kernels.grow.spatial_confirm`; off) over the whole grid."""
     req = FusionRequest(start, method=method, stack=str(opt) if opt else None, sar_stack=str(sar), chunk=512,
                         store_model=False, **opts)
     plan = plan_fusion(req)
@@ -70,9 +70,12 @@ def detect(method: str, sar: Path, opt: Path | None, start: str, **opts) -> np.n
     weak, conf = (np.full(tuple(plan.geobox.shape), np.nan) for _ in range(2))
     for i, (rows, cols) in enumerate(plan.windows):
         arrays = _chunk(plan, i)
+        if not rule["on"]:
+            conf[rows, cols] = arrays["break_decimal_year"]
+            continue
         conf[rows, cols] = arrays["spatial__change_confirmed"]
         weak[rows, cols] = arrays["spatial__change_weak"] if rule["grow"] else conf[rows, cols]
-    return spatial_confirm(weak, conf, rule["min_pixels"])
+    return spatial_confirm(weak, conf, rule["min_pixels"]) if rule["on"] else conf
 
 
 def tag_orbits(src: Path, dest: Path, labels: list[str]) -> Path:

@@ -81,15 +81,16 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
 
 
 def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_path, data_file):
-    """The defaults' spatial rule, applied after 32-px chunks, equals the kernel run on the whole
-    stacks followed by :func:`yvy.kernels.grow.spatial_confirm` on the whole grid."""
+    """The tuned spatial rule (0.5, 2 px), applied after 32-px chunks, equals the kernel run on the
+    whole stacks followed by :func:`yvy.kernels.grow.spatial_confirm` on the whole grid."""
     from yvy.change.timebase import decimal_year
     from yvy.kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
     from yvy.kernels.grow import spatial_confirm
 
     out = tmp_path / "out"
     r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
-             "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "32", "--no-alerts")
+             "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "32", "--no-alerts",
+             "--neighbour-chi", "0.5", "--min-pixels", "2")
     assert r.exit_code == 0, r.output
     ys, ts = [], []
     for path in (NDVI, S1VV):
@@ -199,4 +200,5 @@ def test_cli_defaults_are_the_documented_ones():
     assert detect.SPATIAL == fusion.SPATIAL_DEFAULTS
     assert (detect.CHI, detect.PNF_MIN, detect.BWF) == (fusion.DEFAULT_CHI, fusion.DEFAULT_PNF_MIN,
                                                         fusion.DEFAULT_BWF)
-    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95), 0.5)
+    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95))
+    assert not fusion.FusionRequest("2016-01-01").spatial()["on"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import rasterio
 from click.testing import CliRunner
 
@@ -34,10 +35,10 @@ def _ws(path):
     return ws
 
 
-def _detect(ws, opt, sar, out):
+def _detect(ws, opt, sar, out, *extra):
     r = CliRunner().invoke(cli, ["--home", str(ws.home), "detect", "--method", "bayts", "--stack", str(opt),
                                  "--sar-stack", str(sar), "--monitor-start", "2016-01-01", "--chunk", "48",
-                                 "--out", str(out), "--no-alerts"])
+                                 "--out", str(out), "--no-alerts", *extra])
     assert r.exit_code == 0, r.output
     return r
 
@@ -52,15 +53,17 @@ def _product_rasters(ws, names=COMPARED):
     return item, out
 
 
-def test_update_equals_one_run(tmp_path, data_file):
+@pytest.mark.parametrize("rule", [(), ("--neighbour-chi", "0.5", "--min-pixels", "2")], ids=["kernel", "spatial-rule"])
+def test_update_equals_one_run(tmp_path, data_file, rule):
+    """With the spatial rule too: the update recomputes it from the stored weak and confirmed times."""
     full = _ws(tmp_path / "full")
-    _detect(full, data_file(NDVI), data_file(S1VV), tmp_path / "o1")
+    _detect(full, data_file(NDVI), data_file(S1VV), tmp_path / "o1", *rule)
     whole, want = _product_rasters(full)
 
     inc = _ws(tmp_path / "inc")
     opt0 = _head(data_file(NDVI), tmp_path / "ndvi_head.tif", "2016-02-15")
     sar0 = _head(data_file(S1VV), tmp_path / "vv_head.tif", "2016-02-15")
-    _detect(inc, opt0, sar0, tmp_path / "o2")
+    _detect(inc, opt0, sar0, tmp_path / "o2", *rule)
     first, before = _product_rasters(inc)
     # later clearings are not seen yet
     assert first["properties"]["yvy:summary"]["breaks"] < whole["properties"]["yvy:summary"]["breaks"]

@@ -48,10 +48,13 @@ DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
 
 DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.9, 0.5, (0.1, 0.95)
-SPATIAL_DEFAULTS = {"bayts": (0.5, 2), "sar": (0.55, 3)}
+SPATIAL_DEFAULTS = {"bayts": (None, 1), "sar": (None, 1)}
 """Per method, the defaults ``(neighbour_chi, min_pixels)`` of the spatial rule
-(:mod:`yvy.kernels.grow`), chosen by the same rule on the same tuning pixels, with the thresholds
-above (``benchmarks/bench_radar_accuracy.py``; radar alone is noisier, so ``sar`` needs more)."""
+(:mod:`yvy.kernels.grow`): off. The tuning pixels choose 0.5 / 2 (bayts) and 0.55 / 3 (sar)
+(``benchmarks/bench_radar_accuracy.py``), but on a full synthetic 10,980² tile the rule's pass
+peaked at 9.9 GB and weak evidence accumulates over long monitoring (docs/radar.md)."""
+SPATIAL_TUNED = {"bayts": (0.5, 2), "sar": (0.55, 3)}
+"""The spatial rule the tuning pixels choose per method (an option, not the default)."""
 """Defaults of ``yvy detect --method bayts|sar`` (``benchmarks/bench_radar_accuracy.py``): the best
 F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
 false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's

@@ -66,8 +66,8 @@ SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 CHI, PNF_MIN, BWF = 0.9, 0.5, (0.1, 0.95)
 """Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
 the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar_accuracy.py)."""
-SPATIAL = {"bayts": (0.5, 2), "sar": (0.55, 3)}
-"""Per method, defaults of --neighbour-chi, --min-pixels (= yvy.change.fusion.SPATIAL_DEFAULTS)."""
+SPATIAL = {"bayts": (None, 1), "sar": (None, 1)}
+"""Per method, defaults of --neighbour-chi, --min-pixels (= yvy.change.fusion.SPATIAL_DEFAULTS: off)."""
 
 
 def fusion_options(f):
@@ -94,11 +94,11 @@ def fusion_options(f):
                           "(R bayts' example: 0.1 0.9)."),
         click.option("--neighbour-chi", type=float,
                      help="Spatial rule: a pixel whose probability of change reached this, 4-connected through "
-                          "such pixels to a confirmed pixel, is confirmed with it (a value >= --chi: off). "
-                          f"Default: {SPATIAL['bayts'][0]} (bayts), {SPATIAL['sar'][0]} (sar)."),
+                          "such pixels to a confirmed pixel, is confirmed with it (default: off; tuned on the "
+                          "Bolivia pixels: 0.5 for bayts, 0.55 for sar; see docs/radar.md)."),
         click.option("--min-pixels", type=click.IntRange(1, 10000),
                      help="Spatial rule: a change is confirmed once its 4-connected group has this many pixels "
-                          f"(1: off). Default: {SPATIAL['bayts'][1]} (bayts), {SPATIAL['sar'][1]} (sar)."),
+                          "(default 1: off; tuned: 2 for bayts, 3 for sar)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
         click.option("--orbit-normalise", is_flag=True,

@@ -124,7 +124,7 @@ def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict
     nd, tn = _read(demo.ndvi)
     vv, nd = spatial_normalise(vv, 0.95), spatial_normalise(nd, 0.95)
     if params is None:
-        neighbour_chi, default_pixels = SPATIAL_DEFAULTS["bayts"]
+        neighbour_chi, default_pixels = SPATIAL_DEFAULTS["bayts"]  # what `yvy detect` runs
         params = BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF, chi_weak=neighbour_chi)
         min_pixels = default_pixels if min_pixels is None else min_pixels
     start = float(decimal_year([demo.monitor_start.isoformat()])[0])
