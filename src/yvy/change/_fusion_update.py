@@ -46,6 +46,7 @@ from .fusion import (
     radar_state_arrays,
     read_sensor,
     same_grid,
+    spatial_rule,
     stack_orbits,
 )
 from .product import geobox_from_properties
@@ -187,7 +188,7 @@ def update_fusion(store, workspace, product: dict, model: dict, *, stack: str | 
         item["properties"] = {**props, "yvy:summary": {**props.get("yvy:summary", {}), "new_dates": 0}}
         return item
     windows = chunk_windows(tuple(geobox.shape), int(props.get("yvy:chunk", 512)))
-    rule = meta["params"].get("spatial") or {"on": False, "grow": False, "neighbour_chi": None, "min_pixels": 1}
+    rule = meta["params"].get("spatial") or spatial_rule(None, meta["params"]["chi"], 1)  # made before the rule: off
     params = kb.BaytsParams(chi=meta["params"]["chi"], pnf_min=meta["params"]["pnf_min"],
                             bwf=tuple(meta["params"]["bwf"]), chi_weak=rule["neighbour_chi"])
     new_meta = {**meta, "sensors": [

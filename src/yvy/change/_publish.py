@@ -5,6 +5,7 @@ Shared by :func:`yvy.change.detect.run_detection` and :func:`yvy.change.monitor.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -26,6 +27,7 @@ from .product import (
     STAC_VERSION,
     RasterSpec,
     assemble,
+    chunk_path,
     collection_dict,
     grid_properties,
     json_ready,
@@ -43,7 +45,7 @@ RESIDUALS = "model__residuals"
 
 
 def _chunk_file(scratch: Path):
-    return lambda i: scratch / f"chunk_{i:06d}.npz"
+    return functools.partial(chunk_path, scratch)
 
 
 def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:

@@ -24,13 +24,9 @@ import numpy as np
 from ..kernels import bayts as kb
 from ..kernels.grow import spatial_confirm_ranks, time_ranks
 from .fusion import RAW_PREFIX, product_arrays
-from .product import load_chunk, save_chunk
+from .product import chunk_path, load_chunk, save_chunk
 
 __all__ = ["apply"]
-
-
-def _file(scratch: Path, i: int) -> Path:
-    return Path(scratch) / f"chunk_{i:06d}.npz"
 
 
 def apply(scratch: Path, windows: list, shape: tuple[int, int], names: list[str], rule: dict) -> None:
@@ -42,7 +38,7 @@ def apply(scratch: Path, windows: list, shape: tuple[int, int], names: list[str]
     flat_dtype = np.int32 if shape[0] * shape[1] < 2 ** 31 else np.int64
 
     def times_of(i: int) -> tuple[np.ndarray, np.ndarray]:
-        with load_chunk(_file(scratch, i)) as z:
+        with load_chunk(chunk_path(scratch, i)) as z:
             c = z[RAW_PREFIX + "change_confirmed"]
             return (z[RAW_PREFIX + "change_weak"] if rule["grow"] else c), c
 
@@ -69,7 +65,7 @@ def apply(scratch: Path, windows: list, shape: tuple[int, int], names: list[str]
         f = flats[i]
         r = ranks[np.searchsorted(flat, f)]
         t[f // width - rows.start, f % width - cols.start] = np.where(r >= 0, times[np.maximum(r, 0)], np.nan)
-        _rewrite(_file(scratch, i), t, h, w, names)
+        _rewrite(chunk_path(scratch, i), t, h, w, names)
 
 
 def _rewrite(path: Path, t: np.ndarray, h: int, w: int, names: list[str]) -> None:

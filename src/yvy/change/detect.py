@@ -46,7 +46,7 @@ from ..dates import parse_date
 from ..errors import DateRangeError, EmptyAOIError, InputError, NotFoundError
 from . import _engine
 from .forest import ForestRule, rule_for_index
-from .product import DETECTIONS, MODELS
+from .product import DETECTIONS, MODELS, chunk_path
 from .timebase import bfast_dates
 
 __all__ = [
@@ -311,7 +311,7 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
     job = store.get_job(job_id)
     params_now = json.loads(json.dumps(job_params, sort_keys=True, default=str))
     if resume and job is not None and job.state != "done" and job.params == params_now:
-        done = {i for i in job.progress.get("done", []) if _chunk_path(scratch, i).exists()}
+        done = {i for i in job.progress.get("done", []) if chunk_path(scratch, i).exists()}
     else:
         shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -320,7 +320,7 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
         progress(len(done), n_chunks)
     pending = [i for i in range(n_chunks) if i not in done]
     for i, result in (runner or _serial)(_call, work, pending):
-        save_chunk(_chunk_path(scratch, i), result)
+        save_chunk(chunk_path(scratch, i), result)
         done.add(i)
         store.update_job(job_id, progress={"done": sorted(done), "n_chunks": n_chunks})
         if progress:
@@ -330,10 +330,6 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
 def finish_job(store, job_id: str, state: str = "done", summary: Mapping | None = None) -> None:
     """Mark a job done (or failed) with its summary."""
     store.update_job(job_id, progress=dict(summary or {}), state=state)
-
-
-def _chunk_path(scratch: Path, i: int) -> Path:
-    return scratch / f"chunk_{i:06d}.npz"
 
 
 # -- entry point --------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ DEFAULT_SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 """Normalised Sentinel-1 VV dB: forest N(-1, 0.75), non-forest N(-4, 1) (Reiche et al. 2018)."""
 
 DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.9, 0.5, (0.1, 0.95)
+"""Defaults of ``yvy detect --method bayts|sar`` (``benchmarks/bench_radar_accuracy.py``): the best
+F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
+false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's
+example: chi 0.9, bwf (0.1, 0.9); for ``sar`` these tie with its own best tuning F1)."""
 SPATIAL_DEFAULTS = {"bayts": (None, 1), "sar": (None, 1)}
 """Per method, the defaults ``(neighbour_chi, min_pixels)`` of the spatial rule
 (:mod:`yvy.kernels.grow`): off. The tuning pixels choose 0.5 / 2 (bayts) and 0.55 / 3 (sar)
@@ -55,10 +59,6 @@ SPATIAL_DEFAULTS = {"bayts": (None, 1), "sar": (None, 1)}
 peaked at 9.9 GB and weak evidence accumulates over long monitoring (docs/radar.md)."""
 SPATIAL_TUNED = {"bayts": (0.5, 2), "sar": (0.55, 3)}
 """The spatial rule the tuning pixels choose per method (an option, not the default)."""
-"""Defaults of ``yvy detect --method bayts|sar`` (``benchmarks/bench_radar_accuracy.py``): the best
-F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
-false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's
-example: chi 0.9, bwf (0.1, 0.9); for ``sar`` these tie with its own best tuning F1)."""
 
 CONFIRM_RULE = ("bayts: confirm_count = optical + radar dates from the flag to the confirmation of the "
                 "change (Pchange >= chi) and later dates with PNF >= pnf_min; prev_obs_days = date of the "
@@ -423,8 +423,7 @@ def plan_fusion(req: FusionRequest, store=None) -> FusionPlan:
     if not isinstance(req.speckle_filter, int) or isinstance(req.speckle_filter, bool) or \
             not 0 <= req.speckle_filter <= 64:
         raise InputError("speckle_filter", f"{req.speckle_filter!r} is not a number of dates from 0 to 64")
-    req.spatial()
-    params = req.params()
+    params = req.params()  # checks the spatial rule first
     try:
         pdfs = {"optical": kb.SensorPdf(*req.optical_pdf), "radar": kb.SensorPdf(*req.sar_pdf)}
     except InputError as exc:

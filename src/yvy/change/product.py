@@ -96,6 +96,11 @@ BREAKS_BANDS = ("break_decimal_year", "break_days", "magnitude", "statistic", "h
 
 
 # -- chunk files --------------------------------------------------------------------------------
+def chunk_path(scratch: Path, i: int) -> Path:
+    """The scratch file of chunk ``i`` of a job."""
+    return Path(scratch) / f"chunk_{i:06d}.npz"
+
+
 def save_chunk(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write a chunk's arrays atomically (npz)."""
     with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:

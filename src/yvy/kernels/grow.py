@@ -153,7 +153,7 @@ def spatial_confirm_ranks(flat: np.ndarray, weak: np.ndarray, confirmed: np.ndar
         raise ValueError("every member needs a weak or a confirmed time")
     if flat.size > 1 and not (np.diff(flat) > 0).all():
         raise ValueError("flat indices must be strictly increasing")
-    return _run(np.asarray(flat, np.int64), w, c, int(n_times), int(shape[1]), int(shape[0]),
+    return _run(np.asarray(flat), w, c, int(n_times), int(shape[1]), int(shape[0]),
                 int(max(1, min_pixels)), connectivity == 8)
 
 
