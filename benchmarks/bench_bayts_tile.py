@@ -125,8 +125,9 @@ cli()
 ``ru_maxrss`` does not count the parent's pages it was forked with) when it exits."""
 
 
-def run_once(root: Path, paths: tuple[Path, Path]) -> dict:
-    """The detect command in a child process: wall seconds and the child's peak RSS (bytes)."""
+def run_once(root: Path, paths: tuple[Path, Path], extra: tuple[str, ...] = ()) -> dict:
+    """The detect command (with ``extra`` arguments) in a child process: wall seconds and the
+    child's peak RSS (bytes)."""
     from yvy.config import Workspace
     from yvy.storage import open_store
 
@@ -135,7 +136,7 @@ def run_once(root: Path, paths: tuple[Path, Path]) -> dict:
     open_store(ws.database_url, create=True)
     cmd = [sys.executable, "-c", CHILD, "--home", str(home), "--quiet", "detect", "--method", "bayts",
            "--stack", str(paths[0]), "--sar-stack", str(paths[1]), "--monitor-start", "2016-01-01",
-           "--out", str(root / "out"), "--no-alerts"]
+           "--out", str(root / "out"), "--no-alerts", *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -157,13 +158,21 @@ def main() -> None:
                          "repeat them (see mosaic_stacks); the disk a full tile's stacks need is not there.")
     ap.add_argument("--keep", action="store_true", help="Keep the earlier rows of the results file (add sizes).")
     ap.add_argument("--report", action="store_true", help="Only rewrite the results from the results file's rows.")
+    ap.add_argument("--spatial-rule", nargs=3, type=int, default=None, metavar=("NCHI_PCT", "MIN_PIXELS", "DAYS"),
+                    help="Run with the spatial rule on (--neighbour-chi NCHI_PCT/100 --min-pixels --neighbour-days) "
+                         "and write bench_bayts_tile_spatial_rule.{json,md}.")
     args = ap.parse_args()
+    extra, stem = (), "bench_bayts_tile"
+    if args.spatial_rule:
+        nchi, mp, days = args.spatial_rule
+        extra = ("--neighbour-chi", str(nchi / 100), "--min-pixels", str(mp), "--neighbour-days", str(days))
+        stem = "bench_bayts_tile_spatial_rule"
     if args.report:
-        report(json.loads((OUT / "bench_bayts_tile.json").read_text())["rows"], args.runs)
+        report(json.loads((OUT / f"{stem}.json").read_text())["rows"], args.runs, stem, extra)
         return
     rows = []
-    if args.keep and (OUT / "bench_bayts_tile.json").exists():
-        rows = [r for r in json.loads((OUT / "bench_bayts_tile.json").read_text())["rows"]
+    if args.keep and (OUT / f"{stem}.json").exists():
+        rows = [r for r in json.loads((OUT / f"{stem}.json").read_text())["rows"]
                 if r["size"] not in set(args.sizes)]
     for size in sorted(args.sizes):
         with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -174,7 +183,7 @@ def main() -> None:
             if mosaic:
                 paths = mosaic_stacks(root, size, paths)
             gen = time.perf_counter() - t0
-            runs = [run_once(root, paths) for _ in range(args.runs)]
+            runs = [run_once(root, paths, extra) for _ in range(args.runs)]
         secs = float(np.median([r["seconds"] for r in runs]))
         obs = size * size * (60 + 73)
         rows.append({"size": size, "pixels": size * size, "observations": obs, "runs": args.runs,
@@ -184,13 +193,13 @@ def main() -> None:
                      "load_average": os.getloadavg()[0]})
         print(rows[-1], flush=True)
     rows.sort(key=lambda r: r["size"])
-    report(rows, args.runs)
+    report(rows, args.runs, stem, extra)
 
 
-def report(rows: list[dict], runs: int) -> None:
-    """Write ``results/bench_bayts_tile.{json,md}`` from the measured rows."""
+def report(rows: list[dict], runs: int, stem: str = "bench_bayts_tile", extra: tuple[str, ...] = ()) -> None:
+    """Write ``results/<stem>.{json,md}`` from the measured rows."""
     meta = {"threads": os.environ.get("NUMBA_NUM_THREADS", "default"), "cpu": platform.processor() or
-            platform.machine(), "load_average": os.getloadavg(), "rows": rows}
+            platform.machine(), "load_average": os.getloadavg(), "detect_arguments": list(extra), "rows": rows}
     full = next((r for r in rows if r["size"] >= FULL_TILE), None)
     if full is None:
         px = np.array([r["pixels"] for r in rows[-2:]], float)  # the two largest sizes
@@ -200,8 +209,10 @@ def report(rows: list[dict], runs: int) -> None:
         meta["rss_fit_gb"] = {"intercept": float(icpt), "per_mpixel": float(slope * 1e6)}
         meta["full_tile_rss_gb_extrapolated"] = float(icpt + slope * FULL_TILE ** 2)
     OUT.mkdir(exist_ok=True)
-    (OUT / "bench_bayts_tile.json").write_text(json.dumps(meta, indent=1))
+    (OUT / f"{stem}.json").write_text(json.dumps(meta, indent=1))
     lines = ["# bayts over a tile: the whole `yvy detect --method bayts` run, streaming", "",
+             *([f"With the spatial rule: `{' '.join(extra)}` (its pass holds the whole grid's time ranks: "
+                "about 17 bytes a pixel, :mod:`yvy.kernels.grow`).", ""] if extra else []),
              f"`benchmarks/bench_bayts_tile.py`, {runs} run(s) per size (median time), "
              f"NUMBA_NUM_THREADS={meta['threads']} (2 shared cores; the load average when each size ended is in the "
              "table). A year: 60 Sentinel-1 + 73 Sentinel-2 dates (60 % cloudy), float32 stacks, COGs and model "
@@ -224,7 +235,7 @@ def report(rows: list[dict], runs: int) -> None:
         lines += ["", f"Peak RSS, straight line through the two largest sizes: {meta['rss_fit_gb']['intercept']:.2f} "
                   f"GB + {meta['rss_fit_gb']['per_mpixel']:.3f} GB per million pixels; **extrapolated** to a full "
                   f"{FULL_TILE:,}² tile: {meta['full_tile_rss_gb_extrapolated']:.1f} GB (not measured). " + what]
-    (OUT / "bench_bayts_tile.md").write_text("\n".join(lines) + "\n")
+    (OUT / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 if __name__ == "__main__":

@@ -26,10 +26,10 @@ OUT = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    nchi, mp = SPATIAL_TUNED["bayts"]
+    nchi, mp, days = SPATIAL_TUNED["bayts"]
     settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, no spatial rule)": None,
                 f"yvy thresholds + the tuned spatial rule (neighbour chi {nchi}, {mp} pixels; an option)":
-                    (BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF, chi_weak=nchi), mp),
+                    (BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF, chi_weak=nchi), mp, days),
                 "R settings (chi 0.9, bwf 0.1 0.9)": BaytsParams(0.9, 0.5, (0.1, 0.9)),
                 "chi 0.5, bwf 0.2 0.8 (earlier defaults)": BaytsParams(0.5, 0.5, (0.2, 0.8))}
     with tempfile.TemporaryDirectory() as tmp:

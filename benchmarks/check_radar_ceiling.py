@@ -64,8 +64,9 @@ def main() -> None:
     tl, tv = decimal_year(dl), decimal_year(ds)
     nd, vd = spatial_normalise(ndvi, 0.95), spatial_normalise(vv, 0.95)
     thresholds = {"chi": DEFAULT_CHI, "pnf_min": DEFAULT_PNF_MIN, "bwf": tuple(DEFAULT_BWF)}
-    nchi, mp = SPATIAL_TUNED["bayts"]
-    settings = {"defaults": thresholds, "tuned spatial rule": thresholds | {"neighbour_chi": nchi, "min_pixels": mp},
+    nchi, mp, days = SPATIAL_TUNED["bayts"]
+    settings = {"defaults": thresholds,
+                "tuned spatial rule": thresholds | {"neighbour_chi": nchi, "min_pixels": mp, "neighbour_days": days},
                 "chi 0.5": {"chi": 0.5, "pnf_min": 0.5, "bwf": (0.2, 0.8)}}
     alerted = {k: np.isfinite(fused([nd, vd], [tl, tv], [PDF_NDVI, PDF_VV], t0, p)) for k, p in settings.items()}
     cols = np.broadcast_to((np.arange(loss.shape[1]) // 10) % 2, loss.shape)

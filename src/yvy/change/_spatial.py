@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..kernels import bayts as kb
-from ..kernels.grow import spatial_confirm_ranks, time_ranks
+from ..kernels.grow import rank_dtype, spatial_confirm_ranks, time_ranks
 from .fusion import RAW_PREFIX, product_arrays
 from .product import chunk_path, load_chunk, save_chunk
+from .timebase import DAYS_PER_YEAR
 
 __all__ = ["apply"]
 
@@ -32,40 +33,31 @@ __all__ = ["apply"]
 def apply(scratch: Path, windows: list, shape: tuple[int, int], names: list[str], rule: dict) -> None:
     """Apply ``rule`` (:meth:`yvy.change.fusion.FusionRequest.spatial`) to the chunk files in ``scratch``.
 
-    Two reads of the kernel's times: the distinct times first, then each chunk's pixels that have
-    one as (flat index, weak rank, confirmed rank); memory stays in proportion to those pixels."""
-    width = int(shape[1])
-    flat_dtype = np.int32 if shape[0] * shape[1] < 2 ** 31 else np.int64
-
-    def times_of(i: int) -> tuple[np.ndarray, np.ndarray]:
+    Two reads of the kernel's times: the distinct times first, then each chunk's weak, confirmed
+    and flag times as ranks into them (int16) on a grid of the whole product; the rule's work
+    arrays add 11 bytes a pixel (:mod:`yvy.kernels.grow`): about 2 GB for a 10,980² tile."""
+    def times_of(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with load_chunk(chunk_path(scratch, i)) as z:
             c = z[RAW_PREFIX + "change_confirmed"]
-            return (z[RAW_PREFIX + "change_weak"] if rule["grow"] else c), c
+            f = np.where(np.isfinite(c), z[RAW_PREFIX + "change_flagged"], np.nan)
+            return (z[RAW_PREFIX + "change_weak"] if rule["grow"] else c), c, f
 
-    distinct = [np.unique(np.concatenate([w[np.isfinite(w)], c[np.isfinite(c)]]))
-                for w, c in map(times_of, range(len(windows)))]
+    distinct = [np.unique(np.concatenate([a[np.isfinite(a)] for a in arrays]))
+                for arrays in map(times_of, range(len(windows)))]
     times = np.unique(np.concatenate(distinct)) if distinct else np.zeros(0)
-    flats, weak, conf = [], [], []
+    dt = rank_dtype(times.size)
+    grids = [np.full(shape, -1, dt) for _ in range(3)]
     for i, (rows, cols) in enumerate(windows):
-        w, c = times_of(i)
-        rr, cc = np.nonzero(np.isfinite(np.fmin(w, c)))
-        flats.append(((rr + rows.start) * width + cc + cols.start).astype(flat_dtype))
-        wr, cr = time_ranks(times, w[rr, cc], c[rr, cc])
-        weak.append(wr)
-        conf.append(cr)
-    flat = np.concatenate(flats) if flats else np.zeros(0, flat_dtype)
-    order = np.argsort(flat, kind="stable")
-    flat = flat[order]
-    ranks = spatial_confirm_ranks(flat, np.concatenate(weak)[order], np.concatenate(conf)[order], times.size, shape,
-                                  rule["min_pixels"], 4) if flat.size else np.zeros(0, np.int32)
-    del order, weak, conf
+        for grid, ranks in zip(grids, time_ranks(times, *times_of(i)), strict=True):
+            grid[rows, cols] = ranks
+    window = rule.get("neighbour_days")
+    ranks = spatial_confirm_ranks(*grids, times, rule["min_pixels"], 4,
+                                  None if window is None else window / DAYS_PER_YEAR)
+    del grids
     for i, (rows, cols) in enumerate(windows):
-        h, w = rows.stop - rows.start, cols.stop - cols.start
-        t = np.full((h, w), np.nan)
-        f = flats[i]
-        r = ranks[np.searchsorted(flat, f)]
-        t[f // width - rows.start, f % width - cols.start] = np.where(r >= 0, times[np.maximum(r, 0)], np.nan)
-        _rewrite(chunk_path(scratch, i), t, h, w, names)
+        r = ranks[rows, cols]
+        t = np.where(r >= 0, times[np.maximum(r, 0)] if times.size else np.nan, np.nan)
+        _rewrite(chunk_path(scratch, i), t, *r.shape, names)
 
 
 def _rewrite(path: Path, t: np.ndarray, h: int, w: int, names: list[str]) -> None:

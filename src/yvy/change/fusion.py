@@ -52,13 +52,11 @@ DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF = 0.9, 0.5, (0.1, 0.95)
 F1 on the tuning half of the Bolivia Hansen pixels among settings with UA >= 0.95 that raise
 false alerts on at most 1 % of the stable forest of the demo's six-month radar scenario (R's
 example: chi 0.9, bwf (0.1, 0.9); for ``sar`` these tie with its own best tuning F1)."""
-SPATIAL_DEFAULTS = {"bayts": (None, 1), "sar": (None, 1)}
-"""Per method, the defaults ``(neighbour_chi, min_pixels)`` of the spatial rule
-(:mod:`yvy.kernels.grow`): off. The tuning pixels choose 0.5 / 2 (bayts) and 0.55 / 3 (sar)
-(``benchmarks/bench_radar_accuracy.py``), but on a full synthetic 10,980² tile the rule's pass
-peaked at 9.9 GB and weak evidence accumulates over long monitoring (docs/radar.md)."""
-SPATIAL_TUNED = {"bayts": (0.5, 2), "sar": (0.55, 3)}
-"""The spatial rule the tuning pixels choose per method (an option, not the default)."""
+SPATIAL_DEFAULTS = {"bayts": (None, 1, None), "sar": (None, 1, None)}
+"""Per method, the defaults ``(neighbour_chi, min_pixels, neighbour_days)`` of the spatial rule
+(:mod:`yvy.kernels.grow`): off (docs/radar.md)."""
+SPATIAL_TUNED = {"bayts": (0.5, 2, None), "sar": (0.55, 3, None)}
+"""The spatial rule the tuning pixels choose per method (``benchmarks/bench_radar_accuracy.py``; an option)."""
 
 CONFIRM_RULE = ("bayts: confirm_count = optical + radar dates from the flag to the confirmation of the "
                 "change (Pchange >= chi) and later dates with PNF >= pnf_min; prev_obs_days = date of the "
@@ -125,6 +123,9 @@ class FusionRequest:
     min_pixels: int | None = None
     """Spatial rule: a change is confirmed once its 4-connected group has this many pixels (1: off;
     None: the method's default)."""
+    neighbour_days: int | None = None
+    """Spatial rule: two neighbours are connected only when their evidence is at most this many
+    days apart (:mod:`yvy.kernels.grow`; 0: no window; None: the method's default)."""
     percentile: float = 0.95
     """Spatial normalisation: each date minus this quantile of its pixels (0 or None: off)."""
     orbit_normalise: bool = False
@@ -163,9 +164,10 @@ class FusionRequest:
 
     def spatial(self) -> dict:
         """The spatial rule as stored with the product (``grow``: neighbours complete a change)."""
-        nchi, mp = SPATIAL_DEFAULTS.get(self.method, (None, 1))
+        nchi, mp, days = SPATIAL_DEFAULTS.get(self.method, (None, 1, None))
         return spatial_rule(nchi if self.neighbour_chi is None else self.neighbour_chi, self.chi,
-                            mp if self.min_pixels is None else self.min_pixels)
+                            mp if self.min_pixels is None else self.min_pixels,
+                            days if self.neighbour_days is None else (self.neighbour_days or None))
 
 
 @dataclass
@@ -219,16 +221,21 @@ class FusionPlan:
     """Area of interest of a catalog-scene run (pixels outside: status -128), else None."""
 
 
-def spatial_rule(neighbour_chi: float | None, chi: float, min_pixels: int) -> dict:
-    """``{"neighbour_chi", "min_pixels", "grow", "on"}``; one-line errors for bad values. A
-    ``neighbour_chi`` at or above ``chi`` turns the growth off."""
+def spatial_rule(neighbour_chi: float | None, chi: float, min_pixels: int, neighbour_days: int | None = None) -> dict:
+    """``{"neighbour_chi", "min_pixels", "neighbour_days", "grow", "on"}``; one-line errors for bad
+    values. A ``neighbour_chi`` at or above ``chi`` turns the growth off; ``neighbour_days`` None:
+    no time window."""
     if neighbour_chi is not None and not 0.0 < neighbour_chi <= 1.0:
         raise InputError("neighbour_chi", f"must be in (0, 1] (got {neighbour_chi})")
     if not isinstance(min_pixels, int) or isinstance(min_pixels, bool) or not 1 <= min_pixels <= 10_000:
         raise InputError("min_pixels", f"{min_pixels!r} is not a number of pixels from 1 to 10000")
+    if neighbour_days is not None and (isinstance(neighbour_days, bool) or not isinstance(neighbour_days, int)
+                                       or not 1 <= neighbour_days <= 3650):
+        raise InputError("neighbour_days", f"{neighbour_days!r} is not a number of days from 1 to 3650")
     grow = neighbour_chi is not None and neighbour_chi < chi
-    return {"neighbour_chi": neighbour_chi if grow else None, "min_pixels": min_pixels, "grow": grow,
-            "on": grow or min_pixels > 1}
+    on = grow or min_pixels > 1
+    return {"neighbour_chi": neighbour_chi if grow else None, "min_pixels": min_pixels,
+            "neighbour_days": neighbour_days if on else None, "grow": grow, "on": on}
 
 
 def _date(name: str, value: str | None) -> date | None:

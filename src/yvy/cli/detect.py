@@ -66,13 +66,13 @@ SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 CHI, PNF_MIN, BWF = 0.9, 0.5, (0.1, 0.95)
 """Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
 the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar_accuracy.py)."""
-SPATIAL = {"bayts": (None, 1), "sar": (None, 1)}
-"""Per method, defaults of --neighbour-chi, --min-pixels (= yvy.change.fusion.SPATIAL_DEFAULTS: off)."""
+SPATIAL = {"bayts": (None, 1, None), "sar": (None, 1, None)}
+"""Per method, defaults of --neighbour-chi, --min-pixels, --neighbour-days (= yvy.change.fusion.SPATIAL_DEFAULTS)."""
 
 
 def fusion_options(f):
     """--sar-stack --sar-units --optical-pdf --sar-pdf --chi --pnf-min --bwf --neighbour-chi --min-pixels
-    --percentile --orbit-normalise --speckle-filter (bayts, sar)."""
+    --neighbour-days --percentile --orbit-normalise --speckle-filter (bayts, sar)."""
     opts = [
         click.option("--sar-stack", type=click.Path(exists=True, dir_okay=False),
                      help="Sentinel-1 backscatter time stack (one polarisation, band descriptions = dates) on "
@@ -99,6 +99,9 @@ def fusion_options(f):
         click.option("--min-pixels", type=click.IntRange(1, 10000),
                      help="Spatial rule: a change is confirmed once its 4-connected group has this many pixels "
                           "(default 1: off; tuned: 2 for bayts, 3 for sar)."),
+        click.option("--neighbour-days", type=click.IntRange(0, 3650),
+                     help="Spatial rule: neighbours are connected only when their evidence is at most this many "
+                          "days apart (0 or unset: no window; see docs/radar.md)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
         click.option("--orbit-normalise", is_flag=True,
@@ -167,8 +170,8 @@ def fusion_options(f):
 def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, end, history, order, h, level,
             no_trend, direction, stack, stack_mask, collection, resolution, crs, chunk, out, resume, no_model,
             no_alerts, as_json, scheduler, workers, sar_stack, sar_units, optical_pdf, sar_pdf, chi, pnf_min, bwf,
-            neighbour_chi, min_pixels, percentile, orbit_normalise, speckle_filter, sar_collection, polarization,
-            **alert_kw):
+            neighbour_chi, min_pixels, neighbour_days, percentile, orbit_normalise, speckle_filter, sar_collection,
+            polarization, **alert_kw):
     """Detect the first break after --monitor-start in every pixel (BFAST Monitor, or bayts / sar).
 
     The history model is fitted once per pixel on --history-start .. --monitor-start and stored
@@ -191,6 +194,7 @@ def command(ctx, method, aoi, bbox, scene, index, history_start, monitor_start, 
         freq = FusionRequest(monitor_start=monitor_start, method=method, stack=stack, sar_stack=sar_stack,
                              sar_units=sar_units, optical_pdf=tuple(optical_pdf), sar_pdf=tuple(sar_pdf), chi=chi,
                              pnf_min=pnf_min, bwf=tuple(bwf), neighbour_chi=neighbour_chi, min_pixels=min_pixels,
+                             neighbour_days=neighbour_days,
                              percentile=percentile,
                              orbit_normalise=orbit_normalise, speckle_filter=speckle_filter,
                              history_start=history_start,

@@ -101,11 +101,12 @@ def _read(path: Path):
         return ds.read().astype(np.float64), decimal_year(list(ds.descriptions))
 
 
-def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict:
+def compare(demo: RadarDemo, params=None, min_pixels: int | None = None, neighbour_days: int | None = None) -> dict:
     """First alert date of the clearing (median over its pixels) and false alerts, fused vs optical only.
 
     ``params``: :class:`yvy.kernels.bayts.BaytsParams` (its ``chi_weak``: the spatial rule's
-    ``--neighbour-chi``), ``min_pixels`` the rule's smallest group; default ``yvy detect``'s
+    ``--neighbour-chi``), ``min_pixels`` the rule's smallest group, ``neighbour_days`` its time
+    window (None: none); default ``yvy detect``'s
     defaults (``yvy.change.fusion.DEFAULT_*``), what a new user runs.
     """
     from ..change.fusion import (
@@ -116,7 +117,7 @@ def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict
         DEFAULT_SAR_PDF,
         SPATIAL_DEFAULTS,
     )
-    from ..change.timebase import decimal_year
+    from ..change.timebase import DAYS_PER_YEAR, decimal_year
     from ..kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
     from ..kernels.grow import rule_times
 
@@ -124,9 +125,10 @@ def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict
     nd, tn = _read(demo.ndvi)
     vv, nd = spatial_normalise(vv, 0.95), spatial_normalise(nd, 0.95)
     if params is None:
-        neighbour_chi, default_pixels = SPATIAL_DEFAULTS["bayts"]  # what `yvy detect` runs
+        neighbour_chi, default_pixels, default_days = SPATIAL_DEFAULTS["bayts"]  # what `yvy detect` runs
         params = BaytsParams(chi=DEFAULT_CHI, pnf_min=DEFAULT_PNF_MIN, bwf=DEFAULT_BWF, chi_weak=neighbour_chi)
         min_pixels = default_pixels if min_pixels is None else min_pixels
+        neighbour_days = default_days if neighbour_days is None else neighbour_days
     start = float(decimal_year([demo.monitor_start.isoformat()])[0])
     opt, sar = SensorPdf(*DEFAULT_OPTICAL_PDF), SensorPdf(*DEFAULT_SAR_PDF)
     runs = {N_("fused"): bayts([nd, vv], [tn, tv], [opt, sar], start, params),
@@ -136,7 +138,8 @@ def compare(demo: RadarDemo, params=None, min_pixels: int | None = None) -> dict
     t_clear = float(decimal_year([demo.clearing_date.isoformat()])[0])
     out = {}
     for name, r in runs.items():
-        t = rule_times(r, params.chi, params.chi_weak, min_pixels or 1)
+        t = rule_times(r, params.chi, params.chi_weak, min_pixels or 1,
+                       None if neighbour_days is None else neighbour_days / DAYS_PER_YEAR)
         hit = np.isfinite(t[cleared])
         med = float(np.median(t[cleared][hit])) if hit.any() else float("nan")
         out[name] = {"detected_share": float(hit.mean()), "median_alert_decimal_year": med,

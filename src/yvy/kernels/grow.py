@@ -10,13 +10,24 @@ patch's edge, or one with fewer clear dates, may reach only weaker evidence. Giv
   ``t`` (``c <= t``: the hysteresis of Canny's edge detector, in space) and at least
   ``min_pixels`` members (a minimum mapping unit).
 
-Both conditions only grow with ``t``, so the result is causal: it depends only on dates up to
-``t`` and equals what a run stopped at any earlier date gives there. Pass ``w = c`` for a
-minimum mapping unit alone, ``min_pixels = 1`` for hysteresis alone.
+With a ``window`` (in the unit of the times), two neighbouring members are connected only when
+their evidence is close in time: when ``|w_p - w_q| <= window``, or, once a pixel is confirmed,
+its *flag* time ``f`` (the start of the evidence that confirmed it; ``f <= c``) is within the
+window of the other's ``w`` or ``f``. Two clearings months apart that touch stay two events, and
+the weak evidence that noise leaves here and there over a long monitoring period does not chain
+into one component across the grid (with no window, a weak share above the 4-connected site
+percolation threshold, about 0.59, connects almost everything). The flag time matters for a pixel
+whose first weak evidence was an earlier false start: its confirmation still connects it to the
+neighbours of its real change.
 
-The computation is a union-find over the member pixels in time order, with times as ranks into
-the distinct times (memory in proportion to the pixels with a weak time, about 30 bytes each, not
-to the grid). Imports only numpy and numba.
+Every condition only grows with ``t`` (an edge, once there, stays), so the result is causal: it
+depends only on dates up to ``t`` and equals what a run stopped at any earlier date gives there.
+Pass ``w = c`` for a minimum mapping unit alone, ``min_pixels = 1`` for hysteresis alone.
+
+The computation is a union-find over the grid in time order, on time ranks (int16 or int32 into
+the sorted distinct times): per pixel 6 bytes of input ranks and 11 of work (parent with the
+component size in the root, a circular list of each component's members, the output rank, flags),
+about 2 GB for a 10,980² tile whatever the share of members. Imports only numpy and numba.
 """
 
 from __future__ import annotations
@@ -30,137 +41,158 @@ __all__ = ["rule_times", "spatial_confirm", "spatial_confirm_ranks", "time_ranks
 
 @jit
 def _find(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
+    """Root of ``x`` (a root holds minus its component's size), with path compression."""
+    r = x
+    while parent[r] >= 0:
+        r = parent[r]
+    while parent[x] >= 0 and parent[x] != r:
+        nx = parent[x]
+        parent[x] = r
+        x = nx
+    return r
 
 
 @jit
-def _mark(head, nxt, out, t):
-    """Give time ``t`` to every member of the list starting at ``head`` (all unset)."""
-    x = head
-    while x >= 0:
+def _mark(r, nxt, out, t):
+    """Give rank ``t`` to every member of the circular list through ``r`` (none of them set)."""
+    x = r
+    while True:
         out[x] = t
         x = nxt[x]
+        if x == r:
+            break
 
 
 @jit
-def _run(flat, w, c, n_times, width, height, min_pixels, conn8):  # pragma: no cover - compiled
-    """Union-find in time order over members sorted by ``flat``; ``w`` / ``c`` are time ranks
-    (``c`` -1: never confirmed). Returns each member's alert rank (-1: none)."""
-    n = flat.shape[0]
-    # members by join rank and confirmed members by confirmation rank (counting sorts)
-    start_w = np.zeros(n_times + 1, np.int64)
-    start_c = np.zeros(n_times + 1, np.int64)
-    for i in range(n):
-        start_w[w[i] + 1] += 1
-        if c[i] >= 0:
-            start_c[c[i] + 1] += 1
-    for k in range(n_times):
-        start_w[k + 1] += start_w[k]
-        start_c[k + 1] += start_c[k]
-    by_w = np.empty(n, np.int32)
-    by_c = np.empty(start_c[n_times], np.int32)
-    fill_w = start_w[:n_times].copy()
-    fill_c = start_c[:n_times].copy()
-    for i in range(n):
-        by_w[fill_w[w[i]]] = i
-        fill_w[w[i]] += 1
-        if c[i] >= 0:
-            by_c[fill_c[c[i]]] = i
-            fill_c[c[i]] += 1
-    parent = np.arange(n).astype(np.int32)
-    size = np.zeros(n, np.int32)
-    seed = np.zeros(n, np.bool_)
-    alerting = np.zeros(n, np.bool_)
-    joined = np.zeros(n, np.bool_)
-    nxt = np.full(n, -1, np.int32)
-    tail = np.arange(n).astype(np.int32)
-    out = np.full(n, -1, np.int32)
-    dr = np.array([-1, 1, 0, 0, -1, -1, 1, 1])
-    dc = np.array([0, 0, -1, 1, -1, 1, -1, 1])
-    k_nb = 8 if conn8 else 4
-    for t in range(n_times):
-        for e in range(start_w[t], start_w[t + 1]):  # members join before confirmations of the same time
-            p = by_w[e]
-            joined[p] = True
-            size[p] = 1
-            r0 = flat[p] // width
-            c0 = flat[p] - r0 * width
-            for k in range(k_nb):
-                rr = r0 + dr[k]
-                cc = c0 + dc[k]
-                if rr < 0 or rr >= height or cc < 0 or cc >= width:
-                    continue
-                g = rr * width + cc
-                q = np.searchsorted(flat, g)
-                if q >= n or flat[q] != g or not joined[q]:
-                    continue
-                a = _find(parent, p)
-                b = _find(parent, q)
-                if a == b:
-                    continue
-                if alerting[a] and not alerting[b]:
-                    _mark(b, nxt, out, t)
-                elif alerting[b] and not alerting[a]:
-                    _mark(a, nxt, out, t)
-                if size[a] < size[b]:
-                    a, b = b, a
-                parent[b] = a
-                nxt[tail[a]] = b
-                tail[a] = tail[b]
-                size[a] += size[b]
-                seed[a] = seed[a] or seed[b]
-                alerting[a] = alerting[a] or alerting[b]
-            _check(_find(parent, p), seed, size, alerting, min_pixels, nxt, out, t)
-        for e in range(start_c[t], start_c[t + 1]):
-            r = _find(parent, by_c[e])
-            seed[r] = True
-            _check(r, seed, size, alerting, min_pixels, nxt, out, t)
-    return out
-
-
-@jit
-def _check(r, seed, size, alerting, min_pixels, nxt, out, t):
-    if not alerting[r] and seed[r] and size[r] >= min_pixels:
-        alerting[r] = True
+def _check(r, parent, flags, min_pixels, nxt, out, t):
+    if not flags[r] & 2 and flags[r] & 1 and -parent[r] >= min_pixels:
+        flags[r] |= 2
         _mark(r, nxt, out, t)
 
 
+@jit
+def _near(p, q, t, w, c, f, times, window):
+    """Whether members ``p`` and ``q`` are connected at rank ``t`` under the time window."""
+    wp, wq = times[w[p]], times[w[q]]
+    if abs(wp - wq) <= window:
+        return True
+    fp = c[p] >= 0 and c[p] <= t and f[p] >= 0
+    fq = c[q] >= 0 and c[q] <= t and f[q] >= 0
+    if fp and (abs(times[f[p]] - wq) <= window or (fq and abs(times[f[p]] - times[f[q]]) <= window)):
+        return True
+    return fq and abs(times[f[q]] - wp) <= window
+
+
+@jit
+def _union(p, q, parent, nxt, flags, out, t):
+    a = _find(parent, p)
+    b = _find(parent, q)
+    if a == b:
+        return a
+    if flags[a] & 2 and not flags[b] & 2:
+        _mark(b, nxt, out, t)
+    elif flags[b] & 2 and not flags[a] & 2:
+        _mark(a, nxt, out, t)
+    if parent[a] > parent[b]:  # sizes are negative: a is the smaller one
+        a, b = b, a
+    parent[a] += parent[b]
+    parent[b] = a
+    na = nxt[a]
+    nxt[a] = nxt[b]  # splice the two circular lists
+    nxt[b] = na
+    flags[a] |= flags[b]
+    return a
+
+
+@jit
+def _link(p, t, w, c, f, times, window, use_window, parent, nxt, flags, out, width, height, conn8):
+    """Connect member ``p`` at rank ``t`` with its member neighbours (those with ``w <= t``)."""
+    r0 = p // width
+    c0 = p - r0 * width
+    for k in range(8 if conn8 else 4):
+        if k < 4:
+            rr = r0 + (-1, 1, 0, 0)[k]
+            cc = c0 + (0, 0, -1, 1)[k]
+        else:
+            rr = r0 + (-1, -1, 1, 1)[k - 4]
+            cc = c0 + (-1, 1, -1, 1)[k - 4]
+        if rr < 0 or rr >= height or cc < 0 or cc >= width:
+            continue
+        q = rr * width + cc
+        if w[q] < 0 or w[q] > t:
+            continue
+        if use_window and not _near(p, q, t, w, c, f, times, window):
+            continue
+        _union(p, q, parent, nxt, flags, out, t)
+
+
+@jit
+def _run(w, c, f, times, n_times, width, min_pixels, conn8, window, use_window):  # pragma: no cover - compiled
+    """The rule on flat rank arrays (``w`` the join rank, -1: not a member; ``c`` the
+    confirmation rank, -1: never; ``f`` the flag rank of a confirmed pixel). Returns each pixel's
+    alert rank (-1: none), in the dtype of ``w``."""
+    n = w.shape[0]
+    height = n // width
+    parent = np.full(n, -1, np.int32)
+    nxt = np.arange(n).astype(np.int32)
+    out = np.full(n, -1, w.dtype)
+    flags = np.zeros(n, np.uint8)
+    for t in range(n_times):  # everything at rank t gets rank t: the order within t does not matter
+        for p in range(n):
+            joins, confirms = w[p] == t, c[p] == t
+            if not (joins or confirms):
+                continue
+            if joins or use_window:  # a confirmation adds the edges of its flag time
+                _link(p, t, w, c, f, times, window, use_window, parent, nxt, flags, out, width, height, conn8)
+            r = _find(parent, p)
+            if confirms:
+                flags[r] |= 1
+            _check(r, parent, flags, min_pixels, nxt, out, t)
+    return out
+
+
+def rank_dtype(n_times: int):
+    """The narrowest signed integer dtype that holds ranks ``-1 .. n_times - 1``."""
+    return np.int16 if n_times < 2 ** 15 else np.int32
+
+
 def time_ranks(times: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
-    """Ranks (int32; -1 for NaN) of ``arrays``' values in the sorted distinct ``times``."""
+    """Ranks (int16 or int32, :func:`rank_dtype`; -1 for NaN) of ``arrays``' values in the sorted
+    distinct ``times``."""
     out = []
     for a in arrays:
-        r = np.searchsorted(times, a).astype(np.int32)
+        r = np.searchsorted(times, a).astype(rank_dtype(times.size))
         r[~np.isfinite(a)] = -1
         out.append(r)
     return out
 
 
-def spatial_confirm_ranks(flat: np.ndarray, weak: np.ndarray, confirmed: np.ndarray, n_times: int,
-                          shape: tuple[int, int], min_pixels: int = 1, connectivity: int = 4) -> np.ndarray:
-    """The rule on members given as time ranks: ``flat`` (strictly increasing flat indices of the
-    pixels with a weak or confirmed time), ``weak`` / ``confirmed`` their ranks (int, -1: none; a
-    member's weak rank is taken as ``min(weak, confirmed)``), ``n_times`` the number of distinct
-    times. Returns each member's alert rank (-1: not alerted). Memory: about 30 bytes a member."""
+def spatial_confirm_ranks(weak: np.ndarray, confirmed: np.ndarray, flagged: np.ndarray, times: np.ndarray,
+                          min_pixels: int = 1, connectivity: int = 4, window: float | None = None) -> np.ndarray:
+    """The rule on 2-D time-rank grids (:func:`time_ranks` into the sorted distinct ``times``):
+    ``weak`` / ``confirmed`` / ``flagged`` (-1: none; a member's weak rank is taken as
+    ``min(weak, confirmed)``; ``flagged`` is read only where ``confirmed`` is set). Returns the
+    alert ranks (-1: not alerted). Memory: the three inputs and 11 bytes a pixel."""
     if connectivity not in (4, 8):
         raise ValueError("connectivity must be 4 or 8")
-    c = np.asarray(confirmed, np.int32)
-    w = np.asarray(weak, np.int32)
-    w = np.where((w < 0) | ((c >= 0) & (c < w)), c, w)
-    if (w < 0).any():
-        raise ValueError("every member needs a weak or a confirmed time")
-    if flat.size > 1 and not (np.diff(flat) > 0).all():
-        raise ValueError("flat indices must be strictly increasing")
-    return _run(np.asarray(flat), w, c, int(n_times), int(shape[1]), int(shape[0]),
-                int(max(1, min_pixels)), connectivity == 8)
+    if window is not None and not window >= 0:
+        raise ValueError("window must be >= 0")
+    dt = rank_dtype(times.size)
+    c = np.ascontiguousarray(confirmed, dt).ravel()
+    w = np.ascontiguousarray(weak, dt).ravel()
+    if ((w >= 0) & (c >= 0) & (c < w)).any() or ((w < 0) & (c >= 0)).any():
+        w = np.where((w < 0) | ((c >= 0) & (c < w)), c, w)
+    f = np.ascontiguousarray(flagged, dt).ravel()
+    out = _run(w, c, f, np.asarray(times, np.float64), int(times.size), int(np.shape(weak)[1]),
+               int(max(1, min_pixels)), connectivity == 8, float(np.inf if window is None else window),
+               window is not None)
+    return out.reshape(np.shape(weak))
 
 
-def spatial_confirm(weak: np.ndarray, confirmed: np.ndarray, min_pixels: int = 1,
-                    connectivity: int = 4) -> np.ndarray:
-    """The rule on whole grids: ``weak`` and ``confirmed`` are 2-D time arrays (NaN: none);
-    returns the alert times (NaN: none).
+def spatial_confirm(weak: np.ndarray, confirmed: np.ndarray, min_pixels: int = 1, connectivity: int = 4,
+                    flagged: np.ndarray | None = None, window: float | None = None) -> np.ndarray:
+    """The rule on whole grids: ``weak``, ``confirmed`` (and, for a window, ``flagged``) are 2-D
+    time arrays (NaN: none); returns the alert times (NaN: none).
 
     Examples
     --------
@@ -171,23 +203,28 @@ def spatial_confirm(weak: np.ndarray, confirmed: np.ndarray, min_pixels: int = 1
     [[2016.3, 2016.3, nan, 2016.1]]
     >>> spatial_confirm(weak, conf, min_pixels=2).tolist()  # the lone right pixel is too small
     [[2016.3, 2016.3, nan, nan]]
+    >>> spatial_confirm(weak, conf, window=0.05).tolist()  # 2016.1 and 2016.2: too far apart
+    [[nan, 2016.3, nan, 2016.1]]
     """
     weak, confirmed = np.asarray(weak, np.float64), np.asarray(confirmed, np.float64)
-    flat = np.flatnonzero(np.isfinite(np.fmin(weak, confirmed)))
-    w, c = weak.ravel()[flat], confirmed.ravel()[flat]
-    times = np.unique(np.concatenate([w[np.isfinite(w)], c[np.isfinite(c)]]))
-    ranks = spatial_confirm_ranks(flat, *time_ranks(times, w, c), times.size, weak.shape, min_pixels, connectivity)
-    out = np.full(weak.shape, np.nan)
-    out.ravel()[flat] = np.where(ranks >= 0, times[np.maximum(ranks, 0)] if times.size else np.nan, np.nan)
-    return out
+    flagged = np.full(weak.shape, np.nan) if flagged is None else np.asarray(flagged, np.float64)
+    flagged = np.where(np.isfinite(confirmed), flagged, np.nan)
+    finite = [a[np.isfinite(a)] for a in (weak, confirmed, flagged)]
+    times = np.unique(np.concatenate(finite))
+    ranks = spatial_confirm_ranks(*time_ranks(times, weak, confirmed, flagged), times, min_pixels, connectivity,
+                                  window)
+    return np.where(ranks >= 0, times[np.maximum(ranks, 0)] if times.size else np.nan, np.nan)
 
 
-def rule_times(out: dict, chi: float, chi_weak: float | None, min_pixels: int) -> np.ndarray:
+def rule_times(out: dict, chi: float, chi_weak: float | None, min_pixels: int,
+               window: float | None = None) -> np.ndarray:
     """Confirmation times of 2-D bayts outputs ``out`` under the spatial rule of ``yvy detect``:
-    growth through pixels whose weak evidence reached ``chi_weak`` (None or ``>= chi``: none) and
-    groups of at least ``min_pixels`` (1: any)."""
+    growth through pixels whose weak evidence reached ``chi_weak`` (None or ``>= chi``: none),
+    groups of at least ``min_pixels`` (1: any), neighbours' evidence within ``window`` years
+    (None: any)."""
     grow = chi_weak is not None and chi_weak < chi
     conf = out["change_confirmed"]
     if not grow and min_pixels <= 1:
         return conf
-    return spatial_confirm(out["change_weak"] if grow else conf, conf, min_pixels)
+    return spatial_confirm(out["change_weak"] if grow else conf, conf, min_pixels,
+                           flagged=out["change_flagged"], window=window)
