@@ -18,7 +18,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_TUNED
+from yvy.change.fusion import DEFAULT_BWF, DEFAULT_CHI, DEFAULT_PNF_MIN, SPATIAL_DEFAULTS
 from yvy.demo._radar import compare, radar_scenario
 from yvy.kernels.bayts import BaytsParams
 
@@ -26,10 +26,13 @@ OUT = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    nchi, mp, days = SPATIAL_TUNED["bayts"]
-    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, no spatial rule)": None,
-                f"yvy thresholds + the tuned spatial rule (neighbour chi {nchi}, {mp} pixels; an option)":
-                    (BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF, chi_weak=nchi), mp, days),
+    nchi, mp, days = SPATIAL_DEFAULTS["bayts"]
+    thresholds = BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF)
+    settings = {f"yvy defaults (chi {DEFAULT_CHI}, bwf {DEFAULT_BWF[0]} {DEFAULT_BWF[1]}, spatial rule: neighbour chi "
+                f"{nchi}, {mp} pixels, {days} days)": None,
+                "yvy thresholds without the spatial rule": (thresholds, 1),
+                "the rule without a time window (neighbour chi 0.5, 2 pixels; the option before the window)":
+                    (BaytsParams(DEFAULT_CHI, DEFAULT_PNF_MIN, DEFAULT_BWF, chi_weak=0.5), 2, None),
                 "R settings (chi 0.9, bwf 0.1 0.9)": BaytsParams(0.9, 0.5, (0.1, 0.9)),
                 "chi 0.5, bwf 0.2 0.8 (earlier defaults)": BaytsParams(0.5, 0.5, (0.2, 0.8))}
     with tempfile.TemporaryDirectory() as tmp:

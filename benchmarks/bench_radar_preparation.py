@@ -46,7 +46,7 @@ import numpy as np
 import rasterio
 
 from yvy.change.fusion import FusionRequest, _chunk, plan_fusion
-from yvy.change.timebase import decimal_year
+from yvy.change.timebase import DAYS_PER_YEAR, decimal_year
 from yvy.kernels.grow import spatial_confirm
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -62,20 +62,23 @@ VARIANTS = [("none", {}), ("orbit-normalise", {"orbit_normalise": True}),
 
 def detect(method: str, sar: Path, opt: Path | None, start: str, **opts) -> np.ndarray:
     """Confirmed-change time (decimal year, NaN: none) of one pipeline run: the chunks, then the
-    method's default spatial rule (:func:`yvy.kernels.grow.spatial_confirm`; off) over the whole grid."""
+    method's default spatial rule (:func:`yvy.kernels.grow.spatial_confirm`) over the whole grid."""
     req = FusionRequest(start, method=method, stack=str(opt) if opt else None, sar_stack=str(sar), chunk=512,
                         store_model=False, **opts)
     plan = plan_fusion(req)
     rule = req.spatial()
-    weak, conf = (np.full(tuple(plan.geobox.shape), np.nan) for _ in range(2))
+    weak, conf, flag = (np.full(tuple(plan.geobox.shape), np.nan) for _ in range(3))
     for i, (rows, cols) in enumerate(plan.windows):
         arrays = _chunk(plan, i)
         if not rule["on"]:
             conf[rows, cols] = arrays["break_decimal_year"]
             continue
         conf[rows, cols] = arrays["spatial__change_confirmed"]
+        flag[rows, cols] = arrays["spatial__change_flagged"]
         weak[rows, cols] = arrays["spatial__change_weak"] if rule["grow"] else conf[rows, cols]
-    return spatial_confirm(weak, conf, rule["min_pixels"]) if rule["on"] else conf
+    days = rule["neighbour_days"]
+    return spatial_confirm(weak, conf, rule["min_pixels"], flagged=flag,
+                           window=None if days is None else days / DAYS_PER_YEAR) if rule["on"] else conf
 
 
 def tag_orbits(src: Path, dest: Path, labels: list[str]) -> Path:

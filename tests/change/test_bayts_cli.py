@@ -80,9 +80,11 @@ def test_cli_with_r_parameters_matches_r(home, tmp_path, data_file):
     assert n_alerts >= 1
 
 
-def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_path, data_file):
-    """The tuned spatial rule (0.5, 2 px), applied after 32-px chunks, equals the kernel run on the
-    whole stacks followed by :func:`yvy.kernels.grow.spatial_confirm` on the whole grid."""
+@pytest.mark.parametrize("days", [None, 45], ids=["no-window", "window-45d"])
+def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_path, data_file, days):
+    """The spatial rule (0.5, 2 px; with and without a time window), applied after 32-px chunks,
+    equals the kernel run on the whole stacks followed by :func:`yvy.kernels.grow.spatial_confirm`
+    on the whole grid."""
     from yvy.change.timebase import decimal_year
     from yvy.kernels.bayts import BaytsParams, SensorPdf, bayts, spatial_normalise
     from yvy.kernels.grow import spatial_confirm
@@ -90,7 +92,7 @@ def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_
     out = tmp_path / "out"
     r = _run(home, "--method", "bayts", "--stack", str(data_file(NDVI)), "--sar-stack", str(data_file(S1VV)),
              "--monitor-start", "2016-01-01", "--out", str(out), "--chunk", "32", "--no-alerts",
-             "--neighbour-chi", "0.5", "--min-pixels", "2")
+             "--neighbour-chi", "0.5", "--min-pixels", "2", "--neighbour-days", str(days or 0))
     assert r.exit_code == 0, r.output
     ys, ts = [], []
     for path in (NDVI, S1VV):
@@ -101,7 +103,8 @@ def test_spatial_rule_across_chunks_equals_the_rule_on_the_whole_grid(home, tmp_
             ts.append(decimal_year(list(ds.descriptions)))
     o = bayts(ys, ts, [SensorPdf(0.0, 0.1, -0.5, 0.125), SensorPdf(-1.0, 0.75, -4.0, 1.0)],
               float(decimal_year(["2016-01-01"])[0]), BaytsParams(chi=0.9, pnf_min=0.5, bwf=(0.1, 0.95), chi_weak=0.5))
-    want = spatial_confirm(o["change_weak"], o["change_confirmed"], min_pixels=2)
+    want = spatial_confirm(o["change_weak"], o["change_confirmed"], min_pixels=2, flagged=o["change_flagged"],
+                           window=None if days is None else days / 365)
     got = _band(out / "breaks.tif", "break_decimal_year")
     assert (np.isfinite(got) == np.isfinite(want)).all()
     assert np.nanmax(np.abs(got - want)) < 1e-9
@@ -200,5 +203,11 @@ def test_cli_defaults_are_the_documented_ones():
     assert detect.SPATIAL == fusion.SPATIAL_DEFAULTS
     assert (detect.CHI, detect.PNF_MIN, detect.BWF) == (fusion.DEFAULT_CHI, fusion.DEFAULT_PNF_MIN,
                                                         fusion.DEFAULT_BWF)
-    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95))
-    assert not fusion.FusionRequest("2016-01-01").spatial()["on"]
+    assert fusion.FusionRequest("2016-01-01").params() == fusion.kb.BaytsParams(0.9, 0.5, (0.1, 0.95), chi_weak=0.4)
+    assert fusion.FusionRequest("2016-01-01").spatial() == {"neighbour_chi": 0.4, "min_pixels": 3, "neighbour_days": 45,
+                                                            "grow": True, "on": True}
+    sar = fusion.FusionRequest("2016-01-01", method="sar")
+    assert (sar.spatial()["neighbour_chi"], sar.params().chi_weak) == (0.3, 0.3)
+    off = fusion.FusionRequest("2016-01-01", neighbour_chi=0.9, min_pixels=1).spatial()
+    assert off == {"neighbour_chi": None, "min_pixels": 1, "neighbour_days": None, "grow": False, "on": False}
+    assert fusion.FusionRequest("2016-01-01", neighbour_days=0).spatial()["neighbour_days"] is None

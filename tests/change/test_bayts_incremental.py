@@ -53,7 +53,8 @@ def _product_rasters(ws, names=COMPARED):
     return item, out
 
 
-@pytest.mark.parametrize("rule", [(), ("--neighbour-chi", "0.5", "--min-pixels", "2")], ids=["kernel", "spatial-rule"])
+@pytest.mark.parametrize("rule", [(), ("--neighbour-chi", "0.5", "--min-pixels", "2", "--neighbour-days", "45")],
+                         ids=["kernel", "spatial-rule"])
 def test_update_equals_one_run(tmp_path, data_file, rule):
     """With the spatial rule too: the update recomputes it from the stored weak and confirmed times."""
     full = _ws(tmp_path / "full")

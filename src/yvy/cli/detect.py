@@ -66,7 +66,7 @@ SAR_PDF = (-1.0, 0.75, -4.0, 1.0)
 CHI, PNF_MIN, BWF = 0.9, 0.5, (0.1, 0.95)
 """Defaults of --chi, --pnf-min, --bwf (= yvy.change.fusion.DEFAULT_*; chosen on the tuning part of
 the Bolivia Hansen pixels with a bound on false alarms by benchmarks/bench_radar_accuracy.py)."""
-SPATIAL = {"bayts": (None, 1, None), "sar": (None, 1, None)}
+SPATIAL = {"bayts": (0.4, 3, 45), "sar": (0.3, 3, 45)}
 """Per method, defaults of --neighbour-chi, --min-pixels, --neighbour-days (= yvy.change.fusion.SPATIAL_DEFAULTS)."""
 
 
@@ -94,14 +94,14 @@ def fusion_options(f):
                           "(R bayts' example: 0.1 0.9)."),
         click.option("--neighbour-chi", type=float,
                      help="Spatial rule: a pixel whose probability of change reached this, 4-connected through "
-                          "such pixels to a confirmed pixel, is confirmed with it (default: off; tuned on the "
-                          "Bolivia pixels: 0.5 for bayts, 0.55 for sar; see docs/radar.md)."),
+                          "such pixels to a confirmed pixel, is confirmed with it (default: 0.4 for bayts, 0.3 for "
+                          "sar; --chi or above: off; see docs/radar.md)."),
         click.option("--min-pixels", type=click.IntRange(1, 10000),
                      help="Spatial rule: a change is confirmed once its 4-connected group has this many pixels "
-                          "(default 1: off; tuned: 2 for bayts, 3 for sar)."),
+                          "(default 3; 1: off)."),
         click.option("--neighbour-days", type=click.IntRange(0, 3650),
                      help="Spatial rule: neighbours are connected only when their evidence is at most this many "
-                          "days apart (0 or unset: no window; see docs/radar.md)."),
+                          "days apart (default 45; 0: no window)."),
         click.option("--percentile", type=float, default=0.95, show_default=True,
                      help="Spatial normalisation: each date minus this quantile of its pixels (0: off)."),
         click.option("--orbit-normalise", is_flag=True,

@@ -55,14 +55,16 @@ def _dates(start: date, end: date, step: int, offset: int = 0) -> list[date]:
     return out
 
 
-def radar_scenario(out_dir: str | Path, seed: int = 7, clearing_date: date = date(2024, 1, 20)) -> RadarDemo:
-    """Write the two stacks under ``out_dir`` (same seed, same files) and return their truth."""
+def radar_scenario(out_dir: str | Path, seed: int = 7, clearing_date: date = date(2024, 1, 20),
+                   end: date = date(2024, 5, 31)) -> RadarDemo:
+    """Write the two stacks under ``out_dir`` (same seed, same files) and return their truth;
+    ``end``: the last date (a later one continues the same seasons, for long-monitoring checks)."""
     from ..testing.scenes import write_stack
 
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    start, end = date(2023, 1, 3), date(2024, 5, 31)
+    start = date(2023, 1, 3)
     asc = _dates(start, end, 12)
     desc = _dates(start, end, 12, offset=6)
     s1_dates = sorted(asc + desc)
