@@ -35,6 +35,7 @@ __all__ = [
     "OUTPUTS",
     "Output",
     "assemble",
+    "chunk_headers",
     "collection_dict",
     "load_chunk",
     "raster_asset",
@@ -112,6 +113,21 @@ def load_chunk(path: Path):
     return np.load(path, allow_pickle=False)
 
 
+def chunk_headers(z) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """name -> (shape, dtype) of every array of an open chunk file, from the ``.npy`` headers
+    alone (no array is read)."""
+    from numpy.lib import format as npy
+
+    out = {}
+    for name in z.files:
+        with z.zip.open(f"{name}.npy") as fh:
+            version = npy.read_magic(fh)
+            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _fortran, dtype = read(fh)
+        out[name] = (tuple(shape), np.dtype(dtype))
+    return out
+
+
 # -- rasters ------------------------------------------------------------------------------------
 def _block(n: int) -> int:
     """Tile size for a raster side of ``n`` pixels: 512, or less for a small raster (a multiple of
@@ -138,13 +154,15 @@ def _to_cog(src: Path, dest: Path) -> None:
 
 @dataclass(frozen=True)
 class RasterSpec:
-    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names."""
+    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names; ``exact``:
+    the dtype is narrower than the chunk arrays' and must hold their values exactly (checked)."""
 
     name: str
     keys: tuple[str, ...]
     dtype: str
     nodata: float | int | None
     descriptions: tuple[str, ...]
+    exact: bool = False
 
 
 RAW_SCRATCH_BYTES = 256 * 2**20
@@ -156,10 +174,14 @@ def _raw_bytes(geobox, spec: RasterSpec) -> int:
 
 
 def _chunk_array(z, spec: RasterSpec) -> np.ndarray:
-    """(bands, h, w) of a spec in one chunk file, in the spec's dtype."""
+    """(bands, h, w) of a spec in one chunk file, in the spec's dtype (with ``spec.exact``, every
+    value must survive the cast: ValueError otherwise)."""
     parts = [np.asarray(z[k]) for k in spec.keys]
     arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
-    return arr.astype(spec.dtype, copy=False)
+    out = arr.astype(spec.dtype, copy=False)
+    if spec.exact and not np.array_equal(out.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f"):
+        raise ValueError(f"{spec.name}: values do not fit {spec.dtype}")  # a bug, not a user error
+    return out
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
