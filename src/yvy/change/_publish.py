@@ -43,6 +43,9 @@ __all__ = ["existing_version", "model_specs", "publish", "publish_detection"]
 MODEL_PREFIX = "model__"
 STATE_PREFIX = "state__"
 RESIDUALS = "model__residuals"
+UNCHANGED = "unchanged_json"
+"""Key of a chunk file (an update's): JSON list of the model/state arrays equal to the previous
+version's in that chunk (:func:`yvy.change.monitor.unchanged_arrays`)."""
 
 
 def _chunk_file(scratch: Path):
@@ -90,6 +93,19 @@ def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:
                                 tuple(f"{key}[{b}]" if bands > 1 else key for b in range(bands)),
                                 exact=dtype != ("uint8" if dt.kind == "b" else dt.name)))
     return specs, meta, layout
+
+
+def _unchanged_everywhere(scratch: Path, n_chunks: int) -> set[str] | None:
+    """Model arrays that every chunk of an update reports unchanged; None when a chunk does not
+    say (a detection, a fusion update): the previous files are then compared window by window."""
+    common = None
+    for i in range(n_chunks):
+        with load_chunk(_chunk_file(scratch)(i)) as z:
+            if UNCHANGED not in z.files:
+                return None
+            keys = set(json.loads(str(z[UNCHANGED])))
+        common = keys if common is None else common & keys
+    return common or set()
 
 
 def _summary(scratch: Path, n_chunks: int) -> dict:
@@ -189,13 +205,21 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     if store_model:
         mspecs, meta, layout = model_specs(chunk_file(0))
         prev_props = previous_model["properties"] if previous_model else {}
-        prev_mfiles = {k: a["href"] for k, a in previous_model["assets"].items()} if previous_model else None
-        mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False, previous=prev_mfiles)
+        prev_assets = previous_model["assets"] if previous_model else {}
+        prev_mfiles = {k: a["href"] for k, a in prev_assets.items()} if previous_model else None
+        same = _unchanged_everywhere(scratch, len(windows)) if previous_model else None
+        if same is not None:  # the chunks said what changed: keep the rest, compare nothing
+            same = {k for k in same if k in prev_mfiles and Path(prev_mfiles[k]).exists()}
+            prev_mfiles = None
+        rows, cols = windows[0]
+        mfiles = assemble(scratch, windows, geobox, mod_dir, [s for s in mspecs if s.name not in (same or ())],
+                          chunk_file, cog=False, previous=prev_mfiles,
+                          chunk=max(rows.stop - rows.start, cols.stop - cols.start))
         layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)
-        model_assets = {k: v for k, v in (previous_model or {"assets": {}})["assets"].items()
-                        if not k.startswith(RESIDUALS)}
+        model_assets = {k: v for k, v in prev_assets.items() if not k.startswith(RESIDUALS)}
         model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
-                                                  bands=len(s.descriptions), media=GTIFF) for s in mspecs})
+                                                  bands=len(s.descriptions), media=GTIFF)
+                             for s in mspecs if s.name in mfiles})
         model_item = {
             "type": "Feature", "stac_version": STAC_VERSION, "stac_extensions": [], "id": product_id,
             "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],
