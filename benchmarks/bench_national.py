@@ -20,6 +20,9 @@ queries, CLI start-up). Numba kernels are compiled and cached before timing.
 ``--baseline-python`` runs the same benchmark under another interpreter (e.g. the main branch's
 venv) in the same session, so old and new paths are measured under the same load.
 
+``--codecs`` (default) also compares COG settings on the last detection's rasters; ``--codecs-only
+FOLDER`` does only that, on a product version folder (e.g. a larger workspace's).
+
 Usage: python benchmarks/bench_national.py [--size 200] [--repeats 3] [--baseline-python PATH]
 """
 
@@ -192,6 +195,15 @@ def _codecs(folder: Path, repeats: int) -> dict:
     return {"pixels": px, "rasters": len(files), "codecs": out}
 
 
+def _codec_lines(c: dict, what: str) -> list[str]:
+    lines = [f"COG settings on the {c['rasters']} rasters of {what} ({c['pixels']:,} px each; "
+             "CPU-us per grid pixel, all rasters together):"]
+    for name, v in c["codecs"].items():
+        lines.append(f"  {name:<32} encode {_us(v['encode_s'], c['pixels']):6.2f}  decode "
+                     f"{_us(v['decode_s'], c['pixels']):5.2f}  size {v['bytes'] / c['pixels']:6.2f} bytes/px")
+    return lines
+
+
 def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages, demo) -> dict:
     first = dates[0]
     mstart = date(first.year + 1, 1, 1)
@@ -274,14 +286,8 @@ def _report(label: str, r: dict, cores: int) -> list[str]:
         lines.append(f"{'':16}stored model read by the update {s['detect']['model_bytes'] / px:6.0f} bytes/px, "
                      f"written by it {s['update']['written_bytes'] / px:4.0f} bytes/px")
     for s in r["scenarios"]:
-        c = s.get("codecs")
-        if not c:
-            continue
-        lines += ["", f"COG settings on the {c['rasters']} rasters of the {s['months']}-month detection "
-                      f"({c['pixels']:,} px each; CPU-us per grid pixel, all rasters together):"]
-        for name, v in c["codecs"].items():
-            lines.append(f"  {name:<32} encode {_us(v['encode_s'], c['pixels']):6.2f}  decode "
-                         f"{_us(v['decode_s'], c['pixels']):5.2f}  size {v['bytes'] / c['pixels']:6.2f} bytes/px")
+        if s.get("codecs"):
+            lines += ["", *_codec_lines(s["codecs"], f"the {s['months']}-month detection")]
     return lines
 
 
@@ -296,7 +302,22 @@ def main() -> None:
     ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
     ap.add_argument("--codecs", action=argparse.BooleanOptionalAction, default=True,
                     help="also compare COG settings on the last detection's rasters (this run only)")
+    ap.add_argument("--codecs-only", metavar="FOLDER",
+                    help="only compare COG settings on the rasters of a detection product's version folder "
+                         "(results: bench_national.codecs.md)")
     a = ap.parse_args()
+    if a.codecs_only:
+        from datetime import UTC, datetime
+
+        lines = _codec_lines(_codecs(Path(a.codecs_only), a.repeats), f"{Path(a.codecs_only).parent.name}")
+        print("\n".join(lines))
+        results = Path(__file__).resolve().parent / "results" / "bench_national.codecs.md"
+        results.write_text("\n".join([
+            "# bench_national --codecs-only", "",
+            f"- command: `python benchmarks/bench_national.py {' '.join(sys.argv[1:])}`",
+            f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; encodings: median of {a.repeats}",
+            *([f"- note: {a.note}"] if a.note else []), "", "```", *lines, "```", ""]))
+        return
     if a.json_out:  # child run for --baseline-python
         Path(a.json_out).write_text(json.dumps(run(a)))
         return
