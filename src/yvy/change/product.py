@@ -161,10 +161,11 @@ def _profile(geobox, dtype: str, count: int, nodata) -> dict:
 
 COG_OPTIONS = {"compress": "DEFLATE", "level": 1}
 """Compression of the product COGs: DEFLATE (readable everywhere) at its fastest level, without a
-predictor. Measured on a detection's 11 rasters (benchmarks/results/bench_national.md, notes): on a
-1,035 x 1,035 grid, encoding 1.28 CPU-us/px against 2.25 for level 6 with the predictor, decoding
-0.13 against 0.25, and 14.7 bytes/px against 16.3 (the floating-point predictor enlarges the mostly
-NaN rasters: break_decimal_year 0.8 against 3.0 bytes/px)."""
+predictor. On a detection's 11 rasters (``benchmarks/bench_national.py``, results in
+``benchmarks/results/bench_national.md`` and ``bench_national.codecs.md``) it encodes in about 0.6
+to 0.75 of the CPU time of level 6 with the predictor, decodes faster and is smaller: the
+floating-point predictor enlarges the mostly-NaN rasters (break dates) more than it shrinks the
+others."""
 
 
 def _to_cog(src: Path, dest: Path) -> None:
