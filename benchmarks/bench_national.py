@@ -20,6 +20,9 @@ queries, CLI start-up). Numba kernels are compiled and cached before timing.
 ``--baseline-python`` runs the same benchmark under another interpreter (e.g. the main branch's
 venv) in the same session, so old and new paths are measured under the same load.
 
+``--codecs`` (default) also compares COG settings on the last detection's rasters; ``--codecs-only
+FOLDER`` does only that, on a product version folder (e.g. a larger workspace's).
+
 Usage: python benchmarks/bench_national.py [--size 200] [--repeats 3] [--baseline-python PATH]
 """
 
@@ -144,6 +147,63 @@ def _tif_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*.tif"))
 
 
+COG_CODECS = {
+    "DEFLATE 6 + predictor (before)": {"compress": "DEFLATE", "predictor": "YES"},
+    "DEFLATE 1 (now)": {"compress": "DEFLATE", "level": 1},
+    "DEFLATE 1 + predictor": {"compress": "DEFLATE", "predictor": "YES", "level": 1},
+    "ZSTD 1 + predictor": {"compress": "ZSTD", "predictor": "YES", "level": 1},
+    "LZW + predictor": {"compress": "LZW", "predictor": "YES"},
+}
+"""COG settings compared on a detection's rasters (``--codecs``)."""
+
+
+def _codecs(folder: Path, repeats: int) -> dict:
+    """CPU-us per pixel to encode (COG driver, from an uncompressed tiled GeoTIFF, as
+    :func:`yvy.change.product._to_cog` does) and decode every raster of a detection product, and
+    its size, for each of :data:`COG_CODECS` (median of ``repeats`` encodings; lossless checked)."""
+    import numpy as np
+    import rasterio
+    from rasterio.shutil import copy as rio_copy
+
+    files = sorted(folder.glob("*.tif"))
+    out = {name: {"encode_s": 0.0, "decode_s": 0.0, "bytes": 0} for name in COG_CODECS}
+    px = 0
+    with tempfile.TemporaryDirectory(prefix="yvy-codecs-") as tmp:
+        raw, dest = Path(tmp) / "raw.tif", Path(tmp) / "cog.tif"
+        for f in files:
+            with rasterio.open(f) as ds:
+                arr, prof = ds.read(), ds.profile
+            px = prof["width"] * prof["height"]
+            prof.pop("compress", None)
+            prof.update(tiled=True, blockxsize=min(512, -(-prof["width"] // 16) * 16),
+                        blockysize=min(512, -(-prof["height"] // 16) * 16))
+            with rasterio.open(raw, "w", **prof) as ds:
+                ds.write(arr)
+            for name, opts in COG_CODECS.items():
+                times = []
+                for _ in range(repeats):
+                    c0 = time.process_time()
+                    rio_copy(raw, dest, driver="COG", blocksize=512, overview_resampling="nearest", **opts)
+                    times.append(time.process_time() - c0)
+                c0 = time.process_time()
+                with rasterio.open(dest) as ds:
+                    back = ds.read()
+                out[name]["decode_s"] += time.process_time() - c0
+                out[name]["encode_s"] += statistics.median(times)
+                out[name]["bytes"] += dest.stat().st_size
+                assert np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f"), (f.name, name)
+    return {"pixels": px, "rasters": len(files), "codecs": out}
+
+
+def _codec_lines(c: dict, what: str) -> list[str]:
+    lines = [f"COG settings on the {c['rasters']} rasters of {what} ({c['pixels']:,} px each; "
+             "CPU-us per grid pixel, all rasters together):"]
+    for name, v in c["codecs"].items():
+        lines.append(f"  {name:<32} encode {_us(v['encode_s'], c['pixels']):6.2f}  decode "
+                     f"{_us(v['decode_s'], c['pixels']):5.2f}  size {v['bytes'] / c['pixels']:6.2f} bytes/px")
+    return lines
+
+
 def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages, demo) -> dict:
     first = dates[0]
     mstart = date(first.year + 1, 1, 1)
@@ -163,6 +223,9 @@ def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages,
              "--direction", "negative", "--collection", "sentinel-2-l2a", "--chunk", str(a.chunk))
     det.update(dates=len(older), monitor_dates=sum(1 for d in dates[:len(older)] if d >= mstart),
                model_bytes=_tif_bytes(home / "assets" / "models"))  # what an update reads
+    codecs = None
+    if getattr(a, "codecs", False) and months == MONTHS[-1]:
+        codecs = _codecs(next((home / "assets" / "detections").glob("*/v1")), a.repeats)
     _cli(home, "ingest", str(newest))
     ups = []
     for r in range(a.repeats):
@@ -178,7 +241,7 @@ def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages,
           "wall_s": statistics.median(u["wall_s"] for u in ups),
           "stages": {k: statistics.median(u["stages"][k] for u in ups) for k in STAGES},
           "written_bytes": written}
-    return {"months": months, "detect": det, "update": up}
+    return {"months": months, "detect": det, "update": up, "codecs": codecs}
 
 
 def run(a) -> dict:
@@ -222,6 +285,9 @@ def _report(label: str, r: dict, cores: int) -> list[str]:
                      + " (one core each, linear scaling assumed)")
         lines.append(f"{'':16}stored model read by the update {s['detect']['model_bytes'] / px:6.0f} bytes/px, "
                      f"written by it {s['update']['written_bytes'] / px:4.0f} bytes/px")
+    for s in r["scenarios"]:
+        if s.get("codecs"):
+            lines += ["", *_codec_lines(s["codecs"], f"the {s['months']}-month detection")]
     return lines
 
 
@@ -234,7 +300,24 @@ def main() -> None:
     ap.add_argument("--baseline-python", help="also run under this interpreter (the old path)")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     ap.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
+    ap.add_argument("--codecs", action=argparse.BooleanOptionalAction, default=True,
+                    help="also compare COG settings on the last detection's rasters (this run only)")
+    ap.add_argument("--codecs-only", metavar="FOLDER",
+                    help="only compare COG settings on the rasters of a detection product's version folder "
+                         "(results: bench_national.codecs.md)")
     a = ap.parse_args()
+    if a.codecs_only:
+        from datetime import UTC, datetime
+
+        lines = _codec_lines(_codecs(Path(a.codecs_only), a.repeats), f"{Path(a.codecs_only).parent.name}")
+        print("\n".join(lines))
+        results = Path(__file__).resolve().parent / "results" / "bench_national.codecs.md"
+        results.write_text("\n".join([
+            "# bench_national --codecs-only", "",
+            f"- command: `python benchmarks/bench_national.py {' '.join(sys.argv[1:])}`",
+            f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; encodings: median of {a.repeats}",
+            *([f"- note: {a.note}"] if a.note else []), "", "```", *lines, "```", ""]))
+        return
     if a.json_out:  # child run for --baseline-python
         Path(a.json_out).write_text(json.dumps(run(a)))
         return
@@ -246,7 +329,7 @@ def main() -> None:
         if a.baseline_python:
             with tempfile.NamedTemporaryFile(suffix=".json") as f:
                 subprocess.run([a.baseline_python, __file__, "--size", str(a.size), "--chunk", str(a.chunk),
-                                "--repeats", str(a.repeats), "--json-out", f.name], check=True)
+                                "--repeats", str(a.repeats), "--no-codecs", "--json-out", f.name], check=True)
                 results["baseline"] = json.loads(Path(f.name).read_text())
         for label, r in results.items():
             print("\n".join(_report(label, r, a.cores)), "\n")

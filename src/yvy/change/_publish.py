@@ -27,6 +27,7 @@ from .product import (
     STAC_VERSION,
     RasterSpec,
     assemble,
+    chunk_headers,
     chunk_path,
     collection_dict,
     grid_properties,
@@ -42,33 +43,69 @@ __all__ = ["existing_version", "model_specs", "publish", "publish_detection"]
 MODEL_PREFIX = "model__"
 STATE_PREFIX = "state__"
 RESIDUALS = "model__residuals"
+UNCHANGED = "unchanged_json"
+"""Key of a chunk file (an update's): JSON list of the model/state arrays equal to the previous
+version's in that chunk (:func:`yvy.change.monitor.unchanged_arrays`)."""
 
 
 def _chunk_file(scratch: Path):
     return functools.partial(chunk_path, scratch)
 
 
+DAY_STATE = ("state__last_valid_days", "state__prev_obs_days", "state__break_days")
+"""State arrays of whole days since 1970-01-01 (or NaN), float64 in the kernel: stored as float32,
+which holds every integer below 2**24 exactly (a day count up to the year 47,900)."""
+DATE_COUNTS = ("model__break_index", "model__n_valid", "model__n_history", "model__window_pos",
+               "model__mag_lo", "model__mag_hi", "model__bmag_lo", "model__bmag_hi", "state__confirm_count")
+"""int32 arrays of BFAST Monitor's state bounded by the number of dates processed (indices, counts of
+observations, ring slots): stored as int16 while the model has fewer than 2**15 dates."""
+
+
+def storage_dtype(key: str, dtype: np.dtype, n_dates: int | None) -> str:
+    """The dtype a model array is stored with: narrower than the kernel's where that is exact by
+    construction (:data:`DAY_STATE`, :data:`DATE_COUNTS`); :func:`yvy.change.product.assemble`
+    checks every window, and the reader casts back to the layout's dtype."""
+    if key in DAY_STATE and dtype == np.float64:
+        return "float32"
+    if key in DATE_COUNTS and dtype == np.int32 and n_dates is not None and n_dates < 2**15 - 1:
+        return "int16"
+    return "uint8" if dtype.kind == "b" else dtype.name
+
+
 def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:
     """Rasters of the model product (one per model/state array), the model's meta dict and
-    the layout (leading shape and dtype of each array, to read them back)."""
+    the layout (leading shape and dtype of each array, to read them back: the layout keeps the
+    kernel's dtype, the raster may be narrower, see :func:`storage_dtype`)."""
     specs, meta, layout = [], {}, {}
     with load_chunk(first_chunk) as z:
-        for key in z.files:
-            if key == "meta_json":
-                meta = json.loads(str(z[key]))
-                continue
-            if not key.startswith((MODEL_PREFIX, STATE_PREFIX)):
-                continue
-            arr = z[key]
-            dtype = "uint8" if arr.dtype == bool else arr.dtype.name
-            nodata = np.nan if arr.dtype.kind == "f" else None
-            bands = int(np.prod(arr.shape[:-2])) if arr.ndim > 2 else 1
-            layout[key] = {"lead": list(arr.shape[:-2]), "dtype": arr.dtype.name}
-            if bands == 0:  # e.g. no monitoring residuals yet: nothing to write
-                continue
-            specs.append(RasterSpec(key, (key,), dtype, nodata,
-                                    tuple(f"{key}[{b}]" if bands > 1 else key for b in range(bands))))
+        meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
+        headers = chunk_headers(z)  # shapes and dtypes only: the arrays are not read here
+    for key, (shape, dt) in headers.items():
+        if not key.startswith((MODEL_PREFIX, STATE_PREFIX)):
+            continue
+        dtype = storage_dtype(key, dt, meta.get("n_dates"))
+        nodata = np.nan if dt.kind == "f" else None
+        bands = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        layout[key] = {"lead": list(shape[:-2]), "dtype": dt.name}
+        if bands == 0:  # e.g. no monitoring residuals yet: nothing to write
+            continue
+        specs.append(RasterSpec(key, (key,), dtype, nodata,
+                                tuple(f"{key}[{b}]" if bands > 1 else key for b in range(bands)),
+                                exact=dtype != ("uint8" if dt.kind == "b" else dt.name)))
     return specs, meta, layout
+
+
+def _unchanged_everywhere(scratch: Path, n_chunks: int) -> set[str] | None:
+    """Model arrays that every chunk of an update reports unchanged; None when a chunk does not
+    say (a detection, a fusion update): the previous files are then compared window by window."""
+    common = None
+    for i in range(n_chunks):
+        with load_chunk(_chunk_file(scratch)(i)) as z:
+            if UNCHANGED not in z.files:
+                return None
+            keys = set(json.loads(str(z[UNCHANGED])))
+        common = keys if common is None else common & keys
+    return common or set()
 
 
 def _summary(scratch: Path, n_chunks: int) -> dict:
@@ -168,13 +205,21 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     if store_model:
         mspecs, meta, layout = model_specs(chunk_file(0))
         prev_props = previous_model["properties"] if previous_model else {}
-        prev_mfiles = {k: a["href"] for k, a in previous_model["assets"].items()} if previous_model else None
-        mfiles = assemble(scratch, windows, geobox, mod_dir, mspecs, chunk_file, cog=False, previous=prev_mfiles)
+        prev_assets = previous_model["assets"] if previous_model else {}
+        prev_mfiles = {k: a["href"] for k, a in prev_assets.items()} if previous_model else None
+        same = _unchanged_everywhere(scratch, len(windows)) if previous_model else None
+        if same is not None:  # the chunks said what changed: keep the rest, compare nothing
+            same = {k for k in same if k in prev_mfiles and Path(prev_mfiles[k]).exists()}
+            prev_mfiles = None
+        rows, cols = windows[0]
+        mfiles = assemble(scratch, windows, geobox, mod_dir, [s for s in mspecs if s.name not in (same or ())],
+                          chunk_file, cog=False, previous=prev_mfiles,
+                          chunk=max(rows.stop - rows.start, cols.stop - cols.start))
         layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)
-        model_assets = {k: v for k, v in (previous_model or {"assets": {}})["assets"].items()
-                        if not k.startswith(RESIDUALS)}
+        model_assets = {k: v for k, v in prev_assets.items() if not k.startswith(RESIDUALS)}
         model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
-                                                  bands=len(s.descriptions), media=GTIFF) for s in mspecs})
+                                                  bands=len(s.descriptions), media=GTIFF)
+                             for s in mspecs if s.name in mfiles})
         model_item = {
             "type": "Feature", "stac_version": STAC_VERSION, "stac_extensions": [], "id": product_id,
             "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],

@@ -13,6 +13,7 @@ Must not import: click, rich, sqlite3, yvy.cli.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Mapping
@@ -28,10 +29,10 @@ from ..cube.mask import sensor_of
 from ..dates import now_iso, parse_instant
 from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
-from ._publish import MODEL_PREFIX, publish
+from ._publish import MODEL_PREFIX, UNCHANGED, publish
 from .detect import PRODUCT_COLLECTIONS, Progress, Runner, finish_job, run_chunks
 from .forest import ForestRule
-from .product import DETECTIONS, MODELS, geobox_from_properties, read_window
+from .product import DETECTIONS, MODELS, geobox_from_properties, read_window, same_bits
 from .timebase import bfast_dates, decimal_year
 
 __all__ = ["UpdatePlan", "latest_product", "update_monitoring"]
@@ -179,6 +180,21 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     return kmodel, state
 
 
+def unchanged_arrays(arrays: Mapping[str, np.ndarray], kmodel: dict, state: dict) -> list[str]:
+    """Model and state arrays of a chunk result (``model__*`` / ``state__*``) equal, bit for bit, to
+    the ones the update read: the publish step keeps the previous file of an array unchanged in
+    every chunk and writes the others without comparing them with the previous files."""
+    out, sources = [], {"model": kmodel, "state": state}
+    for key, arr in arrays.items():
+        prefix, sep, name = key.partition("__")
+        old = sources[prefix].get(name) if sep and prefix in sources else None
+        if old is None or np.asarray(old).size != arr.size:
+            continue
+        if same_bits(np.asarray(arr).reshape(-1), np.asarray(old).reshape(-1)):
+            out.append(key)
+    return out
+
+
 def _fixed_outputs(product: dict) -> dict[str, str]:
     """Output rasters of the history fit that an update keeps: name -> file (those present)."""
     assets = product.get("assets", {})
@@ -241,7 +257,9 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
         else:
             y = np.full((plan.t.size, h, w), np.nan, dtype=np.float32)
         res = _engine.update(kmodel, state, y.reshape(y.shape[0], -1), plan.t, plan.days, forest_rule=rule)
-        return _engine.to_chunk(res, h, w, inside)
+        arrays = _engine.to_chunk(res, h, w, inside)
+        arrays[UNCHANGED] = np.array(json.dumps(unchanged_arrays(arrays, kmodel, state)))
+        return arrays
 
     job_params = {"product": pid, "from_version": version, "dates": [int(d) for d in plan.days]}
     run_chunks(store, job_id, "monitor", job_params, scratch, len(plan.windows), work,

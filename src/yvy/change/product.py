@@ -35,10 +35,12 @@ __all__ = [
     "OUTPUTS",
     "Output",
     "assemble",
+    "chunk_headers",
     "collection_dict",
     "load_chunk",
     "raster_asset",
     "read_window",
+    "same_bits",
     "save_chunk",
     "write_breaks",
 ]
@@ -112,11 +114,40 @@ def load_chunk(path: Path):
     return np.load(path, allow_pickle=False)
 
 
+def chunk_headers(z) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """name -> (shape, dtype) of every array of an open chunk file, from the ``.npy`` headers
+    alone (no array is read)."""
+    from numpy.lib import format as npy
+
+    out = {}
+    for name in z.files:
+        with z.zip.open(f"{name}.npy") as fh:
+            version = npy.read_magic(fh)
+            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _fortran, dtype = read(fh)
+        out[name] = (tuple(shape), np.dtype(dtype))
+    return out
+
+
 # -- rasters ------------------------------------------------------------------------------------
 def _block(n: int) -> int:
     """Tile size for a raster side of ``n`` pixels: 512, or less for a small raster (a multiple of
     16, as TIFF requires), so small products are not padded to 512 x 512 tiles."""
     return min(512, -(-n // 16) * 16)
+
+
+def _state_block(n: int, chunk: int = 512) -> int:
+    """Tile size for a side of ``n`` pixels of an uncompressed raster (the model state, read and
+    written in full tiles): the largest of 512, 256, 128, 64 that divides the chunk (so a chunk's
+    window covers whole tiles) and pads the side by at most 1/16, else the one that pads least.
+    A side just over a multiple of 512 (e.g. 1,035 px: 1,536 with 512-px tiles, 2.2x the pixels of
+    the 1,035 x 1,035 grid) is not stored, read and written at twice its size."""
+    if n <= 512:
+        return _block(n)
+    sizes = [b for b in (512, 256, 128, 64) if chunk % b == 0] or [512]
+    pad = {b: -(-n // b) * b - n for b in sizes}
+    fit = [b for b in sizes if 16 * pad[b] <= n]
+    return fit[0] if fit else min(sizes, key=lambda b: (pad[b], -b))
 
 
 def _profile(geobox, dtype: str, count: int, nodata) -> dict:
@@ -128,23 +159,34 @@ def _profile(geobox, dtype: str, count: int, nodata) -> dict:
     }
 
 
+COG_OPTIONS = {"compress": "DEFLATE", "level": 1}
+"""Compression of the product COGs: DEFLATE (readable everywhere) at its fastest level, without a
+predictor. On a detection's 11 rasters (``benchmarks/bench_national.py``, results in
+``benchmarks/results/bench_national.md`` and ``bench_national.codecs.md``) it encodes in about 0.6
+to 0.75 of the CPU time of level 6 with the predictor, decodes faster and is smaller: the
+floating-point predictor enlarges the mostly-NaN rasters (break dates) more than it shrinks the
+others."""
+
+
 def _to_cog(src: Path, dest: Path) -> None:
     from rasterio.shutil import copy as rio_copy
 
     with atomic_path(dest, suffix=".tif") as tmp:
-        rio_copy(src, tmp, driver="COG", compress="DEFLATE", predictor="YES", blocksize=512,
-                 overview_resampling="nearest", BIGTIFF="IF_SAFER")
+        rio_copy(src, tmp, driver="COG", blocksize=512, overview_resampling="nearest", BIGTIFF="IF_SAFER",
+                 **COG_OPTIONS)
 
 
 @dataclass(frozen=True)
 class RasterSpec:
-    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names."""
+    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names; ``exact``:
+    the dtype is narrower than the chunk arrays' and must hold their values exactly (checked)."""
 
     name: str
     keys: tuple[str, ...]
     dtype: str
     nodata: float | int | None
     descriptions: tuple[str, ...]
+    exact: bool = False
 
 
 RAW_SCRATCH_BYTES = 256 * 2**20
@@ -156,13 +198,17 @@ def _raw_bytes(geobox, spec: RasterSpec) -> int:
 
 
 def _chunk_array(z, spec: RasterSpec) -> np.ndarray:
-    """(bands, h, w) of a spec in one chunk file, in the spec's dtype."""
+    """(bands, h, w) of a spec in one chunk file, in the spec's dtype (with ``spec.exact``, every
+    value must survive the cast: ValueError otherwise)."""
     parts = [np.asarray(z[k]) for k in spec.keys]
     arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
-    return arr.astype(spec.dtype, copy=False)
+    out = arr.astype(spec.dtype, copy=False)
+    if spec.exact and not np.array_equal(out.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f"):
+        raise ValueError(f"{spec.name}: values do not fit {spec.dtype}")  # a bug, not a user error
+    return out
 
 
-def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """Bit-for-bit equality (NaN payloads and signed zeros included)."""
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
@@ -177,7 +223,7 @@ def _same_window(ds, arr: np.ndarray, rows: slice, cols: slice) -> bool:
     compared first: a changed raster usually differs at once)."""
     strip = min(rows.stop, rows.start + 16)
     for r0, r1 in ((rows.start, strip), (strip, rows.stop)):
-        if r1 > r0 and not _same_bits(arr[:, r0 - rows.start:r1 - rows.start],
+        if r1 > r0 and not same_bits(arr[:, r0 - rows.start:r1 - rows.start],
                                       ds.read(window=((r0, r1), (cols.start, cols.stop)))):
             return False
     return True
@@ -186,7 +232,7 @@ def _same_window(ds, arr: np.ndarray, rows: slice, cols: slice) -> bool:
 def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest: Path,
              specs: Sequence[RasterSpec], chunk_file: Callable[[int], Path], *, cog: bool = True,
              progress: Callable[[str], None] | None = None,
-             previous: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
+             previous: Mapping[str, str | Path] | None = None, chunk: int = 512) -> dict[str, Path]:
     """Write each spec as ``dest/<name>.tif`` from the per-chunk npz files.
 
     A chunk array of shape ``(h, w)`` fills one band; ``(k, h, w)`` fills ``k`` bands. With
@@ -195,7 +241,8 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
     Either way the final file appears atomically. Returns name -> written path.
 
     ``previous`` (an update): name -> file of the previous version; a raster whose values did
-    not change is not written again, its previous file is returned instead.
+    not change is not written again, its previous file is returned instead. ``chunk``: the side of
+    the job's chunk windows (tiles of the uncompressed rasters divide it, see :func:`_state_block`).
     """
     import os
 
@@ -221,6 +268,7 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
             prof = _profile(geobox, spec.dtype, len(spec.descriptions), spec.nodata)
             if not cog:  # model state: float64 noise hardly compresses; reading it must be fast
                 prof.pop("compress")
+                prof.update(blockxsize=_state_block(geobox.width, chunk), blockysize=_state_block(geobox.height, chunk))
             elif _raw_bytes(geobox, spec) <= RAW_SCRATCH_BYTES:  # the COG step compresses: once is enough
                 prof.pop("compress")
             else:  # a large grid: keep scratch disk bounded, at deflate's cheapest level
