@@ -1,11 +1,12 @@
 """The spatial rule of a bayts / sar product, applied to its finished chunk files.
 
 The kernel decides pixel by pixel; the rule (:mod:`yvy.kernels.grow`) needs the whole grid: a
-pixel with weak evidence is confirmed with a confirmed 4-neighbour's group, and a group is an
-alert only once it holds ``min_pixels`` pixels. Each chunk file keeps the kernel's own outputs
-(``spatial__*``, :func:`yvy.change.fusion.chunk_result`); this pass reads their weak and
-confirmed times from every chunk (only the pixels that have one), computes the rule's times, and
-rewrites each chunk's product arrays from the kernel outputs and those times. It always starts
+pixel with weak evidence is confirmed with a confirmed 4-neighbour's group (neighbours whose
+evidence is at most ``neighbour_days`` apart), and a group is an alert only once it holds
+``min_pixels`` pixels. Each chunk file keeps the kernel's own outputs
+(``spatial__*``, :func:`yvy.change.fusion.chunk_result`); this pass reads their weak, confirmed
+and flag times from every chunk into grids of time ranks, computes the rule's times, and rewrites
+each chunk's product arrays from the kernel outputs and those times. It always starts
 from the kernel outputs, so running it twice (a resumed job) gives the same files, and an update
 (which recomputes every chunk from the stored state) gives what one run gives.
 
