@@ -99,3 +99,12 @@ def test_file_not_as_its_item_says_falls_back(items):
     assert cube._paste is None  # the file's own georeferencing wins, as with odc-stac
     ref = ItemCube(items, "ndvi", gb, aoi=aoi)
     np.testing.assert_array_equal(got, _odc_read(ref, slice(0, gb.shape[0]), slice(0, gb.shape[1])))
+
+
+def test_scl_mask_of_uint8_equals_the_general_rule():
+    from yvy.cube.mask import scl_invalid
+
+    codes = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(scl_invalid(codes), scl_invalid(codes.astype(np.int16)))
+    assert scl_invalid(codes).dtype == bool and scl_invalid(codes).shape == (16, 16)
+    assert scl_invalid(np.array([0, 4, 8, 3, 5], np.uint8)).tolist() == [True, False, True, True, False]

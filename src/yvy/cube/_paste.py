@@ -90,7 +90,6 @@ class PasteReader:
         from rasterio.errors import RasterioError
         from rasterio.windows import Window
 
-        dst.fill(src.nodata)
         try:
             with rasterio.open(src.path) as ds:
                 a, b, c, d, e, f = self.affine
@@ -105,7 +104,10 @@ class PasteReader:
                 r0, r1 = max(rows.start + row0, 0), min(rows.stop + row0, ds.height)
                 c0, c1 = max(cols.start + col0, 0), min(cols.stop + col0, ds.width)
                 if r0 >= r1 or c0 >= c1:
+                    dst.fill(src.nodata)
                     return
+                if (r1 - r0, c1 - c0) != dst.shape:  # the window reaches past the file
+                    dst.fill(src.nodata)
                 part = dst[r0 - row0 - rows.start: r1 - row0 - rows.start,
                            c0 - col0 - cols.start: c1 - col0 - cols.start]
                 ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out=part)
