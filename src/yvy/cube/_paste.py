@@ -5,7 +5,8 @@ a whole-pixel offset) and no two scenes share a solar day, odc-stac's read of a 
 paste: the file's pixels copied into a window filled with the band's nodata. That is what
 :class:`PasteReader` does, without building a Dask graph over every scene: for each window it
 opens each file once, decodes only the blocks the window covers, and decodes the scenes in a
-small thread pool (GDAL releases the GIL while it decodes). GDAL does not list the scene folders
+small thread pool (GDAL releases the GIL while it decodes, and so do the index kernels, which run
+on each scene's bands in the same thread as soon as they are decoded). GDAL does not list the scene folders
 on open (``GDAL_DISABLE_READDIR_ON_OPEN``): the STAC item already says which files there are.
 
 Anything else (remote hrefs, other grids or CRSs, same-day scenes to mosaic, a file whose
@@ -19,7 +20,7 @@ Must not import: click, rich, sqlite3, yvy.storage, yvy.cli.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,17 +65,26 @@ class PasteReader:
     epsg: int
     times: list[datetime]
 
-    def read(self, rows: slice, cols: slice, times: Sequence[int]) -> list[np.ndarray]:
-        """``(len(times), h, w)`` raw arrays, one per key; NotPaste when a file is not as planned."""
+    def read(self, rows: slice, cols: slice, times: Sequence[int],
+             each: Callable[[int, list[np.ndarray]], None] | None = None) -> list[np.ndarray] | None:
+        """``(len(times), h, w)`` raw arrays, one per key; NotPaste when a file is not as planned.
+
+        With ``each``, nothing is returned: ``each(k, raw)`` is called, in the decoding thread, with
+        the ``(1, h, w)`` raw arrays of ``times[k]`` (so the index is computed while other scenes
+        decode, and the raw bands of the whole window are never all in memory).
+        """
         h, w = rows.stop - rows.start, cols.stop - cols.start
-        out = [np.empty((len(times), h, w), dtype=dt) for dt in self.dtypes]
+        out = None if each else [np.empty((len(times), h, w), dtype=dt) for dt in self.dtypes]
 
         def one(k: int) -> None:
             import rasterio
 
+            raw = [np.empty((1, h, w), dtype=dt) for dt in self.dtypes] if each else [o[k:k + 1] for o in out]
             with rasterio.Env(**GDAL_ENV):
                 for j, src in enumerate(self.sources[int(times[k])]):
-                    self._paste(rasterio, src, rows, cols, out[j][k])
+                    self._paste(rasterio, src, rows, cols, raw[j][0])
+            if each:
+                each(k, raw)
 
         threads = min(4, os.cpu_count() or 1, max(len(times), 1))
         if threads <= 1:

@@ -441,8 +441,14 @@ class ItemCube:
 
         if self._paste is not None:
             sel = np.arange(len(self.times)) if times is None else np.asarray(times, dtype=np.int64)
+            plan, n = self._plan, len(self._plan.roles)
+            out = np.empty((sel.size, rows.stop - rows.start, cols.stop - cols.start), dtype=np.float32)
+
+            def index_of(k: int, raw: list[np.ndarray]) -> None:  # one scene, as soon as it is decoded
+                out[k] = plan.index_values(raw[:n], raw[n] if plan.mask_key else None, sel[k:k + 1])[0]
+
             try:
-                raw = self._paste.read(rows, cols, sel)
+                self._paste.read(rows, cols, sel, index_of)
             except NotPaste:
                 self._paste = None  # a file is not as its item says: odc-stac reads them all
                 odc_times = [datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
@@ -450,8 +456,7 @@ class ItemCube:
                 if odc_times != self.times:  # pragma: no cover - the plan's checks rule this out
                     raise InputError("items", "the scenes' dates changed while reading them") from None
             else:
-                n = len(self._plan.roles)
-                return self._plan.index_values(raw[:n], raw[n] if self._plan.mask_key else None, sel)
+                return out
         sel = slice(None) if times is None else np.asarray(times)
         arr = self.dataset[self.variable][sel, rows, cols].data.compute()
         return np.asarray(arr, dtype=np.float32)
