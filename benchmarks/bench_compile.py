@@ -11,8 +11,11 @@ empty folder (a fresh install):
 
 Reported: wall seconds and CPU seconds of each detection process's detection step, and of
 ``yvy compile``. Medians of ``--repeats`` (the fresh run compiles each time: its own empty cache).
+With ``--baseline REF`` the same four runs are made, in the same session on the same scenes, with
+the ``src/`` of git revision ``REF`` (extracted to a temporary folder, its bytecode compiled, put
+first on the child processes' ``PYTHONPATH``) as the peer.
 
-Usage: python benchmarks/bench_compile.py [--repeats 1]
+Usage: python benchmarks/bench_compile.py [--repeats 1] [--baseline main]
 """
 
 from __future__ import annotations
@@ -45,15 +48,22 @@ print(json.dumps({"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time
 """
 
 
-def _detect(home: Path, cache: Path, first: str, bbox) -> dict:
+def _env(cache: Path, src: Path | None) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
+def _detect(home: Path, cache: Path, first: str, bbox, src: Path | None = None) -> dict:
+    env = _env(cache, src)
     out = subprocess.run([sys.executable, "-c", CHILD, str(home), first, json.dumps(list(bbox))],
                          env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _compile(cache: Path) -> dict:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+def _compile(cache: Path, src: Path | None = None) -> dict:
+    env = _env(cache, src)
     yvy = str(Path(sys.executable).with_name("yvy"))
     cmd = [sys.executable, "-c", "import resource, subprocess, sys, time; w = time.perf_counter(); "
            f"subprocess.run([{yvy!r}, 'compile', '--json'], check=True, stdout=subprocess.DEVNULL); "
@@ -63,9 +73,29 @@ def _compile(cache: Path) -> dict:
     return {"wall_s": float(wall), "cpu_s": float(cpu)}
 
 
+def _baseline_src(ref: str, root: Path) -> Path:
+    """``src/`` of git revision ``ref``, extracted under ``root`` with its bytecode compiled."""
+    import compileall
+    import io
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    tar = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", ref, "src"], check=True,
+                         capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+        tf.extractall(root, filter="data")
+    compileall.compile_dir(root / "src", quiet=1)
+    return root / "src"
+
+
+def _label(name: str) -> str:
+    return "yvy compile (install step)" if name == "compile" else f"detection, {name} cache"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--baseline", default=None, help="git revision whose src/ is measured as the peer")
     ap.add_argument("--note", default="")
     a = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
@@ -76,25 +106,40 @@ def main() -> None:
     from yvy.demo import generate_demo
     from yvy.storage import open_store
 
-    runs: dict = {"fresh": [], "compile": [], "compiled": [], "warm": []}
+    variants = {"this": None}
+    runs: dict = {}
     with recorded("bench_compile", a.repeats, a.note), tempfile.TemporaryDirectory(prefix="yvy-compile-") as tmp:
         root = Path(tmp)
+        if a.baseline:
+            variants[a.baseline] = _baseline_src(a.baseline, root / "baseline")
         ws = Workspace.create(root / "ws")
         demo = generate_demo(root / "demo", size_px=300, years=3, seed=0)
         ingest_paths(open_store(ws.database_url, create=True), [root / "demo" / "scenes"])
         first = min(demo.dates).isoformat()
+        for v in variants:
+            runs[v] = {"fresh": [], "compile": [], "compiled": [], "warm": []}
         for r in range(a.repeats):
-            runs["fresh"].append(_detect(ws.home, root / f"cache-fresh-{r}", first, demo.bounds_lonlat))
-            runs["compile"].append(_compile(root / f"cache-{r}"))
-            runs["compiled"].append(_detect(ws.home, root / f"cache-{r}", first, demo.bounds_lonlat))
-            runs["warm"].append(_detect(ws.home, root / f"cache-{r}", first, demo.bounds_lonlat))
-        px = runs["fresh"][0]["pixels"]
+            for v, src in variants.items():
+                rv = runs[v]
+                rv["fresh"].append(_detect(ws.home, root / f"cache-{v}-fresh-{r}", first, demo.bounds_lonlat, src))
+                rv["compile"].append(_compile(root / f"cache-{v}-{r}", src))
+                rv["compiled"].append(_detect(ws.home, root / f"cache-{v}-{r}", first, demo.bounds_lonlat, src))
+                rv["warm"].append(_detect(ws.home, root / f"cache-{v}-{r}", first, demo.bounds_lonlat, src))
+        px = runs["this"]["fresh"][0]["pixels"]
         print(f"demo detection step: {px:,} pixels x {len(demo.dates)} scenes; medians of {a.repeats}")
-        summary = {}
-        for name, rows in runs.items():
-            summary[name] = {k: statistics.median(x[k] for x in rows) for k in ("wall_s", "cpu_s")}
-            label = "yvy compile (install step)" if name == "compile" else f"detection, {name} cache"
-            print(f"{label:<30} wall {summary[name]['wall_s']:7.2f} s   CPU {summary[name]['cpu_s']:7.2f} s")
+        summary: dict = {}
+        for v, rv in runs.items():
+            if len(variants) > 1:
+                print(f"-- {'this tree' if v == 'this' else 'baseline: src/ of ' + v}")
+            summary[v] = {}
+            for name, rows in rv.items():
+                summary[v][name] = {k: statistics.median(x[k] for x in rows) for k in ("wall_s", "cpu_s")}
+                print(f"{_label(name):<30} wall {summary[v][name]['wall_s']:7.2f} s   "
+                      f"CPU {summary[v][name]['cpu_s']:7.2f} s")
+        if a.baseline:
+            print("-- CPU ratio, baseline / this tree")
+            for name in runs["this"]:
+                print(f"{_label(name):<30} {summary[a.baseline][name]['cpu_s'] / summary['this'][name]['cpu_s']:5.2f}x")
     (RESULTS / "bench_compile.json").write_text(json.dumps({"pixels": px, "runs": runs, "medians": summary},
                                                            indent=1) + "\n")
 

@@ -288,6 +288,58 @@ def _solar_day(item: Mapping) -> str:
     return (when + timedelta(seconds=lon * 240)).date().isoformat()
 
 
+@dataclass
+class _BandPlan:
+    """What a cube of ``items`` reads and how it turns raw bands into the index (both readers)."""
+
+    index: str
+    sensor_name: str | None
+    spec: SensorSpec | None
+    roles: dict[str, str]
+    """Index band role -> asset key."""
+    mask_key: str | None
+    ordered: list[Mapping]
+    groups: dict[str, list[Mapping]]
+    """Solar day -> its items (time order); one time step each."""
+    firsts: list[Mapping]
+    scale: dict[str, np.ndarray]
+    offset: dict[str, np.ndarray]
+    nodata: dict[str, float | None]
+
+    def index_values(self, bands: Sequence[np.ndarray], quality: np.ndarray | None,
+                     times: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Index (float32, NaN = missing) from raw ``bands`` (in role order) and the quality band,
+        for the time steps ``times`` (the scale and offset are per time step)."""
+        out = compute_index(self.index, dict(zip(self.roles, bands, strict=True)),
+                            scale={r: v[times] for r, v in self.scale.items()},
+                            offset={r: v[times] for r, v in self.offset.items()}, nodata=self.nodata)
+        if quality is not None:
+            out[self.spec.invalid_mask(quality)] = np.nan
+        return out
+
+
+def _plan_bands(items: Sequence[Mapping], index: str, sensor: str | None = None) -> _BandPlan:
+    index = check_index(index)
+    if not items:
+        raise EmptyAOIError("AOI", "no scenes to build a cube from")
+    sensor_name = sensor or sensor_of(items[0])
+    spec = SENSORS.get(sensor_name) if sensor_name else None
+    roles = resolve_bands(items, index, spec)
+    mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
+    ordered = sorted(items, key=lambda it: (parse_instant(it["properties"].get("datetime")
+                                                       or it["properties"]["start_datetime"]), it["id"]))
+    days = [_solar_day(it) for it in ordered]
+    groups: dict[str, list[Mapping]] = {}
+    for day, it in zip(days, ordered, strict=True):
+        groups.setdefault(day, []).append(it)
+    firsts = [same_day[0] for same_day in groups.values()]
+    scaling = {role: [band_scaling(it, key, spec) for it in firsts] for role, key in roles.items()}
+    scale = {r: np.array([s[0] for s in v]) for r, v in scaling.items()}
+    offset = {r: np.array([s[1] for s in v]) for r, v in scaling.items()}
+    nodata = {r: v[0][2] for r, v in scaling.items()}
+    return _BandPlan(index, sensor_name, spec, roles, mask_key, ordered, groups, firsts, scale, offset, nodata)
+
+
 def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512,
                sensor: str | None = None):
     """Lazy ``xarray.Dataset`` of the bands, the ``invalid`` mask and the ``index`` variable.
@@ -311,20 +363,9 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
     import pystac
     import xarray as xr
 
-    index = check_index(index)
-    if not items:
-        raise EmptyAOIError("AOI", "no scenes to build a cube from")
-    sensor_name = sensor or sensor_of(items[0])
-    spec = SENSORS.get(sensor_name) if sensor_name else None
-    roles = resolve_bands(items, index, spec)
-    mask_key = spec.mask_band if spec and all(spec.mask_band in it.get("assets", {}) for it in items) else None
-    ordered = sorted(items, key=lambda it: (parse_instant(it["properties"].get("datetime")
-                                                       or it["properties"]["start_datetime"]), it["id"]))
-    days = [_solar_day(it) for it in ordered]
-    groups: dict[str, list[Mapping]] = {}
-    for day, it in zip(days, ordered, strict=True):
-        groups.setdefault(day, []).append(it)
-    firsts = [same_day[0] for same_day in groups.values()]
+    p = _plan_bands(items, index, sensor)
+    index, sensor_name, spec, roles, mask_key = p.index, p.sensor_name, p.spec, p.roles, p.mask_key
+    ordered, groups, firsts = p.ordered, p.groups, p.firsts
     keys = sorted(set(roles.values()) | ({mask_key} if mask_key else set()))
     ds = odc.stac.load(
         # the catalog's own STAC 1.1 items: no migration; pystac may take over a private JSON copy
@@ -336,18 +377,10 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
     )
     if ds.sizes["time"] != len(firsts):  # pragma: no cover - odc-stac grouping changed
         raise InputError("items", "could not group scenes by day")
-    scaling = {role: [band_scaling(it, key, spec) for it in firsts] for role, key in roles.items()}
-    scale = {r: np.array([s[0] for s in v]) for r, v in scaling.items()}
-    offset = {r: np.array([s[1] for s in v]) for r, v in scaling.items()}
-    nodata = {r: v[0][2] for r, v in scaling.items()}
     role_list = list(roles)
 
     def _index_block(*blocks):
-        bands = dict(zip(role_list, blocks[: len(role_list)], strict=True))
-        out = compute_index(index, bands, scale=scale, offset=offset, nodata=nodata)
-        if mask_key:
-            out[spec.invalid_mask(blocks[-1])] = np.nan
-        return out
+        return p.index_values(blocks[: len(role_list)], blocks[-1] if mask_key else None)
 
     arrays = [ds[roles[r]].data for r in role_list] + ([ds[mask_key].data] if mask_key else [])
     values = da.map_blocks(_index_block, *arrays, dtype=np.float32)
@@ -364,25 +397,66 @@ def build_cube(items: Sequence[Mapping], index: str, *, geobox, chunk: int = 512
 
 @dataclass
 class ItemCube:
-    """:class:`TimeCube` over catalog items (see :func:`build_cube`)."""
+    """:class:`TimeCube` over catalog items (see :func:`build_cube`).
+
+    Scenes already on the cube's grid are read straight from their files
+    (:mod:`yvy.cube._paste`: the same values as odc-stac's read, without a Dask graph); others
+    through the lazy Dataset of :func:`build_cube` (:attr:`dataset`, built on first use).
+    """
 
     items: Sequence[Mapping]
     index: str
     geobox: object
     aoi: object | None = None
     chunk: int = 512
-    dataset: object = field(init=False, repr=False)
     times: list[datetime] = field(init=False)
     variable: str = field(init=False)
+    _dataset: object = field(default=None, init=False, repr=False)
+    _plan: _BandPlan = field(init=False, repr=False)
+    _paste: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
-        self.dataset = build_cube(self.items, self.index, geobox=self.geobox, chunk=self.chunk)
-        self.variable = self.dataset.attrs["index"]
-        self.times = [datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
-                      for t in self.dataset.time.values]
+        from ._paste import plan_paste
+
+        self._plan = _plan_bands(self.items, self.index)
+        self.variable = self._plan.index
+        keys = list(self._plan.roles.values()) + ([self._plan.mask_key] if self._plan.mask_key else [])
+        self._paste = plan_paste(list(self._plan.groups.values()), keys, self.geobox)
+        if self._paste is not None:
+            self.times = list(self._paste.times)
+        else:
+            self.times = [datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
+                          for t in self.dataset.time.values]
+
+    @property
+    def dataset(self):
+        """The lazy ``xarray.Dataset`` of :func:`build_cube`."""
+        if self._dataset is None:
+            self._dataset = build_cube(self.items, self.index, geobox=self.geobox, chunk=self.chunk)
+        return self._dataset
 
     def read(self, rows: slice, cols: slice, times: np.ndarray | None = None) -> np.ndarray:
-        """(time, rows, cols) float32 index values, NaN = missing (Dask computes the window)."""
+        """(time, rows, cols) float32 index values, NaN = missing."""
+        from ._paste import NotPaste
+
+        if self._paste is not None:
+            sel = np.arange(len(self.times)) if times is None else np.asarray(times, dtype=np.int64)
+            plan, n = self._plan, len(self._plan.roles)
+            out = np.empty((sel.size, rows.stop - rows.start, cols.stop - cols.start), dtype=np.float32)
+
+            def index_of(k: int, raw: list[np.ndarray]) -> None:  # one scene, as soon as it is decoded
+                out[k] = plan.index_values(raw[:n], raw[n] if plan.mask_key else None, sel[k:k + 1])[0]
+
+            try:
+                self._paste.read(rows, cols, sel, index_of)
+            except NotPaste:
+                self._paste = None  # a file is not as its item says: odc-stac reads them all
+                odc_times = [datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
+                             for t in self.dataset.time.values]
+                if odc_times != self.times:  # pragma: no cover - the plan's checks rule this out
+                    raise InputError("items", "the scenes' dates changed while reading them") from None
+            else:
+                return out
         sel = slice(None) if times is None else np.asarray(times)
         arr = self.dataset[self.variable][sel, rows, cols].data.compute()
         return np.asarray(arr, dtype=np.float32)

@@ -64,6 +64,8 @@ def scl_invalid(scl: np.ndarray, classes: Iterable[int] = tuple(SCL_INVALID)) ->
     lut = np.zeros(256, dtype=bool)
     lut[list(classes)] = True
     scl = np.asarray(scl)
+    if scl.dtype == np.uint8:  # the SCL band's own type: every value is a table index
+        return lut[scl]
     inside = (scl >= 0) & (scl <= 255)
     return np.where(inside, lut[np.clip(scl, 0, 255).astype(np.intp)], True)
 
