@@ -53,10 +53,12 @@ def _product_rasters(ws, names=COMPARED):
     return item, out
 
 
-@pytest.mark.parametrize("rule", [(), ("--neighbour-chi", "0.5", "--min-pixels", "2", "--neighbour-days", "45")],
-                         ids=["kernel", "spatial-rule"])
+@pytest.mark.parametrize("rule", [(), ("--neighbour-chi", "0.5", "--min-pixels", "2", "--neighbour-days", "45"),
+                                  ("--neighbour-chi", "0.9", "--min-pixels", "1")],
+                         ids=["defaults", "rule-0.5-2px", "kernel-only"])
 def test_update_equals_one_run(tmp_path, data_file, rule):
-    """With the spatial rule too: the update recomputes it from the stored weak and confirmed times."""
+    """With the default spatial rule, another one and none: the update recomputes the rule from the
+    stored weak, flag and confirmed times."""
     full = _ws(tmp_path / "full")
     _detect(full, data_file(NDVI), data_file(S1VV), tmp_path / "o1", *rule)
     whole, want = _product_rasters(full)
