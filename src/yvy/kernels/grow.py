@@ -180,8 +180,10 @@ def spatial_confirm_ranks(weak: np.ndarray, confirmed: np.ndarray, flagged: np.n
     dt = rank_dtype(times.size)
     c = np.ascontiguousarray(confirmed, dt).ravel()
     w = np.ascontiguousarray(weak, dt).ravel()
-    if ((w >= 0) & (c >= 0) & (c < w)).any() or ((w < 0) & (c >= 0)).any():
-        w = np.where((w < 0) | ((c >= 0) & (c < w)), c, w)
+    earlier = (c >= 0) & ((w < 0) | (c < w))  # confirmed before (or without) a weak time
+    if earlier.any():
+        w = np.where(earlier, c, w)
+    del earlier
     f = np.ascontiguousarray(flagged, dt).ravel()
     out = _run(w, c, f, np.asarray(times, np.float64), int(times.size), int(np.shape(weak)[1]),
                int(max(1, min_pixels)), connectivity == 8, float(np.inf if window is None else window),
