@@ -30,8 +30,9 @@ class _Tee(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def recorded(name: str, runs: int, note: str = ""):
-    """Print as usual and also write the output to ``results/<name>.md`` (when it completes)."""
+def recorded(name: str, runs: int, note: str = "", script: str | None = None):
+    """Print as usual and also write the output to ``results/<name>.md`` (when it completes);
+    ``script``: the benchmark's file name when it is not ``<name>.py``."""
     buf = io.StringIO()
     with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
         yield
@@ -39,7 +40,7 @@ def recorded(name: str, runs: int, note: str = ""):
     head = [
         f"# {name}",
         "",
-        f"- command: `python benchmarks/{name}.py {' '.join(sys.argv[1:])}`",
+        f"- command: `python benchmarks/{script or name + '.py'} {' '.join(sys.argv[1:])}`",
         f"- runs: {runs} (each figure is the median of {runs} runs unless the line says otherwise)",
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: {os.cpu_count()} CPUs, "
         f"{platform.machine()}, Python {platform.python_version()}",

@@ -24,6 +24,9 @@ venv) in the same session, so old and new paths are measured under the same load
 FOLDER`` does only that, on a product version folder (e.g. a larger workspace's).
 
 Usage: python benchmarks/bench_national.py [--size 200] [--repeats 3] [--baseline-python PATH]
+
+Results: ``benchmarks/results/bench_national.{md,json}`` at 200 px (the default),
+``bench_national_<size>.{md,json}`` at another size.
 """
 
 from __future__ import annotations
@@ -82,6 +85,10 @@ class Stages:
 def _instrument() -> Stages:
     import yvy.change._engine as engine
     import yvy.change._publish as pub
+    try:
+        import yvy.change._state as state
+    except ImportError:  # a baseline before the state was stored per chunk
+        state = None
     import yvy.change.detect as det
     import yvy.change.monitor as mon
     import yvy.change.product as prod
@@ -99,6 +106,8 @@ def _instrument() -> Stages:
         st.wrap(engine, name, "kernel")
     for mod in (det, mon, prod):
         st.wrap(mod, "save_chunk", "write")
+    if state is not None:
+        st.wrap(state, "save_state", "write")
     st.wrap(mon, "publish", "write")
     st.wrap(pub, "publish", "write")
     for mod in (cal, cdet, cmon):
@@ -143,8 +152,11 @@ def _measured(st: Stages, out: dict):
     out["stages"]["other"] = total - sum(out["stages"].values())
 
 
-def _tif_bytes(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*.tif"))
+def _file_bytes(folder: Path, written_only: bool = False) -> int:
+    """Bytes of the files under ``folder`` (a model's .npy chunks or, for one written before,
+    GeoTIFFs); ``written_only``: leave out hard links to another version's files (not written)."""
+    return sum(st.st_size for f in folder.rglob("*") if f.is_file()
+               for st in [f.stat()] if not (written_only and st.st_nlink > 1))
 
 
 COG_CODECS = {
@@ -222,7 +234,7 @@ def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages,
              "--history-start", first.isoformat(), "--monitor-start", mstart.isoformat(),
              "--direction", "negative", "--collection", "sentinel-2-l2a", "--chunk", str(a.chunk))
     det.update(dates=len(older), monitor_dates=sum(1 for d in dates[:len(older)] if d >= mstart),
-               model_bytes=_tif_bytes(home / "assets" / "models"))  # what an update reads
+               model_bytes=_file_bytes(home / "assets" / "models"))  # what an update reads
     codecs = None
     if getattr(a, "codecs", False) and months == MONTHS[-1]:
         codecs = _codecs(next((home / "assets" / "detections").glob("*/v1")), a.repeats)
@@ -235,7 +247,8 @@ def _scenario(root: Path, scenes: list, dates: list, months: int, a, st: Stages,
         with _measured(st, up):
             _cli(copy, "monitor", "update")
         ups.append(up)
-        written = _tif_bytes(copy / "assets" / "models")  # the copy's catalog still points at v1 in home
+        # the copy's catalog still points at v1 in home: its v2 links v1's unchanged chunks there
+        written = _file_bytes(copy / "assets" / "models", written_only=True)
         shutil.rmtree(copy)
     up = {"cpu_s": statistics.median(u["cpu_s"] for u in ups),
           "wall_s": statistics.median(u["wall_s"] for u in ups),
@@ -324,7 +337,8 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from _results import RESULTS, recorded
 
-    with recorded("bench_national", a.repeats, a.note):
+    name = "bench_national" if a.size == 200 else f"bench_national_{a.size}"  # 200 px: the figures before
+    with recorded(name, a.repeats, a.note, script="bench_national.py"):
         results = {"this": run(a)}
         if a.baseline_python:
             with tempfile.NamedTemporaryFile(suffix=".json") as f:
@@ -337,7 +351,7 @@ def main() -> None:
             for new, old in zip(results["this"]["scenarios"], results["baseline"]["scenarios"], strict=True):
                 print(f"@{new['months']}mo: update CPU new/old {new['update']['cpu_s'] / old['update']['cpu_s']:.2f}, "
                       f"detect CPU new/old {new['detect']['cpu_s'] / old['detect']['cpu_s']:.2f}")
-    (RESULTS / "bench_national.json").write_text(json.dumps(results, indent=1) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

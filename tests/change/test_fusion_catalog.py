@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from yvy.alerts.ports import AlertQuery
 from yvy.change.fusion import BAYTS_OUTPUTS, FusionRequest, plan_fusion
+from yvy.change.monitor import model_array
 from yvy.cli.main import cli
 from yvy.config import Workspace
 from yvy.storage import open_store
@@ -316,8 +317,7 @@ def test_monitor_update_with_orbit_normalise_and_speckle_filter_equals_one_run(c
         model = next(it for it in store.iter_items() if it["collection"] == "yvy-models")
         state = {}
         for key in ("state__radar_offsets", "state__radar_buffers"):
-            with rasterio.open(model["assets"][key]["href"]) as ds:
-                state[key] = ds.read()
+            state[key] = model_array(model, key)
         runs[name] = (item, _rasters(item), state)
     (full, want, want_state), (inc, got, got_state) = runs["full"], runs["inc"]
     assert inc["properties"]["yvy:version"] == 2

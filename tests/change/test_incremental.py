@@ -52,7 +52,7 @@ def test_items_first_dates_then_update_equals_all(ws_store, s2_items):
     assert "/v1/" in model["assets"]["model__coef"]["href"] and "/v2/" in model["assets"]["model__status"]["href"]
     layout = model["properties"]["yvy:model_arrays"]
     assert "model__residuals" not in layout and not any(k.startswith("model__residuals") for k in model["assets"])
-    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert {k: layout["model__mag_window"][k] for k in ("lead", "dtype")} == {"lead": [CAPACITY], "dtype": "float64"}
     assert layout == layout1  # no array grew
     assert props["yvy:summary"]["median_bounded"] == 0
     assert props["yvy:last_processed"][:10] == s2_items[-1]["properties"]["datetime"][:10]
@@ -162,6 +162,6 @@ def test_old_layout_model_converts_on_update(ws_store, s2_items, monkeypatch):
     model = store.get_item("yvy-models", first["id"])
     layout = model["properties"]["yvy:model_arrays"]
     assert "model__residuals" not in layout and "model__residuals" not in model["assets"]
-    assert layout["model__mag_window"] == {"lead": [CAPACITY], "dtype": "float64"}
+    assert {k: layout["model__mag_window"][k] for k in ("lead", "dtype")} == {"lead": [CAPACITY], "dtype": "float64"}
     assert updated["properties"]["yvy:summary"]["median_bounded"] == 0
     _assert_same(updated, run_detection(store, ws, req))

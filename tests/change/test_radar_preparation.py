@@ -10,6 +10,7 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
+from yvy.change.monitor import model_array
 from yvy.cli.main import cli
 from yvy.config import Workspace
 from yvy.cube.radar import band_orbit, causal_radar
@@ -223,8 +224,5 @@ def test_update_with_radar_preparation_equals_one_run(tmp_path, method):
     models = {ws: next(it for it in open_store(ws.database_url).iter_items() if it["collection"] == "yvy-models")
               for ws in (full, inc)}
     for key in ("state__radar_offsets", "state__radar_buffers"):
-        arrs = []
-        for ws in (full, inc):
-            with rasterio.open(models[ws]["assets"][key]["href"]) as ds:
-                arrs.append(ds.read())
+        arrs = [model_array(models[ws], key) for ws in (full, inc)]
         np.testing.assert_array_equal(arrs[1], arrs[0], err_msg=key)

@@ -1,9 +1,10 @@
-"""The stored model of an update: narrower storage dtypes where exact, files kept for unchanged
-arrays, state tiles that do not pad the grid, headers read without the arrays."""
+"""The stored model of an update: one .npy per array and chunk, narrower storage dtypes where exact,
+unchanged chunks hard-linked and unchanged arrays kept, any window readable."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,30 +12,37 @@ import rasterio
 from click.testing import CliRunner
 
 from yvy.change._engine import FIXED_KEYS
-from yvy.change._publish import DATE_COUNTS, DAY_STATE, model_specs, storage_dtype
-from yvy.change.monitor import unchanged_arrays
-from yvy.change.product import (
-    RasterSpec,
-    _chunk_array,
-    _state_block,
-    chunk_headers,
-    load_chunk,
-    save_chunk,
+from yvy.change._state import (
+    DATE_COUNTS,
+    DAY_STATE,
+    LINKS,
+    chunk_file,
+    read_state_window,
+    save_state,
+    scratch_layout,
+    state_dir,
+    storage_dtype,
 )
+from yvy.change.monitor import unchanged_arrays
 from yvy.cli.main import cli
+from yvy.cube.build import chunk_windows
 from yvy.testing.scenes import write_stack
 
 from .conftest import stack_values
 
 
-@pytest.mark.parametrize(("n", "chunk", "block"), [(208, 512, 208), (1035, 512, 64), (1100, 512, 128),
-                                                   (10980, 512, 512), (1035, 256, 64), (2000, 300, 512)])
-def test_state_tiles_pad_little_and_divide_the_chunk(n, chunk, block):
-    b = _state_block(n, chunk)
-    assert b == block
-    if n > 512 and chunk % 64 == 0:
-        assert chunk % b == 0
-        assert -(-n // b) * b - n <= n / 16
+@pytest.mark.parametrize(("shape", "chunk"), [((7, 9), 4), ((8, 8), 4), ((5, 3), 8)])
+def test_any_window_reads_back_from_chunk_files(tmp_path, shape, chunk):
+    rng = np.random.default_rng(1)
+    full = rng.normal(size=(3, *shape))
+    for i, (rows, cols) in enumerate(chunk_windows(shape, chunk)):
+        rest = save_state(tmp_path, i, {"model__w": full[:, rows, cols], "magnitude": full[0, rows, cols]})
+        assert list(rest) == ["magnitude"]
+    folder = state_dir(tmp_path) / "model__w"
+    assert scratch_layout(tmp_path) == {"model__w": {"lead": [3], "dtype": "float64", "stored": "float64"}}
+    for rows in (slice(0, shape[0]), slice(1, shape[0] - 1), slice(2, 3)):
+        for cols in (slice(0, shape[1]), slice(1, 2), slice(shape[1] - 2, shape[1])):
+            np.testing.assert_array_equal(read_state_window(folder, chunk, shape, rows, cols), full[:, rows, cols])
 
 
 def test_storage_dtypes():
@@ -48,32 +56,28 @@ def test_storage_dtypes():
     assert storage_dtype("model__status", np.dtype(bool), 300) == "uint8"
 
 
-def test_narrowed_raster_refuses_a_value_it_cannot_hold(tmp_path):
-    path = tmp_path / "c.npz"
+def test_narrowed_state_refuses_a_value_it_cannot_hold(tmp_path):
     days = np.array([[18000.0, np.nan], [19000.0, 20000.0]])
-    save_chunk(path, {"state__break_days": days, "model__n_valid": np.array([[1, 40_000], [3, 4]], np.int32)})
-    with load_chunk(path) as z:
-        ok = _chunk_array(z, RasterSpec("state__break_days", ("state__break_days",), "float32", np.nan, ("d",),
-                                        exact=True))
-        np.testing.assert_array_equal(ok[0].astype(np.float64), days)
-        with pytest.raises(ValueError, match="do not fit int16"):
-            _chunk_array(z, RasterSpec("model__n_valid", ("model__n_valid",), "int16", None, ("n",), exact=True))
-        assert chunk_headers(z) == {"state__break_days": ((2, 2), np.dtype("float64")),
-                                    "model__n_valid": ((2, 2), np.dtype("int32"))}
+    meta = np.array(json.dumps({"n_dates": 90}))
+    save_state(tmp_path, 0, {"state__break_days": days, "meta_json": meta})
+    stored = np.load(chunk_file(state_dir(tmp_path) / "state__break_days", 0))
+    assert stored.dtype == np.float32
+    np.testing.assert_array_equal(stored.astype(np.float64), days)
+    with pytest.raises(ValueError, match="do not fit int16"):
+        save_state(tmp_path, 1, {"model__n_valid": np.array([[1, 40_000], [3, 4]], np.int32), "meta_json": meta})
 
 
-def test_model_specs_reads_headers_only(tmp_path):
-    path = tmp_path / "c.npz"
-    save_chunk(path, {"model__window": np.zeros((5, 3, 4)), "state__confirm_count": np.zeros((3, 4), np.int32),
-                      "magnitude": np.zeros((3, 4), np.float32), "meta_json": np.array(json.dumps({"n_dates": 90}))})
-    specs, meta, layout = model_specs(path)
-    assert meta == {"n_dates": 90}
-    assert layout == {"model__window": {"lead": [5], "dtype": "float64"},
-                      "state__confirm_count": {"lead": [], "dtype": "int32"}}
-    by = {s.name: s for s in specs}
-    assert by["model__window"].dtype == "float64" and not by["model__window"].exact
-    assert by["model__window"].descriptions == tuple(f"model__window[{b}]" for b in range(5))
-    assert by["state__confirm_count"].dtype == "int16" and by["state__confirm_count"].exact
+def test_unchanged_chunks_are_hard_links(tmp_path):
+    old = tmp_path / "old.npy"
+    np.save(old, np.arange(4.0).reshape(2, 2))
+    rest = save_state(tmp_path, 0, {"model__window": np.zeros((2, 2)), "magnitude": np.zeros((2, 2)),
+                                    LINKS: np.array(json.dumps({"model__window": str(old)}))})
+    assert set(rest) == {"magnitude"}
+    new = chunk_file(state_dir(tmp_path) / "model__window", 0)
+    assert new.stat().st_ino == old.stat().st_ino  # the previous file, not the array passed
+    save_state(tmp_path, 1, {"model__window": np.ones((2, 2)),
+                             LINKS: np.array(json.dumps({"model__window": str(tmp_path / "gone.npy")}))})
+    np.testing.assert_array_equal(np.load(chunk_file(state_dir(tmp_path) / "model__window", 1)), np.ones((2, 2)))
 
 
 def test_unchanged_arrays_are_bitwise_equal_ones():
@@ -94,13 +98,18 @@ def _rasters(item: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def _stored(href: str) -> list[np.ndarray]:
+    return [np.load(f) for f in sorted(Path(href).glob("c*.npy"))]
+
+
 def test_update_stores_narrow_state_and_keeps_unchanged_files(tmp_path):
-    """detect on 120 dates, update to 125 then to 130 (the second update reads the narrowed rasters and
-    the files the first kept) == detect on 130."""
+    """detect on 120 dates, update to 125 then to 130 (the second update reads the narrowed arrays and
+    the files the first kept or linked) == detect on 130."""
     from yvy.config import Workspace
     from yvy.storage import open_store
 
     dates, y = stack_values(130)
+    y[120:125, 20:, 20:] = np.nan  # one chunk clouded over the first update's dates: its state stays
     stacks = {n: write_stack(tmp_path / f"s{n}.tif", dates[:n], y[:n]) for n in (120, 125, 130)}
     home = str(tmp_path / "ws")
     run = CliRunner().invoke
@@ -109,27 +118,34 @@ def test_update_stores_narrow_state_and_keeps_unchanged_files(tmp_path):
     r1 = run(cli, ["--home", home, "detect", "--stack", str(stacks[120]), *common])
     assert r1.exit_code == 0, r1.output
     pid = json.loads(r1.output)["id"]
+    store = open_store(Workspace.open(tmp_path / "ws").database_url)
+    v1 = {k: {f.name: (f.stat().st_ino, np.load(f).tobytes()) for f in Path(a["href"]).glob("c*.npy")}
+          for k, a in store.get_item("yvy-models", pid)["assets"].items()}  # v1's files go once unused
     r2 = run(cli, ["--home", home, "monitor", "update", "--product", pid, "--stack", str(stacks[125]), "--json"])
     assert r2.exit_code == 0, r2.output
-    store = open_store(Workspace.open(tmp_path / "ws").database_url)
     model = store.get_item("yvy-models", pid)
     layout = model["properties"]["yvy:model_arrays"]
     hrefs = {k: a["href"] for k, a in model["assets"].items()}
+    assert all(layout[k]["chunk"] == 20 and len(_stored(h)) == 4 for k, h in hrefs.items())  # 40 x 40 grid
     for key in DAY_STATE:
-        assert layout[key]["dtype"] == "float64"
-        with rasterio.open(hrefs[key]) as ds:
-            assert ds.dtypes[0] == "float32" and model["assets"][key]["raster:bands"][0]["data_type"] == "float32"
-            days = ds.read(1)
-        assert np.array_equal(days[np.isfinite(days)], np.round(days[np.isfinite(days)]))
+        assert layout[key]["dtype"] == "float64" and layout[key]["stored"] == "float32"
+        days = np.concatenate([a.ravel() for a in _stored(hrefs[key])])
+        assert days.dtype == np.float32 and np.array_equal(days[np.isfinite(days)], np.round(days[np.isfinite(days)]))
     for key in ("model__n_valid", "model__window_pos", "state__confirm_count"):
-        with rasterio.open(hrefs[key]) as ds:
-            assert ds.dtypes[0] == "int16"
-    with rasterio.open(hrefs["model__n_valid"]) as ds:
-        assert ds.block_shapes[0] == (48, 48)  # one tile (a multiple of 16) for the whole 40 x 40 grid
+        assert {a.dtype for a in _stored(hrefs[key])} == {np.dtype("int16")}
     # the history fit's arrays stay in v1, and so do the arrays these five dates left unchanged
     assert "/v1/" in hrefs["model__coef"] and "/v2/" in hrefs["model__window"]
     kept = {k for k, h in hrefs.items() if "/v1/" in h} - {f"model__{k}" for k in FIXED_KEYS}
     assert {"model__bmag_lo", "model__bmag_hi"} <= kept
+    # in a rewritten array, a chunk whose values did not change is the v1 file itself (a hard link)
+    linked = rewritten = 0
+    for key in (k for k, h in hrefs.items() if "/v2/" in h):
+        for name, (ino, data) in v1[key].items():
+            new = Path(hrefs[key]) / name
+            same = np.load(new).tobytes() == data
+            assert same == (new.stat().st_ino == ino), (key, name)
+            linked, rewritten = linked + same, rewritten + (not same)
+    assert linked and rewritten
 
     r3 = run(cli, ["--home", home, "monitor", "update", "--product", pid, "--stack", str(stacks[130]), "--json"])
     assert r3.exit_code == 0, r3.output

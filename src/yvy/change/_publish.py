@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,17 +19,24 @@ import numpy as np
 from ..catalog.items import link_collection
 from ..dates import now_iso
 from ..errors import NotFoundError
+from ._state import (
+    DATE_COUNTS,  # noqa: F401 - re-exported
+    DAY_STATE,  # noqa: F401 - re-exported
+    MODEL_PREFIX,  # noqa: F401 - re-exported
+    NPY_CHUNKS,
+    STATE_PREFIX,  # noqa: F401 - re-exported
+    scratch_layout,
+    state_dir,
+    storage_dtype,  # noqa: F401 - re-exported
+)
 from .product import (
     BREAKS_BANDS,
     CONFIRM_RULE,
     DETECTIONS,
-    GTIFF,
     MODELS,
     OUTPUTS,
     STAC_VERSION,
-    RasterSpec,
     assemble,
-    chunk_headers,
     chunk_path,
     collection_dict,
     grid_properties,
@@ -38,10 +47,8 @@ from .product import (
     write_breaks,
 )
 
-__all__ = ["existing_version", "model_specs", "publish", "publish_detection"]
+__all__ = ["existing_version", "publish", "publish_detection", "store_model_arrays"]
 
-MODEL_PREFIX = "model__"
-STATE_PREFIX = "state__"
 RESIDUALS = "model__residuals"
 UNCHANGED = "unchanged_json"
 """Key of a chunk file (an update's): JSON list of the model/state arrays equal to the previous
@@ -50,49 +57,6 @@ version's in that chunk (:func:`yvy.change.monitor.unchanged_arrays`)."""
 
 def _chunk_file(scratch: Path):
     return functools.partial(chunk_path, scratch)
-
-
-DAY_STATE = ("state__last_valid_days", "state__prev_obs_days", "state__break_days")
-"""State arrays of whole days since 1970-01-01 (or NaN), float64 in the kernel: stored as float32,
-which holds every integer below 2**24 exactly (a day count up to the year 47,900)."""
-DATE_COUNTS = ("model__break_index", "model__n_valid", "model__n_history", "model__window_pos",
-               "model__mag_lo", "model__mag_hi", "model__bmag_lo", "model__bmag_hi", "state__confirm_count")
-"""int32 arrays of BFAST Monitor's state bounded by the number of dates processed (indices, counts of
-observations, ring slots): stored as int16 while the model has fewer than 2**15 dates."""
-
-
-def storage_dtype(key: str, dtype: np.dtype, n_dates: int | None) -> str:
-    """The dtype a model array is stored with: narrower than the kernel's where that is exact by
-    construction (:data:`DAY_STATE`, :data:`DATE_COUNTS`); :func:`yvy.change.product.assemble`
-    checks every window, and the reader casts back to the layout's dtype."""
-    if key in DAY_STATE and dtype == np.float64:
-        return "float32"
-    if key in DATE_COUNTS and dtype == np.int32 and n_dates is not None and n_dates < 2**15 - 1:
-        return "int16"
-    return "uint8" if dtype.kind == "b" else dtype.name
-
-
-def model_specs(first_chunk: Path) -> tuple[list[RasterSpec], dict, dict]:
-    """Rasters of the model product (one per model/state array), the model's meta dict and
-    the layout (leading shape and dtype of each array, to read them back: the layout keeps the
-    kernel's dtype, the raster may be narrower, see :func:`storage_dtype`)."""
-    specs, meta, layout = [], {}, {}
-    with load_chunk(first_chunk) as z:
-        meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
-        headers = chunk_headers(z)  # shapes and dtypes only: the arrays are not read here
-    for key, (shape, dt) in headers.items():
-        if not key.startswith((MODEL_PREFIX, STATE_PREFIX)):
-            continue
-        dtype = storage_dtype(key, dt, meta.get("n_dates"))
-        nodata = np.nan if dt.kind == "f" else None
-        bands = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-        layout[key] = {"lead": list(shape[:-2]), "dtype": dt.name}
-        if bands == 0:  # e.g. no monitoring residuals yet: nothing to write
-            continue
-        specs.append(RasterSpec(key, (key,), dtype, nodata,
-                                tuple(f"{key}[{b}]" if bands > 1 else key for b in range(bands)),
-                                exact=dtype != ("uint8" if dt.kind == "b" else dt.name)))
-    return specs, meta, layout
 
 
 def _unchanged_everywhere(scratch: Path, n_chunks: int) -> set[str] | None:
@@ -106,6 +70,25 @@ def _unchanged_everywhere(scratch: Path, n_chunks: int) -> set[str] | None:
             keys = set(json.loads(str(z[UNCHANGED])))
         common = keys if common is None else common & keys
     return common or set()
+
+
+def store_model_arrays(scratch: Path, n_chunks: int, dest: Path, chunk: int,
+                       previous: Mapping[str, dict]) -> tuple[dict, dict[str, Path]]:
+    """Move the model arrays of a finished job (``<scratch>/state``) into the version folder
+    ``dest``; return (layout of the moved arrays, array -> its folder). An array that every chunk of
+    an update reports unchanged keeps the previous version's asset (in ``previous``): not moved."""
+    layout = scratch_layout(scratch)
+    same = _unchanged_everywhere(scratch, n_chunks) or set()
+    same = {k for k in same if k in previous and Path(previous[k]["href"]).exists()}
+    moved = {}
+    dest.mkdir(parents=True, exist_ok=True)
+    for key in sorted(set(layout) - same):
+        folder = dest / key
+        if folder.exists():  # left by a publish that failed before it registered the item
+            shutil.rmtree(folder)
+        os.replace(state_dir(scratch) / key, folder)
+        moved[key] = folder
+    return {k: {**v, "chunk": chunk} for k, v in layout.items() if k in moved}, moved
 
 
 def _summary(scratch: Path, n_chunks: int) -> dict:
@@ -203,23 +186,17 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     last = props["yvy:last_processed"]
     model_item = None
     if store_model:
-        mspecs, meta, layout = model_specs(chunk_file(0))
         prev_props = previous_model["properties"] if previous_model else {}
         prev_assets = previous_model["assets"] if previous_model else {}
-        prev_mfiles = {k: a["href"] for k, a in prev_assets.items()} if previous_model else None
-        same = _unchanged_everywhere(scratch, len(windows)) if previous_model else None
-        if same is not None:  # the chunks said what changed: keep the rest, compare nothing
-            same = {k for k in same if k in prev_mfiles and Path(prev_mfiles[k]).exists()}
-            prev_mfiles = None
         rows, cols = windows[0]
-        mfiles = assemble(scratch, windows, geobox, mod_dir, [s for s in mspecs if s.name not in (same or ())],
-                          chunk_file, cog=False, previous=prev_mfiles,
-                          chunk=max(rows.stop - rows.start, cols.stop - cols.start))
+        chunk = max(rows.stop - rows.start, cols.stop - cols.start)
+        layout, moved = store_model_arrays(scratch, len(windows), mod_dir, chunk, prev_assets)
+        with load_chunk(chunk_file(0)) as z:
+            meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
         layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)
         model_assets = {k: v for k, v in prev_assets.items() if not k.startswith(RESIDUALS)}
-        model_assets.update({s.name: raster_asset(mfiles[s.name], s.name, s.dtype, s.nodata,
-                                                  bands=len(s.descriptions), media=GTIFF)
-                             for s in mspecs if s.name in mfiles})
+        model_assets.update({k: {"href": str(f.absolute()), "type": NPY_CHUNKS, "title": k, "roles": ["data"]}
+                             for k, f in moved.items()})
         model_item = {
             "type": "Feature", "stac_version": STAC_VERSION, "stac_extensions": [], "id": product_id,
             "collection": MODELS, "geometry": geometry, "bbox": bbox, "links": [],

@@ -300,16 +300,20 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
                runner: Runner | None = None) -> None:
     """Run ``work(i)`` for every chunk not already finished; persist each result and the progress.
 
-    Each result is saved to ``scratch/chunk_<i>.npz`` and recorded in the ``jobs`` table, so a
-    killed run continues where it stopped when called again with ``resume=True``. ``runner``
+    Each result is saved (its model arrays to ``scratch/state``, see :mod:`yvy.change._state`, then
+    the rest to ``scratch/chunk_<i>.npz``) and recorded in the ``jobs`` table, so a killed run
+    continues where it stopped when called again with ``resume=True``. ``runner``
     (see :func:`yvy.cluster.chunk_executor`) computes the chunks elsewhere, e.g. on Dask
     workers; only this function writes their results, once each, as they complete.
     """
+    from ._state import STATE_LAYOUT, save_state
     from .product import save_chunk
 
     done: set[int] = set()
     job = store.get_job(job_id)
-    params_now = json.loads(json.dumps(job_params, sort_keys=True, default=str))
+    # the chunk files' layout is part of the job: scratch left by a release that kept the model
+    # arrays in the chunk files is not resumed but computed again
+    params_now = json.loads(json.dumps({**job_params, "state_layout": STATE_LAYOUT}, sort_keys=True, default=str))
     if resume and job is not None and job.state != "done" and job.params == params_now:
         done = {i for i in job.progress.get("done", []) if chunk_path(scratch, i).exists()}
     else:
@@ -320,7 +324,7 @@ def run_chunks(store, job_id: str, kind: str, job_params: dict, scratch: Path, n
         progress(len(done), n_chunks)
     pending = [i for i in range(n_chunks) if i not in done]
     for i, result in (runner or _serial)(_call, work, pending):
-        save_chunk(chunk_path(scratch, i), result)
+        save_chunk(chunk_path(scratch, i), save_state(scratch, i, result))
         done.add(i)
         store.update_job(job_id, progress={"done": sorted(done), "n_chunks": n_chunks})
         if progress:

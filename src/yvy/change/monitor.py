@@ -29,7 +29,8 @@ from ..cube.mask import sensor_of
 from ..dates import now_iso, parse_instant
 from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
-from ._publish import MODEL_PREFIX, UNCHANGED, publish
+from ._publish import UNCHANGED, publish
+from ._state import LINKS, MODEL_PREFIX, chunk_file, read_state_window
 from .detect import PRODUCT_COLLECTIONS, Progress, Runner, finish_job, run_chunks
 from .forest import ForestRule
 from .product import DETECTIONS, MODELS, geobox_from_properties, read_window, same_bits
@@ -162,12 +163,15 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     """(kernel model dict, state dict) of one window, read from the model rasters."""
     layout = model["properties"].get("yvy:model_arrays", {})
     assets = model["assets"]
+    shape = tuple(model["properties"]["proj:shape"])
     h, w = rows.stop - rows.start, cols.stop - cols.start
     kmodel: dict = {"meta": dict(model["properties"].get("yvy:model_meta", {}))}
     state: dict = {}
     for key, info in layout.items():
         lead = tuple(int(v) for v in info["lead"])
-        if "batches" in info:  # residuals: append-only batches, one per version
+        if "chunk" in info:  # one .npy per chunk (yvy.change._state)
+            arr = read_state_window(assets[key]["href"], int(info["chunk"]), shape, rows, cols)
+        elif "batches" in info:  # residuals: append-only batches, one per version
             parts = [read_window(assets[b]["href"], rows, cols) for b in info["batches"]]
             arr = np.concatenate(parts, axis=0) if parts else np.zeros((0, h, w))
         elif key in assets:
@@ -178,6 +182,16 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
         target = kmodel if key.startswith(MODEL_PREFIX) else state
         target[key.split("__", 1)[1]] = arr
     return kmodel, state
+
+
+def model_array(model: dict, key: str) -> np.ndarray:
+    """One stored array of a model item over its whole grid, ``(*lead, height, width)``, as stored
+    (either layout: one ``.npy`` per chunk, or a GeoTIFF for a model written before)."""
+    h, w = model["properties"]["proj:shape"]
+    info, href = model["properties"]["yvy:model_arrays"][key], model["assets"][key]["href"]
+    if "chunk" in info:
+        return read_state_window(href, int(info["chunk"]), (h, w), slice(0, h), slice(0, w))
+    return read_window(href, slice(0, h), slice(0, w))
 
 
 def unchanged_arrays(arrays: Mapping[str, np.ndarray], kmodel: dict, state: dict) -> list[str]:
@@ -193,6 +207,16 @@ def unchanged_arrays(arrays: Mapping[str, np.ndarray], kmodel: dict, state: dict
         if same_bits(np.asarray(arr).reshape(-1), np.asarray(old).reshape(-1)):
             out.append(key)
     return out
+
+
+def previous_chunk_files(model: dict, keys: list[str], i: int, windows: list) -> dict[str, str]:
+    """key -> the previous version's file of chunk ``i``, for the ``keys`` stored one file per chunk
+    of the same chunk windows (an update hard-links them instead of writing them again)."""
+    layout, assets = model["properties"].get("yvy:model_arrays", {}), model["assets"]
+    rows, cols = windows[0]
+    chunk = max(rows.stop - rows.start, cols.stop - cols.start)
+    return {k: str(chunk_file(Path(assets[k]["href"]), i)) for k in keys
+            if k in assets and layout.get(k, {}).get("chunk") == chunk}
 
 
 def _fixed_outputs(product: dict) -> dict[str, str]:
@@ -258,7 +282,9 @@ def update_monitoring(store, workspace, product_id: str | None = None, *, stack:
             y = np.full((plan.t.size, h, w), np.nan, dtype=np.float32)
         res = _engine.update(kmodel, state, y.reshape(y.shape[0], -1), plan.t, plan.days, forest_rule=rule)
         arrays = _engine.to_chunk(res, h, w, inside)
-        arrays[UNCHANGED] = np.array(json.dumps(unchanged_arrays(arrays, kmodel, state)))
+        same = unchanged_arrays(arrays, kmodel, state)
+        arrays[UNCHANGED] = np.array(json.dumps(same))
+        arrays[LINKS] = np.array(json.dumps(previous_chunk_files(plan.model, same, i, plan.windows)))
         return arrays
 
     job_params = {"product": pid, "from_version": version, "dates": [int(d) for d in plan.days]}

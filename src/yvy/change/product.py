@@ -35,7 +35,6 @@ __all__ = [
     "OUTPUTS",
     "Output",
     "assemble",
-    "chunk_headers",
     "collection_dict",
     "load_chunk",
     "raster_asset",
@@ -114,40 +113,11 @@ def load_chunk(path: Path):
     return np.load(path, allow_pickle=False)
 
 
-def chunk_headers(z) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """name -> (shape, dtype) of every array of an open chunk file, from the ``.npy`` headers
-    alone (no array is read)."""
-    from numpy.lib import format as npy
-
-    out = {}
-    for name in z.files:
-        with z.zip.open(f"{name}.npy") as fh:
-            version = npy.read_magic(fh)
-            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-            shape, _fortran, dtype = read(fh)
-        out[name] = (tuple(shape), np.dtype(dtype))
-    return out
-
-
 # -- rasters ------------------------------------------------------------------------------------
 def _block(n: int) -> int:
     """Tile size for a raster side of ``n`` pixels: 512, or less for a small raster (a multiple of
     16, as TIFF requires), so small products are not padded to 512 x 512 tiles."""
     return min(512, -(-n // 16) * 16)
-
-
-def _state_block(n: int, chunk: int = 512) -> int:
-    """Tile size for a side of ``n`` pixels of an uncompressed raster (the model state, read and
-    written in full tiles): the largest of 512, 256, 128, 64 that divides the chunk (so a chunk's
-    window covers whole tiles) and pads the side by at most 1/16, else the one that pads least.
-    A side just over a multiple of 512 (e.g. 1,035 px: 1,536 with 512-px tiles, 2.2x the pixels of
-    the 1,035 x 1,035 grid) is not stored, read and written at twice its size."""
-    if n <= 512:
-        return _block(n)
-    sizes = [b for b in (512, 256, 128, 64) if chunk % b == 0] or [512]
-    pad = {b: -(-n // b) * b - n for b in sizes}
-    fit = [b for b in sizes if 16 * pad[b] <= n]
-    return fit[0] if fit else min(sizes, key=lambda b: (pad[b], -b))
 
 
 def _profile(geobox, dtype: str, count: int, nodata) -> dict:
@@ -178,15 +148,13 @@ def _to_cog(src: Path, dest: Path) -> None:
 
 @dataclass(frozen=True)
 class RasterSpec:
-    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names; ``exact``:
-    the dtype is narrower than the chunk arrays' and must hold their values exactly (checked)."""
+    """A raster to assemble: file name, chunk-array key(s), dtype, nodata, band names."""
 
     name: str
     keys: tuple[str, ...]
     dtype: str
     nodata: float | int | None
     descriptions: tuple[str, ...]
-    exact: bool = False
 
 
 RAW_SCRATCH_BYTES = 256 * 2**20
@@ -198,14 +166,10 @@ def _raw_bytes(geobox, spec: RasterSpec) -> int:
 
 
 def _chunk_array(z, spec: RasterSpec) -> np.ndarray:
-    """(bands, h, w) of a spec in one chunk file, in the spec's dtype (with ``spec.exact``, every
-    value must survive the cast: ValueError otherwise)."""
+    """(bands, h, w) of a spec in one chunk file, in the spec's dtype."""
     parts = [np.asarray(z[k]) for k in spec.keys]
     arr = np.concatenate([p.reshape(-1, p.shape[-2], p.shape[-1]) for p in parts])
-    out = arr.astype(spec.dtype, copy=False)
-    if spec.exact and not np.array_equal(out.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f"):
-        raise ValueError(f"{spec.name}: values do not fit {spec.dtype}")  # a bug, not a user error
-    return out
+    return arr.astype(spec.dtype, copy=False)
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -230,22 +194,18 @@ def _same_window(ds, arr: np.ndarray, rows: slice, cols: slice) -> bool:
 
 
 def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest: Path,
-             specs: Sequence[RasterSpec], chunk_file: Callable[[int], Path], *, cog: bool = True,
+             specs: Sequence[RasterSpec], chunk_file: Callable[[int], Path], *,
              progress: Callable[[str], None] | None = None,
-             previous: Mapping[str, str | Path] | None = None, chunk: int = 512) -> dict[str, Path]:
-    """Write each spec as ``dest/<name>.tif`` from the per-chunk npz files.
+             previous: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
+    """Write each spec as the COG ``dest/<name>.tif`` from the per-chunk npz files.
 
-    A chunk array of shape ``(h, w)`` fills one band; ``(k, h, w)`` fills ``k`` bands. With
-    ``cog`` the tiled GeoTIFF built in ``scratch`` is converted to a COG (DEFLATE, overviews);
-    without, it is moved into place as it is (internal state: tiled, fast DEFLATE, no overviews).
-    Either way the final file appears atomically. Returns name -> written path.
+    A chunk array of shape ``(h, w)`` fills one band; ``(k, h, w)`` fills ``k`` bands. The tiled
+    GeoTIFF built in ``scratch`` is converted to a COG (DEFLATE, overviews) that appears
+    atomically. Returns name -> written path.
 
     ``previous`` (an update): name -> file of the previous version; a raster whose values did
-    not change is not written again, its previous file is returned instead. ``chunk``: the side of
-    the job's chunk windows (tiles of the uncompressed rasters divide it, see :func:`_state_block`).
+    not change is not written again, its previous file is returned instead.
     """
-    import os
-
     import rasterio
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -266,10 +226,7 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
                 ds.close()
         for spec in specs:
             prof = _profile(geobox, spec.dtype, len(spec.descriptions), spec.nodata)
-            if not cog:  # model state: float64 noise hardly compresses; reading it must be fast
-                prof.pop("compress")
-                prof.update(blockxsize=_state_block(geobox.width, chunk), blockysize=_state_block(geobox.height, chunk))
-            elif _raw_bytes(geobox, spec) <= RAW_SCRATCH_BYTES:  # the COG step compresses: once is enough
+            if _raw_bytes(geobox, spec) <= RAW_SCRATCH_BYTES:  # the COG step compresses: once is enough
                 prof.pop("compress")
             else:  # a large grid: keep scratch disk bounded, at deflate's cheapest level
                 prof["zlevel"] = 1
@@ -296,11 +253,8 @@ def assemble(scratch: Path, windows: Sequence[tuple[slice, slice]], geobox, dest
             tmp.unlink()
             out[spec.name] = Path(previous[spec.name])
             continue
-        if cog:
-            _to_cog(tmp, final)
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
+        _to_cog(tmp, final)
+        tmp.unlink()
         out[spec.name] = final
     shutil.rmtree(tmp_dir, ignore_errors=True)
     return out
