@@ -61,7 +61,7 @@ def _chunk_file(scratch: Path):
 
 def _unchanged_everywhere(scratch: Path, n_chunks: int) -> set[str] | None:
     """Model arrays that every chunk of an update reports unchanged; None when a chunk does not
-    say (a detection, a fusion update): the previous files are then compared window by window."""
+    say (a detection, a fusion update): every array is then written."""
     common = None
     for i in range(n_chunks):
         with load_chunk(_chunk_file(scratch)(i)) as z:

@@ -32,8 +32,9 @@ import numpy as np
 
 from ..io import atomic_path
 
-__all__ = ["DATE_COUNTS", "DAY_STATE", "LINKS", "MODEL_PREFIX", "NPY_CHUNKS", "STATE_PREFIX", "is_state_key",
-           "read_state_window", "save_state", "scratch_layout", "state_dir", "storage_dtype"]
+__all__ = ["DATE_COUNTS", "DAY_STATE", "LINKS", "MODEL_PREFIX", "NPY_CHUNKS", "STATE_LAYOUT", "STATE_PREFIX",
+           "chunk_file", "is_state_key", "narrow", "read_state_window", "save_state", "scratch_layout", "state_dir",
+           "storage_dtype"]
 
 MODEL_PREFIX = "model__"
 STATE_PREFIX = "state__"

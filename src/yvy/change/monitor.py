@@ -160,7 +160,7 @@ def plan_update(store, product_id: str | None = None, *, stack: str | None = Non
 
 
 def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
-    """(kernel model dict, state dict) of one window, read from the model rasters."""
+    """(kernel model dict, state dict) of one window, read from the stored model (either layout)."""
     layout = model["properties"].get("yvy:model_arrays", {})
     assets = model["assets"]
     shape = tuple(model["properties"]["proj:shape"])
