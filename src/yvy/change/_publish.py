@@ -25,6 +25,7 @@ from ._state import (
     MODEL_PREFIX,  # noqa: F401 - re-exported
     NPY_CHUNKS,
     STATE_PREFIX,  # noqa: F401 - re-exported
+    chunk_side,
     scratch_layout,
     state_dir,
     storage_dtype,  # noqa: F401 - re-exported
@@ -188,9 +189,7 @@ def publish(store, workspace, *, product_id: str, geobox, windows, scratch: Path
     if store_model:
         prev_props = previous_model["properties"] if previous_model else {}
         prev_assets = previous_model["assets"] if previous_model else {}
-        rows, cols = windows[0]
-        chunk = max(rows.stop - rows.start, cols.stop - cols.start)
-        layout, moved = store_model_arrays(scratch, len(windows), mod_dir, chunk, prev_assets)
+        layout, moved = store_model_arrays(scratch, len(windows), mod_dir, chunk_side(windows), prev_assets)
         with load_chunk(chunk_file(0)) as z:
             meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
         layout = _merge_layout(prev_props.get("yvy:model_arrays", {}), layout)

@@ -33,8 +33,8 @@ import numpy as np
 from ..io import atomic_path
 
 __all__ = ["DATE_COUNTS", "DAY_STATE", "LINKS", "MODEL_PREFIX", "NPY_CHUNKS", "STATE_LAYOUT", "STATE_PREFIX",
-           "chunk_file", "is_state_key", "narrow", "read_state_window", "save_state", "scratch_layout", "state_dir",
-           "storage_dtype"]
+           "chunk_file", "chunk_side", "is_state_key", "narrow", "read_state_window", "save_state",
+           "scratch_layout", "state_dir", "storage_dtype"]
 
 MODEL_PREFIX = "model__"
 STATE_PREFIX = "state__"
@@ -77,6 +77,13 @@ def storage_dtype(key: str, dtype: np.dtype, n_dates: int | None) -> str:
 def state_dir(scratch: Path) -> Path:
     """Where a job keeps the model arrays of its finished chunks."""
     return Path(scratch) / STATE_DIR
+
+
+def chunk_side(windows) -> int:
+    """The chunk side of a job's row-major windows (:func:`yvy.cube.build.chunk_windows`): the
+    first window's longer side (a grid smaller than the chunk is one window)."""
+    rows, cols = windows[0]
+    return max(rows.stop - rows.start, cols.stop - cols.start)
 
 
 def chunk_file(folder: Path, i: int) -> Path:

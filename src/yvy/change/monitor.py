@@ -30,7 +30,7 @@ from ..dates import now_iso, parse_instant
 from ..errors import ConflictError, InputError, NotFoundError
 from . import _engine
 from ._publish import UNCHANGED, publish
-from ._state import LINKS, MODEL_PREFIX, chunk_file, read_state_window
+from ._state import LINKS, MODEL_PREFIX, chunk_file, chunk_side, read_state_window
 from .detect import PRODUCT_COLLECTIONS, Progress, Runner, finish_job, run_chunks
 from .forest import ForestRule
 from .product import DETECTIONS, MODELS, geobox_from_properties, read_window, same_bits
@@ -163,19 +163,16 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     """(kernel model dict, state dict) of one window, read from the stored model (either layout)."""
     layout = model["properties"].get("yvy:model_arrays", {})
     assets = model["assets"]
-    shape = tuple(model["properties"]["proj:shape"])
     h, w = rows.stop - rows.start, cols.stop - cols.start
     kmodel: dict = {"meta": dict(model["properties"].get("yvy:model_meta", {}))}
     state: dict = {}
     for key, info in layout.items():
         lead = tuple(int(v) for v in info["lead"])
-        if "chunk" in info:  # one .npy per chunk (yvy.change._state)
-            arr = read_state_window(assets[key]["href"], int(info["chunk"]), shape, rows, cols)
-        elif "batches" in info:  # residuals: append-only batches, one per version
+        if "batches" in info and "chunk" not in info:  # residuals: append-only batches, one per version
             parts = [read_window(assets[b]["href"], rows, cols) for b in info["batches"]]
             arr = np.concatenate(parts, axis=0) if parts else np.zeros((0, h, w))
         elif key in assets:
-            arr = read_window(assets[key]["href"], rows, cols)
+            arr = _stored_window(model, key, rows, cols)
         else:  # an array with no bands (nothing monitored yet)
             arr = np.zeros((*lead, h, w))
         arr = arr.reshape(*lead, h * w).astype(info["dtype"], copy=False)
@@ -184,14 +181,19 @@ def _model_chunk(model: dict, rows: slice, cols: slice) -> tuple[dict, dict]:
     return kmodel, state
 
 
-def model_array(model: dict, key: str) -> np.ndarray:
-    """One stored array of a model item over its whole grid, ``(*lead, height, width)``, as stored
-    (either layout: one ``.npy`` per chunk, or a GeoTIFF for a model written before)."""
-    h, w = model["properties"]["proj:shape"]
+def _stored_window(model: dict, key: str, rows: slice, cols: slice) -> np.ndarray:
+    """``(*lead, h, w)`` of one stored array of a model item, as stored: one ``.npy`` per chunk
+    (:mod:`yvy.change._state`) or, for a model written before, one GeoTIFF."""
     info, href = model["properties"]["yvy:model_arrays"][key], model["assets"][key]["href"]
     if "chunk" in info:
-        return read_state_window(href, int(info["chunk"]), (h, w), slice(0, h), slice(0, w))
-    return read_window(href, slice(0, h), slice(0, w))
+        return read_state_window(href, int(info["chunk"]), tuple(model["properties"]["proj:shape"]), rows, cols)
+    return read_window(href, rows, cols)
+
+
+def model_array(model: dict, key: str) -> np.ndarray:
+    """One stored array of a model item over its whole grid, ``(*lead, height, width)``, as stored."""
+    h, w = model["properties"]["proj:shape"]
+    return _stored_window(model, key, slice(0, h), slice(0, w))
 
 
 def unchanged_arrays(arrays: Mapping[str, np.ndarray], kmodel: dict, state: dict) -> list[str]:
@@ -213,8 +215,7 @@ def previous_chunk_files(model: dict, keys: list[str], i: int, windows: list) ->
     """key -> the previous version's file of chunk ``i``, for the ``keys`` stored one file per chunk
     of the same chunk windows (an update hard-links them instead of writing them again)."""
     layout, assets = model["properties"].get("yvy:model_arrays", {}), model["assets"]
-    rows, cols = windows[0]
-    chunk = max(rows.stop - rows.start, cols.stop - cols.start)
+    chunk = chunk_side(windows)
     return {k: str(chunk_file(Path(assets[k]["href"]), i)) for k in keys
             if k in assets and layout.get(k, {}).get("chunk") == chunk}
 
